@@ -1,0 +1,99 @@
+// `bun run gateway`: the ingress gateway. Hono on Bun.serve per configured listener (HTTP, or HTTPS with a
+// certificate), routing through the shared core to inbound sidecars over mTLS with the gateway's own identity.
+import "reflect-metadata";
+import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
+import { createGatewayApp } from "./app.ts";
+import { createLogger } from "../shared/telemetry/logger.ts";
+import { watchConfigFile } from "../shared/config/file-provider.ts";
+import { startLiveSnapshot } from "../shared/config/live.ts";
+import { parseMeshConfig } from "../shared/config/parse.ts";
+import { formatIssue } from "../shared/config/issues.ts";
+import { DEFAULTS } from "../shared/config/defaults.ts";
+import { formatSpiffeId } from "../shared/pki/spiffe.ts";
+import { startCredentialStore } from "../sidecar/credentials.ts";
+import { createMeshClient } from "../sidecar/transport/mesh-client.ts";
+import { forwarderFactory } from "../sidecar/forwarders.ts";
+import { createDrainTracker } from "../sidecar/drain.ts";
+import { startAdmin } from "../sidecar/admin.ts";
+import { onShutdown } from "../sidecar/shutdown.ts";
+
+async function main(): Promise<void> {
+  let args: GatewayArgs;
+  try {
+    const parsed = parseGatewayArgs(process.argv.slice(2), process.env);
+    if (parsed === "help") return void console.log(GATEWAY_USAGE);
+    args = parsed;
+  } catch (err) {
+    console.error(`gateway: ${err instanceof Error ? err.message : String(err)}\n${GATEWAY_USAGE}`);
+    process.exit(2);
+  }
+  const first = parseMeshConfig(await Bun.file(args.config).text(), args.config);
+  if (!first.ok) {
+    for (const i of first.issues) console.error(formatIssue(i));
+    process.exit(1);
+  }
+  const name = first.config.gateway?.name ?? "gateway";
+  const log = createLogger({ service: name });
+  if (first.config.gateway === undefined) {
+    log.error({}, `${args.config}: gateway: missing; the gateway needs listeners and routes`);
+    process.exit(1);
+  }
+  const spiffeId = formatSpiffeId({
+    trustDomain: first.config.trustDomain ?? DEFAULTS.trustDomain,
+    namespace: first.config.namespace ?? DEFAULTS.namespace,
+    service: name,
+  });
+
+  const creds = await startCredentialStore(args.ca, spiffeId, log);
+  const client = createMeshClient({ credentials: creds.current });
+  const live = await startLiveSnapshot({
+    updates: watchConfigFile(args.config, { onError: (i) => log.error({}, formatIssue(i)) }),
+    forwarder: forwarderFactory(client),
+    log,
+  });
+
+  // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
+  const snap = live.current();
+  const drain = createDrainTracker();
+  const servers = snap.gatewayListeners.map((l) => {
+    const proto = l.tls === undefined ? "http" : "https";
+    const app = createGatewayApp({ live, log, listener: l.name, proto, accessLog: args.accessLog, drain });
+    const server = Bun.serve({
+      hostname: l.address ?? "0.0.0.0",
+      port: l.port,
+      maxRequestBodySize: snap.limits.maxBodyBytes,
+      idleTimeout: Math.min(255, Math.ceil(snap.limits.idleTimeoutMs / 1000)),
+      tls: l.tls === undefined ? undefined : { cert: Bun.file(l.tls.cert), key: Bun.file(l.tls.key) },
+      fetch: (req, server) => app.fetch(req, { server }),
+    });
+    return { name: l.name, proto, server };
+  });
+
+  let draining = false;
+  const admin = startAdmin({
+    port: args.adminPort,
+    live,
+    ready: () => !draining,
+    info: () => ({ gateway: name, spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: drain.inFlight(), draining }),
+  });
+
+  onShutdown(log, async () => {
+    draining = true;
+    const drainMs = live.current().limits.drainTimeoutMs;
+    for (const s of servers) void s.server.stop(false);
+    await drain.idle(drainMs);
+    await Promise.race([Promise.all(servers.map((s) => s.server.stop(false))), Bun.sleep(drainMs)]);
+    for (const s of servers) void s.server.stop(true);
+    live.stop();
+    client.close();
+    creds.stop();
+    admin.stop();
+  });
+
+  log.info({ spiffeId, listeners: servers.map((s) => `${s.proto}://${s.server.hostname}:${s.server.port}`), adminPort: admin.port }, "ready");
+}
+
+main().catch((err) => {
+  console.error(`gateway: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+// Compiles a validated MeshConfig into a Snapshot: route tables, clusters and the filter chain per destination.
+// Everything that can fail does so here, at reload time, so the request path never meets a config error.
+import type { MeshConfig, RouteConfig, ServiceConfig } from "./schema.ts";
+import type { CompiledRoute, Forwarder, MutableCluster, ServiceInfo, Snapshot } from "./snapshot.ts";
+import type { Endpoint } from "../types.ts";
+import { buildRouteTable } from "../routing/route-table.ts";
+import { formatSpiffeId } from "../pki/spiffe.ts";
+import { createCluster } from "../upstream/cluster.ts";
+import { parseDuration } from "./duration.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { routeHandler } from "./route-handler.ts";
+
+export type CompileOptions = {
+  version: number;
+  source: string;
+  /** The runtime's way to reach an endpoint of `service`. */
+  forwarder: (service: ServiceInfo) => Forwarder;
+};
+
+function staticEndpoints(svc: ServiceConfig): Endpoint[] {
+  return (svc.instances ?? []).map((i) => ({ id: i.id, address: i.address, port: i.port, tags: i.tags ?? [], meta: i.meta ?? {} }));
+}
+
+export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snapshot {
+  const trustDomain = config.trustDomain ?? DEFAULTS.trustDomain;
+  const namespace = config.namespace ?? DEFAULTS.namespace;
+  const serviceConfigs = config.services ?? {};
+  const services = new Map<string, ServiceInfo>();
+  for (const [name, svc] of Object.entries(serviceConfigs)) {
+    services.set(name, { name, mtls: svc.mtls ?? "strict", spiffeId: formatSpiffeId({ trustDomain, namespace, service: name }) });
+  }
+
+  const clusters = new Map<string, MutableCluster>();
+  const clusterFor = (service: string, subset: string | undefined, loadBalancer: "round_robin" | "least_request"): MutableCluster => {
+    const key = `${subset === undefined ? service : `${service}/${subset}`}#${loadBalancer}`;
+    let cluster = clusters.get(key);
+    if (cluster === undefined) {
+      const svc = serviceConfigs[service];
+      const info = services.get(service);
+      if (svc === undefined || info === undefined) throw new Error(`unknown service ${service}`);
+      const selector = subset === undefined ? undefined : svc.subsets?.[subset];
+      if (subset !== undefined && selector === undefined) throw new Error(`unknown subset ${service}/${subset}`);
+      cluster = createCluster({ name: key.split("#")[0]!, service, subset, selector, spiffeId: info.spiffeId, loadBalancer });
+      cluster.setServiceEndpoints(staticEndpoints(svc));
+      clusters.set(key, cluster);
+    }
+    return cluster;
+  };
+
+  const compileRoutes = (routes: readonly RouteConfig[]) =>
+    routes.map((route) => ({
+      name: route.name,
+      match: route.match,
+      value: { name: route.name, handler: routeHandler(route, { serviceConfigs, services, clusterFor, forwarder: opts.forwarder }) } as CompiledRoute,
+    }));
+
+  // A service with no explicit route is still reachable by its name, like a Kubernetes Service.
+  const defaults: RouteConfig[] = [...services.keys()].map((name) => ({
+    name: `default-${name}`,
+    match: { host: [name] },
+    action: { destinations: [{ service: name }] },
+  }));
+  const meshRoutes = buildRouteTable([...compileRoutes(config.routes ?? []), ...compileRoutes(defaults)]);
+  const gatewayRoutes = buildRouteTable(compileRoutes(config.gateway?.routes ?? []));
+
+  const l = config.limits ?? {};
+  const d = DEFAULTS.limits;
+  return {
+    version: opts.version,
+    source: opts.source,
+    config,
+    trustDomain,
+    namespace,
+    limits: {
+      maxHeaderBytes: l.maxHeaderBytes ?? d.maxHeaderBytes,
+      maxUriLength: l.maxUriLength ?? d.maxUriLength,
+      maxBodyBytes: l.maxBodyBytes ?? d.maxBodyBytes,
+      headerTimeoutMs: parseDuration(l.headerTimeout ?? d.headerTimeout),
+      idleTimeoutMs: parseDuration(l.idleTimeout ?? d.idleTimeout),
+      drainTimeoutMs: parseDuration(l.drainTimeout ?? d.drainTimeout),
+    },
+    meshRoutes,
+    gatewayRoutes,
+    gatewayName: config.gateway?.name ?? "gateway",
+    gatewayListeners: config.gateway?.listeners ?? [],
+    services,
+    clusters,
+  };
+}

@@ -1,0 +1,18 @@
+// Defaults the runtime applies where the config is silent; docs/config.md lists the same values.
+// One place so the docs, the compiler and the listeners can't disagree.
+export const DEFAULTS = {
+  trustDomain: "mesh.local",
+  namespace: "default",
+  timeout: "15s",
+  connectTimeout: "2s",
+  maxReplayBytes: 64 * 1024,
+  retryBackoff: "25ms",
+  limits: {
+    maxHeaderBytes: 16384,
+    maxUriLength: 8192,
+    maxBodyBytes: 10 * 1024 * 1024,
+    headerTimeout: "10s",
+    idleTimeout: "60s",
+    drainTimeout: "10s",
+  },
+} as const;

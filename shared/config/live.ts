@@ -1,0 +1,72 @@
+// Holds the current Snapshot of a process and swaps it when the provider yields a valid new config.
+// Readers call current() once per request; rejected configs are kept for the admin status, never applied.
+import type { Snapshot, Forwarder, ServiceInfo } from "./snapshot.ts";
+import type { ConfigIssue } from "./issues.ts";
+import { formatIssue } from "./issues.ts";
+import { createConfigWatcher } from "./watcher.ts";
+import { compileSnapshot } from "./compile.ts";
+
+export type LiveStatus = {
+  version: number;
+  source: string;
+  appliedAt: string | undefined;
+  rejected: ConfigIssue[];
+  rejectedAt: string | undefined;
+};
+
+export type LiveSnapshot = {
+  current(): Snapshot;
+  status(): LiveStatus;
+  /** Called after every applied snapshot (e.g. to refresh listeners or discovery). */
+  onApply(fn: (snap: Snapshot) => void): void;
+  stop(): void;
+};
+
+export type LiveOptions = {
+  updates: AsyncIterable<{ text: string; source: string }>;
+  forwarder: (service: ServiceInfo) => Forwarder;
+  log: { info(o: object, msg: string): void; error(o: object, msg: string): void };
+  /** How long to wait for the first valid config before giving up. */
+  firstConfigTimeoutMs?: number;
+};
+
+/** Resolves once the first valid config is live; rejects if the first config is invalid and none arrives in time. */
+export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
+  let snap: Snapshot | undefined;
+  let counter = 0;
+  const listeners: Array<(s: Snapshot) => void> = [];
+  const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined };
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      watcher.stop();
+      const why = status.rejected.map(formatIssue).join("; ") || "no config received";
+      reject(new Error(`no valid config: ${why}`));
+    }, opts.firstConfigTimeoutMs ?? 10_000);
+
+    const live: LiveSnapshot = {
+      current: () => snap!,
+      status: () => ({ ...status, rejected: [...status.rejected] }),
+      onApply: (fn) => void listeners.push(fn),
+      stop: () => watcher.stop(),
+    };
+
+    const watcher = createConfigWatcher<Snapshot>({
+      updates: opts.updates,
+      compile: (config) => compileSnapshot(config, { version: counter + 1, source: "", forwarder: opts.forwarder }),
+      onApply: (value, info) => {
+        counter = info.version;
+        snap = { ...value, version: info.version, source: info.source };
+        Object.assign(status, { version: info.version, source: info.source, appliedAt: new Date().toISOString(), rejected: [], rejectedAt: undefined });
+        opts.log.info({ version: info.version, source: info.source }, "config applied");
+        for (const fn of listeners) fn(snap);
+        clearTimeout(timer);
+        resolve(live);
+      },
+      onReject: (issues) => {
+        Object.assign(status, { rejected: issues, rejectedAt: new Date().toISOString() });
+        opts.log.error({ issues: issues.map(formatIssue) }, "config rejected; the last good config keeps serving");
+      },
+    });
+  });
+}

@@ -1,0 +1,32 @@
+// Resolves the effective per-destination policy: route policy over service policy over defaults.
+// Durations are parsed here, once per snapshot, so the request path only sees numbers.
+import type { PolicyConfig, RetryPolicyConfig } from "./schema.ts";
+import type { CompiledPolicy, CompiledRetry, RetryOn } from "../types.ts";
+import { parseDuration } from "./duration.ts";
+import { DEFAULTS } from "./defaults.ts";
+
+const DEFAULT_RETRY_ON: readonly RetryOn[] = ["connect-failure", "reset"];
+
+function compileRetry(r: RetryPolicyConfig): CompiledRetry {
+  return {
+    // Config counts retries like Istio (`attempts: 2` = up to 3 tries); the filter counts tries.
+    attempts: r.attempts + 1,
+    on: new Set<RetryOn>(r.on ?? DEFAULT_RETRY_ON),
+    perTryTimeoutMs: r.perTryTimeout === undefined ? undefined : parseDuration(r.perTryTimeout),
+    backoffMs: parseDuration(r.backoff ?? DEFAULTS.retryBackoff),
+    allowNonIdempotent: r.allowNonIdempotent ?? false,
+    maxReplayBytes: r.maxReplayBytes ?? DEFAULTS.maxReplayBytes,
+  };
+}
+
+/** `route` fields win over `service` fields one by one (a route may set only a timeout, keeping service retries). */
+export function resolvePolicy(service: PolicyConfig | undefined, route: PolicyConfig | undefined): CompiledPolicy {
+  const pick = <K extends keyof PolicyConfig>(k: K): PolicyConfig[K] => route?.[k] ?? service?.[k];
+  const retries = pick("retries");
+  return {
+    loadBalancer: pick("loadBalancer") ?? "round_robin",
+    timeoutMs: parseDuration(pick("timeout") ?? DEFAULTS.timeout),
+    connectTimeoutMs: parseDuration(pick("connectTimeout") ?? DEFAULTS.connectTimeout),
+    retries: retries === undefined ? undefined : compileRetry(retries),
+  };
+}

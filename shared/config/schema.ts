@@ -1,0 +1,178 @@
+// The one config model of the mesh (valibot), shared by the file provider and, later, Consul KV.
+// Structural rules live here; cross-references and regex validity are checked in validate.ts.
+import * as v from "valibot";
+
+const Name = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', 1-63 chars"),
+);
+
+/** "250ms", "5s", "2m": parsed to milliseconds at compile time. */
+export const Duration = v.pipe(v.string(), v.regex(/^\d+(ms|s|m)$/, "must be a duration like 250ms, 5s or 2m"));
+
+const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+const Bytes = v.pipe(v.number(), v.integer(), v.minValue(0));
+const HeaderName = v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name"));
+const StringMap = v.record(v.string(), v.string());
+
+export const StringMatch = v.union(
+  [
+    v.strictObject({ exact: v.string() }),
+    v.strictObject({ prefix: v.string() }),
+    v.strictObject({ regex: v.string() }),
+  ],
+  "must be one of {exact}, {prefix} or {regex}",
+);
+
+export const HeaderMatch = v.strictObject({
+  name: HeaderName,
+  exact: v.optional(v.string()),
+  prefix: v.optional(v.string()),
+  regex: v.optional(v.string()),
+  present: v.optional(v.boolean()),
+  invert: v.optional(v.boolean()),
+});
+
+export const QueryMatch = v.strictObject({
+  name: v.string(),
+  exact: v.optional(v.string()),
+  regex: v.optional(v.string()),
+  present: v.optional(v.boolean()),
+});
+
+export const RouteMatch = v.strictObject({
+  host: v.optional(v.array(v.string())),
+  path: v.optional(StringMatch),
+  methods: v.optional(v.array(v.picklist(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]))),
+  headers: v.optional(v.array(HeaderMatch)),
+  query: v.optional(v.array(QueryMatch)),
+});
+
+export const HeaderOps = v.strictObject({
+  set: v.optional(StringMap),
+  add: v.optional(StringMap),
+  remove: v.optional(v.array(HeaderName)),
+});
+
+export const RetryPolicy = v.strictObject({
+  attempts: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10)),
+  on: v.optional(
+    v.array(v.union([v.picklist(["connect-failure", "reset", "5xx", "gateway-error"]), v.pipe(v.number(), v.integer(), v.minValue(500), v.maxValue(599))])),
+  ),
+  perTryTimeout: v.optional(Duration),
+  backoff: v.optional(Duration),
+  allowNonIdempotent: v.optional(v.boolean()),
+  maxReplayBytes: v.optional(Bytes),
+});
+
+/**
+ * Per-destination policy. Every kind a mesh user expects has a slot so the shape is stable;
+ * kinds not implemented yet are rejected by validate.ts with a clear message instead of being ignored.
+ */
+export const Policy = v.strictObject({
+  loadBalancer: v.optional(v.picklist(["round_robin", "least_request"])),
+  timeout: v.optional(Duration),
+  retries: v.optional(RetryPolicy),
+  connectTimeout: v.optional(Duration),
+  concurrency: v.optional(v.unknown()),
+  outlierDetection: v.optional(v.unknown()),
+  fault: v.optional(v.unknown()),
+  rateLimit: v.optional(v.unknown()),
+  circuitBreaker: v.optional(v.unknown()),
+});
+
+export const Destination = v.strictObject({
+  service: Name,
+  subset: v.optional(Name),
+  weight: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10000))),
+});
+
+export const RouteAction = v.strictObject({
+  destinations: v.optional(v.pipe(v.array(Destination), v.minLength(1, "needs at least one destination"))),
+  rewrite: v.optional(v.strictObject({ prefix: v.string() })),
+  redirect: v.optional(
+    v.strictObject({
+      status: v.optional(v.picklist([301, 302, 303, 307, 308])),
+      scheme: v.optional(v.picklist(["http", "https"])),
+      host: v.optional(v.string()),
+      path: v.optional(v.string()),
+    }),
+  ),
+  directResponse: v.optional(v.strictObject({ status: v.pipe(v.number(), v.integer(), v.minValue(200), v.maxValue(599)), body: v.optional(v.string()) })),
+  requestHeaders: v.optional(HeaderOps),
+  responseHeaders: v.optional(HeaderOps),
+  policy: v.optional(Policy),
+});
+
+export const Route = v.strictObject({
+  name: Name,
+  match: v.optional(RouteMatch),
+  action: RouteAction,
+});
+
+export const Instance = v.strictObject({
+  id: v.string(),
+  address: v.string(),
+  /** The instance's inbound (mTLS) sidecar port: what callers connect to. */
+  port: Port,
+  tags: v.optional(v.array(v.string())),
+  meta: v.optional(StringMap),
+});
+
+export const Subset = v.strictObject({
+  tags: v.optional(v.array(v.string())),
+  meta: v.optional(StringMap),
+});
+
+export const Service = v.strictObject({
+  protocol: v.optional(v.picklist(["http"])),
+  /** "strict" (default): instances are inbound sidecars reached over mTLS. "disable": a service outside the mesh, reached in plaintext. */
+  mtls: v.optional(v.picklist(["strict", "disable"])),
+  instances: v.optional(v.array(Instance)),
+  subsets: v.optional(v.record(Name, Subset)),
+  policy: v.optional(Policy),
+});
+
+export const Limits = v.strictObject({
+  maxHeaderBytes: v.optional(v.pipe(Bytes, v.minValue(1024))),
+  maxUriLength: v.optional(v.pipe(Bytes, v.minValue(64))),
+  maxBodyBytes: v.optional(Bytes),
+  headerTimeout: v.optional(Duration),
+  idleTimeout: v.optional(Duration),
+  drainTimeout: v.optional(Duration),
+});
+
+export const Listener = v.strictObject({
+  name: Name,
+  address: v.optional(v.string()),
+  port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
+  tls: v.optional(v.strictObject({ cert: v.string(), key: v.string() })),
+});
+
+export const Gateway = v.strictObject({
+  name: v.optional(Name),
+  listeners: v.pipe(v.array(Listener), v.minLength(1, "needs at least one listener")),
+  routes: v.array(Route),
+});
+
+export const MeshConfig = v.strictObject({
+  trustDomain: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9.-]+$/, "must be a lowercase DNS name"))),
+  namespace: v.optional(Name),
+  limits: v.optional(Limits),
+  services: v.optional(v.record(Name, Service)),
+  routes: v.optional(v.array(Route)),
+  gateway: v.optional(Gateway),
+});
+
+export type MeshConfig = v.InferOutput<typeof MeshConfig>;
+export type RouteConfig = v.InferOutput<typeof Route>;
+export type RouteMatchConfig = v.InferOutput<typeof RouteMatch>;
+export type RouteActionConfig = v.InferOutput<typeof RouteAction>;
+export type PolicyConfig = v.InferOutput<typeof Policy>;
+export type RetryPolicyConfig = v.InferOutput<typeof RetryPolicy>;
+export type ServiceConfig = v.InferOutput<typeof Service>;
+export type InstanceConfig = v.InferOutput<typeof Instance>;
+export type HeaderOpsConfig = v.InferOutput<typeof HeaderOps>;
+export type LimitsConfig = v.InferOutput<typeof Limits>;
+export type ListenerConfig = v.InferOutput<typeof Listener>;
+export type StringMatchConfig = v.InferOutput<typeof StringMatch>;

@@ -1,0 +1,41 @@
+// The Snapshot: immutable, compiled from one validated config, swapped atomically on reload.
+// A request holds the snapshot it started with, so a reload never changes a request mid-flight.
+import type { Cluster, Endpoint, Handler } from "../types.ts";
+import type { RouteTable } from "../routing/route-table.ts";
+import type { ResolvedLimits } from "../proxy/hygiene.ts";
+import type { ListenerConfig, MeshConfig } from "./schema.ts";
+
+export type CompiledRoute = { readonly name: string; readonly handler: Handler };
+
+export type ServiceInfo = {
+  readonly name: string;
+  readonly mtls: "strict" | "disable";
+  readonly spiffeId: string;
+};
+
+export type MutableCluster = Cluster & { setServiceEndpoints(all: readonly Endpoint[]): void };
+
+/** How the core reaches an endpoint; supplied by the runtime (mTLS mesh client, or plain fetch). */
+export type Forwarder = (
+  endpoint: Endpoint,
+  cluster: Cluster,
+  req: Request,
+  opts: { signal: AbortSignal; connectTimeoutMs: number },
+) => Promise<Response>;
+
+export type Snapshot = {
+  readonly version: number;
+  readonly source: string;
+  readonly config: MeshConfig;
+  readonly trustDomain: string;
+  readonly namespace: string;
+  readonly limits: ResolvedLimits;
+  /** Outbound sidecar table: explicit mesh routes, then one default route per service (Host = service name). */
+  readonly meshRoutes: RouteTable<CompiledRoute>;
+  /** Gateway edge table; empty when the config has no gateway. */
+  readonly gatewayRoutes: RouteTable<CompiledRoute>;
+  readonly gatewayName: string;
+  readonly gatewayListeners: readonly ListenerConfig[];
+  readonly services: ReadonlyMap<string, ServiceInfo>;
+  readonly clusters: ReadonlyMap<string, MutableCluster>;
+};

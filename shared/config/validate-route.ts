@@ -1,0 +1,77 @@
+// Semantic checks for one route: matches that compile and make sense, and an action that says one thing.
+// Cross-references (services, subsets) are checked here too, against the declared services.
+import type { RouteConfig, RouteMatchConfig, RouteActionConfig, ServiceConfig } from "./schema.ts";
+import { validatePolicy, type Report } from "./validate-policy.ts";
+
+type Services = Readonly<Record<string, ServiceConfig>>;
+
+/** Why a regex does not compile, without the engine's "Invalid regular expression: /x/:" preamble. */
+function regexError(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return msg.replace(/^Invalid regular expression: (\/.*\/[a-z]*: )?/, "");
+  }
+}
+
+function checkRegex(source: string | undefined, path: string, report: Report): void {
+  if (source === undefined) return;
+  const err = regexError(source);
+  if (err !== undefined) report(path, `invalid regular expression (${err})`);
+}
+
+function checkExactlyOne(obj: object, keys: readonly string[], path: string, report: Report): void {
+  const found = keys.filter((k) => (obj as Record<string, unknown>)[k] !== undefined);
+  if (found.length === 1) return;
+  const list = keys.slice(0, -1).join(", ") + " or " + keys[keys.length - 1];
+  report(path, `needs exactly one of ${list} (found ${found.length === 0 ? "none" : found.join(" and ")})`);
+}
+
+function validateMatch(match: RouteMatchConfig, path: string, report: Report): void {
+  const p = match.path;
+  if (p !== undefined) {
+    if ("exact" in p && !p.exact.startsWith("/")) report(`${path}.path.exact`, `must start with "/"`);
+    if ("prefix" in p && !p.prefix.startsWith("/")) report(`${path}.path.prefix`, `must start with "/"`);
+    if ("regex" in p) checkRegex(p.regex, `${path}.path.regex`, report);
+  }
+  match.headers?.forEach((h, j) => {
+    const hp = `${path}.headers[${j}]`;
+    checkExactlyOne(h, ["exact", "prefix", "regex", "present"], hp, report);
+    checkRegex(h.regex, `${hp}.regex`, report);
+  });
+  match.query?.forEach((q, j) => {
+    const qp = `${path}.query[${j}]`;
+    checkExactlyOne(q, ["exact", "regex", "present"], qp, report);
+    checkRegex(q.regex, `${qp}.regex`, report);
+  });
+}
+
+function validateAction(action: RouteActionConfig, path: string, services: Services, report: Report): void {
+  checkExactlyOne(action, ["destinations", "redirect", "directResponse"], path, report);
+  if (action.rewrite !== undefined) {
+    if (action.destinations === undefined) report(`${path}.rewrite`, "only allowed together with destinations");
+    if (!action.rewrite.prefix.startsWith("/")) report(`${path}.rewrite.prefix`, `must start with "/"`);
+  }
+  const dests = action.destinations ?? [];
+  // A missing weight counts as 1, so `[a, b]` is an even split and a lone destination always gets traffic.
+  if (dests.length > 0 && dests.reduce((sum, d) => sum + (d.weight ?? 1), 0) <= 0) {
+    report(`${path}.destinations`, "total weight must be greater than 0");
+  }
+  dests.forEach((d, j) => {
+    const dp = `${path}.destinations[${j}]`;
+    const svc = Object.hasOwn(services, d.service) ? services[d.service] : undefined;
+    if (svc === undefined) {
+      report(`${dp}.service`, `unknown service "${d.service}" (declare it under services)`);
+    } else if (d.subset !== undefined && !Object.hasOwn(svc.subsets ?? {}, d.subset)) {
+      report(`${dp}.subset`, `service "${d.service}" has no subset "${d.subset}"`);
+    }
+  });
+  if (action.policy !== undefined) validatePolicy(action.policy, `${path}.policy`, report);
+}
+
+export function validateRoute(route: RouteConfig, path: string, services: Services, report: Report): void {
+  if (route.match !== undefined) validateMatch(route.match, `${path}.match`, report);
+  validateAction(route.action, `${path}.action`, services, report);
+}

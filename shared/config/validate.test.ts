@@ -1,0 +1,188 @@
+// One failing example per semantic rule, asserting the exact path and message users will see.
+// Each case starts from a valid base config and breaks one thing.
+import { describe, expect, test } from "bun:test";
+import type { MeshConfig } from "./schema.ts";
+import { validateMeshConfig } from "./validate.ts";
+import { parseMeshConfig } from "./parse.ts";
+
+// Loosely typed on purpose: cases write whatever shapes they need, then the schema types them.
+type Json = Record<string, any>;
+
+function base(): Json {
+  return {
+    services: {
+      echo: {
+        instances: [
+          { id: "echo-v1", address: "127.0.0.1", port: 9101, tags: ["v1"] },
+          { id: "echo-v2", address: "127.0.0.1", port: 9102, tags: ["v2"] },
+        ],
+        subsets: { v1: { tags: ["v1"] }, v2: { tags: ["v2"] } },
+      },
+    },
+    routes: [{ name: "r0", match: { path: { prefix: "/" } }, action: { destinations: [{ service: "echo", subset: "v1" }] } }],
+    gateway: {
+      listeners: [{ name: "http", port: 8080 }],
+      routes: [{ name: "g0", action: { destinations: [{ service: "echo" }] } }],
+    },
+  };
+}
+
+/** Issues as `path: message` after one mutation of the base config (which must stay structurally valid). */
+function check(mutate: (c: Json) => void): string[] {
+  const c = base();
+  mutate(c);
+  const r = parseMeshConfig(JSON.stringify(c), "t.yaml");
+  if (r.ok) return [];
+  return r.issues.map((i) => `${i.path}: ${i.message}`);
+}
+
+test("the base config is valid", () => {
+  expect(check(() => {})).toEqual([]);
+  expect(validateMeshConfig(base() as MeshConfig)).toEqual([]);
+});
+
+test("issues from validateMeshConfig leave source for the caller", () => {
+  const c = base();
+  c.routes[0].action.destinations[0].service = "nope";
+  const out = validateMeshConfig(c as MeshConfig);
+  expect(out).toEqual([{ source: "", path: "routes[0].action.destinations[0].service", message: 'unknown service "nope" (declare it under services)' }]);
+});
+
+describe("regexes compile", () => {
+  test("path", () => {
+    expect(check((c) => (c.routes[0].match.path = { regex: "(abc" }))).toEqual([
+      "routes[0].match.path.regex: invalid regular expression (missing ))",
+    ]);
+  });
+  test("header", () => {
+    expect(check((c) => (c.routes[0].match.headers = [{ name: "x-a", regex: "[a" }]))).toEqual([
+      "routes[0].match.headers[0].regex: invalid regular expression (missing terminating ] for character class)",
+    ]);
+  });
+  test("query, in a gateway route", () => {
+    expect(check((c) => (c.gateway.routes[0].match = { query: [{ name: "q", regex: "+" }] }))).toEqual([
+      "gateway.routes[0].match.query[0].regex: invalid regular expression (nothing to repeat)",
+    ]);
+  });
+});
+
+describe("header and query matches say one thing", () => {
+  test("header with none", () => {
+    expect(check((c) => (c.routes[0].match.headers = [{ name: "x-a" }]))).toEqual([
+      "routes[0].match.headers[0]: needs exactly one of exact, prefix, regex or present (found none)",
+    ]);
+  });
+  test("header with two", () => {
+    expect(check((c) => (c.routes[0].match.headers = [{ name: "x-a", exact: "a", present: true }]))).toEqual([
+      "routes[0].match.headers[0]: needs exactly one of exact, prefix, regex or present (found exact and present)",
+    ]);
+  });
+  test("query with two", () => {
+    expect(check((c) => (c.routes[0].match.query = [{ name: "q", exact: "a", regex: "a" }]))).toEqual([
+      "routes[0].match.query[0]: needs exactly one of exact, regex or present (found exact and regex)",
+    ]);
+  });
+});
+
+describe("route actions", () => {
+  test("exactly one of destinations, redirect, directResponse", () => {
+    expect(check((c) => (c.routes[0].action.redirect = { path: "/x" }))).toEqual([
+      "routes[0].action: needs exactly one of destinations, redirect or directResponse (found destinations and redirect)",
+    ]);
+    expect(check((c) => (c.routes[0].action = {}))).toEqual([
+      "routes[0].action: needs exactly one of destinations, redirect or directResponse (found none)",
+    ]);
+  });
+  test("rewrite only with destinations", () => {
+    expect(check((c) => (c.routes[0].action = { directResponse: { status: 200 }, rewrite: { prefix: "/" } }))).toEqual([
+      "routes[0].action.rewrite: only allowed together with destinations",
+    ]);
+  });
+  test("rewrite prefix starts with /", () => {
+    expect(check((c) => (c.routes[0].action.rewrite = { prefix: "api" }))).toEqual(['routes[0].action.rewrite.prefix: must start with "/"']);
+  });
+  test("total weight > 0; a missing weight counts as 1", () => {
+    expect(check((c) => (c.routes[0].action.destinations = [{ service: "echo", weight: 0 }, { service: "echo", weight: 0 }]))).toEqual([
+      "routes[0].action.destinations: total weight must be greater than 0",
+    ]);
+    expect(check((c) => (c.routes[0].action.destinations = [{ service: "echo", weight: 0 }, { service: "echo" }]))).toEqual([]);
+  });
+  test("destination service must be declared", () => {
+    expect(check((c) => (c.gateway.routes[0].action.destinations[0].service = "nope"))).toEqual([
+      'gateway.routes[0].action.destinations[0].service: unknown service "nope" (declare it under services)',
+    ]);
+  });
+  test("destination subset must exist", () => {
+    expect(check((c) => (c.routes[0].action.destinations[0].subset = "v3"))).toEqual([
+      'routes[0].action.destinations[0].subset: service "echo" has no subset "v3"',
+    ]);
+  });
+  test("path exact and prefix start with /", () => {
+    expect(check((c) => (c.routes[0].match.path = { exact: "healthz" }))).toEqual(['routes[0].match.path.exact: must start with "/"']);
+    expect(check((c) => (c.routes[0].match.path = { prefix: "api" }))).toEqual(['routes[0].match.path.prefix: must start with "/"']);
+  });
+});
+
+describe("uniqueness", () => {
+  test("route names within routes", () => {
+    expect(check((c) => c.routes.push({ ...c.routes[0] }))).toEqual(['routes[1].name: duplicate route name "r0" (already used at routes[0].name)']);
+  });
+  test("route names within gateway.routes, but not across lists", () => {
+    expect(check((c) => c.gateway.routes.push({ ...c.gateway.routes[0] }))).toEqual([
+      'gateway.routes[1].name: duplicate route name "g0" (already used at gateway.routes[0].name)',
+    ]);
+    expect(check((c) => (c.gateway.routes[0].name = "r0"))).toEqual([]);
+  });
+  test("listener names", () => {
+    expect(check((c) => c.gateway.listeners.push({ name: "http", port: 8443 }))).toEqual([
+      'gateway.listeners[1].name: duplicate listener name "http" (already used at gateway.listeners[0].name)',
+    ]);
+  });
+  test("listener ports, except 0", () => {
+    expect(check((c) => c.gateway.listeners.push({ name: "other", port: 8080 }))).toEqual([
+      "gateway.listeners[1].port: port 8080 is already used by gateway.listeners[0].port",
+    ]);
+    expect(check((c) => (c.gateway.listeners = [{ name: "a", port: 0 }, { name: "b", port: 0 }]))).toEqual([]);
+  });
+  test("instance ids within a service", () => {
+    expect(check((c) => (c.services.echo.instances[1].id = "echo-v1"))).toEqual([
+      'services.echo.instances[1].id: duplicate instance id "echo-v1" (already used at services.echo.instances[0].id)',
+    ]);
+  });
+});
+
+describe("policies", () => {
+  const tail = "not implemented yet; remove it (it would otherwise be silently ignored)";
+  test("each unimplemented kind is refused where it appears", () => {
+    expect(check((c) => (c.services.echo.policy = { fault: { abort: 503 } }))).toEqual([`services.echo.policy.fault: fault injection is ${tail}`]);
+    expect(check((c) => (c.routes[0].action.policy = { rateLimit: 10, concurrency: null }))).toEqual([
+      `routes[0].action.policy.concurrency: concurrency limits are ${tail}`,
+      `routes[0].action.policy.rateLimit: rate limiting is ${tail}`,
+    ]);
+    expect(check((c) => (c.gateway.routes[0].action.policy = { outlierDetection: {}, circuitBreaker: {} }))).toEqual([
+      `gateway.routes[0].action.policy.outlierDetection: outlier detection is ${tail}`,
+      `gateway.routes[0].action.policy.circuitBreaker: circuit breaking is ${tail}`,
+    ]);
+  });
+  test("a YAML key with no value still counts", () => {
+    const r = parseMeshConfig("services:\n  echo:\n    policy:\n      fault:\n", "t.yaml");
+    expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(["services.echo.policy.fault"]);
+  });
+  test("perTryTimeout must fit in timeout", () => {
+    expect(check((c) => (c.routes[0].action.policy = { timeout: "1s", retries: { attempts: 2, perTryTimeout: "1500ms" } }))).toEqual([
+      "routes[0].action.policy.retries.perTryTimeout: 1500ms exceeds the policy timeout 1s; each try must fit in the overall timeout",
+    ]);
+    expect(check((c) => (c.routes[0].action.policy = { timeout: "1s", retries: { attempts: 2, perTryTimeout: "1000ms", allowNonIdempotent: true } }))).toEqual([]);
+    // Only compared within one policy block.
+    expect(check((c) => (c.routes[0].action.policy = { retries: { attempts: 2, perTryTimeout: "1m" } }))).toEqual([]);
+  });
+});
+
+test("all semantic issues are reported together", () => {
+  const out = check((c) => {
+    c.routes[0].match.path = { regex: "(" };
+    c.routes[0].action.destinations[0].service = "nope";
+    c.services.echo.policy = { fault: {} };
+  });
+  expect(out.map((l) => l.split(":")[0])).toEqual(["services.echo.policy.fault", "routes[0].match.path.regex", "routes[0].action.destinations[0].service"]);
+});

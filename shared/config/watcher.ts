@@ -1,0 +1,70 @@
+// Keep-last-good engine: parse each update, compile it, and only swap in configs that passed every check.
+// Providers (file, Consul KV) feed it text; the caller decides what "apply" means (swap a Snapshot, log, ...).
+import type { MeshConfig } from "./schema.ts";
+import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
+import { parseMeshConfig } from "./parse.ts";
+
+export type ConfigWatcherOptions<T> = {
+  updates: AsyncIterable<{ text: string; source: string }>;
+  /** Builds the runtime value (e.g. a Snapshot). A throw is a rejection, so the last good value stays. */
+  compile: (config: MeshConfig) => T;
+  onApply: (value: T, info: { source: string; version: number }) => void;
+  onReject: (issues: ConfigIssue[]) => void;
+};
+
+/**
+ * `done` resolves when the updates end or after stop(); it rejects if the provider or a callback throws
+ * (callbacks are the caller's code: a throw there is a bug to surface, not a config problem).
+ */
+export type ConfigWatcher = { stop(): void; done: Promise<void> };
+
+export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWatcher {
+  let stopped = false;
+  let onStop: () => void = () => {};
+  const stopSignal = new Promise<undefined>((resolve) => (onStop = () => resolve(undefined)));
+  const it = opts.updates[Symbol.asyncIterator]();
+
+  let lastSeen: string | undefined;
+  let lastApplied: string | undefined;
+  let version = 0;
+
+  const handle = ({ text, source }: { text: string; source: string }): void => {
+    // Same text as last time (providers may repeat themselves), or back to what is already live: nothing to do.
+    if (text === lastSeen) return;
+    lastSeen = text;
+    if (text === lastApplied) return;
+    const parsed = parseMeshConfig(text, source);
+    if (!parsed.ok) return opts.onReject(parsed.issues);
+    let value: T;
+    try {
+      value = opts.compile(parsed.config);
+    } catch (e) {
+      return opts.onReject([{ source, path: ROOT_PATH, message: `compile failed: ${e instanceof Error ? e.message : String(e)}` }]);
+    }
+    lastApplied = text;
+    version += 1;
+    opts.onApply(value, { source, version });
+  };
+
+  const run = async (): Promise<void> => {
+    try {
+      while (!stopped) {
+        const r = await Promise.race([it.next(), stopSignal]);
+        if (r === undefined || r.done || stopped) break;
+        handle(r.value);
+      }
+    } finally {
+      // Not awaited: a provider blocked in next() may only finish its return() later.
+      void it.return?.()?.catch(() => {});
+    }
+  };
+
+  const done = run();
+  return {
+    stop(): void {
+      stopped = true;
+      onStop();
+    },
+    done,
+  };
+}

@@ -1,0 +1,48 @@
+// Maps why a request could not be served to a status and a small JSON body naming the cause.
+// Every error the core returns goes through here so callers see one consistent shape.
+import { UpstreamError, type UpstreamErrorKind } from "../types.ts";
+
+export type ErrorCause =
+  | UpstreamErrorKind
+  | "bad-request"
+  | "invalid-path"
+  | "uri-too-long"
+  | "headers-too-large"
+  | "body-too-large"
+  | "no-route"
+  | "forbidden"
+  | "unavailable"
+  | "internal";
+
+const STATUS: Record<ErrorCause, number> = {
+  "connect-failure": 502,
+  reset: 502,
+  "identity-mismatch": 502,
+  "no-healthy-endpoint": 503,
+  timeout: 504,
+  "bad-request": 400,
+  "invalid-path": 400,
+  "uri-too-long": 414,
+  "headers-too-large": 431,
+  "body-too-large": 413,
+  "no-route": 404,
+  forbidden: 403,
+  unavailable: 503,
+  internal: 500,
+};
+
+export function errorResponse(cause: ErrorCause, requestId: string, message?: string): Response {
+  const status = STATUS[cause];
+  const body = JSON.stringify({ error: cause, status, message: message ?? cause, requestId });
+  return new Response(body, {
+    status,
+    headers: { "content-type": "application/json", "x-request-id": requestId, "x-mesh-error": cause },
+  });
+}
+
+/** Anything thrown below the route (filters, transport) becomes a 5xx with a named cause. */
+export function responseForError(err: unknown, requestId: string): Response {
+  if (err instanceof UpstreamError) return errorResponse(err.kind, requestId, err.message);
+  if (err instanceof Error && err.name === "AbortError") return errorResponse("timeout", requestId, "request aborted");
+  return errorResponse("internal", requestId, err instanceof Error ? err.message : String(err));
+}

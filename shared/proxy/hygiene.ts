@@ -1,0 +1,119 @@
+// HTTP hygiene applied on every listener: hop-by-hop stripping, framing checks, size limits, forwarded headers.
+// The runtime's parser already rejects most malformed framing; these checks close the gaps it leaves (see README).
+import type { ErrorCause } from "./errors.ts";
+
+/** RFC 9110 7.6.1 connection-specific headers, plus the legacy ones proxies must not forward. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authenticate",
+  "proxy-authorization",
+]);
+
+export type ResolvedLimits = {
+  readonly maxHeaderBytes: number;
+  readonly maxUriLength: number;
+  readonly maxBodyBytes: number;
+  readonly headerTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+};
+
+/** Removes hop-by-hop headers and every header the Connection header names. Mutates `headers`. */
+export function stripHopByHop(headers: Headers): void {
+  const connection = headers.get("connection");
+  if (connection !== null) {
+    for (const token of connection.split(",")) {
+      const name = token.trim().toLowerCase();
+      if (name !== "") headers.delete(name);
+    }
+  }
+  for (const name of HOP_BY_HOP) headers.delete(name);
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a well-formed incoming x-request-id so a trace can be followed across hops; otherwise makes one. */
+export function requestIdOf(headers: Headers): string {
+  const incoming = headers.get("x-request-id");
+  return incoming !== null && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+}
+
+export type Rejection = { cause: ErrorCause; message: string };
+
+const CONTENT_LENGTH = /^\d{1,15}$/;
+// Bun's fetch Headers reject CR/LF/NUL already; this guards runtimes that don't (node:http2 inbound, Deno).
+const BAD_VALUE = /[\0\r\n]/;
+
+/**
+ * Checks a downstream request head before anything reaches a route. Returns why it must be refused, or
+ * undefined. `urlLength` is the length of the request target (path + query) as received.
+ */
+export function checkRequestHead(req: Request, urlLength: number, limits: ResolvedLimits): Rejection | undefined {
+  if (urlLength > limits.maxUriLength) {
+    return { cause: "uri-too-long", message: `request target is ${urlLength} bytes, limit ${limits.maxUriLength}` };
+  }
+  const h = req.headers;
+  let headerBytes = 0;
+  for (const [name, value] of h) {
+    headerBytes += name.length + value.length + 4;
+    if (BAD_VALUE.test(value) || BAD_VALUE.test(name)) return { cause: "bad-request", message: `invalid character in header ${name}` };
+  }
+  if (headerBytes > limits.maxHeaderBytes) {
+    return { cause: "headers-too-large", message: `request headers are ${headerBytes} bytes, limit ${limits.maxHeaderBytes}` };
+  }
+  const cl = h.get("content-length");
+  const te = h.get("transfer-encoding");
+  if (cl !== null && te !== null) return { cause: "bad-request", message: "both content-length and transfer-encoding" };
+  if (te !== null && te.trim().toLowerCase() !== "chunked") {
+    return { cause: "bad-request", message: `unsupported transfer-encoding ${te}` };
+  }
+  if (cl !== null) {
+    // A comma means the header was sent more than once: ambiguous framing, refuse even if the values agree.
+    if (!CONTENT_LENGTH.test(cl)) return { cause: "bad-request", message: `invalid or duplicate content-length "${cl}"` };
+    if (Number(cl) > limits.maxBodyBytes) {
+      return { cause: "body-too-large", message: `body is ${cl} bytes, limit ${limits.maxBodyBytes}` };
+    }
+  }
+  if (!h.has("host") && req.url === "") return { cause: "bad-request", message: "missing host" };
+  return undefined;
+}
+
+/** Error thrown inside a body stream that outgrew its limit; listeners turn it into 413 or a reset. */
+export class BodyTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/** Wraps a streamed body (chunked, or a runtime that does not enforce limits) so it cannot exceed `limit`. */
+export function limitBody(body: ReadableStream<Uint8Array>, limit: number): ReadableStream<Uint8Array> {
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > limit) controller.error(new BodyTooLargeError(limit));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+/**
+ * Sets X-Forwarded-For (appending the downstream address) and X-Forwarded-Proto. At the edge the incoming
+ * proto is not trusted; between mesh members (mTLS-verified peers) it is kept.
+ */
+export function setForwardedHeaders(headers: Headers, clientIp: string | undefined, proto: "http" | "https", trustIncoming: boolean): void {
+  if (clientIp !== undefined) {
+    const prior = trustIncoming ? headers.get("x-forwarded-for") : null;
+    headers.set("x-forwarded-for", prior ? `${prior}, ${clientIp}` : clientIp);
+  }
+  if (!trustIncoming || !headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", proto);
+}

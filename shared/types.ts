@@ -1,0 +1,94 @@
+// Core shapes of the routing core, shared by gateway and sidecar (runtime-neutral: Request/Response only).
+// Kept in one small file so every module agrees on the same nouns: endpoint, cluster, route, filter, snapshot.
+
+/** One upstream instance as discovery reports it: for the mesh, the address of its inbound sidecar. */
+export type Endpoint = {
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+};
+
+/** What one forwarding attempt ended as; feeds balancers (and later outlier detection). */
+export type Outcome = "success" | "connect-failure" | "reset" | "timeout" | "http-5xx";
+
+export interface Balancer {
+  /** Replace the endpoint set; keeps per-endpoint state (e.g. in-flight counts) for endpoints that stay. */
+  update(endpoints: readonly Endpoint[]): void;
+  /** Pick an endpoint, avoiding `exclude` (endpoint ids already tried) when another is available. */
+  pick(exclude?: ReadonlySet<string>): Endpoint | undefined;
+  /** An attempt on `endpoint` started (least-request counts in-flight). */
+  start(endpoint: Endpoint): void;
+  /** An attempt on `endpoint` ended with `outcome`. Always paired with one start(). */
+  report(endpoint: Endpoint, outcome: Outcome): void;
+}
+
+export type RetryOn = "connect-failure" | "reset" | "5xx" | "gateway-error" | number;
+
+export type CompiledRetry = {
+  readonly attempts: number; // total tries, including the first
+  readonly on: ReadonlySet<RetryOn>;
+  readonly perTryTimeoutMs: number | undefined;
+  readonly backoffMs: number;
+  readonly allowNonIdempotent: boolean;
+  readonly maxReplayBytes: number;
+};
+
+export type CompiledPolicy = {
+  readonly loadBalancer: "round_robin" | "least_request";
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly retries: CompiledRetry | undefined;
+};
+
+/** Where a request goes: a service, or a subset of its instances. Owns the balancer over its endpoints. */
+export type Cluster = {
+  readonly name: string; // "echo" or "echo/v1"
+  readonly service: string;
+  readonly subset: string | undefined;
+  /** The SPIFFE id the upstream's certificate must carry. */
+  readonly spiffeId: string;
+  readonly balancer: Balancer;
+  endpoints(): readonly Endpoint[];
+};
+
+/** Per-request state threaded through filters. Created by the listener, never shared between requests. */
+export type RequestContext = {
+  readonly requestId: string;
+  readonly startedAt: number;
+  /** Aborted when the downstream goes away or a timeout filter fires. */
+  signal: AbortSignal;
+  /** Endpoint ids already tried by this request (retry picks a fresh one). */
+  readonly tried: Set<string>;
+  /** Set by the innermost handler so logs and retries know where an attempt went. */
+  lastEndpoint?: Endpoint;
+  /** Number of upstream attempts made so far. */
+  attempts: number;
+};
+
+export type Handler = (req: Request, ctx: RequestContext) => Promise<Response>;
+
+/** Filters are built once from validated config, so config errors surface at reload, never per request. */
+export type Filter = (next: Handler) => Handler;
+
+/** The parts of a request the route table matches on; path is the canonical one. */
+export type RequestHead = {
+  readonly method: string;
+  readonly host: string; // lowercase, port stripped
+  readonly path: string; // canonical, decoded once, no query
+  readonly headers: Headers;
+  readonly query: URLSearchParams;
+};
+
+/** Thrown/returned by forwarding code; mapped to 502/503/504 by proxy/errors.ts. */
+export type UpstreamErrorKind = "connect-failure" | "reset" | "timeout" | "no-healthy-endpoint" | "identity-mismatch";
+
+export class UpstreamError extends Error {
+  readonly kind: UpstreamErrorKind;
+  constructor(kind: UpstreamErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.name = "UpstreamError";
+  }
+}

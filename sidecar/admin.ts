@@ -1,0 +1,45 @@
+// The admin listener (loopback only): readiness for health checks and what config and endpoints are live.
+// Shared by sidecar and gateway; refuses to bind anything but a loopback address.
+import type { LiveSnapshot } from "../shared/config/live.ts";
+
+export type AdminOptions = {
+  port: number;
+  live: LiveSnapshot;
+  ready: () => boolean;
+  info: () => Record<string, unknown>;
+};
+
+export type AdminServer = { port: number; stop(): void };
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body, null, 2), { status, headers: { "content-type": "application/json" } });
+}
+
+export function startAdmin(opts: AdminOptions): AdminServer {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: opts.port,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (req.method !== "GET") return json({ error: "method not allowed" }, 405);
+      switch (path) {
+        case "/ready":
+          return opts.ready() ? new Response("ready\n") : new Response("not ready\n", { status: 503 });
+        case "/live":
+          return new Response("live\n");
+        case "/config":
+          return json(opts.live.status());
+        case "/clusters": {
+          const snap = opts.live.current();
+          const clusters = [...snap.clusters.values()].map((c) => ({ name: c.name, spiffeId: c.spiffeId, endpoints: c.endpoints() }));
+          return json({ version: snap.version, clusters });
+        }
+        case "/info":
+          return json(opts.info());
+        default:
+          return json({ error: "not found", paths: ["/ready", "/live", "/config", "/clusters", "/info"] }, 404);
+      }
+    },
+  });
+  return { port: server.port ?? opts.port, stop: () => void server.stop(true) };
+}

@@ -1,0 +1,76 @@
+// Sidecar command line: every flag also as an environment variable (MESH_<FLAG>), flags win.
+// Parsed with node:util parseArgs (standard library, works in Bun and Deno) rather than a hand-written parser.
+import { parseArgs } from "node:util";
+
+export type SidecarArgs = {
+  config: string;
+  service: string;
+  instance: string;
+  appPort: number;
+  appAddress: string;
+  inboundAddress: string;
+  inboundPort: number;
+  outboundPort: number;
+  adminPort: number;
+  ca: string;
+  accessLog: boolean;
+};
+
+const FLAGS = {
+  config: { type: "string" },
+  service: { type: "string" },
+  instance: { type: "string" },
+  "app-port": { type: "string" },
+  "app-address": { type: "string" },
+  "inbound-address": { type: "string" },
+  "inbound-port": { type: "string" },
+  "outbound-port": { type: "string" },
+  "admin-port": { type: "string" },
+  ca: { type: "string" },
+  "access-log": { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+export const SIDECAR_USAGE = `usage: bun run sidecar --config FILE --service NAME --app-port P --ca URL
+  [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
+  [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
+  each flag may also be given as an environment variable: MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...`;
+
+function envName(flag: string): string {
+  return `MESH_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+function port(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: "${raw}" is not a port number`);
+  return n;
+}
+
+export function parseSidecarArgs(argv: string[], env: Record<string, string | undefined>): SidecarArgs | "help" {
+  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  if (values.help) return "help";
+  const get = (flag: keyof typeof FLAGS): string | undefined => {
+    const v = values[flag];
+    return typeof v === "string" ? v : env[envName(flag)];
+  };
+  const need = (flag: keyof typeof FLAGS): string => {
+    const v = get(flag);
+    if (v === undefined || v === "") throw new Error(`--${flag} (or ${envName(flag)}) is required`);
+    return v;
+  };
+  const service = need("service");
+  return {
+    config: need("config"),
+    service,
+    instance: get("instance") ?? `${service}-${crypto.randomUUID().slice(0, 8)}`,
+    appPort: port("app-port", need("app-port"), 0),
+    appAddress: get("app-address") ?? "127.0.0.1",
+    inboundAddress: get("inbound-address") ?? "127.0.0.1",
+    inboundPort: port("inbound-port", get("inbound-port"), 15006),
+    outboundPort: port("outbound-port", get("outbound-port"), 15001),
+    adminPort: port("admin-port", get("admin-port"), 15000),
+    ca: need("ca"),
+    accessLog: (get("access-log") ?? "on") !== "off",
+  };
+}

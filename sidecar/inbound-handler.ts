@@ -1,0 +1,61 @@
+// The inbound sidecar's request handler: the caller's identity comes only from the verified peer certificate;
+// any identity header the caller sent is replaced before the request is forwarded to the app on loopback.
+import type { PeerIdentity } from "./transport/types.ts";
+import type { ResolvedLimits } from "../shared/proxy/hygiene.ts";
+import { checkRequestHead, limitBody, requestIdOf, setForwardedHeaders, stripHopByHop } from "../shared/proxy/hygiene.ts";
+import { canonicalizePath } from "../shared/routing/canonical-path.ts";
+import { errorResponse, responseForError } from "../shared/proxy/errors.ts";
+import { cleanResponse } from "../shared/proxy/downstream.ts";
+import { plainForward } from "../shared/proxy/plain-forwarder.ts";
+import { logAccess } from "../shared/telemetry/access-log.ts";
+import type { Logger } from "../shared/telemetry/logger.ts";
+
+/** Headers only the mesh may set: the verified caller identity. */
+export const CLIENT_ID_HEADER = "x-mesh-client-id";
+
+export type InboundDeps = {
+  app: { address: string; port: number };
+  limits: () => ResolvedLimits;
+  log: Logger;
+  accessLog: boolean;
+};
+
+export function createInboundHandler(deps: InboundDeps): (req: Request, peer: PeerIdentity) => Promise<Response> {
+  const handle = async (req: Request, peer: PeerIdentity, requestId: string): Promise<Response> => {
+    const limits = deps.limits();
+    const url = new URL(req.url);
+    const rejected = checkRequestHead(req, req.url.length - url.origin.length, limits);
+    if (rejected !== undefined) return errorResponse(rejected.cause, requestId, rejected.message);
+    const canonical = canonicalizePath(url.pathname);
+    if (!canonical.ok) return errorResponse("invalid-path", requestId, canonical.reason);
+
+    const headers = new Headers(req.headers);
+    stripHopByHop(headers);
+    headers.delete(CLIENT_ID_HEADER);
+    headers.set(CLIENT_ID_HEADER, peer.spiffeId);
+    headers.set("x-request-id", requestId);
+    setForwardedHeaders(headers, undefined, "https", true);
+    const hasBody = req.body !== null && req.method !== "GET" && req.method !== "HEAD";
+    const body = !hasBody ? null : headers.has("content-length") ? req.body : limitBody(req.body!, limits.maxBodyBytes);
+    const appReq = new Request(`http://${url.host}${canonical.path}${url.search}`, {
+      method: req.method,
+      headers,
+      body,
+      // @ts-expect-error duplex is required for streamed bodies but missing from the DOM typings
+      duplex: "half",
+    });
+    try {
+      return cleanResponse(await plainForward(deps.app, appReq, { signal: req.signal }), requestId);
+    } catch (err) {
+      return responseForError(err, requestId);
+    }
+  };
+
+  return async (req, peer) => {
+    const startedAt = performance.now();
+    const requestId = requestIdOf(req.headers);
+    const res = await handle(req, peer, requestId);
+    if (deps.accessLog) logAccess(deps.log, { listener: "inbound", method: req.method, url: req.url, status: res.status, requestId, startedAt, peer: peer.spiffeId });
+    return res;
+  };
+}

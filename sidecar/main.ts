@@ -1,0 +1,92 @@
+// `bun run sidecar`: one per service instance. Outbound listener (app -> mesh), inbound mTLS listener
+// (mesh -> app, caller identity from the peer certificate), admin listener on loopback.
+import "reflect-metadata";
+import { parseSidecarArgs, SIDECAR_USAGE } from "./args.ts";
+import { createLogger } from "../shared/telemetry/logger.ts";
+import { watchConfigFile } from "../shared/config/file-provider.ts";
+import { startLiveSnapshot } from "../shared/config/live.ts";
+import { formatIssue } from "../shared/config/issues.ts";
+import { parseMeshConfig } from "../shared/config/parse.ts";
+import { formatSpiffeId } from "../shared/pki/spiffe.ts";
+import { DEFAULTS } from "../shared/config/defaults.ts";
+import { startCredentialStore } from "./credentials.ts";
+import { createMeshClient } from "./transport/mesh-client.ts";
+import { startMtlsServer } from "./transport/inbound-server.ts";
+import { forwarderFactory } from "./forwarders.ts";
+import { createInboundHandler } from "./inbound-handler.ts";
+import { startOutboundListener } from "./outbound-listener.ts";
+import { startAdmin } from "./admin.ts";
+import { onShutdown } from "./shutdown.ts";
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    const parsed = parseSidecarArgs(process.argv.slice(2), process.env);
+    if (parsed === "help") {
+      console.log(SIDECAR_USAGE);
+      return;
+    }
+    args = parsed;
+  } catch (err) {
+    console.error(`sidecar: ${err instanceof Error ? err.message : String(err)}\n${SIDECAR_USAGE}`);
+    process.exit(2);
+  }
+  const log = createLogger({ service: `sidecar/${args.service}` });
+
+  // The identity needs the trust domain before the first snapshot exists: read it from the file once.
+  const first = parseMeshConfig(await Bun.file(args.config).text(), args.config);
+  if (!first.ok) {
+    for (const i of first.issues) log.error({}, formatIssue(i));
+    process.exit(1);
+  }
+  const trustDomain = first.config.trustDomain ?? DEFAULTS.trustDomain;
+  const namespace = first.config.namespace ?? DEFAULTS.namespace;
+  const spiffeId = formatSpiffeId({ trustDomain, namespace, service: args.service });
+
+  const creds = await startCredentialStore(args.ca, spiffeId, log);
+  const client = createMeshClient({ credentials: creds.current });
+  const live = await startLiveSnapshot({
+    updates: watchConfigFile(args.config, { onError: (i) => log.error({}, formatIssue(i)) }),
+    forwarder: forwarderFactory(client),
+    log,
+  });
+
+  let draining = false;
+  const limits = live.current().limits;
+  const inbound = await startMtlsServer({
+    hostname: args.inboundAddress,
+    port: args.inboundPort,
+    credentials: creds.current,
+    trustDomain,
+    limits: { maxHeaderBytes: limits.maxHeaderBytes, headerTimeoutMs: limits.headerTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs },
+    handler: createInboundHandler({ app: { address: args.appAddress, port: args.appPort }, limits: () => live.current().limits, log, accessLog: args.accessLog }),
+    onRefused: (reason) => log.warn({ reason }, "inbound connection refused"),
+  });
+  const outbound = startOutboundListener({ port: args.outboundPort, live, log, accessLog: args.accessLog });
+  const admin = startAdmin({
+    port: args.adminPort,
+    live,
+    ready: () => !draining,
+    info: () => ({ service: args.service, instance: args.instance, spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, certNotAfter: creds.notAfter().toISOString(), inFlight: { inbound: inbound.inFlight(), outbound: outbound.drain.inFlight() }, draining }),
+  });
+
+  onShutdown(log, async () => {
+    draining = true;
+    const drainMs = live.current().limits.drainTimeoutMs;
+    await Promise.all([inbound.close({ drainMs }), outbound.stop(drainMs)]);
+    live.stop();
+    client.close();
+    creds.stop();
+    admin.stop();
+  });
+
+  log.info(
+    { service: args.service, instance: args.instance, spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, adminPort: admin.port, appPort: args.appPort },
+    "ready",
+  );
+}
+
+main().catch((err) => {
+  console.error(`sidecar: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});
