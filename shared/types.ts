@@ -63,7 +63,7 @@ export type RequestContext = {
   readonly tried: Set<string>;
   /** Set by the innermost handler so logs and retries know where an attempt went. */
   lastEndpoint?: Endpoint;
-  /** Number of upstream attempts made so far. */
+  /** Upstream tries made so far: counted by the retry filter (0 on routes without retries). */
   attempts: number;
 };
 

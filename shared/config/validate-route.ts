@@ -2,6 +2,17 @@
 // Cross-references (services, subsets) are checked here too, against the declared services.
 import type { RouteConfig, RouteMatchConfig, RouteActionConfig, ServiceConfig } from "./schema.ts";
 import { validatePolicy, type Report } from "./validate-policy.ts";
+import { canonicalizePath } from "../routing/canonical-path.ts";
+
+/** Requests are matched on their canonical path, so a non-canonical config path could never match. */
+function checkCanonical(value: string, path: string, report: Report): void {
+  if (!value.startsWith("/")) return report(path, `must start with "/"`);
+  const c = canonicalizePath(value);
+  if (!c.ok) return report(path, `can never match: ${c.reason}`);
+  if (c.path !== value && !(value.endsWith("/") && c.path === value.slice(0, -1))) {
+    report(path, `can never match: requests are matched on the canonical path; write "${c.path}"`);
+  }
+}
 
 type Services = Readonly<Record<string, ServiceConfig>>;
 
@@ -32,10 +43,14 @@ function checkExactlyOne(obj: object, keys: readonly string[], path: string, rep
 function validateMatch(match: RouteMatchConfig, path: string, report: Report): void {
   const p = match.path;
   if (p !== undefined) {
-    if ("exact" in p && !p.exact.startsWith("/")) report(`${path}.path.exact`, `must start with "/"`);
-    if ("prefix" in p && !p.prefix.startsWith("/")) report(`${path}.path.prefix`, `must start with "/"`);
+    if ("exact" in p) checkCanonical(p.exact, `${path}.path.exact`, report);
+    if ("prefix" in p) checkCanonical(p.prefix, `${path}.path.prefix`, report);
     if ("regex" in p) checkRegex(p.regex, `${path}.path.regex`, report);
   }
+  match.host?.forEach((h, j) => {
+    // Hosts are compared without the port (and lowercased), so "a.com:8443" would silently never match.
+    if (/:\d*$/.test(h) && !h.startsWith("[")) report(`${path}.host[${j}]`, "must not include a port: hosts are matched without it");
+  });
   match.headers?.forEach((h, j) => {
     const hp = `${path}.headers[${j}]`;
     checkExactlyOne(h, ["exact", "prefix", "regex", "present"], hp, report);

@@ -19,7 +19,6 @@ export function clusterHandler(cluster: MutableCluster, forward: Forwarder, poli
       throw new UpstreamError("no-healthy-endpoint", `no healthy endpoint in cluster ${cluster.name}`);
     }
     ctx.tried.add(endpoint.id);
-    ctx.attempts++;
     ctx.lastEndpoint = endpoint;
     cluster.balancer.start(endpoint);
     try {

@@ -19,7 +19,7 @@ export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: st
 const PLAIN = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") PLAIN[ch.charCodeAt(0)] = 1;
 // Not valid pchars, but WHATWG URL leaves them unencoded in paths; keep them so URL-parsed input stays unchanged.
-for (const ch of "[]^|") PLAIN[ch.charCodeAt(0)] = 1;
+for (const ch of "[]|") PLAIN[ch.charCodeAt(0)] = 1;
 
 const UNRESERVED = new Uint8Array(128);
 for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") UNRESERVED[ch.charCodeAt(0)] = 1;

@@ -16,6 +16,8 @@
 //   > regex > no path; then more conditions (headers + query params + methods-list) first; ties: first declared.
 import type { RequestHead } from "../types.ts";
 import type { RouteMatchConfig } from "../config/schema.ts";
+import { anchoredRegex, compileHeaderMatch, compileQueryMatch } from "./match-conditions.ts";
+import type { Test } from "./match-conditions.ts";
 
 export type RouteHit<T> = {
   readonly name: string;
@@ -29,8 +31,6 @@ export type RouteTable<T> = {
 };
 
 export type RouteEntry<T> = { readonly name: string; readonly match?: RouteMatchConfig; readonly value: T };
-
-type Test = (head: RequestHead) => boolean;
 
 type CompiledRoute<T> = {
   readonly index: number;
@@ -48,11 +48,6 @@ type Candidate<T> = {
   /** Only wildcard candidates in the fallback list need a host check at match time. */
   readonly wildcardSuffix: string | undefined;
 };
-
-/** Anchor a config regex so it must match the whole subject. Throws on an invalid pattern (validate.ts checks first). */
-export function anchoredRegex(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`);
-}
 
 export function buildRouteTable<T>(entries: ReadonlyArray<RouteEntry<T>>): RouteTable<T> {
   const exactHosts = new Map<string, Candidate<T>[]>();
@@ -168,41 +163,6 @@ function compileRoute<T>(entry: RouteEntry<T>, index: number): CompiledRoute<T> 
     conditions,
     rest: combine(tests),
   };
-}
-
-type HeaderMatch = NonNullable<RouteMatchConfig["headers"]>[number];
-type QueryMatch = NonNullable<RouteMatchConfig["query"]>[number];
-
-function compileHeaderMatch(hm: HeaderMatch): Test {
-  const name = hm.name.toLowerCase();
-  const valueTest = compileValueTest(hm.exact, hm.prefix, hm.regex, hm.present);
-  const invert = hm.invert === true;
-  return (h) => valueTest(h.headers.get(name) ?? undefined) !== invert;
-}
-
-function compileQueryMatch(qm: QueryMatch): Test {
-  const name = qm.name;
-  const valueTest = compileValueTest(qm.exact, undefined, qm.regex, qm.present);
-  return (h) => valueTest(h.query.get(name) ?? undefined);
-}
-
-function compileValueTest(
-  exact: string | undefined,
-  prefix: string | undefined,
-  regex: string | undefined,
-  present: boolean | undefined,
-): (value: string | undefined) => boolean {
-  const parts: Array<(value: string | undefined) => boolean> = [];
-  if (present !== undefined) parts.push((v) => (v !== undefined) === present);
-  if (exact !== undefined) parts.push((v) => v === exact);
-  if (prefix !== undefined) parts.push((v) => v !== undefined && v.startsWith(prefix));
-  if (regex !== undefined) {
-    const re = anchoredRegex(regex);
-    parts.push((v) => v !== undefined && re.test(v));
-  }
-  if (parts.length === 0) return (v) => v !== undefined;
-  if (parts.length === 1) return parts[0] as (value: string | undefined) => boolean;
-  return (v) => parts.every((p) => p(v));
 }
 
 function combine(tests: Test[]): Test {

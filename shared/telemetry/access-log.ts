@@ -27,7 +27,8 @@ export function logAccess(log: Logger, e: AccessEntry): void {
       requestId: e.requestId,
       route: e.route,
       upstream: e.ctx?.lastEndpoint?.id,
-      attempts: e.ctx?.attempts,
+      // The retry filter counts tries; a route without one made at most a single try.
+      attempts: e.ctx === undefined ? undefined : e.ctx.attempts || (e.ctx.lastEndpoint ? 1 : 0),
       peer: e.peer,
     },
     "access",
