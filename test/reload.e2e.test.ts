@@ -96,8 +96,8 @@ test("reloads under load fail zero requests; an invalid config is rejected and t
   const beforeBad = b.seen.length;
 
   // An invalid edit: a bad regex. It must be rejected with its path, and traffic must keep going to b.
-  const bad = config(0, 100) as ReturnType<typeof config> & { gateway: { routes: Array<{ match: unknown }> } };
-  bad.gateway.routes[0]!.match = { path: { regex: "([unclosed" } };
+  const bad = config(0, 100);
+  (bad.gateway.routes[0] as { match: unknown }).match = { path: { regex: "([unclosed" } };
   writeFileSync(configPath, stringify(bad));
   await waitFor(async () => (await status()).rejected.length > 0);
   const rejected = (await status()).rejected;

@@ -1,0 +1,294 @@
+// Integration tests of the mesh mTLS transport with real sockets and real certificates from shared/pki:
+// identity from the peer certificate, strict refusals, server-id pinning, reuse, streaming, failures and draining.
+
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { createCertificateAuthority } from "../shared/pki/ca.ts";
+import { issueTestLeaf } from "../shared/pki/testing.ts";
+import { issueWorkloadCredentials } from "../shared/pki/workload.ts";
+import { UpstreamError, type Endpoint } from "../shared/types.ts";
+import { startMtlsServer } from "../sidecar/transport/inbound-server.ts";
+import { createMeshClient } from "../sidecar/transport/mesh-client.ts";
+import type { MeshClient, MtlsServer, PeerIdentity, TlsMaterial } from "../sidecar/transport/types.ts";
+
+const TD = "mesh.test";
+const ECHO = `spiffe://${TD}/ns/default/svc/echo`;
+const WEB = `spiffe://${TD}/ns/default/svc/web`;
+const ca = await createCertificateAuthority({ trustDomain: TD });
+const otherCa = await createCertificateAuthority({ trustDomain: TD });
+const serverCreds: TlsMaterial = await issueWorkloadCredentials(ca, ECHO);
+const clientCreds: TlsMaterial = await issueWorkloadCredentials(ca, WEB);
+const LIMITS = { maxHeaderBytes: 16 * 1024, headerTimeoutMs: 5000, idleTimeoutMs: 30_000 };
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+type Seen = { calls: number; peers: string[]; lastRequest?: Request };
+
+async function echoServer(handler?: (req: Request, peer: PeerIdentity) => Promise<Response>): Promise<{ server: MtlsServer; seen: Seen; endpoint: Endpoint }> {
+  const seen: Seen = { calls: 0, peers: [] };
+  const server = await startMtlsServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    credentials: () => serverCreds,
+    trustDomain: TD,
+    limits: LIMITS,
+    handler: async (req, peer) => {
+      seen.calls++;
+      seen.peers.push(peer.spiffeId);
+      seen.lastRequest = req;
+      if (handler) return handler(req, peer);
+      const headers: Record<string, string> = {};
+      req.headers.forEach((v, k) => (headers[k] = v));
+      return Response.json({ peer: peer.spiffeId, method: req.method, url: req.url, headers });
+    },
+  });
+  cleanups.push(() => server.close({ drainMs: 0 }));
+  return { server, seen, endpoint: { id: "e1", address: "127.0.0.1", port: server.port, tags: [], meta: {} } };
+}
+
+function client(creds: TlsMaterial = clientCreds): MeshClient {
+  const c = createMeshClient({ credentials: () => creds });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const opts = (): { signal: AbortSignal; connectTimeoutMs: number } => ({ signal: AbortSignal.timeout(10_000), connectTimeoutMs: 2000 });
+
+async function upstreamError(p: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof UpstreamError) return e;
+    throw new Error(`expected UpstreamError, got ${String(e)}`);
+  }
+  throw new Error("expected the send to fail");
+}
+
+describe("identity", () => {
+  test("the caller's SPIFFE id from its verified certificate reaches the handler", async () => {
+    const { seen, endpoint } = await echoServer();
+    const res = await client().send(endpoint, ECHO, new Request("http://echo.default/a/b?q=1", { headers: { "x-a": "1" } }), opts());
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { peer: string; url: string; headers: Record<string, string> };
+    expect(body.peer).toBe(WEB);
+    expect(body.url).toBe("http://echo.default/a/b?q=1");
+    expect(body.headers["x-a"]).toBe("1");
+    expect(seen.peers).toEqual([WEB]);
+  });
+
+  test("the client refuses a server whose id is not the expected one; the handler never runs", async () => {
+    const { seen, endpoint } = await echoServer();
+    const err = await upstreamError(client().send(endpoint, `spiffe://${TD}/ns/default/svc/other`, new Request("http://other/"), opts()));
+    expect(err.kind).toBe("identity-mismatch");
+    expect(seen.calls).toBe(0);
+  });
+});
+
+describe("strict inbound refusals (handler called 0 times)", () => {
+  const past = { notBefore: new Date(Date.now() - 7_200_000), notAfter: new Date(Date.now() - 3_600_000) };
+  const cases: Array<[string, () => Promise<TlsMaterial>]> = [
+    ["a certificate from another CA", async () => ({ ...(await issueWorkloadCredentials(otherCa, WEB)), trustBundlePem: ca.trustBundlePem() })],
+    ["an expired certificate", async () => ({ ...(await issueTestLeaf(ca, { uris: [WEB], ...past })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
+    ["a URI SAN in another trust domain", async () => ({ ...(await issueTestLeaf(ca, { uris: ["spiffe://evil.test/ns/default/svc/web"] })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
+    ["a URI SAN that is not a spiffe id", async () => ({ ...(await issueTestLeaf(ca, { uris: ["https://web.example/"] })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
+    ["two URI SANs", async () => ({ ...(await issueTestLeaf(ca, { uris: [WEB, `spiffe://${TD}/ns/default/svc/admin`] })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
+    ["no URI SAN at all", async () => ({ ...(await issueTestLeaf(ca, { uris: [] })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
+  ];
+  for (const [name, make] of cases) {
+    test(`refuses ${name}`, async () => {
+      const { seen, endpoint, server } = await echoServer();
+      const err = await upstreamError(client(await make()).send(endpoint, ECHO, new Request("http://echo/"), opts()));
+      expect(["connect-failure", "reset"]).toContain(err.kind);
+      expect(seen.calls).toBe(0);
+      expect(server.connectionsAccepted()).toBe(0);
+    });
+  }
+
+  test("refuses a client that presents no certificate", async () => {
+    const { seen, endpoint } = await echoServer();
+    const noCert = new Bun.FetchSession({ tls: { ca: ca.trustBundlePem(), checkServerIdentity: () => undefined } });
+    cleanups.push(() => noCert.close());
+    await expect(noCert.fetch(`https://127.0.0.1:${endpoint.port}/`)).rejects.toThrow();
+    expect(seen.calls).toBe(0);
+  });
+
+  test("refuses to start when NODE_TLS_REJECT_UNAUTHORIZED=0", async () => {
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    try {
+      await expect(echoServer()).rejects.toThrow(/NODE_TLS_REJECT_UNAUTHORIZED/);
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+    }
+  });
+});
+
+describe("connections", () => {
+  test("many sequential requests share one TLS connection", async () => {
+    const { server, endpoint } = await echoServer();
+    const c = client();
+    for (let i = 0; i < 25; i++) {
+      const res = await c.send(endpoint, ECHO, new Request(`http://echo/${i}`), opts());
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    expect(server.connectionsAccepted()).toBe(1);
+  });
+
+  test("a dead connection is replaced", async () => {
+    const first = await echoServer();
+    const c = client();
+    expect((await c.send(first.endpoint, ECHO, new Request("http://echo/"), opts())).status).toBe(200);
+    await first.server.close({ drainMs: 0 });
+    const again = await upstreamError(c.send(first.endpoint, ECHO, new Request("http://echo/"), opts()));
+    expect(["connect-failure", "reset"]).toContain(again.kind);
+    // A new listener on the same port: the client makes a fresh connection.
+    const second = await startMtlsServer({ hostname: "127.0.0.1", port: first.endpoint.port, credentials: () => serverCreds, trustDomain: TD, limits: LIMITS, handler: async () => new Response("second") });
+    cleanups.push(() => second.close({ drainMs: 0 }));
+    const res = await c.send(first.endpoint, ECHO, new Request("http://echo/"), opts());
+    expect(await res.text()).toBe("second");
+  });
+
+  test("connect-failure on a closed port", async () => {
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const err = await upstreamError(client().send({ id: "x", address: "127.0.0.1", port, tags: [], meta: {} }, ECHO, new Request("http://echo/"), opts()));
+    expect(err.kind).toBe("connect-failure");
+  });
+
+  test("connect timeout: a listener that never completes the handshake is a connect-failure", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    cleanups.push(() => silent.stop(true));
+    const started = performance.now();
+    const err = await upstreamError(client().send({ id: "s", address: "127.0.0.1", port: silent.port, tags: [], meta: {} }, ECHO, new Request("http://echo/"), { signal: AbortSignal.timeout(10_000), connectTimeoutMs: 300 }));
+    expect(err.kind).toBe("connect-failure");
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe("bodies and signals", () => {
+  test("5 MB request and response bodies stream through intact", async () => {
+    const { endpoint } = await echoServer(async (req) => new Response(req.body, { headers: { "content-type": "application/octet-stream" } }));
+    const size = 5 * 1024 * 1024;
+    const payload = new Uint8Array(size);
+    for (let i = 0; i < size; i++) payload[i] = (i * 31 + 7) & 0xff;
+    let offset = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (offset >= size) return ctl.close();
+        const n = Math.min(64 * 1024, size - offset);
+        ctl.enqueue(payload.slice(offset, offset + n));
+        offset += n;
+      },
+    });
+    const res = await client().send(endpoint, ECHO, new Request("http://echo/upload", { method: "POST", body, duplex: "half" } as RequestInit), opts());
+    expect(res.status).toBe(200);
+    const got = new Uint8Array(await res.arrayBuffer());
+    expect(got.length).toBe(size);
+    expect(Bun.hash(got)).toBe(Bun.hash(payload));
+  });
+
+  test("a response body streams: the first chunk arrives before the handler finishes", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { endpoint } = await echoServer(async () => {
+      const enc = new TextEncoder();
+      return new Response(
+        new ReadableStream({
+          async start(ctl) {
+            ctl.enqueue(enc.encode("first;"));
+            await gate;
+            ctl.enqueue(enc.encode("second"));
+            ctl.close();
+          },
+        }),
+      );
+    });
+    const res = await client().send(endpoint, ECHO, new Request("http://echo/stream"), opts());
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe("first;");
+    release();
+    let rest = "";
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      rest += new TextDecoder().decode(r.value);
+    }
+    expect(rest).toBe("second");
+  });
+
+  test("hop-by-hop headers do not cross; Host and end-to-end headers do", async () => {
+    const { seen, endpoint } = await echoServer();
+    const req = new Request("http://echo.default:8080/", { headers: { connection: "x-hop", "x-hop": "1", "keep-alive": "5", "proxy-authorization": "p", "x-end": "2" } });
+    const res = await client().send(endpoint, ECHO, req, opts());
+    const body = (await res.json()) as { headers: Record<string, string> };
+    expect(body.headers["x-end"]).toBe("2");
+    expect(body.headers.host).toBe("echo.default:8080");
+    expect(body.headers["x-hop"]).toBeUndefined();
+    expect(body.headers["proxy-authorization"]).toBeUndefined();
+    expect(body.headers["keep-alive"]).toBeUndefined();
+    expect(seen.calls).toBe(1);
+  });
+
+  test("aborting the signal rejects promptly and cancels the request upstream", async () => {
+    let upstreamAborted!: () => void;
+    const aborted = new Promise<void>((r) => (upstreamAborted = r));
+    const { endpoint } = await echoServer(async (req) => {
+      req.signal.addEventListener("abort", () => upstreamAborted());
+      await new Promise((r) => setTimeout(r, 5000));
+      return new Response("late");
+    });
+    const ac = new AbortController();
+    const p = client().send(endpoint, ECHO, new Request("http://echo/slow"), { signal: ac.signal, connectTimeoutMs: 2000 });
+    setTimeout(() => ac.abort(new Error("caller gave up")), 200);
+    const started = performance.now();
+    await expect(p).rejects.toThrow("caller gave up");
+    expect(performance.now() - started).toBeLessThan(1000);
+    await aborted;
+  });
+});
+
+describe("draining", () => {
+  test("close({drainMs}) lets an in-flight request finish and refuses new connections", async () => {
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    const { server, endpoint } = await echoServer(async () => {
+      entered();
+      await new Promise((r) => setTimeout(r, 400));
+      return new Response("finished");
+    });
+    const slow = client().send(endpoint, ECHO, new Request("http://echo/slow"), opts());
+    await inHandler;
+    expect(server.inFlight()).toBe(1);
+    const closing = server.close({ drainMs: 3000 });
+    const refused = await upstreamError(client().send(endpoint, ECHO, new Request("http://echo/new"), opts()));
+    expect(["connect-failure", "reset"]).toContain(refused.kind);
+    const res = await slow;
+    expect(await res.text()).toBe("finished");
+    await closing;
+    expect(server.inFlight()).toBe(0);
+  });
+
+  test("close({drainMs}) force-closes a request that outlives the drain", async () => {
+    const { server, endpoint } = await echoServer(async () => {
+      await new Promise((r) => setTimeout(r, 5000));
+      return new Response("too late");
+    });
+    const slow = client().send(endpoint, ECHO, new Request("http://echo/slow"), opts());
+    await Bun.sleep(100);
+    const started = performance.now();
+    await server.close({ drainMs: 200 });
+    expect(performance.now() - started).toBeLessThan(1500);
+    const err = await upstreamError(slow);
+    expect(err.kind).toBe("reset");
+  });
+});
+
+afterAll(() => {
+  for (const c of cleanups.splice(0)) c();
+});
