@@ -3,7 +3,7 @@
 import "reflect-metadata";
 import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
 import { createGatewayApp } from "./app.ts";
-import { createLogger } from "../shared/telemetry/logger.ts";
+import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { watchConfigFile } from "../shared/config/file-provider.ts";
 import { startLiveSnapshot } from "../shared/config/live.ts";
 import { parseMeshConfig } from "../shared/config/parse.ts";
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
   });
 
   log.info({ spiffeId, listeners: servers.map((s) => `${s.proto}://${s.server.hostname}:${s.server.port}`), adminPort: admin.port }, "ready");
+  flushLog(log);
 }
 
 main().catch((err) => {

@@ -59,6 +59,11 @@ export type RequestContext = {
   readonly startedAt: number;
   /** Aborted when the downstream goes away or a timeout filter fires. */
   signal: AbortSignal;
+  /**
+   * Aborts `signal` for the whole request. Listeners create one controller per request; the whole-request
+   * timeout uses it directly instead of deriving a child signal (AbortSignal.any costs microseconds per request).
+   */
+  readonly cancel?: (reason: unknown) => void;
   /** Endpoint ids already tried by this request (retry picks a fresh one). */
   readonly tried: Set<string>;
   /** Set by the innermost handler so logs and retries know where an attempt went. */

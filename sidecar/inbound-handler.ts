@@ -5,7 +5,7 @@ import type { ResolvedLimits } from "../shared/proxy/hygiene.ts";
 import { checkRequestHead, limitBody, requestIdOf, setForwardedHeaders, stripHopByHop } from "../shared/proxy/hygiene.ts";
 import { canonicalizePath } from "../shared/routing/canonical-path.ts";
 import { errorResponse, responseForError } from "../shared/proxy/errors.ts";
-import { cleanResponse } from "../shared/proxy/downstream.ts";
+import { cleanResponse, editableHeaders, splitUrl } from "../shared/proxy/downstream.ts";
 import { plainForward } from "../shared/proxy/plain-forwarder.ts";
 import { logAccess } from "../shared/telemetry/access-log.ts";
 import type { Logger } from "../shared/telemetry/logger.ts";
@@ -23,13 +23,13 @@ export type InboundDeps = {
 export function createInboundHandler(deps: InboundDeps): (req: Request, peer: PeerIdentity) => Promise<Response> {
   const handle = async (req: Request, peer: PeerIdentity, requestId: string): Promise<Response> => {
     const limits = deps.limits();
-    const url = new URL(req.url);
+    const url = splitUrl(req.url);
     const rejected = checkRequestHead(req, req.url.length - url.origin.length, limits);
     if (rejected !== undefined) return errorResponse(rejected.cause, requestId, rejected.message);
     const canonical = canonicalizePath(url.pathname);
     if (!canonical.ok) return errorResponse("invalid-path", requestId, canonical.reason);
 
-    const headers = new Headers(req.headers);
+    const headers = editableHeaders(req.headers);
     stripHopByHop(headers);
     headers.delete(CLIENT_ID_HEADER);
     headers.set(CLIENT_ID_HEADER, peer.spiffeId);
@@ -37,7 +37,7 @@ export function createInboundHandler(deps: InboundDeps): (req: Request, peer: Pe
     setForwardedHeaders(headers, undefined, "https", true);
     const hasBody = req.body !== null && req.method !== "GET" && req.method !== "HEAD";
     const body = !hasBody ? null : headers.has("content-length") ? req.body : limitBody(req.body!, limits.maxBodyBytes);
-    const appReq = new Request(`http://${url.host}${canonical.path}${url.search}`, {
+    const appReq = new Request(`${url.origin}${canonical.path}${url.search}`, {
       method: req.method,
       headers,
       body,

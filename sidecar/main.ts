@@ -2,7 +2,7 @@
 // (mesh -> app, caller identity from the peer certificate), admin listener on loopback.
 import "reflect-metadata";
 import { parseSidecarArgs, SIDECAR_USAGE } from "./args.ts";
-import { createLogger } from "../shared/telemetry/logger.ts";
+import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { watchConfigFile } from "../shared/config/file-provider.ts";
 import { startLiveSnapshot } from "../shared/config/live.ts";
 import { formatIssue } from "../shared/config/issues.ts";
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     { service: args.service, instance: args.instance, spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, adminPort: admin.port, appPort: args.appPort },
     "ready",
   );
+  flushLog(log);
 }
 
 main().catch((err) => {

@@ -1,5 +1,7 @@
 // Graceful shutdown on SIGTERM/SIGINT: stop accepting, let in-flight requests finish within the drain time,
 // then exit 0. A second signal exits at once.
+import { flushLog } from "../shared/telemetry/logger.ts";
+
 type Log = { info(o: object, msg: string): void; error(o: object, msg: string): void };
 
 export function onShutdown(log: Log, drain: () => Promise<void>): void {
@@ -11,6 +13,7 @@ export function onShutdown(log: Log, drain: () => Promise<void>): void {
     }
     stopping = true;
     log.info({ signal }, "draining");
+    flushLog(log);
     drain()
       .then(() => {
         log.info({}, "drained; exiting");

@@ -2,6 +2,8 @@
 // identity from the peer certificate, strict refusals, server-id pinning, reuse, streaming, failures and draining.
 
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { X509Certificate } from "node:crypto";
+import * as tls from "node:tls";
 import { createCertificateAuthority } from "../shared/pki/ca.ts";
 import { issueTestLeaf } from "../shared/pki/testing.ts";
 import { issueWorkloadCredentials } from "../shared/pki/workload.ts";
@@ -291,4 +293,31 @@ describe("draining", () => {
 
 afterAll(() => {
   for (const c of cleanups.splice(0)) c();
+});
+
+describe("credential rotation", () => {
+  test("new connections get the rotated server certificate; the old connection keeps working", async () => {
+    let current: TlsMaterial = serverCreds;
+    const rotated = await issueWorkloadCredentials(ca, ECHO);
+    const server = await startMtlsServer({ hostname: "127.0.0.1", port: 0, credentials: () => current, trustDomain: TD, limits: LIMITS, handler: async (_req, peer) => new Response(peer.spiffeId) });
+    cleanups.push(() => server.close({ drainMs: 0 }));
+    const endpoint: Endpoint = { id: "r", address: "127.0.0.1", port: server.port, tags: [], meta: {} };
+    const serialSeen = async (): Promise<string> => {
+      const sock = tls.connect({ host: "127.0.0.1", port: server.port, key: clientCreds.keyPem, cert: clientCreds.certChainPem, ca: ca.trustBundlePem(), checkServerIdentity: () => undefined });
+      await new Promise((r, j) => (sock.once("secureConnect", r), sock.once("error", j)));
+      const serial = sock.getPeerX509Certificate()!.serialNumber;
+      sock.destroy();
+      return serial;
+    };
+    const c = client();
+    expect(await (await c.send(endpoint, ECHO, new Request("http://echo/"), opts())).text()).toBe(WEB);
+    const before = await serialSeen();
+    current = rotated;
+    await serialSeen(); // this connection triggers the swap; it was already accepted with the old certificate
+    const after = await serialSeen();
+    expect(after).not.toBe(before);
+    expect(after).toBe(new X509Certificate(rotated.certChainPem).serialNumber);
+    // The pooled connection made before the rotation still serves requests.
+    expect(await (await c.send(endpoint, ECHO, new Request("http://echo/"), opts())).text()).toBe(WEB);
+  });
 });

@@ -5,6 +5,7 @@ import type { ConfigIssue } from "./issues.ts";
 import { formatIssue } from "./issues.ts";
 import { createConfigWatcher } from "./watcher.ts";
 import { compileSnapshot } from "./compile.ts";
+import { flushLog } from "../telemetry/logger.ts";
 
 export type LiveStatus = {
   version: number;
@@ -59,6 +60,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
         snap = { ...value, version: info.version, source: info.source };
         Object.assign(status, { version: info.version, source: info.source, appliedAt: new Date().toISOString(), rejected: [], rejectedAt: undefined });
         opts.log.info({ version: info.version, source: info.source }, "config applied");
+        flushLog(opts.log);
         for (const fn of listeners) fn(snap);
         clearTimeout(timer);
         resolve(live);
@@ -66,6 +68,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
       onReject: (issues) => {
         Object.assign(status, { rejected: issues, rejectedAt: new Date().toISOString() });
         opts.log.error({ issues: issues.map(formatIssue) }, "config rejected; the last good config keeps serving");
+        flushLog(opts.log);
       },
     });
   });

@@ -96,3 +96,34 @@ describe("timeoutFilter", () => {
     expect(() => timeoutFilter(Number.NaN)).toThrow();
   });
 });
+
+describe("timeoutFilter with a request-wide cancel (the listeners' fast path)", () => {
+  const withCancel = (): RequestContext => {
+    const controller = new AbortController();
+    return { ...makeContext(), signal: controller.signal, cancel: (r: unknown) => controller.abort(r) };
+  };
+
+  test("fires, aborts the request's own signal with the timeout error", async () => {
+    const ctx = withCancel();
+    let seen: AbortSignal | undefined;
+    const err = await timeoutFilter(20)((_r, c) => {
+      seen = c.signal;
+      return never();
+    })(req(), ctx).catch((e: unknown) => e);
+    expect((err as UpstreamError).kind).toBe("timeout");
+    expect(seen).toBe(ctx.signal);
+    expect(ctx.signal.aborted).toBe(true);
+    expect(ctx.signal.reason).toBe(err);
+  });
+
+  test("a response in time passes through and nothing is aborted", async () => {
+    const ctx = withCancel();
+    const res = await timeoutFilter(200)(async () => {
+      await delay(5);
+      return new Response("ok");
+    })(req(), ctx);
+    expect(await res.text()).toBe("ok");
+    await delay(250);
+    expect(ctx.signal.aborted).toBe(false);
+  });
+});

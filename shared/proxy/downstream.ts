@@ -21,11 +21,49 @@ export type DownstreamResult = {
   ctx: RequestContext | undefined;
 };
 
-function hostOf(headers: Headers, url: URL): string {
-  const raw = headers.get("host") ?? url.host;
+function hostOf(headers: Headers, origin: string): string {
+  const raw = headers.get("host") ?? origin.slice(origin.indexOf("//") + 2);
   // Strip the port and a trailing dot; hosts match case-insensitively.
   const host = raw.startsWith("[") ? raw.slice(0, raw.indexOf("]") + 1) : raw.split(":")[0]!;
   return host.replace(/\.$/, "").toLowerCase();
+}
+
+/** Splits an absolute request URL without building a URL object (this runs on every request). */
+export function splitUrl(url: string): { origin: string; pathname: string; search: string } {
+  const start = url.indexOf("//") + 2;
+  let slash = url.indexOf("/", start);
+  if (slash < 0) slash = url.length;
+  const q = url.indexOf("?", slash);
+  return {
+    origin: url.slice(0, slash),
+    pathname: slash === url.length ? "/" : url.slice(slash, q < 0 ? url.length : q),
+    search: q < 0 ? "" : url.slice(q),
+  };
+}
+
+/** Headers we may edit: the request's own where the runtime allows it (Bun), else a copy (Fetch guard). */
+export function editableHeaders(headers: Headers): Headers {
+  try {
+    headers.delete("proxy-connection");
+    return headers;
+  } catch {
+    return new Headers(headers);
+  }
+}
+
+/** One controller per request: the downstream going away and the whole-request timeout both abort it. */
+export function requestContext(requestId: string, downstream: AbortSignal): RequestContext {
+  const controller = new AbortController();
+  if (downstream.aborted) controller.abort(downstream.reason);
+  else downstream.addEventListener("abort", () => controller.abort(downstream.reason), { once: true });
+  return {
+    requestId,
+    startedAt: performance.now(),
+    signal: controller.signal,
+    cancel: (reason) => controller.abort(reason),
+    tried: new Set(),
+    attempts: 0,
+  };
 }
 
 export async function handleDownstream(
@@ -35,9 +73,8 @@ export async function handleDownstream(
   info: DownstreamInfo,
 ): Promise<DownstreamResult> {
   const requestId = requestIdOf(req.headers);
-  const url = new URL(req.url);
-  const targetLength = req.url.length - url.origin.length;
-  const rejected = checkRequestHead(req, targetLength, snap.limits);
+  const url = splitUrl(req.url);
+  const rejected = checkRequestHead(req, req.url.length - url.origin.length, snap.limits);
   if (rejected !== undefined) {
     return { response: errorResponse(rejected.cause, requestId, rejected.message), requestId, route: undefined, ctx: undefined };
   }
@@ -45,29 +82,28 @@ export async function handleDownstream(
   if (!canonical.ok) {
     return { response: errorResponse("invalid-path", requestId, canonical.reason), requestId, route: undefined, ctx: undefined };
   }
-  const head = { method: req.method, host: hostOf(req.headers, url), path: canonical.path, headers: req.headers, query: url.searchParams };
+  const query = url.search === "" ? EMPTY_QUERY : new URLSearchParams(url.search);
+  const head = { method: req.method, host: hostOf(req.headers, url.origin), path: canonical.path, headers: req.headers, query };
   const hit = table.match(head);
   if (hit === undefined) {
     // Never fall back to the Host header as a destination: that would make the listener an open proxy.
     return { response: errorResponse("no-route", requestId, `no route for ${head.host}${head.path}`), requestId, route: undefined, ctx: undefined };
   }
 
-  const headers = new Headers(req.headers);
+  const headers = editableHeaders(req.headers);
   stripHopByHop(headers);
   headers.set("x-request-id", requestId);
   setForwardedHeaders(headers, info.clientIp, info.proto, info.trustForwarded);
   const hasBody = req.body !== null && req.method !== "GET" && req.method !== "HEAD";
-  const upstreamUrl = `http://${head.host}${canonical.path}${url.search}`;
-  const upstreamReq = new Request(upstreamUrl, {
+  const upstreamReq = new Request(`http://${head.host}${canonical.path}${url.search}`, {
     method: req.method,
     headers,
     body: hasBody ? req.body : null,
     // @ts-expect-error duplex is required for streamed bodies but missing from the DOM typings
     duplex: "half",
-    signal: req.signal,
   });
 
-  const ctx: RequestContext = { requestId, startedAt: performance.now(), signal: req.signal, tried: new Set(), attempts: 0 };
+  const ctx = requestContext(requestId, req.signal);
   let response: Response;
   try {
     const upstream = await hit.value.handler(upstreamReq, ctx);
@@ -78,10 +114,18 @@ export async function handleDownstream(
   return { response, requestId, route: hit.name, ctx };
 }
 
-/** Strips hop-by-hop headers from the upstream response and stamps the request id. */
+const EMPTY_QUERY = new URLSearchParams();
+
+/** Strips hop-by-hop headers from the upstream response and stamps the request id (in place when allowed). */
 export function cleanResponse(upstream: Response, requestId: string): Response {
-  const headers = new Headers(upstream.headers);
-  stripHopByHop(headers);
-  headers.set("x-request-id", requestId);
-  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+  try {
+    stripHopByHop(upstream.headers);
+    upstream.headers.set("x-request-id", requestId);
+    return upstream;
+  } catch {
+    const headers = new Headers(upstream.headers);
+    stripHopByHop(headers);
+    headers.set("x-request-id", requestId);
+    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+  }
 }

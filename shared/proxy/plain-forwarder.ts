@@ -19,8 +19,9 @@ export async function plainForward(
   req: Request,
   opts: { signal: AbortSignal; connectTimeoutMs?: number },
 ): Promise<Response> {
-  const src = new URL(req.url);
-  const url = `http://${endpoint.address}:${endpoint.port}${src.pathname}${src.search}`;
+  const u = req.url;
+  const slash = u.indexOf("/", u.indexOf("//") + 2);
+  const url = `http://${endpoint.address}:${endpoint.port}${slash < 0 ? "/" : u.slice(slash)}`;
   try {
     return await fetch(url, {
       method: req.method,

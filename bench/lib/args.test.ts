@@ -1,0 +1,38 @@
+// Tests the bench's command-line parsing: modes, rounds and scenario selection.
+// Durations matter because --quick must stay under two minutes.
+import { describe, expect, test } from "bun:test";
+import { parseArgs, SCENARIOS } from "./args.ts";
+
+describe("parseArgs", () => {
+  test("defaults to a full run of every scenario, 3 rounds", () => {
+    const o = parseArgs([]);
+    expect(o).toMatchObject({ quick: false, rounds: 3, c64Seconds: 10, c1Seconds: 5, warmupEveryRound: true });
+    expect(o.only).toEqual([...SCENARIOS]);
+  });
+
+  test("--quick keeps 3 rounds but shortens every run so the whole bench fits in 2 minutes", () => {
+    const o = parseArgs(["--quick"]);
+    expect(o.rounds).toBe(3);
+    const perScenario = o.rounds * (o.c64Seconds + o.c1Seconds) + o.warmupSeconds;
+    expect(perScenario * SCENARIOS.length).toBeLessThan(100);
+  });
+
+  test("--only keeps canonical order and --rounds is read", () => {
+    const o = parseArgs(["--only", "gateway, direct", "--rounds", "5"]);
+    expect(o.only).toEqual(["direct", "gateway"]);
+    expect(o.rounds).toBe(5);
+  });
+
+  test("--access-log off is read; on is the default", () => {
+    expect(parseArgs([]).accessLog).toBe(true);
+    expect(parseArgs(["--quick", "--access-log", "off"]).accessLog).toBe(false);
+    expect(() => parseArgs(["--access-log", "no"])).toThrow(/on or off/);
+  });
+
+  test("rejects unknown scenarios, bad rounds and unknown flags", () => {
+    expect(() => parseArgs(["--only", "direct,nginx"])).toThrow(/nginx/);
+    expect(() => parseArgs(["--only"])).toThrow(/--only/);
+    expect(() => parseArgs(["--rounds", "0"])).toThrow(/positive/);
+    expect(() => parseArgs(["--fast"])).toThrow(/--fast/);
+  });
+});

@@ -1,0 +1,48 @@
+// Command-line options of the bench runner: --quick, --rounds N, --only a,b, --access-log on|off.
+// Pure so the runner's durations and scenario selection are unit-tested.
+export const SCENARIOS = ["direct", "bun-bare", "sidecar-hop", "sidecar-pair", "gateway"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export type BenchOptions = {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly only: readonly ScenarioName[];
+  /** Seconds per measurement; warmup runs once per scenario before round 1 and, in full mode, before every round. */
+  readonly c64Seconds: number;
+  readonly c1Seconds: number;
+  readonly warmupSeconds: number;
+  readonly warmupEveryRound: boolean;
+  /** Passed to sidecars and the gateway as --access-log; on by default, as in production. */
+  readonly accessLog: boolean;
+};
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes("--quick");
+  let rounds = 3;
+  let only: ScenarioName[] = [...SCENARIOS];
+  let accessLog = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--rounds") {
+      rounds = Number(argv[++i]);
+      if (!Number.isInteger(rounds) || rounds < 1) throw new Error("--rounds needs a positive integer");
+    } else if (a === "--only") {
+      const names = (argv[++i] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+      if (names.length === 0 || unknown.length > 0) {
+        throw new Error(`--only: unknown scenario(s) ${unknown.join(",") || "(none)"}; known: ${SCENARIOS.join(",")}`);
+      }
+      // Keep the canonical order so tables always read the same way.
+      only = SCENARIOS.filter((s) => names.includes(s));
+    } else if (a === "--access-log") {
+      const v = argv[++i];
+      if (v !== "on" && v !== "off") throw new Error("--access-log needs on or off");
+      accessLog = v === "on";
+    } else if (a !== "--quick" && a !== undefined && a.startsWith("--")) {
+      throw new Error(`unknown option ${a}`);
+    }
+  }
+  return quick
+    ? { quick, rounds, only, accessLog, c64Seconds: 3, c1Seconds: 2, warmupSeconds: 1, warmupEveryRound: false }
+    : { quick, rounds, only, accessLog, c64Seconds: 10, c1Seconds: 5, warmupSeconds: 2, warmupEveryRound: true };
+}

@@ -1,0 +1,38 @@
+// Checks that the configs the bench writes are accepted by the real schema and semantic validation.
+// If the config model changes, this fails before a bench run does.
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import { parse, stringify } from "yaml";
+import { MeshConfig } from "../../shared/config/schema.ts";
+import { validateMeshConfig } from "../../shared/config/validate.ts";
+import { hopConfig, meshConfig } from "./mesh-config.ts";
+
+function check(cfg: unknown): void {
+  const parsed = v.safeParse(MeshConfig, parse(stringify(cfg)));
+  expect(parsed.issues?.map((i) => i.message) ?? []).toEqual([]);
+  if (parsed.success) expect(validateMeshConfig(parsed.output)).toEqual([]);
+}
+
+describe("bench mesh configs", () => {
+  test("hop: upstream outside the mesh, plaintext, at the upstream port", () => {
+    const cfg = hopConfig(41001);
+    check(cfg);
+    expect(cfg.services?.upstream?.mtls).toBe("disable");
+    expect(cfg.services?.upstream?.instances?.[0]?.port).toBe(41001);
+  });
+
+  test("pair: upstream in the mesh (strict by default) at sidecar B's inbound port, no gateway", () => {
+    const cfg = meshConfig(41002);
+    check(cfg);
+    expect(cfg.services?.upstream?.mtls).toBeUndefined();
+    expect(cfg.services?.upstream?.instances?.[0]?.port).toBe(41002);
+    expect(cfg.gateway).toBeUndefined();
+  });
+
+  test("gateway: one listener and a catch-all route to upstream", () => {
+    const cfg = meshConfig(41002, 41000);
+    check(cfg);
+    expect(cfg.gateway?.listeners[0]?.port).toBe(41000);
+    expect(cfg.gateway?.routes[0]?.action.destinations?.[0]?.service).toBe("upstream");
+  });
+});

@@ -1,0 +1,40 @@
+// Builds the per-scenario mesh configs (shared/config/schema.ts shape) that the runner writes as YAML.
+// Pure, so the tests can check them against the real schema.
+import type { MeshConfig } from "../../shared/config/schema.ts";
+
+export const TRUST_DOMAIN = "mesh.local";
+/** The Host header the load generator sends: the destination service's name. */
+export const UPSTREAM_SERVICE = "upstream";
+
+/** sidecar-hop: the upstream is outside the mesh, reached in plaintext. */
+export function hopConfig(upstreamPort: number): MeshConfig {
+  return {
+    trustDomain: TRUST_DOMAIN,
+    services: {
+      [UPSTREAM_SERVICE]: {
+        mtls: "disable",
+        instances: [{ id: "upstream-1", address: "127.0.0.1", port: upstreamPort }],
+      },
+    },
+  };
+}
+
+/** sidecar-pair and gateway: `upstream` is a mesh service (mTLS strict) whose one instance is sidecar B's inbound listener. */
+export function meshConfig(inboundPort: number, gatewayPort?: number): MeshConfig {
+  const cfg: MeshConfig = {
+    trustDomain: TRUST_DOMAIN,
+    services: {
+      [UPSTREAM_SERVICE]: {
+        instances: [{ id: "upstream-1", address: "127.0.0.1", port: inboundPort }],
+      },
+    },
+  };
+  if (gatewayPort !== undefined) {
+    cfg.gateway = {
+      name: "gateway",
+      listeners: [{ name: "http", address: "127.0.0.1", port: gatewayPort }],
+      routes: [{ name: "all", match: { path: { prefix: "/" } }, action: { destinations: [{ service: UPSTREAM_SERVICE }] } }],
+    };
+  }
+  return cfg;
+}

@@ -1,0 +1,55 @@
+// Tests /proc parsing and the live CPU/RSS readers against this test process and a child it starts.
+// The child check matters: CPU must include forked children of a proxy.
+import { describe, expect, test } from "bun:test";
+import { cpuMs, parseStat, parseVmRssKb, processTree, RssSampler, rssKb } from "./procstat.ts";
+
+describe("parsers", () => {
+  test("parseStat survives a command name with spaces and parentheses", () => {
+    const line = "4242 (bun (x) y) S 17 4242 4242 0 -1 4194304 100 0 0 0 250 40 7 3 20 0 8 0 12345 6486792 8328 18446744073709551615";
+    expect(parseStat(line)).toEqual({ ppid: 17, utime: 250, stime: 40, cutime: 7, cstime: 3 });
+  });
+
+  test("parseVmRssKb reads VmRSS and returns 0 when it is absent (kernel threads, zombies)", () => {
+    expect(parseVmRssKb("Name:\tbun\nVmHWM:\t  40000 kB\nVmRSS:\t   33312 kB\n")).toBe(33312);
+    expect(parseVmRssKb("Name:\tkthreadd\n")).toBe(0);
+  });
+});
+
+describe("live /proc readers", () => {
+  test("cpuMs grows while this process burns CPU", () => {
+    const before = cpuMs(process.pid);
+    // Burn 150 ms of CPU as the process itself counts it (wall time could be descheduled).
+    const start = process.cpuUsage();
+    let x = 0;
+    while (process.cpuUsage(start).user < 150_000) for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + 1);
+    expect(x).toBeGreaterThan(0);
+    expect(cpuMs(process.pid) - before).toBeGreaterThanOrEqual(100);
+  });
+
+  test("cpuMs keeps a child's CPU after the child exited and was reaped", async () => {
+    const before = cpuMs(process.pid);
+    const child = Bun.spawn([process.execPath, "-e", "const s = process.cpuUsage(); let x = 0; while (process.cpuUsage(s).user < 300_000) x++;"]);
+    await child.exited;
+    expect(cpuMs(process.pid) - before).toBeGreaterThanOrEqual(250);
+  });
+
+  test("processTree and rssKb include a child process", async () => {
+    const child = Bun.spawn(["sleep", "5"]);
+    try {
+      expect(processTree(process.pid)).toContain(child.pid);
+      expect(rssKb(process.pid)).toBeGreaterThan(rssKb(child.pid));
+    } finally {
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+  });
+
+  test("RssSampler reports a peak in MB per name", async () => {
+    const s = new RssSampler(new Map([["me", process.pid]]), 20);
+    s.start();
+    await Bun.sleep(60);
+    const peaks = s.stop();
+    expect(peaks.me).toBeGreaterThan(5);
+    expect(peaks.me).toBeLessThan(2000);
+  });
+});

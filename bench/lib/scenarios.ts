@@ -1,0 +1,109 @@
+// How each bench scenario is wired: which processes it starts and where wrk sends its load.
+// Every scenario ends at the same tiny upstream; only the proxies in between differ.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import type { ScenarioName } from "./args.ts";
+import { hopConfig, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
+import { freePorts } from "./ports.ts";
+import type { Managed, ProcessSet } from "./proc.ts";
+
+export type Target = {
+  readonly url: string;
+  readonly host?: string;
+  /** The proxy processes whose CPU and memory count for this scenario, by display name. */
+  readonly proxies: ReadonlyMap<string, Managed>;
+};
+
+export type ScenarioEnv = {
+  readonly set: ProcessSet;
+  readonly repo: string;
+  readonly bun: string;
+  readonly tmp: string;
+  readonly pinProxy: readonly string[];
+  readonly pinLoad: readonly string[];
+  readonly upstreamPort: number;
+  /** Starts the CA on first use and returns its URL. */
+  readonly caUrl: () => Promise<string>;
+  /** false: start sidecars and the gateway with --access-log off (to measure what the access log costs). */
+  readonly accessLog: boolean;
+  /** Extra Bun flags for one proxy process (e.g. --cpu-prof for bench/profile.ts). */
+  readonly runtimeFlags?: (processName: string) => readonly string[];
+};
+
+/** Mesh processes enroll with the CA before they are ready; on a loaded machine that has taken tens of seconds. */
+const READY_TIMEOUT_MS = 60_000;
+
+const entry = (env: { repo: string }, rel: string): string => join(env.repo, rel);
+
+/** A proxy process command line: pinned to the proxy CPU, with any per-process runtime flags. */
+function proxyCmd(env: ScenarioEnv, name: string, rel: string, args: readonly string[]): string[] {
+  return [...env.pinProxy, env.bun, ...(env.runtimeFlags?.(name) ?? []), entry(env, rel), ...args];
+}
+
+function writeConfig(env: ScenarioEnv, name: string, cfg: unknown): string {
+  const path = join(env.tmp, `${name}.yaml`);
+  writeFileSync(path, stringify(cfg));
+  return path;
+}
+
+const accessLogArgs = (env: ScenarioEnv): string[] => (env.accessLog ? [] : ["--access-log", "off"]);
+
+type SidecarSpec = { name: string; config: string; service: string; appPort: number; inbound: number; outbound: number; admin: number };
+
+async function startSidecar(env: ScenarioEnv, s: SidecarSpec): Promise<Managed> {
+  const ca = await env.caUrl();
+  const m = env.set.spawn(s.name, proxyCmd(env, s.name, "sidecar/main.ts", [
+    "--config", s.config, "--service", s.service,
+    "--app-port", String(s.appPort), "--inbound-port", String(s.inbound),
+    "--outbound-port", String(s.outbound), "--admin-port", String(s.admin), "--ca", ca, ...accessLogArgs(env),
+  ]));
+  await env.set.waitReady(m, { adminPort: s.admin, timeoutMs: READY_TIMEOUT_MS });
+  return m;
+}
+
+export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>> = {
+  async direct(env) {
+    return { url: `http://127.0.0.1:${env.upstreamPort}/`, proxies: new Map() };
+  },
+
+  async "bun-bare"(env) {
+    const [port] = await freePorts(1);
+    const m = env.set.spawn("bun-bare", proxyCmd(env, "bun-bare", "bench/bun-bare.ts", ["--port", String(port), "--upstream", `127.0.0.1:${env.upstreamPort}`]));
+    await env.set.waitReady(m);
+    return { url: `http://127.0.0.1:${port}/`, host: UPSTREAM_SERVICE, proxies: new Map([["bun-bare", m]]) };
+  },
+
+  async "sidecar-hop"(env) {
+    const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
+    const config = writeConfig(env, "sidecar-hop", hopConfig(env.upstreamPort));
+    const m = await startSidecar(env, { name: "hop-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
+  },
+
+  async "sidecar-pair"(env) {
+    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
+    const config = writeConfig(env, "sidecar-pair", meshConfig(bIn));
+    const b = await startSidecar(env, { name: "pair-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const a = await startSidecar(env, { name: "pair-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
+    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+  },
+
+  async gateway(env) {
+    const [gw, gwAdmin, bIn, bOut, bAdmin] = (await freePorts(5)) as [number, number, number, number, number];
+    const config = writeConfig(env, "gateway", meshConfig(bIn, gw));
+    const b = await startSidecar(env, { name: "gw-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const ca = await env.caUrl();
+    const g = env.set.spawn("gateway", proxyCmd(env, "gateway", "gateway/main.ts", ["--config", config, "--ca", ca, "--admin-port", String(gwAdmin), ...accessLogArgs(env)]));
+    await env.set.waitReady(g, { adminPort: gwAdmin, timeoutMs: READY_TIMEOUT_MS });
+    return { url: `http://127.0.0.1:${gw}/`, host: UPSTREAM_SERVICE, proxies: new Map([["gateway", g], ["sidecar-b", b]]) };
+  },
+};
+
+/** The CA every sidecar and the gateway enroll with; not a proxy, so it runs next to the load generator. */
+export async function startCa(env: Pick<ScenarioEnv, "set" | "repo" | "bun" | "pinLoad">): Promise<string> {
+  const m = env.set.spawn("ca", [...env.pinLoad, env.bun, entry(env, "ca/main.ts"), "--port", "0", "--trust-domain", TRUST_DOMAIN]);
+  const ready = await env.set.waitReady(m);
+  if (typeof ready.port !== "number") throw new Error(`ca: ready line has no port: ${JSON.stringify(ready)}`);
+  return `http://127.0.0.1:${ready.port}`;
+}

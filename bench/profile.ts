@@ -1,0 +1,62 @@
+// CPU-profiles the proxies of one scenario (default sidecar-pair) under wrk load with `bun --cpu-prof`.
+// Usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--access-log off]
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
+import { detectPinning, probe, startEnv } from "./lib/harness.ts";
+import { ProcessSet } from "./lib/proc.ts";
+import { SETUPS } from "./lib/scenarios.ts";
+import { runWrk } from "./lib/wrk.ts";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, "access-log": { type: "string" } },
+  strict: true,
+});
+const scenario = (values.scenario ?? "sidecar-pair") as ScenarioName;
+if (!SCENARIOS.includes(scenario) || scenario === "direct") {
+  console.error(`--scenario must be one of ${SCENARIOS.filter((s) => s !== "direct").join(", ")}`);
+  process.exit(2);
+}
+if (!Bun.which("wrk")) {
+  console.error("wrk not found: install it with 'apt-get install wrk'");
+  process.exit(1);
+}
+const seconds = Number(values.seconds ?? 10);
+const connections = Number(values.connections ?? 64);
+
+const outDir = join(import.meta.dir, "results", "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
+mkdirSync(outDir, { recursive: true });
+const pin = detectPinning();
+console.log(pin.note);
+const tmp = mkdtempSync(join(tmpdir(), "mesh-profile-"));
+const set = new ProcessSet(tmp);
+let code = 0;
+process.on("SIGINT", () => void set.stopAll().then(() => process.exit(130)));
+
+try {
+  // Bun writes the profile when the process exits through process.exit (our proxies do so on SIGTERM).
+  const flags = (name: string): string[] => {
+    const dir = join(outDir, name);
+    mkdirSync(dir, { recursive: true });
+    return ["--cpu-prof", "--cpu-prof-dir", dir, ...(values.md ? ["--cpu-prof-md"] : [])];
+  };
+  const env = await startEnv(set, tmp, pin, { runtimeFlags: flags, accessLog: values["access-log"] !== "off" });
+  const target = await SETUPS[scenario](env);
+  await probe(scenario, target);
+  await runWrk({ url: target.url, host: target.host, connections, seconds: 2, pin: pin.pinLoad }); // JIT warmup, also in the profile
+  const r = await runWrk({ url: target.url, host: target.host, connections, seconds, pin: pin.pinLoad });
+  console.log(`${scenario}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_us.toFixed(0)} µs, ${r.non2xx + r.socketErrors} failed`);
+} catch (e) {
+  code = 1;
+  console.error(e);
+} finally {
+  await set.stopAll(15_000); // generous: proxies drain before exiting, and the profile is written on exit
+  if (code === 0) rmSync(tmp, { recursive: true, force: true });
+  else console.error(`process logs kept in ${tmp}`);
+}
+for (const name of readdirSync(outDir, { recursive: true })) console.log(join(outDir, String(name)));
+console.log("open a .cpuprofile in Chrome DevTools (Performance tab) or speedscope; --md writes a grep-friendly summary next to it");
+process.exit(code);

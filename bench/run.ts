@@ -1,0 +1,151 @@
+// The bench runner: starts every scenario once, then measures them in interleaved rounds with wrk.
+// Usage: bun run bench/run.ts [--quick] [--rounds N] [--only direct,bun-bare,...] [--access-log off]; see bench/README.md.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs, type BenchOptions, type ScenarioName } from "./lib/args.ts";
+import { CLOCK_TICKS_PER_S, cpuMs, RssSampler } from "./lib/procstat.ts";
+import { ProcessSet } from "./lib/proc.ts";
+import { evaluateTargets, failedResponses, renderTable, summarize, type RoundResult, type ScenarioSummary } from "./lib/report.ts";
+import { cpuModel, cpuTimes, detectPinning, foreignCpuPct, machineBusyPct, probe, startEnv } from "./lib/harness.ts";
+import { SETUPS, type Target } from "./lib/scenarios.ts";
+import { runWrk, type WrkResult } from "./lib/wrk.ts";
+
+const RESULTS = join(import.meta.dir, "results");
+const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+let opts: BenchOptions;
+try {
+  opts = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
+}
+if (!Bun.which("wrk")) {
+  console.error("wrk not found: install it with 'apt-get install wrk'");
+  process.exit(1);
+}
+
+const pin = detectPinning();
+log(pin.note);
+
+const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-"));
+const set = new ProcessSet(tmp);
+let failed = false;
+let stopping: Promise<never> | undefined;
+
+function shutdown(code: number): Promise<never> {
+  return (stopping ??= stopAndExit(code));
+}
+async function stopAndExit(code: number): Promise<never> {
+  await set.stopAll();
+  if (!failed) rmSync(tmp, { recursive: true, force: true });
+  else log(`process logs kept in ${tmp}`);
+  process.exit(code);
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    log(`${sig}: stopping every process the bench started`);
+    failed = true;
+    void shutdown(130);
+  });
+}
+
+async function wrk(t: Target, connections: number, seconds: number): Promise<WrkResult> {
+  let pid = 0;
+  try {
+    return await runWrk({ url: t.url, host: t.host, connections, seconds, pin: pin.pinLoad, onSpawn: (p) => set.transient.add((pid = p)) });
+  } finally {
+    set.transient.delete(pid);
+  }
+}
+
+async function measure(t: Target, round: number): Promise<RoundResult> {
+  const c1 = await wrk(t, 1, opts.c1Seconds);
+  const pids = new Map([...t.proxies].map(([name, m]) => [name, m.pid]));
+  const cpuBefore = [...pids.values()].reduce((a, p) => a + cpuMs(p), 0);
+  const machineBefore = cpuTimes();
+  const oursBefore = cpuMs(process.pid);
+  const sampler = new RssSampler(pids);
+  sampler.start();
+  const c64 = await wrk(t, 64, opts.c64Seconds);
+  const rss = sampler.stop();
+  const foreign = foreignCpuPct(machineBefore, cpuTimes(), cpuMs(process.pid) - oursBefore, CLOCK_TICKS_PER_S);
+  const cpuAfter = [...pids.values()].reduce((a, p) => a + cpuMs(p), 0);
+  const cpu = pids.size > 0 && c64.requests > 0 ? ((cpuAfter - cpuBefore) / c64.requests) * 1000 : undefined;
+  return { round, c1, c64, cpu_ms_per_1k: cpu, rss_mb: rss, foreign_cpu_pct: Math.round(foreign) };
+}
+
+async function main(): Promise<void> {
+  log(`mode ${opts.quick ? "quick" : "full"}: ${opts.rounds} rounds, c64 ${opts.c64Seconds}s, c1 ${opts.c1Seconds}s, warmup ${opts.warmupSeconds}s, access log ${opts.accessLog ? "on" : "off"}; scenarios ${opts.only.join(", ")}`);
+  const busy = await machineBusyPct(1000);
+  if (busy > 10) log(`WARNING: the machine is ${busy.toFixed(0)}% busy before the bench starts; other load skews every number`);
+  const env = await startEnv(set, tmp, pin, { accessLog: opts.accessLog });
+
+  const targets = new Map<ScenarioName, Target>();
+  const setupErrors: Record<string, string> = {};
+  for (const name of opts.only) {
+    try {
+      log(`starting ${name}`);
+      const t = await SETUPS[name](env);
+      await probe(name, t);
+      targets.set(name, t);
+    } catch (e) {
+      failed = true;
+      setupErrors[name] = (e as Error).message;
+      log(`${name}: setup FAILED, skipping it\n${(e as Error).message}`);
+    }
+  }
+
+  const raw = new Map<ScenarioName, RoundResult[]>([...targets.keys()].map((n) => [n, []]));
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const [name, t] of targets) {
+      if (round === 1 || opts.warmupEveryRound) await wrk(t, 64, opts.warmupSeconds);
+      const r = await measure(t, round);
+      raw.get(name)!.push(r);
+      const errs = failedResponses(r);
+      log(
+        `round ${round}/${opts.rounds} ${name.padEnd(12)} c1 p50 ${r.c1.p50_us.toFixed(0)}µs p99 ${r.c1.p99_us.toFixed(0)}µs | ` +
+          `c64 ${r.c64.rps.toFixed(0)} req/s p99 ${r.c64.p99_us.toFixed(0)}µs` +
+          (r.cpu_ms_per_1k !== undefined ? ` cpu ${r.cpu_ms_per_1k.toFixed(1)} ms/1k` : "") +
+          (Object.keys(r.rss_mb).length ? ` rss ${Object.entries(r.rss_mb).map(([k, v]) => `${k}=${v.toFixed(0)}MB`).join(" ")}` : "") +
+          (errs ? ` FAILED RESPONSES ${errs}${r.c64.requests === 0 ? " (no response at all at c=64)" : ""}` : "") +
+          ((r.foreign_cpu_pct ?? 0) > 10 ? ` (other processes used ${r.foreign_cpu_pct}% of the machine: noisy)` : ""),
+      );
+    }
+  }
+
+  const scenarios: Partial<Record<ScenarioName, ScenarioSummary>> = {};
+  for (const [name, rounds] of raw) scenarios[name] = summarize(rounds);
+  // Keep the proxies' logs when any response failed: they hold the why.
+  if (Object.values(scenarios).some((x) => x.errors > 0)) failed = true;
+  const targetResults = evaluateTargets(scenarios);
+
+  console.log(`\n${renderTable(scenarios)}\n`);
+  for (const t of targetResults) console.log(`${t.status.padEnd(4)}  ${t.name}: ${t.detail}`);
+  for (const [name, err] of Object.entries(setupErrors)) console.log(`FAILED ${name}: ${err.split("\n")[0]}`);
+
+  mkdirSync(RESULTS, { recursive: true });
+  const out = {
+    date: new Date().toISOString(),
+    machine: { cpus: pin.ncpu, model: cpuModel(), bun: Bun.version, pinned: pin.pinned, busy_before_pct: Math.round(busy) },
+    quick: opts.quick,
+    access_log: opts.accessLog,
+    rounds: opts.rounds,
+    durations_s: { c1: opts.c1Seconds, c64: opts.c64Seconds, warmup: opts.warmupSeconds },
+    scenarios,
+    targets: Object.fromEntries(targetResults.map((t) => [t.name, { status: t.status, detail: t.detail }])),
+    setup_errors: setupErrors,
+  };
+  writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(out, null, 2) + "\n");
+  log(`wrote ${join(RESULTS, "latest.json")}`);
+}
+
+try {
+  await main();
+} catch (e) {
+  failed = true;
+  if (!stopping) console.error(e); // after Ctrl-C the error is just wrk being killed
+  await shutdown(1);
+}
+await shutdown(failed ? 1 : 0);

@@ -1,0 +1,254 @@
+// One accepted, identity-checked mTLS connection speaking HTTP/1.1: parses heads, streams bodies, runs the handler.
+// Requests on one connection are handled in order (pipelined bytes wait in the buffer until the response is out).
+
+import type { Socket } from "bun";
+import { isHopByHop } from "./hop-by-hop.ts";
+import { IncomingBody } from "./http1-body-source.ts";
+import { ChunkedDecodeError } from "./http1-chunked.ts";
+import { isHeadError, parseRequestHead, type RequestHead } from "./http1-head.ts";
+import { writeResponse } from "./http1-response-writer.ts";
+import { SocketWriter } from "./socket-writer.ts";
+import type { InboundLimits, PeerIdentity } from "./types.ts";
+
+export type ConnectionHost = {
+  readonly limits: InboundLimits;
+  readonly handler: (req: Request, peer: PeerIdentity) => Promise<Response>;
+  readonly draining: () => boolean;
+  requestStarted(): void;
+  requestEnded(): void;
+};
+
+const EMPTY = Buffer.alloc(0);
+const copy = (b: Uint8Array, from: number, to: number): Uint8Array => Uint8Array.prototype.slice.call(b, from, to);
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+const REASONS: Record<number, string> = { 400: "Bad Request", 417: "Expectation Failed", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented", 505: "HTTP Version Not Supported" };
+
+export class InboundConnection {
+  // Unparsed bytes are buf[pos..]; buf may be the socket's own read buffer until settle() runs.
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  private owned = true;
+  /** A request is between "head parsed" and "response written". */
+  private busy = false;
+  private body: IncomingBody | undefined;
+  private abort: AbortController | undefined;
+  private closed = false;
+  private readonly writer: SocketWriter;
+  /** Start of the wait this connection is in (idle, head, or body); checked by the server's sweep. */
+  private since = performance.now();
+  private paused = false;
+  /** Set when the response went out before the request body was fully read: finish once it has been drained. */
+  private finishAfterBody: boolean | undefined;
+
+  constructor(
+    private readonly sock: Socket<unknown>,
+    private readonly peer: PeerIdentity,
+    private readonly host: ConnectionHost,
+  ) {
+    this.writer = new SocketWriter(sock);
+  }
+
+  get idle(): boolean {
+    return !this.busy;
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.since = performance.now();
+    if (this.body && !this.body.done) {
+      let end: number;
+      try {
+        end = this.body.feed(chunk, 0);
+      } catch (e) {
+        this.failBody(e);
+        return;
+      }
+      if (end < chunk.length) this.append(chunk.subarray(end));
+      if (this.body.done && this.finishAfterBody !== undefined) this.finish(this.finishAfterBody);
+    } else {
+      this.append(chunk);
+      if (!this.busy) this.next();
+    }
+    this.settle();
+  }
+
+  onDrain(): void {
+    this.writer.onDrain();
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error("downstream connection closed");
+    this.writer.onClose(err);
+    this.body?.fail(err);
+    this.abort?.abort(err);
+  }
+
+  /** Called by the server's timer sweep; closes connections that waited too long. */
+  checkTimeouts(now: number): void {
+    if (this.closed) return;
+    const l = this.host.limits;
+    if (!this.busy) {
+      const limit = this.pos < this.buf.length ? l.headerTimeoutMs : l.idleTimeoutMs;
+      if (now - this.since > limit) this.destroy();
+    } else if (this.body && !this.body.done && now - this.since > l.idleTimeoutMs) {
+      this.failBody(new Error("request body stalled"));
+    }
+  }
+
+  /** Drain: close now if no request is in progress (a busy one closes after its response). */
+  closeIfIdle(): void {
+    if (!this.busy && !this.closed) this.sock.end();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.sock.terminate();
+    this.onClose();
+  }
+
+  private append(b: Buffer): void {
+    if (this.pos >= this.buf.length) {
+      // The common case: parse straight from the read buffer, no copy.
+      this.buf = b;
+      this.owned = false;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), b]);
+      this.owned = true;
+    }
+    this.pos = 0;
+    // Bytes piling up behind a busy request (pipelining) are bounded by the header limit.
+    if (this.busy && this.buf.length > this.host.limits.maxHeaderBytes) this.pause();
+  }
+
+  /** Keeps only a private copy of unparsed bytes once the read callback returns. */
+  private settle(): void {
+    if (this.owned) return;
+    this.buf = this.pos < this.buf.length ? Buffer.from(copy(this.buf, this.pos, this.buf.length)) : EMPTY;
+    this.pos = 0;
+    this.owned = true;
+  }
+
+  private next(): void {
+    const buf = this.buf;
+    let start = this.pos;
+    // RFC 9112 2.2: ignore empty lines before a request line (some clients send CRLF after a body).
+    while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+    const end = buf.indexOf("\r\n\r\n", start, "latin1");
+    const max = this.host.limits.maxHeaderBytes;
+    if (end < 0) {
+      // A head that ends with bare LFs would otherwise sit here until the header timeout.
+      if (buf.indexOf("\n\n", start, "latin1") >= 0) this.reject(400, "bare LF in head");
+      else if (buf.length - start > max) this.reject(431, "request head too large");
+      return;
+    }
+    if (end + 4 - start > max) return this.reject(431, "request head too large");
+    const head = parseRequestHead(buf.toString("latin1", start, end));
+    if (isHeadError(head)) return this.reject(head.status, head.reason);
+    const f = head.framing;
+    // A Web Request cannot carry a body on GET or HEAD, and no mesh caller needs one.
+    if (f.kind !== "none" && (head.method === "GET" || head.method === "HEAD")) return this.reject(400, "body on GET or HEAD");
+    let p = end + 4;
+    let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
+    if (f.kind === "length" && buf.length - p >= f.length) {
+      body = copy(buf, p, p + f.length);
+      p += f.length;
+    } else if (f.kind !== "none") {
+      const incoming = new IncomingBody(f.kind === "length" ? f.length : undefined, { pause: () => this.pause(), resume: () => this.resume() });
+      try {
+        p = incoming.feed(buf, p);
+      } catch (e) {
+        return this.reject(400, e instanceof ChunkedDecodeError ? e.message : "bad body");
+      }
+      this.body = incoming;
+      body = incoming.stream;
+      if (!incoming.done && head.expectContinue) this.writer.write(CONTINUE);
+    }
+    this.pos = p;
+    this.dispatch(head, body);
+  }
+
+  private dispatch(head: RequestHead, body: Uint8Array | ReadableStream<Uint8Array> | null): void {
+    this.busy = true;
+    this.since = performance.now();
+    const tokens = head.connection;
+    const headers = new Headers();
+    for (const [n, v] of head.fields) if (!isHopByHop(n, tokens)) headers.append(n, v);
+    const abort = new AbortController();
+    this.abort = abort;
+    let req: Request;
+    try {
+      req = new Request(`http://${head.host}${head.target}`, { method: head.method, headers, body, signal: abort.signal, duplex: "half" } as RequestInit);
+    } catch {
+      return this.reject(400, "request not representable");
+    }
+    this.host.requestStarted();
+    this.host
+      .handler(req, this.peer)
+      .then(
+        (res) => writeResponse(this.writer, res, { method: head.method, version: head.version, keepAlive: head.keepAlive && !this.host.draining() }),
+        () => {
+          this.reject(500, "handler failed");
+          return false;
+        },
+      )
+      .then(
+        (keepAlive) => this.finish(keepAlive),
+        () => this.destroy(),
+      )
+      .finally(() => this.host.requestEnded());
+  }
+
+  private finish(keepAlive: boolean): void {
+    if (this.closed) return;
+    // A body the handler never read (say, a 403) is drained and dropped so the connection stays usable;
+    // checkTimeouts() still closes it if the client stalls.
+    if (this.body && !this.body.done) {
+      this.finishAfterBody = keepAlive;
+      this.body.discard();
+      return;
+    }
+    this.finishAfterBody = undefined;
+    this.busy = false;
+    this.body = undefined;
+    this.abort = undefined;
+    this.since = performance.now();
+    if (!keepAlive || this.host.draining()) {
+      this.closed = true;
+      this.sock.end();
+      return;
+    }
+    this.resume();
+    if (this.pos < this.buf.length) this.next();
+  }
+
+  private pause(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.sock.pause();
+    }
+  }
+
+  private resume(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.sock.resume();
+    }
+  }
+
+  private failBody(e: unknown): void {
+    this.body?.fail(e instanceof Error ? e : new Error(String(e)));
+    this.destroy();
+  }
+
+  private reject(status: number, reason: string): void {
+    if (this.closed) return;
+    const msg = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${reason.length + 1}\r\n\r\n${reason}\n`;
+    this.writer.write(Buffer.from(msg, "latin1"));
+    this.closed = true;
+    this.abort?.abort(new Error(reason));
+    this.body?.fail(new Error(reason));
+    this.sock.end();
+  }
+}

@@ -1,0 +1,159 @@
+// The inbound mTLS listener: Bun.listen with TLS, client certificates required and verified against the trust bundle.
+// The caller's SPIFFE id is read once per connection from the verified peer certificate, then HTTP/1.1 runs on it.
+
+import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
+import { InboundConnection, type ConnectionHost } from "./inbound-connection.ts";
+import { spiffeIdInTrustDomain } from "./peer-identity.ts";
+import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "./types.ts";
+
+// `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
+// first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
+type SocketData = { conn: InboundConnection | undefined; early: Buffer[] | undefined };
+
+function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  return a.certChainPem === b.certChainPem && a.keyPem === b.keyPem && a.trustBundlePem === b.trustBundlePem;
+}
+
+export function assertStrictTlsEnvironment(): void {
+  // Bun issue #35240: this variable switches off client-certificate enforcement on TLS listeners.
+  if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === "0") {
+    throw new Error("refusing to start a STRICT mTLS listener: NODE_TLS_REJECT_UNAUTHORIZED=0 is set and would disable client-certificate checks");
+  }
+}
+
+export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServer> {
+  assertStrictTlsEnvironment();
+  if (!isValidTrustDomain(opts.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(opts.trustDomain)}`);
+  const creds = opts.credentials();
+  const conns = new Set<InboundConnection>();
+  let inFlight = 0;
+  let accepted = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+  const refuse = (s: Socket<SocketData>, reason: string): void => {
+    opts.onRefused?.(reason);
+    s.terminate();
+  };
+  const host: ConnectionHost = {
+    limits: opts.limits,
+    handler: opts.handler,
+    draining: () => draining,
+    requestStarted: () => void inFlight++,
+    requestEnded: () => {
+      inFlight--;
+      if (draining && inFlight === 0) drained?.();
+    },
+  };
+
+  const handlers: SocketHandler<SocketData> = {
+    binaryType: "buffer",
+    open(s) {
+      s.data = { conn: undefined, early: undefined };
+      if (draining) return s.terminate();
+      // Changed credentials (rotation) swap the listener for later connections. Compared by content, since a
+      // provider may hand out a fresh object each call; equal strings usually share storage, so this is cheap.
+      const now = opts.credentials();
+      if (now !== active.creds && !sameMaterial(now, active.creds)) rotate(now);
+      else active.creds = now;
+    },
+    handshake(s, success, authError) {
+      if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`);
+      const id = spiffeIdInTrustDomain(s.getPeerX509Certificate()?.subjectAltName, opts.trustDomain);
+      if (id === undefined) return refuse(s, "peer certificate has no single SPIFFE id in our trust domain");
+      if (draining) return refuse(s, "listener draining");
+      s.setNoDelay(true);
+      const conn = new InboundConnection(s as Socket<unknown>, { spiffeId: id }, host);
+      s.data.conn = conn;
+      conns.add(conn);
+      accepted++;
+      const early = s.data.early;
+      s.data.early = undefined;
+      if (early) for (const b of early) conn.onData(b);
+    },
+    data(s, d) {
+      const c = s.data.conn;
+      if (c) return c.onData(d as Buffer);
+      // Not verified yet: hold the bytes (bounded), never parse them before the identity is known.
+      const early = (s.data.early ??= []);
+      early.push(Buffer.from(d as Buffer));
+      if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) refuse(s, "too much data before the handshake completed");
+    },
+    drain(s) {
+      s.data.conn?.onDrain();
+    },
+    close(s) {
+      const c = s.data.conn;
+      if (c) {
+        c.onClose();
+        conns.delete(c);
+      }
+    },
+    error(s) {
+      s.data.conn?.destroy();
+    },
+  };
+
+  // reusePort (SO_REUSEPORT; works in Bun 1.4.4 though only typed for connect) lets a listener with rotated
+  // credentials bind the same port before the old one stops accepting.
+  const listen = (creds: TlsMaterial, port: number): TCPSocketListener<SocketData> => {
+    const options: TCPSocketListenOptions<SocketData> & { reusePort: boolean } = {
+      hostname: opts.hostname,
+      port,
+      reusePort: true,
+      data: { conn: undefined, early: undefined },
+      tls: { key: creds.keyPem, cert: creds.certChainPem, ca: creds.trustBundlePem, requestCert: true, rejectUnauthorized: true },
+      socket: handlers,
+    };
+    return Bun.listen<SocketData>(options);
+  };
+
+  const first = listen(creds, opts.port);
+  const port = first.port;
+  const active = { listener: first, creds };
+  const rotate = (next: TlsMaterial): void => {
+    let fresh: TCPSocketListener<SocketData>;
+    try {
+      fresh = listen(next, port);
+    } catch (e) {
+      opts.onRefused?.(`credential rotation failed, keeping the old certificate: ${String(e)}`);
+      active.creds = next; // do not retry on every connection
+      return;
+    }
+    const old = active.listener;
+    active.listener = fresh;
+    active.creds = next;
+    // Connections already accepted keep running on the old certificate until they close.
+    old.stop(false);
+  };
+
+  const l = opts.limits;
+  const tick = Math.max(25, Math.min(1000, Math.min(l.headerTimeoutMs, l.idleTimeoutMs) / 4));
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const c of conns) c.checkTimeouts(now);
+  }, tick);
+  sweep.unref();
+
+  return {
+    port,
+    inFlight: () => inFlight,
+    connectionsAccepted: () => accepted,
+    async close({ drainMs }) {
+      if (draining) return;
+      draining = true;
+      active.listener.stop(false);
+      for (const c of conns) c.closeIfIdle();
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, drainMs);
+        });
+      }
+      clearInterval(sweep);
+      for (const c of conns) c.destroy();
+      conns.clear();
+      active.listener.stop(true);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// Write side of a Bun socket with backpressure: keeps what the kernel did not take and resumes on drain.
+// Bun's socket.write returns the bytes accepted; the rest is ours to retry, so body pumps await flushed().
+
+import type { Socket } from "bun";
+
+export class SocketWriter {
+  private pending: Uint8Array[] = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private dead: Error | undefined;
+
+  constructor(private readonly sock: Socket<unknown>) {}
+
+  /** True when everything was handed to the socket; false means wait for flushed() before writing more. */
+  write(data: Uint8Array): boolean {
+    if (this.dead) return false;
+    if (this.pending.length > 0) {
+      this.pending.push(data);
+      return false;
+    }
+    const n = this.sock.write(data);
+    if (n >= data.length) return true;
+    this.pending.push(n > 0 ? data.subarray(n) : data);
+    return false;
+  }
+
+  get backlogged(): boolean {
+    return this.pending.length > 0;
+  }
+
+  flushed(): Promise<void> {
+    if (this.dead) return Promise.reject(this.dead);
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  onDrain(): void {
+    while (this.pending.length > 0) {
+      const p = this.pending[0]!;
+      const n = this.sock.write(p);
+      if (n < p.length) {
+        if (n > 0) this.pending[0] = p.subarray(n);
+        return;
+      }
+      this.pending.shift();
+    }
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.resolve();
+  }
+
+  onClose(err: Error): void {
+    this.dead = err;
+    this.pending = [];
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.reject(err);
+  }
+}

@@ -1,0 +1,31 @@
+// The contract of the mTLS transport between mesh members: what the sidecar and the gateway code against.
+// Inbound is strict mTLS with the caller's SPIFFE id from the verified peer certificate; outbound pins the server's id.
+
+import type { Endpoint } from "../../shared/types.ts";
+
+export type TlsMaterial = { spiffeId: string; keyPem: string; certChainPem: string /* leaf + intermediate */; trustBundlePem: string /* roots */ };
+export type PeerIdentity = { spiffeId: string };
+export type InboundLimits = { maxHeaderBytes: number; headerTimeoutMs: number; idleTimeoutMs: number };
+export type MtlsServerOptions = {
+  hostname: string;
+  port: number; // port 0 = pick a free one
+  credentials: () => TlsMaterial; // read when the listener starts and again for new connections after it changes
+  trustDomain: string; // peers must present a spiffe id in this trust domain
+  limits: InboundLimits;
+  handler: (req: Request, peer: PeerIdentity) => Promise<Response>;
+  /** Optional: told about each refused peer (bad identity, failed handshake) for logs and metrics. */
+  onRefused?: (reason: string) => void;
+};
+export type MtlsServer = {
+  readonly port: number;
+  inFlight(): number;
+  /** Stop accepting, let in-flight finish up to drainMs, then force-close. */
+  close(opts: { drainMs: number }): Promise<void>;
+  /** Optional extra: connections accepted with a valid identity since start (tests and metrics). */
+  connectionsAccepted(): number;
+};
+export type SendOptions = { signal: AbortSignal; connectTimeoutMs: number };
+export type MeshClient = {
+  send(endpoint: Endpoint, expectedSpiffeId: string, req: Request, opts: SendOptions): Promise<Response>;
+  close(): void;
+};
