@@ -140,6 +140,16 @@ describe("connections", () => {
     expect(server.connectionsAccepted()).toBe(1);
   });
 
+  test("a credentials provider that returns a fresh, equal object per call causes no listener churn", async () => {
+    const server = await startMtlsServer({ hostname: "127.0.0.1", port: 0, credentials: () => ({ ...serverCreds }), trustDomain: TD, limits: LIMITS, handler: async () => new Response("ok") });
+    cleanups.push(() => server.close({ drainMs: 0 }));
+    const endpoint: Endpoint = { id: "f", address: "127.0.0.1", port: server.port, tags: [], meta: {} };
+    const c = createMeshClient({ credentials: () => ({ ...clientCreds }) });
+    cleanups.push(() => c.close());
+    const results = await Promise.allSettled(Array.from({ length: 32 }, () => c.send(endpoint, ECHO, new Request("http://echo/"), opts()).then((r) => r.text())));
+    expect(results.filter((r) => r.status === "fulfilled" && r.value === "ok").length).toBe(32);
+  });
+
   test("a dead connection is replaced", async () => {
     const first = await echoServer();
     const c = client();

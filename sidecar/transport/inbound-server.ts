@@ -5,15 +5,12 @@ import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions }
 import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
 import { InboundConnection, type ConnectionHost } from "./inbound-connection.ts";
 import { spiffeIdInTrustDomain } from "./peer-identity.ts";
+import { sameMaterial } from "./tls-material.ts";
 import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "./types.ts";
 
 // `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
 // first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
 type SocketData = { conn: InboundConnection | undefined; early: Buffer[] | undefined };
-
-function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
-  return a.certChainPem === b.certChainPem && a.keyPem === b.keyPem && a.trustBundlePem === b.trustBundlePem;
-}
 
 export function assertStrictTlsEnvironment(): void {
   // Bun issue #35240: this variable switches off client-certificate enforcement on TLS listeners.
@@ -54,7 +51,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       // Changed credentials (rotation) swap the listener for later connections. Compared by content, since a
       // provider may hand out a fresh object each call; equal strings usually share storage, so this is cheap.
       const now = opts.credentials();
-      if (now !== active.creds && !sameMaterial(now, active.creds)) rotate(now);
+      if (!sameMaterial(now, active.creds)) rotate(now);
       else active.creds = now;
     },
     handshake(s, success, authError) {

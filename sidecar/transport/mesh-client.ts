@@ -5,6 +5,7 @@ import { UpstreamError, type Endpoint } from "../../shared/types.ts";
 import { spiffeIdFromSubjectAltName } from "../../shared/pki/spiffe.ts";
 import { stripHopByHop } from "./hop-by-hop.ts";
 import { classifyFetchError } from "./fetch-errors.ts";
+import { sameMaterial } from "./tls-material.ts";
 import type { MeshClient, SendOptions, TlsMaterial } from "./types.ts";
 
 type Pool = {
@@ -17,13 +18,11 @@ type Pool = {
   lastUsed: number;
 };
 
-const IDLE_SECONDS = 60;
+// Idle pooled connections must close on the client side first, or a request can race the server's idle close
+// and die as a reset. Bun rounds this up by up to two 4 s steps, so inbound idleTimeoutMs should exceed it by ~10 s.
+const DEFAULT_IDLE_SECONDS = 20;
 
-function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
-  return a.certChainPem === b.certChainPem && a.keyPem === b.keyPem && a.trustBundlePem === b.trustBundlePem;
-}
-
-function createPool(creds: TlsMaterial, expected: string): Pool {
+function createPool(creds: TlsMaterial, expected: string, idleSeconds: number): Pool {
   const mismatches = new WeakSet<object>();
   const session = new Bun.FetchSession({
     tls: {
@@ -40,7 +39,7 @@ function createPool(creds: TlsMaterial, expected: string): Pool {
         return err;
       },
     },
-    keepAlive: { idleTimeout: IDLE_SECONDS },
+    keepAlive: { idleTimeout: idleSeconds },
   });
   return { session, creds, mismatches, healthy: false, lastUsed: performance.now() };
 }
@@ -57,19 +56,20 @@ function upstreamTarget(endpoint: Endpoint, req: Request): { url: string; header
   return { url: `https://${addr}:${endpoint.port}${pathAndQuery}`, headers };
 }
 
-export function createMeshClient(opts: { credentials: () => TlsMaterial }): MeshClient {
+export function createMeshClient(opts: { credentials: () => TlsMaterial; idleTimeoutSeconds?: number }): MeshClient {
+  const idleSeconds = opts.idleTimeoutSeconds ?? DEFAULT_IDLE_SECONDS;
   const pools = new Map<string, Pool>();
   let closed = false;
   // Endpoints come and go with discovery: forget pools nobody used for a while (their sockets idle out anyway).
   const sweep = setInterval(() => {
-    const cutoff = performance.now() - 2 * IDLE_SECONDS * 1000;
+    const cutoff = performance.now() - 2 * idleSeconds * 1000 - 60_000;
     for (const [key, p] of pools) {
       if (p.lastUsed < cutoff) {
         p.session.close();
         pools.delete(key);
       }
     }
-  }, IDLE_SECONDS * 1000);
+  }, 60_000);
   sweep.unref();
 
   function poolFor(endpoint: Endpoint, expected: string): Pool {
@@ -77,9 +77,9 @@ export function createMeshClient(opts: { credentials: () => TlsMaterial }): Mesh
     const creds = opts.credentials();
     let pool = pools.get(key);
     // New credentials (rotation) start a new pool; the old one's in-flight requests finish on their connections.
-    if (pool === undefined || (pool.creds !== creds && !sameMaterial(pool.creds, creds))) {
+    if (pool === undefined || !sameMaterial(pool.creds, creds)) {
       pool?.session.close();
-      pool = createPool(creds, expected);
+      pool = createPool(creds, expected, idleSeconds);
       pools.set(key, pool);
     }
     pool.lastUsed = performance.now();
