@@ -3,17 +3,15 @@
 import { Hono } from "hono";
 import { getConnInfo } from "hono/bun";
 import type { LiveSnapshot } from "../shared/config/live.ts";
-import type { Logger } from "../shared/telemetry/logger.ts";
 import { handleDownstream } from "../shared/proxy/downstream.ts";
-import { logAccess } from "../shared/telemetry/access-log.ts";
+import type { AccessLog } from "../shared/telemetry/access-log.ts";
 import type { DrainTracker } from "../sidecar/drain.ts";
 
 export type GatewayAppDeps = {
   live: LiveSnapshot;
-  log: Logger;
   listener: string;
   proto: "http" | "https";
-  accessLog: boolean;
+  accessLog: AccessLog | undefined;
   drain: DrainTracker;
 };
 
@@ -32,9 +30,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
       }
       const req = c.req.raw;
       const r = await handleDownstream(req, snap, snap.gatewayRoutes, { clientIp, proto: deps.proto, trustForwarded: false });
-      if (deps.accessLog) {
-        logAccess(deps.log, { listener: deps.listener, method: req.method, url: req.url, status: r.response.status, requestId: r.requestId, startedAt, route: r.route, ctx: r.ctx });
-      }
+      deps.accessLog?.({ listener: deps.listener, method: req.method, url: req.url, status: r.response.status, requestId: r.requestId, startedAt, route: r.route, ctx: r.ctx });
       return r.response;
     } finally {
       done();

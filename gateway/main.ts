@@ -4,6 +4,8 @@ import "reflect-metadata";
 import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
 import { createGatewayApp } from "./app.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
+import { createAccessLog } from "../shared/telemetry/access-log.ts";
+import { createStdoutSink } from "../sidecar/log-sink.ts";
 import { watchConfigFile } from "../shared/config/file-provider.ts";
 import { startLiveSnapshot } from "../shared/config/live.ts";
 import { parseMeshConfig } from "../shared/config/parse.ts";
@@ -33,7 +35,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const name = first.config.gateway?.name ?? "gateway";
-  const log = createLogger({ service: name });
+  const sink = createStdoutSink();
+  const log = createLogger({ service: name, sink });
+  const accessLog = createAccessLog(name, sink, args.accessLog);
   if (first.config.gateway === undefined) {
     log.error({}, `${args.config}: gateway: missing; the gateway needs listeners and routes`);
     process.exit(1);
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
   const drain = createDrainTracker();
   const servers = snap.gatewayListeners.map((l) => {
     const proto = l.tls === undefined ? "http" : "https";
-    const app = createGatewayApp({ live, log, listener: l.name, proto, accessLog: args.accessLog, drain });
+    const app = createGatewayApp({ live, listener: l.name, proto, accessLog, drain });
     const server = Bun.serve({
       hostname: l.address ?? "0.0.0.0",
       port: l.port,

@@ -7,8 +7,7 @@ import { canonicalizePath } from "../shared/routing/canonical-path.ts";
 import { errorResponse, responseForError } from "../shared/proxy/errors.ts";
 import { cleanResponse, editableHeaders, splitUrl } from "../shared/proxy/downstream.ts";
 import { plainForward } from "../shared/proxy/plain-forwarder.ts";
-import { logAccess } from "../shared/telemetry/access-log.ts";
-import type { Logger } from "../shared/telemetry/logger.ts";
+import type { AccessLog } from "../shared/telemetry/access-log.ts";
 
 /** Headers only the mesh may set: the verified caller identity. */
 export const CLIENT_ID_HEADER = "x-mesh-client-id";
@@ -16,8 +15,7 @@ export const CLIENT_ID_HEADER = "x-mesh-client-id";
 export type InboundDeps = {
   app: { address: string; port: number };
   limits: () => ResolvedLimits;
-  log: Logger;
-  accessLog: boolean;
+  accessLog: AccessLog | undefined;
 };
 
 export function createInboundHandler(deps: InboundDeps): (req: Request, peer: PeerIdentity) => Promise<Response> {
@@ -55,7 +53,7 @@ export function createInboundHandler(deps: InboundDeps): (req: Request, peer: Pe
     const startedAt = performance.now();
     const requestId = requestIdOf(req.headers);
     const res = await handle(req, peer, requestId);
-    if (deps.accessLog) logAccess(deps.log, { listener: "inbound", method: req.method, url: req.url, status: res.status, requestId, startedAt, peer: peer.spiffeId });
+    deps.accessLog?.({ listener: "inbound", method: req.method, url: req.url, status: res.status, requestId, startedAt, peer: peer.spiffeId });
     return res;
   };
 }

@@ -3,6 +3,8 @@
 import "reflect-metadata";
 import { parseSidecarArgs, SIDECAR_USAGE } from "./args.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
+import { createAccessLog } from "../shared/telemetry/access-log.ts";
+import { createStdoutSink } from "./log-sink.ts";
 import { watchConfigFile } from "../shared/config/file-provider.ts";
 import { startLiveSnapshot } from "../shared/config/live.ts";
 import { formatIssue } from "../shared/config/issues.ts";
@@ -31,7 +33,9 @@ async function main(): Promise<void> {
     console.error(`sidecar: ${err instanceof Error ? err.message : String(err)}\n${SIDECAR_USAGE}`);
     process.exit(2);
   }
-  const log = createLogger({ service: `sidecar/${args.service}` });
+  const sink = createStdoutSink();
+  const log = createLogger({ service: `sidecar/${args.service}`, sink });
+  const accessLog = createAccessLog(`sidecar/${args.service}`, sink, args.accessLog);
 
   // The identity needs the trust domain before the first snapshot exists: read it from the file once.
   const first = parseMeshConfig(await Bun.file(args.config).text(), args.config);
@@ -59,10 +63,10 @@ async function main(): Promise<void> {
     credentials: creds.current,
     trustDomain,
     limits: { maxHeaderBytes: limits.maxHeaderBytes, headerTimeoutMs: limits.headerTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs },
-    handler: createInboundHandler({ app: { address: args.appAddress, port: args.appPort }, limits: () => live.current().limits, log, accessLog: args.accessLog }),
+    handler: createInboundHandler({ app: { address: args.appAddress, port: args.appPort }, limits: () => live.current().limits, accessLog }),
     onRefused: (reason) => log.warn({ reason }, "inbound connection refused"),
   });
-  const outbound = startOutboundListener({ port: args.outboundPort, live, log, accessLog: args.accessLog });
+  const outbound = startOutboundListener({ port: args.outboundPort, live, accessLog });
   const admin = startAdmin({
     port: args.adminPort,
     live,

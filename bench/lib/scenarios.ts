@@ -38,7 +38,9 @@ const entry = (env: { repo: string }, rel: string): string => join(env.repo, rel
 
 /** A proxy process command line: pinned to the proxy CPU, with any per-process runtime flags. */
 function proxyCmd(env: ScenarioEnv, name: string, rel: string, args: readonly string[]): string[] {
-  return [...env.pinProxy, env.bun, ...(env.runtimeFlags?.(name) ?? []), entry(env, rel), ...args];
+  // BENCH_BUN_FLAGS (e.g. "--smol") tries runtime flags on every mesh process without editing the bench.
+  const extra = (process.env.BENCH_BUN_FLAGS ?? "").split(" ").filter((f) => f !== "");
+  return [...env.pinProxy, env.bun, ...extra, ...(env.runtimeFlags?.(name) ?? []), entry(env, rel), ...args];
 }
 
 function writeConfig(env: ScenarioEnv, name: string, cfg: unknown): string {
