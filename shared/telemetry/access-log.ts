@@ -17,7 +17,12 @@ export type AccessEntry = {
 
 export type AccessLog = (e: AccessEntry) => void;
 
-const str = JSON.stringify;
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+
+/** JSON string literal; most values (methods, ids, paths) need no escaping, so skip the generic encoder. */
+function str(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
 
 export function formatAccessLine(name: string, e: AccessEntry, now: number): string {
   const slash = e.url.indexOf("/", e.url.indexOf("//") + 2);
