@@ -3,18 +3,12 @@
 import "reflect-metadata";
 import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
 import { createGatewayApp } from "./app.ts";
+import { joinMesh } from "../sidecar/member.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { createStdoutSink } from "../sidecar/log-sink.ts";
-import { watchConfigFile } from "../shared/config/file-provider.ts";
-import { startLiveSnapshot } from "../shared/config/live.ts";
 import { parseMeshConfig } from "../shared/config/parse.ts";
 import { formatIssue } from "../shared/config/issues.ts";
-import { DEFAULTS } from "../shared/config/defaults.ts";
-import { formatSpiffeId } from "../shared/pki/spiffe.ts";
-import { startCredentialStore } from "../sidecar/credentials.ts";
-import { createMeshClient } from "../sidecar/transport/mesh-client.ts";
-import { forwarderFactory } from "../sidecar/forwarders.ts";
 import { createDrainTracker } from "../sidecar/drain.ts";
 import { startAdmin } from "../sidecar/admin.ts";
 import { onShutdown } from "../sidecar/shutdown.ts";
@@ -42,19 +36,7 @@ async function main(): Promise<void> {
     log.error({}, `${args.config}: gateway: missing; the gateway needs listeners and routes`);
     process.exit(1);
   }
-  const spiffeId = formatSpiffeId({
-    trustDomain: first.config.trustDomain ?? DEFAULTS.trustDomain,
-    namespace: first.config.namespace ?? DEFAULTS.namespace,
-    service: name,
-  });
-
-  const creds = await startCredentialStore(args.ca, spiffeId, log);
-  const client = createMeshClient({ credentials: creds.current });
-  const live = await startLiveSnapshot({
-    updates: watchConfigFile(args.config, { onError: (i) => log.error({}, formatIssue(i)) }),
-    forwarder: forwarderFactory(client),
-    log,
-  });
+  const { spiffeId, creds, client, live } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: name, log });
 
   // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
   const snap = live.current();

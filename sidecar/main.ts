@@ -5,17 +5,11 @@ import { parseSidecarArgs, SIDECAR_USAGE } from "./args.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { createStdoutSink } from "./log-sink.ts";
-import { watchConfigFile } from "../shared/config/file-provider.ts";
-import { startLiveSnapshot } from "../shared/config/live.ts";
 import { formatIssue } from "../shared/config/issues.ts";
 import { parseMeshConfig } from "../shared/config/parse.ts";
-import { formatSpiffeId } from "../shared/pki/spiffe.ts";
-import { DEFAULTS } from "../shared/config/defaults.ts";
-import { startCredentialStore } from "./credentials.ts";
-import { createMeshClient } from "./transport/mesh-client.ts";
 import { startMtlsServer } from "./transport/inbound-server.ts";
-import { forwarderFactory } from "./forwarders.ts";
 import { createInboundHandler } from "./inbound-handler.ts";
+import { joinMesh } from "./member.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
 import { startAdmin } from "./admin.ts";
 import { onShutdown } from "./shutdown.ts";
@@ -43,17 +37,7 @@ async function main(): Promise<void> {
     for (const i of first.issues) log.error({}, formatIssue(i));
     process.exit(1);
   }
-  const trustDomain = first.config.trustDomain ?? DEFAULTS.trustDomain;
-  const namespace = first.config.namespace ?? DEFAULTS.namespace;
-  const spiffeId = formatSpiffeId({ trustDomain, namespace, service: args.service });
-
-  const creds = await startCredentialStore(args.ca, spiffeId, log);
-  const client = createMeshClient({ credentials: creds.current });
-  const live = await startLiveSnapshot({
-    updates: watchConfigFile(args.config, { onError: (i) => log.error({}, formatIssue(i)) }),
-    forwarder: forwarderFactory(client),
-    log,
-  });
+  const { spiffeId, trustDomain, creds, client, live } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: args.service, log });
 
   let draining = false;
   const limits = live.current().limits;

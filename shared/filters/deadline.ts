@@ -10,17 +10,22 @@ import { withSignal } from "./scoped-context.ts";
 export function callWithDeadline(next: Handler, req: Request, ctx: RequestContext, ms: number, onExpire: () => UpstreamError): Promise<Response> {
   const timer = new AbortController();
   const scoped = withSignal(ctx, AbortSignal.any([ctx.signal, timer.signal]));
+  return raceDeadline(() => next(req, scoped), ms, onExpire, (err) => timer.abort(err));
+}
+
+/** Runs `call` against a timer; on expiry rejects with onExpire() and then calls `abort` with that error. */
+export function raceDeadline(call: () => Promise<Response>, ms: number, onExpire: () => UpstreamError, abort: (err: UpstreamError) => void): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     let expired = false;
     const handle = setTimeout(() => {
       expired = true;
       const timeoutError = onExpire(); // built only when it fires: an Error's stack trace is not free per request
       reject(timeoutError); // settle first, so the caller sees our error rather than whatever the abort causes
-      timer.abort(timeoutError);
+      abort(timeoutError);
     }, ms);
     let inner: Promise<Response>;
     try {
-      inner = next(req, scoped);
+      inner = call();
     } catch (err) {
       inner = Promise.reject(err);
     }

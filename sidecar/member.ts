@@ -1,0 +1,31 @@
+// What makes a process a mesh member: its SPIFFE identity, credentials from the CA, the mTLS client, and the
+// live config snapshot. Shared by the sidecar and the gateway so both join the mesh the same way.
+import type { Logger } from "../shared/telemetry/logger.ts";
+import type { MeshConfig } from "../shared/config/schema.ts";
+import type { LiveSnapshot } from "../shared/config/live.ts";
+import type { MeshClient } from "./transport/types.ts";
+import { DEFAULTS } from "../shared/config/defaults.ts";
+import { formatSpiffeId } from "../shared/pki/spiffe.ts";
+import { watchConfigFile } from "../shared/config/file-provider.ts";
+import { startLiveSnapshot } from "../shared/config/live.ts";
+import { formatIssue } from "../shared/config/issues.ts";
+import { startCredentialStore, type CredentialStore } from "./credentials.ts";
+import { createMeshClient } from "./transport/mesh-client.ts";
+import { forwarderFactory } from "./forwarders.ts";
+
+export type Member = { spiffeId: string; trustDomain: string; creds: CredentialStore; client: MeshClient; live: LiveSnapshot };
+
+/** `first` is the config read once at start: the identity needs the trust domain before any snapshot exists. */
+export async function joinMesh(opts: { first: MeshConfig; configPath: string; caUrl: string; service: string; log: Logger }): Promise<Member> {
+  const trustDomain = opts.first.trustDomain ?? DEFAULTS.trustDomain;
+  const namespace = opts.first.namespace ?? DEFAULTS.namespace;
+  const spiffeId = formatSpiffeId({ trustDomain, namespace, service: opts.service });
+  const creds = await startCredentialStore(opts.caUrl, spiffeId, opts.log);
+  const client = createMeshClient({ credentials: creds.current });
+  const live = await startLiveSnapshot({
+    updates: watchConfigFile(opts.configPath, { onError: (i) => opts.log.error({}, formatIssue(i)) }),
+    forwarder: forwarderFactory(client),
+    log: opts.log,
+  });
+  return { spiffeId, trustDomain, creds, client, live };
+}
