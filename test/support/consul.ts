@@ -78,8 +78,11 @@ async function waitForLeader(httpAddr: string, proc: Subprocess, output: () => s
 
 async function pump(stream: ReadableStream<Uint8Array>, tail: string[]): Promise<void> {
   const dec = new TextDecoder();
-  for await (const chunk of stream) {
-    tail.push(dec.decode(chunk, { stream: true }));
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    tail.push(dec.decode(value, { stream: true }));
     if (tail.length > 400) tail.splice(0, tail.length - 400);
   }
 }
