@@ -5,7 +5,7 @@ import type { ResolvedLimits } from "../shared/proxy/hygiene.ts";
 import { checkRequestHead, limitBody, requestIdOf, setForwardedHeaders, stripHopByHop } from "../shared/proxy/hygiene.ts";
 import { canonicalizePath } from "../shared/routing/canonical-path.ts";
 import { errorResponse, responseForError } from "../shared/proxy/errors.ts";
-import { cleanResponse, editableHeaders, splitUrl } from "../shared/proxy/downstream.ts";
+import { cleanResponse, editableHeaders, splitUrl, upstreamRequest } from "../shared/proxy/downstream.ts";
 import { plainForward } from "../shared/proxy/plain-forwarder.ts";
 import type { AccessLog } from "../shared/telemetry/access-log.ts";
 
@@ -33,15 +33,17 @@ export function createInboundHandler(deps: InboundDeps): (req: Request, peer: Pe
     headers.set(CLIENT_ID_HEADER, peer.spiffeId);
     headers.set("x-request-id", requestId);
     setForwardedHeaders(headers, undefined, "https", true);
-    const hasBody = req.body !== null && req.method !== "GET" && req.method !== "HEAD";
-    const body = !hasBody ? null : headers.has("content-length") ? req.body : limitBody(req.body!, limits.maxBodyBytes);
-    const appReq = new Request(`${url.origin}${canonical.path}${url.search}`, {
-      method: req.method,
-      headers,
-      body,
-      // @ts-expect-error duplex is required for streamed bodies but missing from the DOM typings
-      duplex: "half",
-    });
+    const chunkedBody = req.body !== null && !headers.has("content-length") && req.method !== "GET" && req.method !== "HEAD";
+    // A body without a declared length is counted as it streams (the codec has no total to check up front).
+    const appReq = chunkedBody
+      ? new Request(`${url.origin}${canonical.path}${url.search}`, {
+          method: req.method,
+          headers,
+          body: limitBody(req.body!, limits.maxBodyBytes),
+          // @ts-expect-error duplex is required for streamed bodies but missing from the DOM typings
+          duplex: "half",
+        })
+      : upstreamRequest(req, headers, url.origin, canonical.path, url.pathname, url.search);
     try {
       return cleanResponse(await plainForward(deps.app, appReq, { signal: req.signal }), requestId);
     } catch (err) {

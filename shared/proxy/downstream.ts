@@ -94,14 +94,7 @@ export async function handleDownstream(
   stripHopByHop(headers);
   headers.set("x-request-id", requestId);
   setForwardedHeaders(headers, info.clientIp, info.proto, info.trustForwarded);
-  const hasBody = req.body !== null && req.method !== "GET" && req.method !== "HEAD";
-  const upstreamReq = new Request(`http://${head.host}${canonical.path}${url.search}`, {
-    method: req.method,
-    headers,
-    body: hasBody ? req.body : null,
-    // @ts-expect-error duplex is required for streamed bodies but missing from the DOM typings
-    duplex: "half",
-  });
+  const upstreamReq = upstreamRequest(req, headers, `http://${head.host}`, canonical.path, url.pathname, url.search);
 
   const ctx = requestContext(requestId, req.signal);
   let response: Response;
@@ -115,6 +108,22 @@ export async function handleDownstream(
 }
 
 const EMPTY_QUERY = new URLSearchParams();
+
+/**
+ * The request to send upstream. When the path was already canonical and the runtime let us edit the headers in
+ * place, the downstream Request already is that request: reuse it (a Request costs microseconds per hop).
+ */
+export function upstreamRequest(req: Request, headers: Headers, origin: string, path: string, rawPath: string, search: string): Request {
+  if (headers === req.headers && path === rawPath) return req;
+  const hasBody = req.body !== null && req.method !== "GET" && req.method !== "HEAD";
+  return new Request(`${origin}${path}${search}`, {
+    method: req.method,
+    headers,
+    body: hasBody ? req.body : null,
+    // @ts-expect-error duplex is required for streamed bodies but missing from the DOM typings
+    duplex: "half",
+  });
+}
 
 /** Strips hop-by-hop headers from the upstream response and stamps the request id (in place when allowed). */
 export function cleanResponse(upstream: Response, requestId: string): Response {
