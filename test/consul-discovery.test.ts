@@ -54,14 +54,15 @@ beforeAll(async () => {
     onError: (err, n) => errors.push({ at: performance.now(), n, err }),
     backoffCapMs: 500, // keep the outage test short; production keeps the 10 s cap
   });
-});
+  // The first run on a fresh clone downloads Consul from Debian's registry (~8 s): hooks default to 5 s.
+}, 120_000);
 
 afterAll(async () => {
   ac.abort();
   await watch;
   await agent?.stop();
   console.log("consul propagation (ms):", Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])));
-});
+}, 30_000);
 
 describe("watchConsulService against a real agent", () => {
   test("sees two registered, passing instances with their details", async () => {
