@@ -12,11 +12,14 @@ import { formatIssue } from "../shared/config/issues.ts";
 import { startCredentialStore, type CredentialStore } from "./credentials.ts";
 import { createMeshClient } from "./transport/mesh-client.ts";
 import { forwarderFactory } from "./forwarders.ts";
+import { assertStrictTlsEnvironment } from "./transport/inbound-server.ts";
 
 export type Member = { spiffeId: string; trustDomain: string; creds: CredentialStore; client: MeshClient; live: LiveSnapshot };
 
 /** `first` is the config read once at start: the identity needs the trust domain before any snapshot exists. */
 export async function joinMesh(opts: { first: MeshConfig; configPath: string; caUrl: string; service: string; log: Logger }): Promise<Member> {
+  // The variable also weakens the client side's chain check: no mesh member starts with it, inbound or not.
+  assertStrictTlsEnvironment();
   const trustDomain = opts.first.trustDomain ?? DEFAULTS.trustDomain;
   const namespace = opts.first.namespace ?? DEFAULTS.namespace;
   const spiffeId = formatSpiffeId({ trustDomain, namespace, service: opts.service });
