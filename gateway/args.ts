@@ -2,15 +2,17 @@
 // Listeners come from the config (gateway.listeners), so one file describes the whole edge.
 import { parseArgs } from "node:util";
 
-export type GatewayArgs = { config: string; ca: string; adminPort: number; accessLog: boolean };
+import { consulAddr } from "../sidecar/args.ts";
 
-export const GATEWAY_USAGE = `usage: bun run gateway --config FILE --ca URL [--admin-port P (default 15100)] [--access-log on|off]
+export type GatewayArgs = { config: string; ca: string; adminPort: number; accessLog: boolean; consul: string | undefined };
+
+export const GATEWAY_USAGE = `usage: bun run gateway --config FILE --ca URL [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR (or CONSUL_HTTP_ADDR)]
   each flag may also be given as an environment variable: MESH_CONFIG, MESH_CA, MESH_ADMIN_PORT, MESH_ACCESS_LOG`;
 
 export function parseGatewayArgs(argv: string[], env: Record<string, string | undefined>): GatewayArgs | "help" {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: "string" }, ca: { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean" } },
+    options: { config: { type: "string" }, ca: { type: "string" }, consul: { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) return "help";
@@ -21,5 +23,6 @@ export function parseGatewayArgs(argv: string[], env: Record<string, string | un
   const adminRaw = values["admin-port"] ?? env.MESH_ADMIN_PORT ?? "15100";
   const adminPort = Number(adminRaw);
   if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) throw new Error(`--admin-port: "${adminRaw}" is not a port number`);
-  return { config, ca, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off" };
+  const consul = consulAddr(values.consul ?? env.MESH_CONSUL ?? env.CONSUL_HTTP_ADDR);
+  return { config, ca, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul };
 }

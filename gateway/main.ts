@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     log.error({}, `${args.config}: gateway: missing; the gateway needs listeners and routes`);
     process.exit(1);
   }
-  const { spiffeId, creds, client, live } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: name, log });
+  const { spiffeId, creds, client, live, discovery } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: name, log, consul: args.consul });
 
   // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
   const snap = live.current();
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     port: args.adminPort,
     live,
     ready: () => !draining,
+    discovery: discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: discovery.status() }),
     info: () => ({ gateway: name, spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: drain.inFlight(), draining }),
   });
 
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     await drain.idle(drainMs);
     await Promise.race([Promise.all(servers.map((s) => s.server.stop(false))), Bun.sleep(drainMs)]);
     for (const s of servers) void s.server.stop(true);
+    discovery?.stop();
     live.stop();
     client.close();
     creds.stop();

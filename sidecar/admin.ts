@@ -7,6 +7,8 @@ export type AdminOptions = {
   live: LiveSnapshot;
   ready: () => boolean;
   info: () => Record<string, unknown>;
+  /** Discovery state per service (Consul mode), or undefined with the file's static endpoints. */
+  discovery?: () => Record<string, unknown> | undefined;
 };
 
 export type AdminServer = { port: number; stop(): void };
@@ -36,8 +38,10 @@ export function startAdmin(opts: AdminOptions): AdminServer {
         }
         case "/info":
           return json(opts.info());
+        case "/discovery":
+          return json(opts.discovery?.() ?? { source: "file" });
         default:
-          return json({ error: "not found", paths: ["/ready", "/live", "/config", "/clusters", "/info"] }, 404);
+          return json({ error: "not found", paths: ["/ready", "/live", "/config", "/clusters", "/info", "/discovery"] }, 404);
       }
     },
   });

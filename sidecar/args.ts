@@ -14,6 +14,8 @@ export type SidecarArgs = {
   adminPort: number;
   ca: string;
   accessLog: boolean;
+  /** Consul agent HTTP address: endpoints come from its health checks instead of the file's instances. */
+  consul: string | undefined;
 };
 
 const FLAGS = {
@@ -27,6 +29,7 @@ const FLAGS = {
   "outbound-port": { type: "string" },
   "admin-port": { type: "string" },
   ca: { type: "string" },
+  consul: { type: "string" },
   "access-log": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -34,6 +37,7 @@ const FLAGS = {
 export const SIDECAR_USAGE = `usage: bun run sidecar --config FILE --service NAME --app-port P --ca URL
   [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
   [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
+  [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): discover endpoints from Consul's health checks]
   each flag may also be given as an environment variable: MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...`;
 
 function envName(flag: string): string {
@@ -45,6 +49,12 @@ function port(name: string, raw: string | undefined, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: "${raw}" is not a port number`);
   return n;
+}
+
+/** CONSUL_HTTP_ADDR may omit the scheme (Consul's own CLI accepts "127.0.0.1:8500"). */
+export function consulAddr(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  return (/^https?:\/\//.test(raw) ? raw : `http://${raw}`).replace(/\/+$/, "");
 }
 
 export function parseSidecarArgs(argv: string[], env: Record<string, string | undefined>): SidecarArgs | "help" {
@@ -72,5 +82,6 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     adminPort: port("admin-port", get("admin-port"), 15000),
     ca: need("ca"),
     accessLog: (get("access-log") ?? "on") !== "off",
+    consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),
   };
 }

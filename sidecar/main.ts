@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     for (const i of first.issues) log.error({}, formatIssue(i));
     process.exit(1);
   }
-  const { spiffeId, trustDomain, creds, client, live } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: args.service, log });
+  const { spiffeId, trustDomain, creds, client, live, discovery } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: args.service, log, consul: args.consul });
 
   let draining = false;
   const limits = live.current().limits;
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     port: args.adminPort,
     live,
     ready: () => !draining,
+    discovery: discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: discovery.status() }),
     info: () => ({ service: args.service, instance: args.instance, spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, certNotAfter: creds.notAfter().toISOString(), inFlight: { inbound: inbound.inFlight(), outbound: outbound.drain.inFlight() }, draining }),
   });
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     draining = true;
     const drainMs = live.current().limits.drainTimeoutMs;
     await Promise.all([inbound.close({ drainMs }), outbound.stop(drainMs)]);
+    discovery?.stop();
     live.stop();
     client.close();
     creds.stop();

@@ -13,11 +13,12 @@ import { startCredentialStore, type CredentialStore } from "./credentials.ts";
 import { createMeshClient } from "./transport/mesh-client.ts";
 import { forwarderFactory } from "./forwarders.ts";
 import { assertStrictTlsEnvironment } from "./transport/inbound-server.ts";
+import { startConsulFeed, type ConsulFeed } from "../shared/discovery/consul-feed.ts";
 
-export type Member = { spiffeId: string; trustDomain: string; creds: CredentialStore; client: MeshClient; live: LiveSnapshot };
+export type Member = { spiffeId: string; trustDomain: string; creds: CredentialStore; client: MeshClient; live: LiveSnapshot; discovery: ConsulFeed | undefined };
 
 /** `first` is the config read once at start: the identity needs the trust domain before any snapshot exists. */
-export async function joinMesh(opts: { first: MeshConfig; configPath: string; caUrl: string; service: string; log: Logger }): Promise<Member> {
+export async function joinMesh(opts: { first: MeshConfig; configPath: string; caUrl: string; service: string; log: Logger; consul?: string | undefined }): Promise<Member> {
   // The variable also weakens the client side's chain check: no mesh member starts with it, inbound or not.
   assertStrictTlsEnvironment();
   const trustDomain = opts.first.trustDomain ?? DEFAULTS.trustDomain;
@@ -30,5 +31,7 @@ export async function joinMesh(opts: { first: MeshConfig; configPath: string; ca
     forwarder: forwarderFactory(client),
     log: opts.log,
   });
-  return { spiffeId, trustDomain, creds, client, live };
+  // With Consul, endpoints follow its health checks (passing only); without, the file's static instances.
+  const discovery = opts.consul === undefined ? undefined : startConsulFeed({ consul: opts.consul, live, log: opts.log, token: process.env.CONSUL_HTTP_TOKEN });
+  return { spiffeId, trustDomain, creds, client, live, discovery };
 }
