@@ -60,6 +60,7 @@ test("endpoints come from Consul; a failing check drains the instance within a s
   await consulPut("/v1/agent/check/pass/upstream-1-ttl");
   const back = await until(async () => (await status()) === 200);
   expect(back).toBeLessThan(1000);
+  console.log(`consul endpoint propagation to the outbound sidecar: check fail -> out of rotation ${out.toFixed(0)} ms, pass -> back ${back.toFixed(0)} ms`);
   const d = (await (await fetch(`http://127.0.0.1:${admin}/discovery`)).json()) as { source: string; services: Record<string, { endpoints: number }> };
   expect(d.source).toBe("consul");
   expect(d.services.upstream!.endpoints).toBe(1);
