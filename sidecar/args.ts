@@ -1,6 +1,7 @@
 // Sidecar command line: every flag also as an environment variable (MESH_<FLAG>), flags win.
 // Parsed with node:util parseArgs (standard library, works in Bun and Deno) rather than a hand-written parser.
 import { parseArgs } from "node:util";
+import { parseDuration } from "../shared/config/duration.ts";
 
 export type SidecarArgs = {
   config: string;
@@ -16,6 +17,13 @@ export type SidecarArgs = {
   accessLog: boolean;
   /** Consul agent HTTP address: endpoints come from its health checks instead of the file's instances. */
   consul: string | undefined;
+  tags: string[];
+  meta: Record<string, string>;
+  /** The address other VMs reach the inbound listener on (registered in Consul). */
+  advertiseAddress: string;
+  appHealthPath: string | undefined;
+  /** After leaving rotation on SIGTERM, how long to wait for peers to notice before draining. */
+  drainDelayMs: number;
 };
 
 const FLAGS = {
@@ -30,6 +38,11 @@ const FLAGS = {
   "admin-port": { type: "string" },
   ca: { type: "string" },
   consul: { type: "string" },
+  tag: { type: "string", multiple: true },
+  meta: { type: "string", multiple: true },
+  "advertise-address": { type: "string" },
+  "app-health-path": { type: "string" },
+  "drain-delay": { type: "string" },
   "access-log": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -37,7 +50,9 @@ const FLAGS = {
 export const SIDECAR_USAGE = `usage: bun run sidecar --config FILE --service NAME --app-port P --ca URL
   [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
   [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
-  [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): discover endpoints from Consul's health checks]
+  [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
+  [--tag T]... [--meta k=v]... [--advertise-address A (default: the inbound address)] [--app-health-path /health]
+  [--drain-delay 2s (after leaving rotation on SIGTERM, before draining)]
   each flag may also be given as an environment variable: MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...`;
 
 function envName(flag: string): string {
@@ -64,6 +79,16 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     const v = values[flag];
     return typeof v === "string" ? v : env[envName(flag)];
   };
+  // Repeatable flags; from the environment as a comma-separated list (MESH_TAG=v1,canary).
+  const list = (flag: "tag" | "meta"): string[] => values[flag] ?? (env[envName(flag)]?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? []);
+  const meta: Record<string, string> = {};
+  for (const kv of list("meta")) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new Error(`--meta: "${kv}" is not key=value`);
+    meta[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const drainDelay = get("drain-delay") ?? "2s";
+  if (!/^\d+(ms|s|m)$/.test(drainDelay)) throw new Error(`--drain-delay: "${drainDelay}" is not a duration like 500ms or 2s`);
   const need = (flag: keyof typeof FLAGS): string => {
     const v = get(flag);
     if (v === undefined || v === "") throw new Error(`--${flag} (or ${envName(flag)}) is required`);
@@ -83,5 +108,10 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     ca: need("ca"),
     accessLog: (get("access-log") ?? "on") !== "off",
     consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),
+    tags: list("tag"),
+    meta,
+    advertiseAddress: get("advertise-address") ?? (get("inbound-address") === "0.0.0.0" ? "127.0.0.1" : get("inbound-address") ?? "127.0.0.1"),
+    appHealthPath: get("app-health-path"),
+    drainDelayMs: parseDuration(drainDelay),
   };
 }

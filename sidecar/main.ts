@@ -10,6 +10,8 @@ import { parseMeshConfig } from "../shared/config/parse.ts";
 import { startMtlsServer } from "./transport/inbound-server.ts";
 import { createInboundHandler } from "./inbound-handler.ts";
 import { joinMesh } from "./member.ts";
+import { startRegistration } from "./registration.ts";
+import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
 import { startAdmin } from "./admin.ts";
 import { onShutdown } from "./shutdown.ts";
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
   const { spiffeId, trustDomain, creds, client, live, discovery } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: args.service, log, consul: args.consul });
 
   let draining = false;
+  const appHealth = startAppHealth({ address: args.appAddress, port: args.appPort, path: args.appHealthPath, log });
   const limits = live.current().limits;
   const inbound = await startMtlsServer({
     hostname: args.inboundAddress,
@@ -54,15 +57,28 @@ async function main(): Promise<void> {
   const admin = startAdmin({
     port: args.adminPort,
     live,
-    ready: () => !draining,
+    ready: () => !draining && appHealth.healthy(),
     discovery: discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: discovery.status() }),
     info: () => ({ service: args.service, instance: args.instance, spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, certNotAfter: creds.notAfter().toISOString(), inFlight: { inbound: inbound.inFlight(), outbound: outbound.drain.inFlight() }, draining }),
   });
 
+  // Registered last: Consul sends callers here only once every listener is up.
+  const registration = args.consul === undefined ? undefined : await startRegistration({
+    consul: args.consul, token: process.env.CONSUL_HTTP_TOKEN, id: args.instance, service: args.service,
+    address: args.advertiseAddress, port: inbound.port, adminPort: admin.port, tags: args.tags, meta: args.meta, log,
+  });
+
   onShutdown(log, async () => {
+    // Leave rotation first, give peers time to see it, then drain what is still in flight, then deregister.
     draining = true;
+    if (registration !== undefined) {
+      await registration.leaveRotation();
+      await Bun.sleep(args.drainDelayMs);
+    }
     const drainMs = live.current().limits.drainTimeoutMs;
     await Promise.all([inbound.close({ drainMs }), outbound.stop(drainMs)]);
+    await registration?.deregister();
+    appHealth.stop();
     discovery?.stop();
     live.stop();
     client.close();
