@@ -2,27 +2,28 @@
 // Listeners come from the config (gateway.listeners), so one file describes the whole edge.
 import { parseArgs } from "node:util";
 
-import { consulAddr } from "../sidecar/args.ts";
+import { consulAddr, kvPrefix } from "../sidecar/args.ts";
 
-export type GatewayArgs = { config: string; ca: string; adminPort: number; accessLog: boolean; consul: string | undefined };
+export type GatewayArgs = { config: string | undefined; kvPrefix: string; ca: string; adminPort: number; accessLog: boolean; consul: string | undefined };
 
-export const GATEWAY_USAGE = `usage: bun run gateway --config FILE --ca URL [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR (or CONSUL_HTTP_ADDR)]
+export const GATEWAY_USAGE = `usage: bun run gateway (--config FILE | --consul ADDR [--kv-prefix mesh/]) --ca URL [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR (or CONSUL_HTTP_ADDR)]
   each flag may also be given as an environment variable: MESH_CONFIG, MESH_CA, MESH_ADMIN_PORT, MESH_ACCESS_LOG`;
 
 export function parseGatewayArgs(argv: string[], env: Record<string, string | undefined>): GatewayArgs | "help" {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: "string" }, ca: { type: "string" }, consul: { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean" } },
+    options: { config: { type: "string" }, ca: { type: "string" }, consul: { type: "string" }, "kv-prefix": { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) return "help";
   const config = values.config ?? env.MESH_CONFIG;
   const ca = values.ca ?? env.MESH_CA;
-  if (!config) throw new Error("--config (or MESH_CONFIG) is required");
+
   if (!ca) throw new Error("--ca (or MESH_CA) is required");
   const adminRaw = values["admin-port"] ?? env.MESH_ADMIN_PORT ?? "15100";
   const adminPort = Number(adminRaw);
   if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) throw new Error(`--admin-port: "${adminRaw}" is not a port number`);
   const consul = consulAddr(values.consul ?? env.MESH_CONSUL ?? env.CONSUL_HTTP_ADDR);
-  return { config, ca, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul };
+  if (!config && consul === undefined) throw new Error("--config FILE (or MESH_CONFIG) is required, or --consul ADDR to read config from Consul KV");
+  return { config: config || undefined, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), ca, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul };
 }

@@ -7,8 +7,6 @@ import { joinMesh } from "../sidecar/member.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { createStdoutSink } from "../sidecar/log-sink.ts";
-import { parseMeshConfig } from "../shared/config/parse.ts";
-import { formatIssue } from "../shared/config/issues.ts";
 import { createDrainTracker } from "../sidecar/drain.ts";
 import { startAdmin } from "../sidecar/admin.ts";
 import { onShutdown } from "../sidecar/shutdown.ts";
@@ -23,20 +21,26 @@ async function main(): Promise<void> {
     console.error(`gateway: ${err instanceof Error ? err.message : String(err)}\n${GATEWAY_USAGE}`);
     process.exit(2);
   }
-  const first = parseMeshConfig(await Bun.file(args.config).text(), args.config);
-  if (!first.ok) {
-    for (const i of first.issues) console.error(formatIssue(i));
-    process.exit(1);
-  }
-  const name = first.config.gateway?.name ?? "gateway";
   const sink = createStdoutSink();
-  const log = createLogger({ service: name, sink });
-  const accessLog = createAccessLog(name, sink, args.accessLog);
-  if (first.config.gateway === undefined) {
-    log.error({}, `${args.config}: gateway: missing; the gateway needs listeners and routes`);
+  const log = createLogger({ service: "gateway", sink });
+  let name = "gateway";
+  let member;
+  try {
+    member = await joinMesh({
+      configPath: args.config, kvPrefix: args.kvPrefix, caUrl: args.ca, log, consul: args.consul,
+      service: (first) => {
+        if (first.gateway === undefined) throw new Error("gateway: missing; the gateway needs listeners and routes in its config");
+        name = first.gateway.name ?? "gateway";
+        return name;
+      },
+    });
+  } catch (err) {
+    log.fatal({}, err instanceof Error ? err.message : String(err));
+    flushLog(log);
     process.exit(1);
   }
-  const { spiffeId, creds, client, live, discovery } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: name, log, consul: args.consul });
+  const { spiffeId, creds, client, live, discovery, source } = member;
+  const accessLog = createAccessLog(name, sink, args.accessLog);
 
   // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
   const snap = live.current();
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
     for (const s of servers) void s.server.stop(true);
     discovery?.stop();
     live.stop();
+    source.stop();
     client.close();
     creds.stop();
     admin.stop();

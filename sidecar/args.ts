@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import { parseDuration } from "../shared/config/duration.ts";
 
 export type SidecarArgs = {
-  config: string;
+  /** The YAML file; without it (and with --consul) config comes from Consul KV under kvPrefix. */
+  config: string | undefined;
+  kvPrefix: string;
   service: string;
   instance: string;
   appPort: number;
@@ -28,6 +30,7 @@ export type SidecarArgs = {
 
 const FLAGS = {
   config: { type: "string" },
+  "kv-prefix": { type: "string" },
   service: { type: "string" },
   instance: { type: "string" },
   "app-port": { type: "string" },
@@ -47,7 +50,7 @@ const FLAGS = {
   help: { type: "boolean" },
 } as const;
 
-export const SIDECAR_USAGE = `usage: bun run sidecar --config FILE --service NAME --app-port P --ca URL
+export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul ADDR [--kv-prefix mesh/]) --service NAME --app-port P --ca URL
   [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
   [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
   [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
@@ -64,6 +67,12 @@ function port(name: string, raw: string | undefined, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: "${raw}" is not a port number`);
   return n;
+}
+
+/** KV prefixes are folders: "mesh" and "mesh/" both mean the documents under mesh/. */
+export function kvPrefix(raw: string | undefined): string {
+  const p = (raw ?? "mesh/").replace(/^\/+/, "");
+  return p.endsWith("/") ? p : `${p}/`;
 }
 
 /** CONSUL_HTTP_ADDR may omit the scheme (Consul's own CLI accepts "127.0.0.1:8500"). */
@@ -95,8 +104,12 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     return v;
   };
   const service = need("service");
+  if (get("config") === undefined && get("consul") === undefined && env.CONSUL_HTTP_ADDR === undefined) {
+    throw new Error("--config FILE is required (or --consul ADDR to read config from Consul KV)");
+  }
   return {
-    config: need("config"),
+    config: get("config"),
+    kvPrefix: kvPrefix(get("kv-prefix")),
     service,
     instance: get("instance") ?? `${service}-${crypto.randomUUID().slice(0, 8)}`,
     appPort: port("app-port", need("app-port"), 0),

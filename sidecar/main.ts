@@ -5,8 +5,6 @@ import { parseSidecarArgs, SIDECAR_USAGE } from "./args.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { createStdoutSink } from "./log-sink.ts";
-import { formatIssue } from "../shared/config/issues.ts";
-import { parseMeshConfig } from "../shared/config/parse.ts";
 import { startMtlsServer } from "./transport/inbound-server.ts";
 import { createInboundHandler } from "./inbound-handler.ts";
 import { joinMesh } from "./member.ts";
@@ -33,13 +31,15 @@ async function main(): Promise<void> {
   const log = createLogger({ service: `sidecar/${args.service}`, sink });
   const accessLog = createAccessLog(`sidecar/${args.service}`, sink, args.accessLog);
 
-  // The identity needs the trust domain before the first snapshot exists: read it from the file once.
-  const first = parseMeshConfig(await Bun.file(args.config).text(), args.config);
-  if (!first.ok) {
-    for (const i of first.issues) log.error({}, formatIssue(i));
+  let member;
+  try {
+    member = await joinMesh({ configPath: args.config, kvPrefix: args.kvPrefix, caUrl: args.ca, service: args.service, log, consul: args.consul });
+  } catch (err) {
+    log.fatal({}, err instanceof Error ? err.message : String(err));
+    flushLog(log);
     process.exit(1);
   }
-  const { spiffeId, trustDomain, creds, client, live, discovery } = await joinMesh({ first: first.config, configPath: args.config, caUrl: args.ca, service: args.service, log, consul: args.consul });
+  const { spiffeId, trustDomain, creds, client, live, discovery, source } = member;
 
   let draining = false;
   const appHealth = startAppHealth({ address: args.appAddress, port: args.appPort, path: args.appHealthPath, log });
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     appHealth.stop();
     discovery?.stop();
     live.stop();
+    source.stop();
     client.close();
     creds.stop();
     admin.stop();

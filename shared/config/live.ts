@@ -13,6 +13,8 @@ export type LiveStatus = {
   appliedAt: string | undefined;
   rejected: ConfigIssue[];
   rejectedAt: string | undefined;
+  /** Documents rejected on their own by the provider (Consul KV); their last good versions keep serving. */
+  rejectedDocuments: ConfigIssue[];
 };
 
 export type LiveSnapshot = {
@@ -27,6 +29,7 @@ export type LiveOptions = {
   updates: AsyncIterable<{ text: string; source: string }>;
   forwarder: (service: ServiceInfo) => Forwarder;
   log: { info(o: object, msg: string): void; error(o: object, msg: string): void };
+  documentIssues?: () => ConfigIssue[];
   /** How long to wait for the first valid config before giving up. */
   firstConfigTimeoutMs?: number;
 };
@@ -36,7 +39,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
   let snap: Snapshot | undefined;
   let counter = 0;
   const listeners: Array<(s: Snapshot) => void> = [];
-  const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined };
+  const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined, rejectedDocuments: [] };
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -47,7 +50,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
 
     const live: LiveSnapshot = {
       current: () => snap!,
-      status: () => ({ ...status, rejected: [...status.rejected] }),
+      status: () => ({ ...status, rejected: [...status.rejected], rejectedDocuments: opts.documentIssues?.() ?? [] }),
       onApply: (fn) => void listeners.push(fn),
       stop: () => watcher.stop(),
     };

@@ -20,6 +20,8 @@ export type BlockingOptions<T> = {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   headers?: Record<string, string>;
+  /** KV answers 404 (with an index) for an empty prefix: when set, a 404 is this body instead of an error. */
+  notFoundBody?: unknown;
   fetch?: typeof fetch;
   random?: () => number;
 };
@@ -59,7 +61,7 @@ export async function watchBlocking<T>(opts: BlockingOptions<T>): Promise<void> 
     await bucket.take(signal);
     if (signal.aborted) break;
     try {
-      const { value, returned } = await query(doFetch, opts.url(index, waitSeconds), opts.headers, signal, timeoutMs, opts.parse);
+      const { value, returned } = await query(doFetch, opts.url(index, waitSeconds), opts.headers, signal, timeoutMs, opts.parse, opts.notFoundBody);
       const changed = lastSeen === undefined || returned !== lastSeen;
       if (changed) opts.onChange(value, returned);
       lastSeen = returned;
@@ -84,6 +86,7 @@ async function query<T>(
   outer: AbortSignal,
   timeoutMs: number,
   parse: (body: unknown) => T,
+  notFoundBody?: unknown,
 ): Promise<{ value: T; returned: number }> {
   const ctl = new AbortController();
   const onAbort = () => ctl.abort(outer.reason);
@@ -91,11 +94,12 @@ async function query<T>(
   const timer = setTimeout(() => ctl.abort(new Error(`blocking query timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
     const res = await doFetch(url, { headers, signal: ctl.signal });
-    if (!res.ok) throw new ConsulHttpError(res.status, await res.text());
+    const empty = res.status === 404 && notFoundBody !== undefined;
+    if (!res.ok && !empty) throw new ConsulHttpError(res.status, await res.text());
     const raw = res.headers.get("x-consul-index");
     const returned = raw === null ? Number.NaN : Number(raw);
     if (!Number.isSafeInteger(returned) || returned < 0) throw new Error(`bad or missing X-Consul-Index: ${raw}`);
-    const value = parse(await res.json());
+    const value = parse(empty ? (await res.body?.cancel(), notFoundBody) : await res.json());
     return { value, returned };
   } finally {
     clearTimeout(timer);

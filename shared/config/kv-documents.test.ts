@@ -1,0 +1,46 @@
+// Unit tests for assembling the mesh config from KV documents: per-document validation, last good versions,
+// deletions, unknown keys, and the checks that need other documents (a route's service must exist).
+import { expect, test } from "bun:test";
+import { assembleKvDocuments } from "./kv-documents.ts";
+import { parseMeshConfig } from "./parse.ts";
+
+const good = [
+  { key: "mesh/settings", value: "trustDomain: example.org" },
+  { key: "mesh/services/echo", value: "subsets: { v1: { tags: [v1] } }" },
+  { key: "mesh/routes/b-route", value: "match: { host: [echo] }\naction: { destinations: [{ service: echo, subset: v1 }] }" },
+  { key: "mesh/routes/a-route", value: '{"match": {"path": {"prefix": "/a"}}, "action": {"directResponse": {"status": 204}}}' },
+  { key: "mesh/", value: "" },
+];
+
+test("valid documents assemble into one config that passes the full parser; routes ordered by key", () => {
+  const r = assembleKvDocuments(good, "mesh/", new Map());
+  expect(r.issues).toEqual([]);
+  const parsed = parseMeshConfig(JSON.stringify(r.config), "kv");
+  expect(parsed.ok).toBe(true);
+  if (!parsed.ok) return;
+  expect(parsed.config.trustDomain).toBe("example.org");
+  expect(parsed.config.routes?.map((x) => x.name)).toEqual(["a-route", "b-route"]);
+});
+
+test("a bad version of a document keeps its last good version; a new bad document is left out", () => {
+  const lastGood = new Map<string, unknown>();
+  assembleKvDocuments(good, "mesh/", lastGood);
+  const next = good.map((e) => (e.key === "mesh/routes/b-route" ? { ...e, value: "action: { destinations: [{ service: nosuch }] }" } : e));
+  next.push({ key: "mesh/routes/c-route", value: "match: { path: { regex: '(' } }\naction: { directResponse: { status: 200 } }" });
+  const r = assembleKvDocuments(next, "mesh/", lastGood);
+  expect(r.issues.map((i) => `${i.source}: ${i.path}`)).toEqual(["mesh/routes/b-route: action.destinations[0].service", "mesh/routes/c-route: match.path.regex"]);
+  expect((r.config.routes as Array<{ name: string }>).map((x) => x.name)).toEqual(["a-route", "b-route"]);
+});
+
+test("deleted documents disappear; unknown keys and YAML errors are reported with their key", () => {
+  const lastGood = new Map<string, unknown>();
+  assembleKvDocuments(good, "mesh/", lastGood);
+  const r = assembleKvDocuments(
+    [good[0]!, good[1]!, { key: "mesh/whatever", value: "x: 1" }, { key: "mesh/services/web", value: "instances: [" }],
+    "mesh/",
+    lastGood,
+  );
+  expect(r.config.routes).toEqual([]);
+  expect(r.issues.map((i) => i.source)).toEqual(["mesh/services/web", "mesh/whatever"]);
+  expect(r.issues[0]!.message).toContain("YAML");
+});

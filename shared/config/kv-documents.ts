@@ -1,0 +1,102 @@
+// Assembles the mesh config from Consul KV documents (one resource per key), each validated on its own:
+// a bad document is rejected with its key, path and reason, and its last good version keeps serving.
+import * as v from "valibot";
+import { parse as parseYaml } from "yaml";
+import { Gateway, Limits, Route, Service } from "./schema.ts";
+import { mapSchemaIssues } from "./schema-issues.ts";
+import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
+import { validateRoute } from "./validate-route.ts";
+import { validatePolicy } from "./validate-policy.ts";
+import type { RouteConfig, ServiceConfig } from "./schema.ts";
+
+/** Services first: route documents are checked against them. */
+const ORDER: Record<Kind, number> = { settings: 0, services: 1, routes: 2, gateway: 3 };
+
+/** The semantic checks that belong to one document (regexes, references, unimplemented policy kinds). */
+function semanticIssues(kind: Kind, doc: unknown, services: Record<string, ServiceConfig>): Array<{ path: string; message: string }> {
+  const found: Array<{ path: string; message: string }> = [];
+  const report = (path: string, message: string) => found.push({ path: path.replace(/^\./, "") || ROOT_PATH, message });
+  if (kind === "routes") validateRoute(doc as RouteConfig, "", services, report);
+  if (kind === "services" && (doc as ServiceConfig).policy !== undefined) validatePolicy((doc as ServiceConfig).policy!, "policy", report);
+  if (kind === "gateway") (doc as { routes: RouteConfig[] }).routes.forEach((r, i) => validateRoute(r, `routes[${i}]`, services, report));
+  return found;
+}
+
+/** `<prefix>settings`: the mesh-wide fields. */
+const Settings = v.strictObject({
+  trustDomain: v.optional(v.string()),
+  namespace: v.optional(v.string()),
+  limits: v.optional(Limits),
+});
+
+type Kind = "settings" | "services" | "routes" | "gateway";
+const SCHEMAS = { settings: Settings, services: Service, routes: Route, gateway: Gateway } as const;
+
+export type KvEntry = { key: string; value: string };
+export type KvAssembly = { config: Record<string, unknown>; issues: ConfigIssue[] };
+
+function kindOf(rel: string): { kind: Kind; name: string | undefined } | undefined {
+  if (rel === "settings") return { kind: "settings", name: undefined };
+  const m = /^(services|routes|gateway)\/([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/.exec(rel);
+  return m === null ? undefined : { kind: m[1] as Kind, name: m[2] };
+}
+
+/**
+ * Keeps, per key, the last version that validated; `lastGood` is updated in place. Routes are ordered by key,
+ * so "ties go to the first declared" means the first key in lexical order.
+ */
+export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string, lastGood: Map<string, unknown>): KvAssembly {
+  const issues: ConfigIssue[] = [];
+  const present = new Set<string>();
+  const rank = (key: string) => ORDER[kindOf(key.slice(prefix.length))?.kind ?? "gateway"];
+  const sorted = [...entries].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
+  const services: Record<string, ServiceConfig> = {};
+  for (const [key, doc] of lastGood) if (key.startsWith(`${prefix}services/`)) services[key.slice(prefix.length + 9)] = doc as ServiceConfig;
+  for (const { key, value } of sorted) {
+    const rel = key.slice(prefix.length);
+    if (rel === "" || rel.endsWith("/")) continue; // folder markers
+    present.add(key);
+    const kind = kindOf(rel);
+    if (kind === undefined) {
+      issues.push({ source: key, path: ROOT_PATH, message: `unknown document: expected ${prefix}settings, ${prefix}services/<name>, ${prefix}routes/<name> or ${prefix}gateway/<name>` });
+      continue;
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(value, { uniqueKeys: true });
+    } catch (e) {
+      issues.push({ source: key, path: ROOT_PATH, message: `YAML syntax error: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` });
+      continue;
+    }
+    // A route's name defaults to its key, so `mesh/routes/echo-split` needs no `name:` inside.
+    if (kind.kind === "routes" && typeof doc === "object" && doc !== null && !("name" in doc)) doc = { name: kind.name, ...doc };
+    const result = v.safeParse(SCHEMAS[kind.kind], doc ?? {});
+    if (!result.success) {
+      issues.push(...mapSchemaIssues(result.issues, key));
+      continue;
+    }
+    const semantic = semanticIssues(kind.kind, result.output, services);
+    if (semantic.length > 0) {
+      issues.push(...semantic.map((i) => ({ source: key, ...i })));
+      continue;
+    }
+    if (kind.kind === "services") services[kind.name!] = result.output as ServiceConfig;
+    lastGood.set(key, result.output);
+  }
+  for (const key of [...lastGood.keys()]) if (!present.has(key)) lastGood.delete(key); // deleted documents go away
+
+  const config: Record<string, unknown> = {};
+  const assembled: Record<string, unknown> = {};
+  const routes: unknown[] = [];
+  for (const [key, doc] of [...lastGood.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const kind = kindOf(key.slice(prefix.length))!;
+    if (kind.kind === "settings") Object.assign(config, doc);
+    else if (kind.kind === "services") assembled[kind.name!] = doc;
+    else if (kind.kind === "routes") routes.push(doc);
+    else if (config.gateway === undefined) config.gateway = { name: kind.name, ...(doc as object) };
+    else issues.push({ source: key, path: ROOT_PATH, message: "only one gateway document is supported; this one is ignored" });
+  }
+  config.services = assembled;
+  config.routes = routes;
+  return { config, issues };
+}
