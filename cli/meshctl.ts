@@ -1,0 +1,125 @@
+// meshctl: validate a mesh file, and apply / diff / get / delete its documents in Consul KV.
+// Exit codes: 0 success, 1 invalid input (file:path: reason), 2 Consul unreachable. --json for machines.
+import { parseArgs } from "node:util";
+import { parseMeshConfig } from "../shared/config/parse.ts";
+import { formatIssue, type ConfigIssue } from "../shared/config/issues.ts";
+import { splitIntoKvDocuments } from "../shared/config/kv-split.ts";
+import { consulAddr, kvPrefix } from "../sidecar/args.ts";
+import { ConsulUnreachable, kvClient, type KvItem } from "./consul-kv.ts";
+
+const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json]
+  validate -f FILE          check a mesh file (the same model as the sidecar's --config)
+  apply -f FILE [--dry-run] validate, then write each document to Consul KV with check-and-set
+  diff -f FILE              what apply would change
+  get [KIND [NAME]]         list documents, or print one (KIND: settings, services, routes, gateway)
+  delete KIND NAME          remove one document`;
+
+const MAX_VALUE_BYTES = 512 * 1024; // Consul's KV value limit
+
+class InvalidInput extends Error {
+  constructor(readonly issues: ConfigIssue[], message?: string) {
+    super(message ?? issues.map(formatIssue).join("\n"));
+  }
+}
+
+type Out = { json: boolean; print(human: string, data: unknown): void };
+
+async function load(file: string | undefined): Promise<Map<string, string>> {
+  if (file === undefined) throw new InvalidInput([], "-f FILE is required");
+  const f = Bun.file(file);
+  if (!(await f.exists())) throw new InvalidInput([{ source: file, path: "(root)", message: "file not found" }]);
+  const parsed = parseMeshConfig(await f.text(), file);
+  if (!parsed.ok) throw new InvalidInput(parsed.issues);
+  return splitIntoKvDocuments(parsed.config, "");
+}
+
+type Change = { key: string; action: "create" | "update" | "unchanged"; current?: KvItem; next: string };
+
+function plan(desired: Map<string, string>, current: KvItem[], prefix: string): Change[] {
+  const byKey = new Map(current.map((c) => [c.key, c]));
+  return [...desired].map(([rel, next]) => {
+    const key = `${prefix}${rel}`;
+    const cur = byKey.get(key);
+    const action = cur === undefined ? "create" : cur.value === next ? "unchanged" : "update";
+    return { key, action, current: cur, next };
+  });
+}
+
+function renderDiff(changes: Change[]): string {
+  const lines: string[] = [];
+  for (const c of changes) {
+    if (c.action === "unchanged") continue;
+    lines.push(`${c.action === "create" ? "+" : "~"} ${c.key}`);
+    if (c.current !== undefined) for (const l of c.current.value.trimEnd().split("\n")) lines.push(`    - ${l}`);
+    for (const l of c.next.trimEnd().split("\n")) lines.push(`    + ${l}`);
+  }
+  const unchanged = changes.filter((c) => c.action === "unchanged").length;
+  lines.push(`${changes.length - unchanged} to write, ${unchanged} unchanged`);
+  return lines.join("\n");
+}
+
+async function run(argv: string[], out: Out): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { file: { type: "string", short: "f" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, consul: { type: "string" }, prefix: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) return out.print(USAGE, { usage: USAGE });
+  const prefix = kvPrefix(values.prefix ?? process.env.MESH_KV_PREFIX);
+  const kv = () => kvClient(consulAddr(values.consul ?? process.env.CONSUL_HTTP_ADDR) ?? "http://127.0.0.1:8500", process.env.CONSUL_HTTP_TOKEN);
+
+  switch (command) {
+    case "validate": {
+      const docs = await load(values.file);
+      return out.print(`${values.file}: valid (${docs.size} documents)`, { valid: true, documents: [...docs.keys()] });
+    }
+    case "apply":
+    case "diff": {
+      const docs = await load(values.file);
+      for (const [rel, text] of docs) {
+        const size = Buffer.byteLength(text);
+        if (size > MAX_VALUE_BYTES) throw new InvalidInput([{ source: values.file!, path: rel, message: `document is ${size} bytes, over Consul's 512 KB value limit` }]);
+      }
+      const client = kv();
+      const changes = plan(docs, await client.list(prefix), prefix);
+      if (command === "diff" || values["dry-run"]) return out.print(renderDiff(changes), { changes: changes.map(({ key, action }) => ({ key, action })) });
+      for (const c of changes) {
+        if (c.action === "unchanged") continue;
+        if (!(await client.put(c.key, c.next, c.current?.modifyIndex ?? 0))) {
+          throw new Error(`${c.key} changed in Consul while applying (check-and-set failed); nothing after it was written — run meshctl diff and apply again`);
+        }
+      }
+      const written = changes.filter((c) => c.action !== "unchanged");
+      return out.print(`applied: ${written.length} written, ${changes.length - written.length} unchanged`, { written: written.map((c) => c.key) });
+    }
+    case "get": {
+      const [kind, name] = rest;
+      const items = await kv().list(kind === undefined ? prefix : `${prefix}${kind}`);
+      if (name === undefined) return out.print(items.map((i) => `${i.key}  (index ${i.modifyIndex})`).join("\n") || "(no documents)", items.map(({ key, modifyIndex }) => ({ key, modifyIndex })));
+      const item = items.find((i) => i.key === `${prefix}${kind}/${name}`);
+      if (item === undefined) throw new InvalidInput([], `${prefix}${kind}/${name}: not found`);
+      return out.print(item.value.trimEnd(), item);
+    }
+    case "delete": {
+      const [kind, name] = rest;
+      if (kind === undefined || (kind !== "settings" && name === undefined)) throw new InvalidInput([], "usage: meshctl delete KIND NAME");
+      const key = kind === "settings" ? `${prefix}settings` : `${prefix}${kind}/${name}`;
+      await kv().delete(key);
+      return out.print(`deleted ${key}`, { deleted: key });
+    }
+    default:
+      throw new InvalidInput([], `unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+const json = process.argv.includes("--json");
+const out: Out = { json, print: (human, data) => console.log(json ? JSON.stringify(data, null, 2) : human) };
+try {
+  await run(process.argv.slice(2), out);
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) console.log(JSON.stringify({ error: message, issues: err instanceof InvalidInput ? err.issues : undefined }));
+  else console.error(message);
+  process.exit(err instanceof ConsulUnreachable ? 2 : 1);
+}
