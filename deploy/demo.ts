@@ -7,11 +7,18 @@ import { parseMeshConfig } from "../shared/config/parse.ts";
 import { formatIssue } from "../shared/config/issues.ts";
 import { ProcessGroup, BUN } from "./lib/process-group.ts";
 import { demoPlan } from "./lib/demo-plan.ts";
+import { startConsul, type ConsulAgent } from "./lib/consul-agent.ts";
+
+async function consulVersion(addr: string): Promise<string> {
+  const self = (await (await fetch(`${addr}/v1/agent/self`)).json()) as { Config?: { Version?: string } };
+  return self.Config?.Version ?? "?";
+}
 
 const ROOT = resolve(import.meta.dir, "..");
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { config: { type: "string" }, "log-dir": { type: "string" } } });
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { config: { type: "string" }, "log-dir": { type: "string" }, consul: { type: "boolean" } } });
+  const consulMode = values.consul === true;
   const configPath = resolve(values.config ?? join(ROOT, "deploy/examples/demo.yaml"));
   const parsed = parseMeshConfig(await Bun.file(configPath).text(), configPath);
   if (!parsed.ok) {
@@ -25,11 +32,13 @@ async function main(): Promise<void> {
 
   const group = new ProcessGroup();
   let stopping = false;
+  let consul: ConsulAgent | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log("\nstopping every process the demo started...");
     await group.stopAll();
+    await consul?.stop();
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
@@ -40,17 +49,27 @@ async function main(): Promise<void> {
     const ca = await group.spawn("ca", [BUN, join(ROOT, "ca/main.ts"), "--port", "0", "--trust-domain", plan.trustDomain], log("ca"));
     const caUrl = `http://127.0.0.1:${ca.ready.port}`;
     console.log(`ca          ${caUrl}`);
+    // Consul mode: a local dev agent, the demo config loaded into KV with meshctl, every instance registered.
+    const source: string[] = consulMode ? [] : ["--config", configPath];
+    if (consulMode) {
+      consul = await startConsul();
+      source.push("--consul", consul.httpAddr);
+      console.log(`consul      ${consul.httpAddr}  (Consul ${await consulVersion(consul.httpAddr)}; config in KV under mesh/)`);
+      const apply = Bun.spawnSync([BUN, join(ROOT, "cli/meshctl.ts"), "apply", "-f", configPath, "--consul", consul.httpAddr]);
+      if (apply.exitCode !== 0) throw new Error(`meshctl apply failed: ${apply.stderr.toString()}`);
+    }
     for (const i of plan.instances) {
       await group.spawn(`app-${i.id}`, [BUN, join(ROOT, i.app)], { ...log(`app-${i.id}`), env: i.appEnv });
       const sc = await group.spawn(
         `sidecar-${i.id}`,
-        [BUN, join(ROOT, "sidecar/main.ts"), "--config", configPath, "--service", i.service, "--instance", i.id, "--app-port", String(i.appPort),
-          "--inbound-port", String(i.inboundPort), "--outbound-port", String(i.outboundPort), "--admin-port", String(i.adminPort), "--ca", caUrl],
+        [BUN, join(ROOT, "sidecar/main.ts"), ...source, "--service", i.service, "--instance", i.id, "--app-port", String(i.appPort),
+          "--inbound-port", String(i.inboundPort), "--outbound-port", String(i.outboundPort), "--admin-port", String(i.adminPort), "--ca", caUrl,
+          ...i.tags.flatMap((t) => ["--tag", t]), ...Object.entries(i.meta).flatMap(([k, v]) => ["--meta", `${k}=${v}`]), "--app-health-path", "/health"],
         log(`sidecar-${i.id}`),
       );
       console.log(`${i.id.padEnd(11)} app :${i.appPort}  sidecar inbound(mTLS) :${i.inboundPort} outbound :${i.outboundPort} admin :${i.adminPort}  ${sc.ready.spiffeId}`);
     }
-    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), "--config", configPath, "--ca", caUrl, "--admin-port", String(plan.gatewayAdminPort)], log("gateway"));
+    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), ...source, "--ca", caUrl, "--admin-port", String(plan.gatewayAdminPort)], log("gateway"));
     console.log(`gateway     ${(gw.ready.listeners as string[]).join(", ")}  admin :${plan.gatewayAdminPort}  ${gw.ready.spiffeId}`);
     console.log(`
 The mesh is up (logs in ${logDir}). Try:
@@ -58,9 +77,13 @@ The mesh is up (logs in ${logDir}). Try:
   curl -s ${plan.gatewayUrl}/web           # web calls echo through its own sidecar; echo's caller = web's SPIFFE id
   for i in $(seq 100); do curl -s ${plan.gatewayUrl}/echo; echo; done | grep -o '"version":"v[12]"' | sort | uniq -c
   curl -s http://127.0.0.1:${plan.gatewayAdminPort}/config   # which config is live
-Edit ${configPath} (e.g. the echo weights) and the change applies live; an invalid edit is rejected and logged.
+${consul === undefined
+  ? `Edit ${configPath} (e.g. the echo weights) and the change applies live; an invalid edit is rejected and logged.`
+  : `Config lives in Consul KV (${consul.httpAddr}/v1/kv/mesh/?recurse). Flip the echo split to 50/50 live:
+  CONSUL_HTTP_ADDR=${consul.httpAddr} npm run meshctl -- apply -f ${join(ROOT, "deploy/examples/echo-50-50.yaml")}
+  curl -s ${consul.httpAddr}/v1/health/service/echo?passing | grep -o '"ID":"echo-v[12]"'   # registered instances`}
 Ctrl-C stops everything.`);
-    console.log(JSON.stringify({ msg: "ready", service: "demo", gateway: plan.gatewayUrl }));
+    console.log(JSON.stringify({ msg: "ready", service: "demo", gateway: plan.gatewayUrl, consul: consul?.httpAddr }));
   } catch (err) {
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     await stop(1);

@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   });
 
   // Registered last: Consul sends callers here only once every listener is up.
+  await appHealth.first;
   const registration = args.consul === undefined ? undefined : await startRegistration({
+    initiallyPassing: () => !draining && appHealth.healthy(),
     consul: args.consul, token: process.env.CONSUL_HTTP_TOKEN, id: args.instance, service: args.service,
     address: args.advertiseAddress, port: inbound.port, adminPort: admin.port, tags: args.tags, meta: args.meta, log,
   });

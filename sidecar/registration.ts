@@ -14,6 +14,8 @@ export type RegistrationOptions = {
   tags: readonly string[];
   meta: Readonly<Record<string, string>>;
   log: Log;
+  /** The check's first status: passing when the sidecar is already ready, so callers need not wait a check interval. */
+  initiallyPassing?: () => boolean;
   /** How often to check that the agent still has us (an agent restart in dev mode forgets everything). */
   recheckMs?: number;
 };
@@ -40,6 +42,7 @@ export function registrationBody(o: RegistrationOptions): Record<string, unknown
       Interval: "2s",
       Timeout: "1s",
       DeregisterCriticalServiceAfter: "1m",
+      Status: o.initiallyPassing?.() ? "passing" : "critical",
     },
   };
 }

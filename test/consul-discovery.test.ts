@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { watchConsulService } from "../shared/discovery/consul-health.ts";
 import type { Endpoint } from "../shared/types.ts";
-import { startConsul, type ConsulAgent } from "./support/consul.ts";
+import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 
 const SERVICE = "echo";
 let agent: ConsulAgent;

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { TestMesh, startTestApp, ROOT } from "./support/mesh.ts";
-import { freePort } from "./support/ports.ts";
-import { startConsul, type ConsulAgent } from "./support/consul.ts";
+import { freePort } from "../deploy/lib/ports.ts";
+import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 import { BUN, type Started } from "../deploy/lib/process-group.ts";
 
 const mesh = new TestMesh();

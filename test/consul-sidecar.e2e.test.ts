@@ -2,8 +2,8 @@
 // check takes an instance out of rotation, and a downed agent leaves traffic flowing on the last known endpoints.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TestMesh, startTestApp } from "./support/mesh.ts";
-import { freePort } from "./support/ports.ts";
-import { startConsul, type ConsulAgent } from "./support/consul.ts";
+import { freePort } from "../deploy/lib/ports.ts";
+import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 import { BUN } from "../deploy/lib/process-group.ts";
 import { join } from "node:path";
 import { ROOT } from "./support/mesh.ts";

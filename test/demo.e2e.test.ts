@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ProcessGroup, BUN } from "../deploy/lib/process-group.ts";
-import { freeBlock } from "./support/ports.ts";
+import { freeBlock } from "../deploy/lib/ports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const group = new ProcessGroup();

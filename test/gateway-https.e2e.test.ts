@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { TestMesh, startTestApp } from "./support/mesh.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../deploy/lib/ports.ts";
 
 const mesh = new TestMesh();
 const app = startTestApp("secure");

@@ -2,7 +2,7 @@
 // never reach the app (the app counts what it receives); hop-by-hop headers are stripped both ways.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TestMesh, startTestApp, rawRequest, statusOf } from "./support/mesh.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../deploy/lib/ports.ts";
 
 const mesh = new TestMesh();
 const app = startTestApp("upstream", (req, seen) =>

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ROOT } from "./support/mesh.ts";
-import { startConsul, type ConsulAgent } from "./support/consul.ts";
+import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 import { BUN } from "../deploy/lib/process-group.ts";
 import { assembleKvDocuments } from "../shared/config/kv-documents.ts";
 import { parseMeshConfig } from "../shared/config/parse.ts";

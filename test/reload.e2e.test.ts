@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { TestMesh, startTestApp } from "./support/mesh.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../deploy/lib/ports.ts";
 
 const mesh = new TestMesh();
 const a = startTestApp("a");

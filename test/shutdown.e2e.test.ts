@@ -2,7 +2,7 @@
 // every in-flight request completes with 200 and the process exits 0 within the drain time.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TestMesh, startTestApp } from "./support/mesh.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../deploy/lib/ports.ts";
 
 const mesh = new TestMesh();
 // A slow app so requests are surely in flight when the signal arrives.

@@ -2,7 +2,7 @@
 // 504 for a slow app; and retries that move to a fresh endpoint hide a dead instance completely.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TestMesh, startTestApp } from "./support/mesh.ts";
-import { freePort } from "./support/ports.ts";
+import { freePort } from "../deploy/lib/ports.ts";
 
 const mesh = new TestMesh();
 const fast = startTestApp("fast");

@@ -11,6 +11,8 @@ export type DemoInstance = {
   appPort: number;
   outboundPort: number;
   adminPort: number;
+  tags: readonly string[];
+  meta: Readonly<Record<string, string>>;
 };
 
 export type DemoPlan = {
@@ -34,6 +36,8 @@ export function demoPlan(config: MeshConfig): DemoPlan {
         service,
         app,
         ...ports,
+        tags: inst.tags ?? [],
+        meta: inst.meta ?? {},
         appEnv: {
           PORT: String(ports.appPort),
           OUTBOUND_PORT: String(ports.outboundPort),

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { ProcessGroup, BUN, type Started } from "../../deploy/lib/process-group.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "../../deploy/lib/ports.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 

@@ -1,4 +1,4 @@
-// Free-port helpers for tests: ask the kernel for ports on 127.0.0.1, or find a block where fixed offsets are free.
+// Free-port helpers for tests and the demo: ask the kernel for ports on 127.0.0.1, or find a block where fixed offsets are free.
 // Tests never use fixed ports, so suites can run in parallel with a demo or another run.
 import { createServer } from "node:net";
 

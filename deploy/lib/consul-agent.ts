@@ -1,4 +1,4 @@
-// Test harness: a real single-node Consul agent (-dev) on free 127.0.0.1 ports, stopped by PID.
+// A real single-node Consul agent (-dev) on free 127.0.0.1 ports, stopped by PID: for tests and the demo.
 // The binary comes from deploy/consul/provision.sh (run once per process); restart() keeps the ports.
 import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,7 +15,7 @@ export type ConsulAgent = {
   restart(): Promise<void>;
 };
 
-const PROVISION = resolve(import.meta.dir, "../../deploy/consul/provision.sh");
+const PROVISION = resolve(import.meta.dir, "../consul/provision.sh");
 const READY_TIMEOUT_MS = 20_000;
 const KILL_GRACE_MS = 5_000;
 
