@@ -36,3 +36,49 @@ export function kvClient(consul: string, token: string | undefined) {
     },
   };
 }
+
+export type MemberStatus = { service: string; id: string; kind: string; address: string; health: string; config: string; source: string };
+
+/** Every registered mesh member (Meta.kind sidecar or gateway) with its check status and the config its /ready reported. */
+export async function meshStatus(consul: string, token: string | undefined): Promise<MemberStatus[]> {
+  const headers: Record<string, string> = token === undefined ? {} : { "X-Consul-Token": token };
+  const get = async (path: string): Promise<unknown> => {
+    let res: Response;
+    try {
+      res = await fetch(`${consul}${path}`, { headers, signal: AbortSignal.timeout(5000) });
+    } catch (err) {
+      throw new ConsulUnreachable(`consul at ${consul} unreachable: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!res.ok) throw new Error(`consul: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const services = Object.keys((await get("/v1/catalog/services")) as Record<string, unknown>);
+  // What each member applied, as it published it (sidecar/status-report.ts); 404 = nobody published yet.
+  const applied = new Map<string, { config: number; source: string }>();
+  try {
+    for (const e of (await get("/v1/kv/mesh-status/?recurse=true")) as Array<{ Key: string; Value: string }>) {
+      applied.set(decodeURIComponent(e.Key.slice("mesh-status/".length)), JSON.parse(Buffer.from(e.Value, "base64").toString()));
+    }
+  } catch (err) {
+    if (err instanceof ConsulUnreachable || !String(err).includes("404")) throw err;
+  }
+  const members: MemberStatus[] = [];
+  for (const name of services.sort()) {
+    type Entry = { Node: { Address: string }; Service: { ID: string; Address: string; Port: number; Meta?: Record<string, string> }; Checks: Array<{ CheckID: string; Status: string; Output: string }> };
+    for (const e of (await get(`/v1/health/service/${encodeURIComponent(name)}`)) as Entry[]) {
+      const kind = e.Service.Meta?.kind;
+      if (kind !== "sidecar" && kind !== "gateway") continue;
+      const worst = e.Checks.some((c) => c.Status === "critical") ? "critical" : e.Checks.some((c) => c.Status === "warning") ? "warning" : "passing";
+      members.push({
+        service: name,
+        id: e.Service.ID,
+        kind,
+        address: `${e.Service.Address || e.Node.Address}:${e.Service.Port}`,
+        health: worst,
+        config: String(applied.get(e.Service.ID)?.config ?? "?"),
+        source: applied.get(e.Service.ID)?.source ?? "?",
+      });
+    }
+  }
+  return members;
+}

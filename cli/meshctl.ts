@@ -5,14 +5,15 @@ import { parseMeshConfig } from "../shared/config/parse.ts";
 import { formatIssue, type ConfigIssue } from "../shared/config/issues.ts";
 import { splitIntoKvDocuments } from "../shared/config/kv-split.ts";
 import { consulAddr, kvPrefix } from "../sidecar/args.ts";
-import { ConsulUnreachable, kvClient, type KvItem } from "./consul-kv.ts";
+import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-kv.ts";
 
 const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json]
   validate -f FILE          check a mesh file (the same model as the sidecar's --config)
   apply -f FILE [--dry-run] validate, then write each document to Consul KV with check-and-set
   diff -f FILE              what apply would change
   get [KIND [NAME]]         list documents, or print one (KIND: settings, services, routes, gateway)
-  delete KIND NAME          remove one document`;
+  delete KIND NAME          remove one document
+  status                    every registered sidecar and gateway: health and the config it has applied`;
 
 const MAX_VALUE_BYTES = 512 * 1024; // Consul's KV value limit
 
@@ -67,7 +68,8 @@ async function run(argv: string[], out: Out): Promise<void> {
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) return out.print(USAGE, { usage: USAGE });
   const prefix = kvPrefix(values.prefix ?? process.env.MESH_KV_PREFIX);
-  const kv = () => kvClient(consulAddr(values.consul ?? process.env.CONSUL_HTTP_ADDR) ?? "http://127.0.0.1:8500", process.env.CONSUL_HTTP_TOKEN);
+  const consul = consulAddr(values.consul ?? process.env.CONSUL_HTTP_ADDR) ?? "http://127.0.0.1:8500";
+  const kv = () => kvClient(consul, process.env.CONSUL_HTTP_TOKEN);
 
   switch (command) {
     case "validate": {
@@ -107,6 +109,11 @@ async function run(argv: string[], out: Out): Promise<void> {
       const key = kind === "settings" ? `${prefix}settings` : `${prefix}${kind}/${name}`;
       await kv().delete(key);
       return out.print(`deleted ${key}`, { deleted: key });
+    }
+    case "status": {
+      const members = await meshStatus(consul, process.env.CONSUL_HTTP_TOKEN);
+      const rows = members.map((m) => `${m.kind.padEnd(8)} ${m.service.padEnd(12)} ${m.id.padEnd(22)} ${m.address.padEnd(21)} ${m.health.padEnd(9)} config ${m.config} (${m.source})`);
+      return out.print(rows.join("\n") || "(no registered sidecars or gateways)", members);
     }
     default:
       throw new InvalidInput([], `unknown command "${command}"\n${USAGE}`);

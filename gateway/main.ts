@@ -4,6 +4,8 @@ import "reflect-metadata";
 import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
 import { createGatewayApp } from "./app.ts";
 import { joinMesh } from "../sidecar/member.ts";
+import { startRegistration } from "../sidecar/registration.ts";
+import { startStatusReport } from "../sidecar/status-report.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { createStdoutSink } from "../sidecar/log-sink.ts";
@@ -68,13 +70,26 @@ async function main(): Promise<void> {
     info: () => ({ gateway: name, spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: drain.inFlight(), draining }),
   });
 
+  // The gateway registers too (address = its first listener), so `meshctl status` and health checks see it.
+  const first = servers[0]!;
+  const registration = args.consul === undefined ? undefined : await startRegistration({
+    consul: args.consul, token: process.env.CONSUL_HTTP_TOKEN, id: `${name}-${first.server.port}`, service: name,
+    address: first.server.hostname === "0.0.0.0" ? "127.0.0.1" : (first.server.hostname ?? "127.0.0.1"), port: first.server.port ?? 0, adminPort: admin.port,
+    tags: ["gateway"], meta: { kind: "gateway" }, log, initiallyPassing: () => !draining,
+  });
+
+  const statusReport = args.consul === undefined ? undefined : startStatusReport({ consul: args.consul, token: process.env.CONSUL_HTTP_TOKEN, id: `${name}-${first.server.port}`, live, log });
+
   onShutdown(log, async () => {
     draining = true;
+    await registration?.leaveRotation();
     const drainMs = live.current().limits.drainTimeoutMs;
     for (const s of servers) void s.server.stop(false);
     await drain.idle(drainMs);
     await Promise.race([Promise.all(servers.map((s) => s.server.stop(false))), Bun.sleep(drainMs)]);
     for (const s of servers) void s.server.stop(true);
+    await registration?.deregister();
+    await statusReport?.remove();
     discovery?.stop();
     live.stop();
     source.stop();

@@ -25,8 +25,12 @@ export function startAdmin(opts: AdminOptions): AdminServer {
       const path = new URL(req.url).pathname;
       if (req.method !== "GET") return json({ error: "method not allowed" }, 405);
       switch (path) {
-        case "/ready":
-          return opts.ready() ? new Response("ready\n") : new Response("not ready\n", { status: 503 });
+        case "/ready": {
+          // Shown in Consul's check output for operators; `meshctl status` reads mesh-status/ in KV instead.
+          const s = opts.live.status();
+          const line = `config=${s.version} source=${s.source.replaceAll(" ", "_")} rejected=${s.rejected.length + s.rejectedDocuments.length}`;
+          return opts.ready() ? new Response(`ready ${line}\n`) : new Response(`not ready ${line}\n`, { status: 503 });
+        }
         case "/live":
           return new Response("live\n");
         case "/config":

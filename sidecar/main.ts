@@ -9,6 +9,7 @@ import { startMtlsServer } from "./transport/inbound-server.ts";
 import { createInboundHandler } from "./inbound-handler.ts";
 import { joinMesh } from "./member.ts";
 import { startRegistration } from "./registration.ts";
+import { startStatusReport } from "./status-report.ts";
 import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
 import { startAdmin } from "./admin.ts";
@@ -67,8 +68,10 @@ async function main(): Promise<void> {
   const registration = args.consul === undefined ? undefined : await startRegistration({
     initiallyPassing: () => !draining && appHealth.healthy(),
     consul: args.consul, token: process.env.CONSUL_HTTP_TOKEN, id: args.instance, service: args.service,
-    address: args.advertiseAddress, port: inbound.port, adminPort: admin.port, tags: args.tags, meta: args.meta, log,
+    address: args.advertiseAddress, port: inbound.port, adminPort: admin.port, tags: args.tags, meta: { kind: "sidecar", ...args.meta }, log,
   });
+
+  const statusReport = args.consul === undefined ? undefined : startStatusReport({ consul: args.consul, token: process.env.CONSUL_HTTP_TOKEN, id: args.instance, live, log });
 
   onShutdown(log, async () => {
     // Leave rotation first, give peers time to see it, then drain what is still in flight, then deregister.
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     const drainMs = live.current().limits.drainTimeoutMs;
     await Promise.all([inbound.close({ drainMs }), outbound.stop(drainMs)]);
     await registration?.deregister();
+    await statusReport?.remove();
     appHealth.stop();
     discovery?.stop();
     live.stop();

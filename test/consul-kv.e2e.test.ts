@@ -116,3 +116,17 @@ test("a bad document is rejected with its key, path and reason; its last good ve
   // The last good upstream-split (all to b) still serves.
   for (let i = 0; i < 10; i++) expect(await hit()).toBe("b");
 }, 30_000);
+
+test("meshctl status lists every registered sidecar with its health and the config index it applied", async () => {
+  const p = Bun.spawn([BUN, join(ROOT, "cli/meshctl.ts"), "status", "--json", "--consul", consul.httpAddr], { stdout: "pipe", stderr: "pipe" });
+  const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+  expect(code).toBe(0);
+  const members = JSON.parse(out) as Array<{ id: string; kind: string; health: string; config: string; source: string }>;
+  expect(members.map((m) => m.id).sort()).toEqual(["client-1", "upstream-a", "upstream-b"]);
+  for (const m of members) {
+    expect(m.kind).toBe("sidecar");
+    expect(m.health).toBe("passing");
+    expect(Number(m.config)).toBeGreaterThan(0);
+    expect(m.source).toStartWith("consul-kv mesh/ @");
+  }
+}, 30_000);
