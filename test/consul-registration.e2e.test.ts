@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { TestMesh, startTestApp, ROOT } from "./support/mesh.ts";
 import { freePort } from "../deploy/lib/ports.ts";
+import { until } from "./support/until.ts";
 import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 import { BUN, type Started } from "../deploy/lib/process-group.ts";
 
@@ -21,14 +22,6 @@ async function consulGet(path: string): Promise<Response> {
   return fetch(`${consul.httpAddr}${path}`);
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 8000): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await check()) return performance.now() - started;
-    await Bun.sleep(50);
-  }
-  throw new Error("condition not reached in time");
-}
 
 const passingIds = async (): Promise<string[]> =>
   ((await (await consulGet("/v1/health/service/upstream?passing=1")).json()) as Array<{ Service: { ID: string } }>).map((e) => e.Service.ID).sort();
@@ -51,7 +44,7 @@ beforeAll(async () => {
   await mesh.group.spawn("sidecar-client", [BUN, join(ROOT, "sidecar/main.ts"), "--config", config, "--service", "client", "--app-port", "1",
     "--inbound-port", String(await freePort()), "--outbound-port", String(clientOutbound), "--admin-port", String(await freePort()),
     "--ca", mesh.caUrl, "--consul", consul.httpAddr, "--access-log", "off"]);
-  await until(async () => (await passingIds()).length === 2);
+  await until(async () => (await passingIds()).length === 2, 8000, 50);
 }, 120_000);
 
 afterAll(async () => {
@@ -74,9 +67,9 @@ test("the registration carries the inbound listener, tags, meta and an HTTP chec
 
 test("an unhealthy app turns the check critical and takes the instance out of discovery; healthy again brings it back", async () => {
   appHealthy = false;
-  await until(async () => (await passingIds()).join() === "upstream-b");
+  await until(async () => (await passingIds()).join() === "upstream-b", 8000, 50);
   appHealthy = true;
-  await until(async () => (await passingIds()).length === 2);
+  await until(async () => (await passingIds()).length === 2, 8000, 50);
 }, 30_000);
 
 test("the sidecar registers again after the agent forgot it", async () => {
@@ -85,7 +78,7 @@ test("the sidecar registers again after the agent forgot it", async () => {
 }, 30_000);
 
 test("SIGTERM on an instance under load: it leaves rotation, drains, deregisters, exits 0, and callers see zero failures", async () => {
-  await until(async () => (await passingIds()).length === 2);
+  await until(async () => (await passingIds()).length === 2, 8000, 50);
   let stop = false;
   const failures: string[] = [];
   let ok = 0;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TestMesh, startTestApp } from "./support/mesh.ts";
 import { freePort } from "../deploy/lib/ports.ts";
+import { until } from "./support/until.ts";
 import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 import { BUN } from "../deploy/lib/process-group.ts";
 import { join } from "node:path";
@@ -19,14 +20,6 @@ async function consulPut(path: string, body?: unknown): Promise<void> {
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await check()) return performance.now() - started;
-    await Bun.sleep(20);
-  }
-  throw new Error("condition not reached in time");
-}
 
 const status = async () => (await fetch(`http://127.0.0.1:${outbound}/x`, { headers: { host: "upstream" } })).status;
 
