@@ -47,6 +47,7 @@ const FLAGS = {
   "app-health-path": { type: "string" },
   "drain-delay": { type: "string" },
   "access-log": { type: "string" },
+  "sidecar-config": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -56,7 +57,8 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
   [--tag T]... [--meta k=v]... [--advertise-address A (default: the inbound address)] [--app-health-path /health]
   [--drain-delay 2s (after leaving rotation on SIGTERM, before draining)]
-  each flag may also be given as an environment variable: MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...`;
+  each flag may also be given as an environment variable (MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...)
+  or in a YAML file named by --sidecar-config FILE (keys = flag names); flags win over variables over the file`;
 
 function envName(flag: string): string {
   return `MESH_${flag.toUpperCase().replaceAll("-", "_")}`;
@@ -81,15 +83,32 @@ export function consulAddr(raw: string | undefined): string | undefined {
   return (/^https?:\/\//.test(raw) ? raw : `http://${raw}`).replace(/\/+$/, "");
 }
 
-export function parseSidecarArgs(argv: string[], env: Record<string, string | undefined>): SidecarArgs | "help" {
+/**
+ * Flags win over MESH_* variables, which win over the sidecar config file (`--sidecar-config FILE`, YAML with
+ * the flag names as keys, e.g. `app-port: 9201`, `tag: [v1, canary]`, `meta: { version: v1 }`).
+ */
+export function parseSidecarArgs(argv: string[], env: Record<string, string | undefined>, file: Record<string, unknown> = {}): SidecarArgs | "help" {
   const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
   if (values.help) return "help";
+  for (const key of Object.keys(file)) if (!(key in FLAGS)) throw new Error(`sidecar config file: unknown key "${key}"`);
+  const fromFile = (flag: string): string | undefined => {
+    const v = file[flag];
+    return v === undefined || v === null ? undefined : String(v);
+  };
   const get = (flag: keyof typeof FLAGS): string | undefined => {
     const v = values[flag];
-    return typeof v === "string" ? v : env[envName(flag)];
+    return typeof v === "string" ? v : env[envName(flag)] ?? fromFile(flag);
+  };
+  const fileList = (flag: "tag" | "meta"): string[] | undefined => {
+    const v = file[flag];
+    if (v === undefined || v === null) return undefined;
+    if (Array.isArray(v)) return v.map(String);
+    if (flag === "meta" && typeof v === "object") return Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}=${String(x)}`);
+    return [String(v)];
   };
   // Repeatable flags; from the environment as a comma-separated list (MESH_TAG=v1,canary).
-  const list = (flag: "tag" | "meta"): string[] => values[flag] ?? (env[envName(flag)]?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? []);
+  const list = (flag: "tag" | "meta"): string[] =>
+    values[flag] ?? env[envName(flag)]?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? fileList(flag) ?? [];
   const meta: Record<string, string> = {};
   for (const kv of list("meta")) {
     const eq = kv.indexOf("=");

@@ -1,6 +1,8 @@
 // `bun run sidecar`: one per service instance. Outbound listener (app -> mesh), inbound mTLS listener
 // (mesh -> app, caller identity from the peer certificate), admin listener on loopback.
 import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { parseSidecarArgs, SIDECAR_USAGE } from "./args.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
@@ -18,7 +20,11 @@ import { onShutdown } from "./shutdown.ts";
 async function main(): Promise<void> {
   let args;
   try {
-    const parsed = parseSidecarArgs(process.argv.slice(2), process.env);
+    const argv = process.argv.slice(2);
+    const fileFlag = argv.indexOf("--sidecar-config");
+    const filePath = fileFlag >= 0 ? argv[fileFlag + 1] : process.env.MESH_SIDECAR_CONFIG;
+    const file = filePath === undefined ? {} : (parseYaml(readFileSync(filePath, "utf8")) as Record<string, unknown> | null) ?? {};
+    const parsed = parseSidecarArgs(argv, process.env, file);
     if (parsed === "help") {
       console.log(SIDECAR_USAGE);
       return;

@@ -105,3 +105,14 @@ test("SIGTERM on an instance under load: it leaves rotation, drains, deregisters
   expect(ok).toBeGreaterThan(50);
   expect((await consulGet("/v1/agent/service/upstream-a")).status).toBe(404);
 }, 30_000);
+
+test("after the Consul agent restarts empty, the sidecars register again and callers' watches resume", async () => {
+  await consul.restart();
+  const took = await until(async () => {
+    const res = await consulGet("/v1/agent/service/upstream-b").catch(() => undefined);
+    return res?.status === 200;
+  }, 12_000, 100);
+  console.log(`re-registered ${took.toFixed(0)} ms after the agent restart`);
+  await until(async () => (await passingIds()).includes("upstream-b"), 8000, 50);
+  await until(async () => (await fetch(`http://127.0.0.1:${clientOutbound}/after-restart`, { headers: { host: "upstream" } })).status === 200, 12_000, 100);
+}, 40_000);
