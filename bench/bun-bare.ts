@@ -1,5 +1,6 @@
 // The reference proxy: bare Bun.serve + fetch, forwarding everything to one upstream.
 // It is our runtime's ceiling for one plaintext hop; every mesh scenario is compared to it.
+import { announceAndStopOnSignal } from "./lib/announce.ts";
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -26,13 +27,6 @@ const server = Bun.serve({
   },
 });
 
-console.log(JSON.stringify({ msg: "ready", service: "bun-bare", port: server.port }));
-
-const stop = (): void => {
-  server.stop(true);
-  process.exit(0);
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+announceAndStopOnSignal(server, "bun-bare");
 
 export {};

@@ -1,5 +1,6 @@
 // The tiny upstream every bench scenario ends at: a fixed JSON body, as cheap as Bun can serve it.
 // Prints one JSON "ready" line with its port so the runner can wire proxies to it.
+import { announceAndStopOnSignal } from "./lib/announce.ts";
 const port = Number(process.argv[process.argv.indexOf("--port") + 1] ?? 0) || 0;
 const body = '{"ok":true}';
 
@@ -9,13 +10,6 @@ const server = Bun.serve({
   fetch: () => new Response(body, { headers: { "content-type": "application/json" } }),
 });
 
-console.log(JSON.stringify({ msg: "ready", service: "bench-upstream", port: server.port }));
-
-const stop = (): void => {
-  server.stop(true);
-  process.exit(0);
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+announceAndStopOnSignal(server, "bench-upstream");
 
 export {};

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { TestMesh, startTestApp, ROOT } from "./support/mesh.ts";
 import { freePort } from "../deploy/lib/ports.ts";
+import { until } from "./support/until.ts";
 import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 import { BUN } from "../deploy/lib/process-group.ts";
 
@@ -50,12 +51,7 @@ beforeAll(async () => {
   await sidecar("upstream-b", "upstream", b.port, ["--tag", "b"]);
   [outbound, admin] = [await freePort(), await freePort()];
   await sidecar("client-1", "client", 1, [], outbound, admin);
-  const end = Date.now() + 10_000;
-  while (Date.now() < end) {
-    const passing = (await (await fetch(`${consul.httpAddr}/v1/health/service/upstream?passing=1`)).json()) as unknown[];
-    if (passing.length === 2) break;
-    await Bun.sleep(100);
-  }
+  await until(async () => ((await (await fetch(`${consul.httpAddr}/v1/health/service/upstream?passing=1`)).json()) as unknown[]).length === 2, 10_000, 100);
 }, 120_000);
 
 afterAll(async () => {
