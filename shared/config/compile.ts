@@ -77,6 +77,8 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
       maxBodyBytes: l.maxBodyBytes ?? d.maxBodyBytes,
       headerTimeoutMs: parseDuration(l.headerTimeout ?? d.headerTimeout),
       idleTimeoutMs: parseDuration(l.idleTimeout ?? d.idleTimeout),
+      bodyIdleTimeoutMs: parseDuration(l.bodyIdleTimeout ?? d.bodyIdleTimeout),
+      bodyTimeoutMs: parseDuration(l.bodyTimeout ?? d.bodyTimeout),
       drainTimeoutMs: parseDuration(l.drainTimeout ?? d.drainTimeout),
     },
     meshRoutes,

@@ -13,6 +13,9 @@ export const DEFAULTS = {
     maxBodyBytes: 10 * 1024 * 1024,
     headerTimeout: "10s",
     idleTimeout: "60s",
+    // A request body that stalls this long between bytes, or takes longer than bodyTimeout in all, gets 408.
+    bodyIdleTimeout: "10s",
+    bodyTimeout: "60s",
     drainTimeout: "10s",
   },
 } as const;

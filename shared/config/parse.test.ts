@@ -60,6 +60,13 @@ describe("schema", () => {
       "routes[0].match.path: must be one of {exact}, {prefix} or {regex} (found exact and prefix; use only one)",
     ]);
     expect(issues(route("{ exact: 5 }"))).toEqual(["routes[0].match.path: must be one of {exact}, {prefix} or {regex} (exact: expected string, got 5)"]);
+    // mergeSlashes is valid next to every alternative, so it is never called an unknown key.
+    expect(issues(route("{ prefix: /a, mergeSlashes: yes }"))).toEqual([
+      'routes[0].match.path: must be one of {exact}, {prefix} or {regex} (mergeSlashes: expected boolean, got "yes")',
+    ]);
+    expect(issues(route("{ prefix: /a, mergeSlashes: true, mergeslashes: true }"))).toEqual([
+      'routes[0].match.path: must be one of {exact}, {prefix} or {regex} (unknown key "mergeslashes")',
+    ]);
   });
   test("semantic rules run only on structurally valid configs", () => {
     // The unknown service would be a semantic issue, but the schema error comes first.

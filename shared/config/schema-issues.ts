@@ -28,7 +28,7 @@ function reword(message: string): string {
 
 /**
  * A union failed in every branch: say which keys were wrong or doubled instead of dumping each branch.
- * Unions of one-key objects (StringMatch) name their alternatives as `{key}` in their message; that list
+ * Unions of one-key objects (PathMatch) name their alternatives as `{key}` in their message; that list
  * tells a misspelt key from a valid one used in the wrong branch.
  */
 function unionMessage(issue: Issue): string {
@@ -38,7 +38,9 @@ function unionMessage(issue: Issue): string {
   const notes: string[] = [];
   const input = issue.input;
   if (input !== null && typeof input === "object" && !Array.isArray(input)) {
-    for (const k of Object.keys(input)) if (alternatives.size > 0 && !alternatives.has(k)) notes.push(`unknown key "${k}"`);
+    // A key every branch accepts (PathMatch's mergeSlashes) is not an alternative, yet not unknown either.
+    const unknown = new Set(subs.filter(isUnknownKey).map(lastKey));
+    for (const k of Object.keys(input)) if (alternatives.size > 0 && !alternatives.has(k) && unknown.has(k)) notes.push(`unknown key "${k}"`);
     const present = Object.keys(input).filter((k) => alternatives.has(k));
     if (present.length > 1) notes.push(`found ${present.join(" and ")}; use only one`);
   }

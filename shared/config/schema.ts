@@ -15,11 +15,17 @@ const Bytes = v.pipe(v.number(), v.integer(), v.minValue(0));
 const HeaderName = v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name"));
 const StringMap = v.record(v.string(), v.string());
 
-export const StringMatch = v.union(
+/**
+ * A route's path condition. `mergeSlashes: true` lets this route take requests whose only flaw is repeated
+ * slashes ("//echo//x"), matched and forwarded as "/echo/x"; without it they get 400 (docs/path-normalization.md).
+ * It sits next to the path because it only changes which paths this condition accepts.
+ */
+const MergeSlashes = v.optional(v.boolean());
+export const PathMatch = v.union(
   [
-    v.strictObject({ exact: v.string() }),
-    v.strictObject({ prefix: v.string() }),
-    v.strictObject({ regex: v.string() }),
+    v.strictObject({ exact: v.string(), mergeSlashes: MergeSlashes }),
+    v.strictObject({ prefix: v.string(), mergeSlashes: MergeSlashes }),
+    v.strictObject({ regex: v.string(), mergeSlashes: MergeSlashes }),
   ],
   "must be one of {exact}, {prefix} or {regex}",
 );
@@ -42,7 +48,7 @@ export const QueryMatch = v.strictObject({
 
 export const RouteMatch = v.strictObject({
   host: v.optional(v.array(v.string())),
-  path: v.optional(StringMatch),
+  path: v.optional(PathMatch),
   methods: v.optional(v.array(v.picklist(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]))),
   headers: v.optional(v.array(HeaderMatch)),
   query: v.optional(v.array(QueryMatch)),
@@ -139,6 +145,8 @@ export const Limits = v.strictObject({
   maxBodyBytes: v.optional(Bytes),
   headerTimeout: v.optional(Duration),
   idleTimeout: v.optional(Duration),
+  bodyIdleTimeout: v.optional(Duration),
+  bodyTimeout: v.optional(Duration),
   drainTimeout: v.optional(Duration),
 });
 
@@ -175,4 +183,4 @@ export type InstanceConfig = v.InferOutput<typeof Instance>;
 export type HeaderOpsConfig = v.InferOutput<typeof HeaderOps>;
 export type LimitsConfig = v.InferOutput<typeof Limits>;
 export type ListenerConfig = v.InferOutput<typeof Listener>;
-export type StringMatchConfig = v.InferOutput<typeof StringMatch>;
+export type PathMatchConfig = v.InferOutput<typeof PathMatch>;

@@ -7,7 +7,7 @@ import { canonicalizePath } from "../routing/canonical-path.ts";
 /** Requests are matched on their canonical path, so a non-canonical config path could never match. */
 function checkCanonical(value: string, path: string, report: Report): void {
   if (!value.startsWith("/")) return report(path, `must start with "/"`);
-  const c = canonicalizePath(value);
+  const c = canonicalizePath(value, "");
   if (!c.ok) return report(path, `can never match: ${c.reason}`);
   if (c.path !== value && !(value.endsWith("/") && c.path === value.slice(0, -1))) {
     report(path, `can never match: requests are matched on the canonical path; write "${c.path}"`);

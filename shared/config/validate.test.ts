@@ -120,7 +120,10 @@ describe("route actions", () => {
   test("path exact and prefix start with /", () => {
     expect(check((c) => (c.routes[0].match.path = { exact: "healthz" }))).toEqual(['routes[0].match.path.exact: must start with "/"']);
     expect(check((c) => (c.routes[0].match.path = { prefix: "api" }))).toEqual(['routes[0].match.path.prefix: must start with "/"']);
-    expect(check((c) => (c.routes[0].match.path = { prefix: "/a/../b" }))).toEqual(['routes[0].match.path.prefix: can never match: requests are matched on the canonical path; write "/b"']);
+    expect(check((c) => (c.routes[0].match.path = { prefix: "/a/../b" }))).toEqual(['routes[0].match.path.prefix: can never match: dot-segment ".." is not allowed']);
+    expect(check((c) => (c.routes[0].match.path = { prefix: "/a//b", mergeSlashes: true }))).toEqual([
+      "routes[0].match.path.prefix: can never match: empty path segment ('//') is not allowed",
+    ]);
     expect(check((c) => (c.routes[0].match.path = { exact: "/a%2Fb" }))[0]).toStartWith("routes[0].match.path.exact: can never match:");
     expect(check((c) => (c.routes[0].match.host = ["echo:8080"]))).toEqual(["routes[0].match.host[0]: must not include a port: hosts are matched without it"]);
   });

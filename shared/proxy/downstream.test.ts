@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "../config/compile.ts";
 import { parseMeshConfig } from "../config/parse.ts";
-import { handleDownstream, splitUrl, upstreamRequest } from "./downstream.ts";
+import { handleDownstream, splitTarget, splitUrl, upstreamRequest } from "./downstream.ts";
 
 const CONFIG = `
 limits: { maxUriLength: 100 }
@@ -13,6 +13,8 @@ gateway:
   listeners: [{ name: http, port: 0 }]
   routes:
     - { name: api, match: { path: { prefix: /api/ } }, action: { destinations: [{ service: echo }], rewrite: { prefix: /v1/ } } }
+    - { name: echo, match: { path: { prefix: /echo, mergeSlashes: true } }, action: { destinations: [{ service: echo }] } }
+    - { name: legacy, match: { path: { prefix: /legacy/, mergeSlashes: true } }, action: { destinations: [{ service: echo }], rewrite: { prefix: /old/ } } }
 `;
 
 function setup() {
@@ -64,6 +66,81 @@ describe("handleDownstream", () => {
       expect(((await r.response.json()) as { requestId: string }).requestId).toBe(r.requestId);
     }
     expect(sent).toHaveLength(0);
+  });
+});
+
+describe("handleDownstream: path policy (docs/path-normalization.md)", () => {
+  const pathOf = (req: Request) => splitUrl(req.url).pathname + splitUrl(req.url).search;
+
+  test("a route with mergeSlashes accepts //echo//x and forwards /echo/x, query kept", async () => {
+    const { snap, sent } = setup();
+    const r = await handleDownstream(new Request("http://h//echo//x?q=1"), snap, snap.gatewayRoutes, edge);
+    expect(r.response.status).toBe(200);
+    expect(r.route).toBe("echo");
+    expect(sent.map(pathOf)).toEqual(["/echo/x?q=1"]);
+  });
+
+  test("the merged path is what a prefix rewrite starts from", async () => {
+    const { snap, sent } = setup();
+    const r = await handleDownstream(new Request("http://h/legacy///a//b"), snap, snap.gatewayRoutes, edge);
+    expect(r.response.status).toBe(200);
+    expect(sent.map(pathOf)).toEqual(["/old/a/b"]);
+  });
+
+  test("a route without mergeSlashes refuses '//' with 400 invalid-path", async () => {
+    const { snap, sent } = setup();
+    for (const url of ["http://h/api//items", "http://h//api/items"]) {
+      const r = await handleDownstream(new Request(url), snap, snap.gatewayRoutes, edge);
+      expect(r.response.status).toBe(400);
+      expect(r.response.headers.get("x-mesh-error")).toBe("invalid-path");
+      expect(((await r.response.json()) as { message: string }).message).toContain("empty path segment");
+    }
+    expect(sent).toHaveLength(0);
+  });
+
+  test("the reported targets are refused before any route, even one that merges slashes", async () => {
+    const { snap, sent } = setup();
+    // Plain ".." and ".%2e" are not here: new Request() (WHATWG URL) resolves them before the core sees the URL;
+    // canonical-path.test.ts covers them as the raw targets an HTTP/1.1 parser hands over.
+    for (const url of ["http://h/echo/..;/admin", "http://h/echo#x", "http://h/echo?a=1#x", "http://h/echo/%c0%ae", "http://h/echo/%ff", "http://h//echo/%2e%2e;x/api"]) {
+      const r = await handleDownstream(new Request(url), snap, snap.gatewayRoutes, edge);
+      expect(r.response.status).toBe(400);
+      expect(r.response.headers.get("x-mesh-error")).toBe("invalid-path");
+    }
+    expect(sent).toHaveLength(0);
+  });
+
+  test("with the raw target from the listener, dot-segments WHATWG URL would have resolved are refused", async () => {
+    const { snap, sent } = setup();
+    // new Request() turned "/echo/../api/x" into "/api/x"; the listener says what was really received.
+    for (const target of ["/echo/../api/x", "/echo/%2e%2e/api/x", "/echo/.%2E/api/x?q=1", "/api/./x"]) {
+      const req = new Request(`http://h${target}`);
+      const r = await handleDownstream(req, snap, snap.gatewayRoutes, { ...edge, target });
+      expect(r.response.status).toBe(400);
+      expect(((await r.response.json()) as { message: string }).message).toContain("dot-segment");
+    }
+    expect(sent).toHaveLength(0);
+    const ok = await handleDownstream(new Request("http://h//echo//x?q=1"), snap, snap.gatewayRoutes, { ...edge, target: "//echo//x?q=1" });
+    expect(ok.response.status).toBe(200);
+    expect(sent.map(pathOf)).toEqual(["/echo/x?q=1"]);
+  });
+
+  test("path parameters that would pick another route are refused; ones that keep it are forwarded as sent", async () => {
+    const { snap, sent } = setup();
+    const moved = await handleDownstream(new Request("http://h/api;v=2/items"), snap, snap.gatewayRoutes, edge);
+    expect(moved.response.status).toBe(400); // literally no route; a servlet upstream would read /api/items
+    const kept = await handleDownstream(new Request("http://h/echo/x;jsessionid=1"), snap, snap.gatewayRoutes, edge);
+    expect(kept.response.status).toBe(200);
+    expect(sent.map(pathOf)).toEqual(["/echo/x;jsessionid=1"]);
+  });
+});
+
+describe("splitTarget", () => {
+  test("splits at the first '?', leaves '#' where it is", () => {
+    expect(splitTarget("/a/b")).toEqual({ pathname: "/a/b", search: "" });
+    expect(splitTarget("/a?x=1?y")).toEqual({ pathname: "/a", search: "?x=1?y" });
+    expect(splitTarget("/a#f?x")).toEqual({ pathname: "/a#f", search: "?x" });
+    expect(splitTarget("/a?x#f")).toEqual({ pathname: "/a", search: "?x#f" });
   });
 });
 

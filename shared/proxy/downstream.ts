@@ -1,9 +1,9 @@
-// The core's entry for one downstream request: hygiene, canonical path, route match, then the route's handler.
+// The core's entry for one downstream request: hygiene, path policy + route match, then the route's handler.
 // Listeners (gateway, outbound sidecar) call this with the snapshot they hold for the whole request.
 import type { RouteTable } from "../routing/route-table.ts";
 import type { CompiledRoute, Snapshot } from "../config/snapshot.ts";
 import type { RequestContext } from "../types.ts";
-import { canonicalizePath } from "../routing/canonical-path.ts";
+import { routeByPath } from "../routing/route-path.ts";
 import { checkRequestHead, requestIdOf, setForwardedHeaders, stripHopByHop } from "./hygiene.ts";
 import { errorResponse, responseForError } from "./errors.ts";
 
@@ -12,6 +12,12 @@ export type DownstreamInfo = {
   readonly proto: "http" | "https";
   /** Whether X-Forwarded-* from the downstream may be kept (mesh peers) or must be replaced (edge). */
   readonly trustForwarded: boolean;
+  /**
+   * The request target as received (path + query; an absolute-form target's path + query), when the listener has
+   * it. `req.url` went through WHATWG URL parsing, which silently resolves "/a/../b" and "/a/%2e%2e/b": only the
+   * raw target lets the path policy refuse those instead of routing what the parser made of them.
+   */
+  readonly target?: string;
 };
 
 export type DownstreamResult = {
@@ -39,6 +45,12 @@ export function splitUrl(url: string): { origin: string; pathname: string; searc
     pathname: slash === url.length ? "/" : url.slice(slash, q < 0 ? url.length : q),
     search: q < 0 ? "" : url.slice(q),
   };
+}
+
+/** Splits a raw request target at its first "?" (a "#" stays where it is, for the path policy to refuse). */
+export function splitTarget(target: string): { pathname: string; search: string } {
+  const q = target.indexOf("?");
+  return q < 0 ? { pathname: target, search: "" } : { pathname: target.slice(0, q), search: target.slice(q) };
 }
 
 /** Headers we may edit: the request's own where the runtime allows it (Bun), else a copy (Fetch guard). */
@@ -78,13 +90,13 @@ export async function handleDownstream(
   if (rejected !== undefined) {
     return { response: errorResponse(rejected.cause, requestId, rejected.message), requestId, route: undefined, ctx: undefined };
   }
-  const canonical = canonicalizePath(url.pathname);
-  if (!canonical.ok) {
-    return { response: errorResponse("invalid-path", requestId, canonical.reason), requestId, route: undefined, ctx: undefined };
+  const received = info.target === undefined ? url : splitTarget(info.target);
+  const parts = { method: req.method, host: hostOf(req.headers, url.origin), headers: req.headers };
+  const routed = routeByPath(table, parts, received.pathname, received.search);
+  if (!routed.ok) {
+    return { response: errorResponse("invalid-path", requestId, routed.reason), requestId, route: undefined, ctx: undefined };
   }
-  const query = url.search === "" ? EMPTY_QUERY : new URLSearchParams(url.search);
-  const head = { method: req.method, host: hostOf(req.headers, url.origin), path: canonical.path, headers: req.headers, query };
-  const hit = table.match(head);
+  const { head, hit } = routed;
   if (hit === undefined) {
     // Never fall back to the Host header as a destination: that would make the listener an open proxy.
     return { response: errorResponse("no-route", requestId, `no route for ${head.host}${head.path}`), requestId, route: undefined, ctx: undefined };
@@ -94,7 +106,7 @@ export async function handleDownstream(
   stripHopByHop(headers);
   headers.set("x-request-id", requestId);
   setForwardedHeaders(headers, info.clientIp, info.proto, info.trustForwarded);
-  const upstreamReq = upstreamRequest(req, headers, `http://${head.host}`, canonical.path, url.pathname, url.search);
+  const upstreamReq = upstreamRequest(req, headers, `http://${head.host}`, head.path, url.pathname, url.search);
 
   const ctx = requestContext(requestId, req.signal);
   let response: Response;
@@ -106,8 +118,6 @@ export async function handleDownstream(
   }
   return { response, requestId, route: hit.name, ctx };
 }
-
-const EMPTY_QUERY = new URLSearchParams();
 
 /**
  * The request to send upstream. When the path was already canonical and the runtime let us edit the headers in

@@ -1,19 +1,30 @@
 // Turns a received request path into the one canonical form that the route table matches AND that is forwarded,
 // so the mesh and the upstream can never disagree about which path a request is for (path-confusion attacks).
 
-// Rules (decided here, relied on by route matching and authorization):
-// - must start with "/"; raw control chars, raw "\" and invalid "%" sequences are rejected;
-// - percent-encodings are decoded exactly once, and only for unreserved chars (A-Z a-z 0-9 - . _ ~);
-//   every other encoding is kept, with upper-case hex ("%c3%a9" -> "%C3%A9");
-// - encoded "/" (%2F), encoded "\" (%5C), encoded NUL/control chars (%00-%1F, %7F) are rejected,
-//   and so is a double encoding of any of those or of "." (e.g. "%252F", "%252e") — an upstream that decodes twice
+// The policy, rule by rule with examples and how it differs from Envoy, is docs/path-normalization.md. In short:
+// - must start with "/"; "#" anywhere in the target, raw control chars, raw "\" and invalid "%" sequences: refused;
+// - percent-encodings are decoded exactly once, and only for unreserved chars (A-Z a-z 0-9 - . _ ~); every other
+//   encoding is kept, with upper-case hex ("%c3%a9" -> "%C3%A9"); encoded bytes >= 0x80 must spell valid UTF-8;
+// - encoded "/" (%2F), "\" (%5C), NUL/control chars (%00-%1F, %7F) are refused, and so is a double encoding of any
+//   of those, of "." or ";", or of invalid UTF-8 ("%252F", "%252e", "%25c0%25ae"): an upstream that decodes twice
 //   would otherwise see a different path than the one we routed;
 // - raw space, non-ASCII and the other chars WHATWG URL would encode in a path are percent-encoded (UTF-8),
 //   so a raw target and `new URL(...).pathname` canonicalise identically;
-// - repeated slashes are merged ("//a///b" -> "/a/b") BEFORE dot-segments are resolved per RFC 3986 5.2.4
-//   (".." never climbs above "/"); a trailing slash is kept.
+// - dot-segments ("." / "..", also spelt "%2e"), and segments that are one before a path parameter ("..;x"), are
+//   refused, never resolved: upstreams resolve them differently (or not at all), so no answer is safe but "no";
+// - empty segments ("//") are refused; the refusal then carries the slash-merged path, which only a route that
+//   opted into mergeSlashes may accept (shared/routing/route-path.ts). A trailing "/" is not an empty segment.
 
-export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: string };
+import { hexValue, utf8EscapeLength } from "./utf8-escapes.ts";
+
+export type CanonicalPath =
+  | { readonly ok: true; readonly path: string }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** Set only when the sole problem is empty segments: the canonical path with repeated "/" merged. */
+      readonly merged: string | undefined;
+    };
 
 /** Bytes that may appear as-is in a canonical path (RFC 3986 pchar minus "%", plus "/"). */
 const PLAIN = new Uint8Array(128);
@@ -28,15 +39,10 @@ const SLASH = 0x2f;
 const DOT = 0x2e;
 const PERCENT = 0x25;
 const BACKSLASH = 0x5c;
+const HASH = 0x23;
+const SEMICOLON = 0x3b;
 const HEX = "0123456789ABCDEF";
 const utf8 = new TextEncoder();
-
-function hexValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x41 && code <= 0x46) return code - 0x37;
-  if (code >= 0x61 && code <= 0x66) return code - 0x57;
-  return -1;
-}
 
 /** A decoded byte that must never be smuggled in encoded form: "/", "\", NUL and other control chars. */
 function isDangerousByte(byte: number): boolean {
@@ -47,9 +53,18 @@ function isControl(code: number): boolean {
   return code < 0x20 || code === 0x7f;
 }
 
-const fail = (reason: string): CanonicalPath => ({ ok: false, reason });
+const fail = (reason: string): CanonicalPath => ({ ok: false, reason, merged: undefined });
 
-export function canonicalizePath(pathname: string): CanonicalPath {
+// A fragment is never part of a request (RFC 9110 4.2.4); one that arrives anyway lands in the path or the query
+// depending on the listener, and was forwarded as "%23..." so the upstream saw another resource than we routed.
+const FRAGMENT = "'#' is not allowed in a request target";
+
+/**
+ * `pathname` is the path as received (no query); `search` the query with its "?", or "". The search is only
+ * checked for "#"; everything else about it is the route's business.
+ */
+export function canonicalizePath(pathname: string, search: string): CanonicalPath {
+  if (search.includes("#")) return fail(FRAGMENT);
   if (pathname.charCodeAt(0) !== SLASH) return fail("path must start with '/'");
   // Fast path: only plain chars, no "//" and no segment starting with "." -> already canonical.
   let prev = SLASH;
@@ -74,10 +89,19 @@ function slowPath(pathname: string): CanonicalPath {
       const lo = hexValue(pathname.charCodeAt(i + 2));
       if (hi < 0 || lo < 0) return fail(`invalid percent-encoding at offset ${i}`);
       const byte = hi * 16 + lo;
+      if (byte >= 0x80) {
+        const n = utf8EscapeLength(pathname, i, "%");
+        if (n === 0) return fail(`percent-encoding at offset ${i} is not valid UTF-8`);
+        out += pathname.slice(i, i + 3 * n).toUpperCase();
+        i += 3 * n - 1;
+        continue;
+      }
       if (isDangerousByte(byte)) return fail(`encoded ${describeByte(byte)} is not allowed`);
       if (UNRESERVED[byte] === 1) out += String.fromCharCode(byte);
       else out += "%" + HEX[hi] + HEX[lo];
       i += 2;
+    } else if (code === HASH) {
+      return fail(FRAGMENT);
     } else if (code === BACKSLASH) {
       return fail("backslash is not allowed in a path");
     } else if (isControl(code)) {
@@ -92,37 +116,64 @@ function slowPath(pathname: string): CanonicalPath {
       for (const b of utf8.encode(String.fromCodePoint(cp))) out += "%" + HEX[b >> 4] + HEX[b & 15];
     }
   }
-  // Pass 2: a "%25" left after decoding is a literal "%"; if it introduces a dangerous char, it is a double encoding.
+  const doubled = doubleEncoding(out);
+  if (doubled !== undefined) return fail(doubled);
+  return checkSegments(out);
+}
+
+/** Pass 2: a "%25" left after decoding is a literal "%"; what it introduces must be harmless if decoded again. */
+function doubleEncoding(out: string): string | undefined {
   for (let at = out.indexOf("%25"); at >= 0; at = out.indexOf("%25", at + 3)) {
     const hi = hexValue(out.charCodeAt(at + 3));
     const lo = hexValue(out.charCodeAt(at + 4));
     if (hi < 0 || lo < 0) continue;
     const byte = hi * 16 + lo;
-    if (isDangerousByte(byte) || byte === DOT) return fail(`double-encoded ${describeByte(byte)} is not allowed`);
+    if (byte >= 0x80) {
+      const n = utf8EscapeLength(out, at, "%25");
+      if (n === 0) return "double-encoded invalid UTF-8 is not allowed";
+      at += 5 * (n - 1); // past the whole sequence, so its continuation bytes are not read as leads
+    } else if (isDangerousByte(byte) || byte === DOT || byte === SEMICOLON) {
+      return `double-encoded ${describeByte(byte)} is not allowed`;
+    }
   }
-  return { ok: true, path: removeDotSegments(out) };
+  return undefined;
 }
 
-/** RFC 3986 5.2.4 over a path whose repeated slashes are merged first. */
-function removeDotSegments(path: string): string {
-  const input = path.split("/");
-  const stack: string[] = [];
-  for (let k = 1; k < input.length; k++) {
-    const seg = input[k] as string;
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") stack.pop();
-    else stack.push(seg);
+/** Pass 3, on the decoded-once path: no dot-segments at all, and empty segments only as a mergeable refusal. */
+function checkSegments(out: string): CanonicalPath {
+  const segments = out.split("/");
+  let empty = false;
+  for (let k = 1; k < segments.length; k++) {
+    const seg = segments[k] as string;
+    if (seg === "") {
+      if (k < segments.length - 1) empty = true;
+      continue;
+    }
+    if (isDotSegment(seg)) return fail(`dot-segment "${seg}" is not allowed`);
   }
-  const last = input[input.length - 1];
-  const trailing = last === "" || last === "." || last === "..";
-  if (stack.length === 0) return "/";
-  return "/" + stack.join("/") + (trailing ? "/" : "");
+  if (!empty) return { ok: true, path: out };
+  return { ok: false, reason: "empty path segment ('//') is not allowed", merged: out.replace(/\/{2,}/g, "/") };
+}
+
+/**
+ * "." or "..", also once a path parameter is cut off: servlet containers drop ";..." from each segment before they
+ * resolve dots, so "/echo/..;/admin" is "/admin" to them. An encoded ";" counts too, for frameworks that decode first.
+ */
+function isDotSegment(seg: string): boolean {
+  if (seg.charCodeAt(0) !== DOT) return false;
+  let end = seg.length;
+  const semi = seg.indexOf(";");
+  if (semi >= 0) end = semi;
+  const encoded = seg.indexOf("%3B");
+  if (encoded >= 0 && encoded < end) end = encoded;
+  return end === 1 || (end === 2 && seg.charCodeAt(1) === DOT);
 }
 
 function describeByte(byte: number): string {
   if (byte === SLASH) return "'/'";
   if (byte === BACKSLASH) return "'\\'";
   if (byte === DOT) return "'.'";
+  if (byte === SEMICOLON) return "';'";
   if (byte === 0) return "NUL";
   return `control char 0x${byte.toString(16).padStart(2, "0")}`;
 }

@@ -65,10 +65,31 @@ describe("path matching", () => {
       ["r", { path: { regex: "/re.*" } }],
       ["n", undefined],
     ]);
-    expect(t.match(head("/echo/x"))).toEqual({ name: "p", value: "v:p", matchedPrefix: "/echo" });
+    expect(t.match(head("/echo/x"))).toEqual({ name: "p", value: "v:p", matchedPrefix: "/echo", mergeSlashes: false });
     expect(t.match(head("/exact"))?.matchedPrefix).toBe("/exact");
     expect(t.match(head("/regex"))?.matchedPrefix).toBeUndefined();
     expect(t.match(head("/zzz"))?.matchedPrefix).toBeUndefined();
+  });
+
+  test("mergeSlashes is carried on the hit, for every path kind, and never changes what matches", () => {
+    const t = table([
+      ["p", { path: { prefix: "/echo/", mergeSlashes: true } }],
+      ["e", { path: { exact: "/exact", mergeSlashes: true } }],
+      ["r", { path: { regex: "/re.*", mergeSlashes: false } }],
+    ]);
+    expect(t.match(head("/echo/x"))?.mergeSlashes).toBe(true);
+    expect(t.match(head("/exact"))?.mergeSlashes).toBe(true);
+    expect(t.match(head("/regex"))?.mergeSlashes).toBe(false);
+    expect(t.match(head("//echo/x"))).toBeUndefined(); // the table sees one path; merging is route-path.ts's call
+  });
+
+  test("prefixes are not segment-aware: ';' and any following char count as part of the segment", () => {
+    // Documented behaviour (as in Envoy); route-path.ts refuses a ";" that would change the winner.
+    const t = table([["admin", { path: { prefix: "/admin" } }]]);
+    for (const p of ["/admin", "/admin/x", "/adminx", "/admin;x/secret"]) expect(name(t, head(p))).toBe("admin");
+    const s = table([["admin", { path: { prefix: "/admin/" } }]]);
+    expect(name(s, head("/admin;x/secret"))).toBeUndefined();
+    expect(name(s, head("/adminx"))).toBeUndefined();
   });
 });
 

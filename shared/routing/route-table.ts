@@ -7,6 +7,8 @@
 // - path: exact = whole path equal; prefix = plain string prefix like Envoy ("/echo" matches "/echo", "/echo/x" AND
 //   "/echoes" — end the prefix with "/" to stay on a segment boundary); regex = must match the WHOLE path (anchored).
 //   Paths are compared with the canonical path (see canonical-path.ts), so config paths should be canonical too.
+//   ";" is an ordinary char here ("/admin" matches "/admin;x/secret"); route-path.ts refuses a request whose path
+//   parameters would change the winning route, since servlet-style upstreams drop them before they route.
 // - methods: exact, upper-case; HEAD does not implicitly match GET.
 // - headers: value = Headers.get (repeated headers joined with ", "); exact/prefix/regex(whole value)/present are
 //   ANDed; with none given the header must be present; `invert` negates the result (an absent header therefore
@@ -24,6 +26,8 @@ export type RouteHit<T> = {
   readonly value: T;
   /** For a prefix route the prefix; for an exact route the whole path (a rewrite replaces all of it); else undefined. */
   readonly matchedPrefix: string | undefined;
+  /** The route's `match.path.mergeSlashes`: it accepts a path whose only flaw is "//" (see route-path.ts). */
+  readonly mergeSlashes: boolean;
 };
 
 export type RouteTable<T> = {
@@ -157,7 +161,7 @@ function compileRoute<T>(entry: RouteEntry<T>, index: number): CompiledRoute<T> 
   const conditions = (m.headers?.length ?? 0) + (m.query?.length ?? 0) + (m.methods && m.methods.length > 0 ? 1 : 0);
   return {
     index,
-    hit: { name: entry.name, value: entry.value, matchedPrefix },
+    hit: { name: entry.name, value: entry.value, matchedPrefix, mergeSlashes: path?.mergeSlashes === true },
     pathRank,
     pathLength,
     conditions,
