@@ -9,7 +9,9 @@ import { startStatusReport } from "../sidecar/status-report.ts";
 import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { createStdoutSink } from "../sidecar/log-sink.ts";
-import { createDrainTracker } from "../sidecar/drain.ts";
+import { startHttpServer } from "../sidecar/transport/http-server.ts";
+import { listenerLimits } from "../sidecar/listener-limits.ts";
+import { readFileSync } from "node:fs";
 import { startAdmin } from "../sidecar/admin.ts";
 import { onShutdown } from "../sidecar/shutdown.ts";
 
@@ -46,17 +48,15 @@ async function main(): Promise<void> {
 
   // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
   const snap = live.current();
-  const drain = createDrainTracker();
   const servers = snap.gatewayListeners.map((l) => {
     const proto = l.tls === undefined ? "http" : "https";
-    const app = createGatewayApp({ live, listener: l.name, proto, accessLog, drain });
-    const server = Bun.serve({
+    const app = createGatewayApp({ live, listener: l.name, proto, accessLog });
+    const server = startHttpServer({
       hostname: l.address ?? "0.0.0.0",
       port: l.port,
-      maxRequestBodySize: snap.limits.maxBodyBytes,
-      idleTimeout: Math.min(255, Math.ceil(snap.limits.idleTimeoutMs / 1000)),
-      tls: l.tls === undefined ? undefined : { cert: Bun.file(l.tls.cert), key: Bun.file(l.tls.key) },
-      fetch: (req, server) => app.fetch(req, { server }),
+      limits: listenerLimits(snap.limits),
+      tls: l.tls === undefined ? undefined : { cert: readFileSync(l.tls.cert, "utf8"), key: readFileSync(l.tls.key, "utf8") },
+      handler: async (req, remoteAddress, target) => app.fetch(req, { remoteAddress, target }),
     });
     return { name: l.name, proto, server };
   });
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     live,
     ready: () => !draining,
     discovery: discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: discovery.status() }),
-    info: () => ({ gateway: name, spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: drain.inFlight(), draining }),
+    info: () => ({ gateway: name, spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: servers.reduce((n, s) => n + s.server.inFlight(), 0), draining }),
   });
 
   // The gateway registers too (address = its first listener), so `meshctl status` and health checks see it.
@@ -84,16 +84,14 @@ async function main(): Promise<void> {
     draining = true;
     await registration?.leaveRotation();
     const drainMs = live.current().limits.drainTimeoutMs;
-    for (const s of servers) void s.server.stop(false);
-    await drain.idle(drainMs);
-    await Promise.race([Promise.all(servers.map((s) => s.server.stop(false))), Bun.sleep(drainMs)]);
-    for (const s of servers) void s.server.stop(true);
+    await Promise.all(servers.map((s) => s.server.close({ drainMs })));
     await registration?.deregister();
     await statusReport?.remove();
     discovery?.stop();
     live.stop();
     source.stop();
     client.close();
+    member.plainClient.close();
     creds.stop();
     admin.stop();
   });

@@ -2,10 +2,10 @@
 // services declared outside the mesh (`mtls: disable`). Shared by the outbound sidecar and the gateway.
 import type { Forwarder, ServiceInfo } from "../shared/config/snapshot.ts";
 import type { MeshClient } from "./transport/types.ts";
-import { plainForward } from "../shared/proxy/plain-forwarder.ts";
+import type { PlainClient } from "./transport/http1-client.ts";
 
-export function forwarderFactory(client: MeshClient): (service: ServiceInfo) => Forwarder {
+export function forwarderFactory(client: MeshClient, plainClient: PlainClient): (service: ServiceInfo) => Forwarder {
   const mesh: Forwarder = (endpoint, cluster, req, opts) => client.send(endpoint, cluster.spiffeId, req, opts);
-  const plain: Forwarder = (endpoint, _cluster, req, opts) => plainForward(endpoint, req, opts);
+  const plain: Forwarder = (endpoint, _cluster, req, opts) => plainClient.send(endpoint, req, opts);
   return (service) => (service.mtls === "disable" ? plain : mesh);
 }

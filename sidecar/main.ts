@@ -14,6 +14,7 @@ import { startRegistration } from "./registration.ts";
 import { startStatusReport } from "./status-report.ts";
 import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
+import { listenerLimits } from "./listener-limits.ts";
 import { startAdmin } from "./admin.ts";
 import { onShutdown } from "./shutdown.ts";
 
@@ -56,8 +57,8 @@ async function main(): Promise<void> {
     port: args.inboundPort,
     credentials: creds.current,
     trustDomain,
-    limits: { maxHeaderBytes: limits.maxHeaderBytes, headerTimeoutMs: limits.headerTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs },
-    handler: createInboundHandler({ app: { address: args.appAddress, port: args.appPort }, limits: () => live.current().limits, accessLog }),
+    limits: listenerLimits(limits),
+    handler: createInboundHandler({ app: { address: args.appAddress, port: args.appPort }, client: member.plainClient, limits: () => live.current().limits, accessLog }),
     onRefused: (reason) => log.warn({ reason }, "inbound connection refused"),
   });
   const outbound = startOutboundListener({ port: args.outboundPort, live, accessLog });
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     live,
     ready: () => !draining && appHealth.healthy(),
     discovery: discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: discovery.status() }),
-    info: () => ({ service: args.service, instance: args.instance, spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, certNotAfter: creds.notAfter().toISOString(), inFlight: { inbound: inbound.inFlight(), outbound: outbound.drain.inFlight() }, draining }),
+    info: () => ({ service: args.service, instance: args.instance, spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, certNotAfter: creds.notAfter().toISOString(), inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
   });
 
   // Registered last: Consul sends callers here only once every listener is up.
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     live.stop();
     source.stop();
     client.close();
+    member.plainClient.close();
     creds.stop();
     admin.stop();
   });

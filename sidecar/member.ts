@@ -11,6 +11,7 @@ import { openConfigSource, type ConfigSource } from "./config-source.ts";
 import { startCredentialStore, type CredentialStore } from "./credentials.ts";
 import { createMeshClient } from "./transport/mesh-client.ts";
 import { forwarderFactory } from "./forwarders.ts";
+import { createPlainClient, type PlainClient } from "./transport/http1-client.ts";
 import { assertStrictTlsEnvironment } from "./transport/inbound-server.ts";
 import { startConsulFeed, type ConsulFeed } from "../shared/discovery/consul-feed.ts";
 
@@ -19,6 +20,8 @@ export type Member = {
   trustDomain: string;
   creds: CredentialStore;
   client: MeshClient;
+  /** Plaintext HTTP/1.1 (the app on loopback, services with `mtls: disable`). */
+  plainClient: PlainClient;
   live: LiveSnapshot;
   discovery: ConsulFeed | undefined;
   source: ConfigSource;
@@ -36,13 +39,16 @@ export async function joinMesh(opts: { configPath: string | undefined; kvPrefix:
   const spiffeId = formatSpiffeId({ trustDomain, namespace, service });
   const creds = await startCredentialStore(opts.caUrl, spiffeId, opts.log);
   const client = createMeshClient({ credentials: creds.current });
+  const plainClient = createPlainClient();
   const live = await startLiveSnapshot({
     updates: source.updates,
     documentIssues: source.documentIssues,
-    forwarder: forwarderFactory(client),
+    held: source.held,
+    holds: source.holds,
+    forwarder: forwarderFactory(client, plainClient),
     log: opts.log,
   });
   // With Consul, endpoints follow its health checks (passing only); without, the file's static instances.
   const discovery = opts.consul === undefined ? undefined : startConsulFeed({ consul: opts.consul, live, log: opts.log, token: process.env.CONSUL_HTTP_TOKEN });
-  return { spiffeId, trustDomain, creds, client, live, discovery, source };
+  return { spiffeId, trustDomain, creds, client, plainClient, live, discovery, source };
 }

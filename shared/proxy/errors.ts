@@ -9,6 +9,8 @@ export type ErrorCause =
   | "uri-too-long"
   | "headers-too-large"
   | "body-too-large"
+  | "request-timeout"
+  | "not-implemented"
   | "no-route"
   | "forbidden"
   | "unavailable"
@@ -25,6 +27,8 @@ const STATUS: Record<ErrorCause, number> = {
   "uri-too-long": 414,
   "headers-too-large": 431,
   "body-too-large": 413,
+  "request-timeout": 408,
+  "not-implemented": 501,
   "no-route": 404,
   forbidden: 403,
   unavailable: 503,
@@ -33,10 +37,11 @@ const STATUS: Record<ErrorCause, number> = {
 
 export function errorResponse(cause: ErrorCause, requestId: string, message?: string): Response {
   const status = STATUS[cause];
-  const body = JSON.stringify({ error: cause, status, message: message ?? cause, requestId });
+  const body = new TextEncoder().encode(JSON.stringify({ error: cause, status, message: message ?? cause, requestId }));
+  // A declared length lets a listener write head and body in one go instead of chunking a body of known size.
   return new Response(body, {
     status,
-    headers: { "content-type": "application/json", "x-request-id": requestId, "x-mesh-error": cause },
+    headers: { "content-type": "application/json", "content-length": String(body.length), "x-request-id": requestId, "x-mesh-error": cause },
   });
 }
 

@@ -21,6 +21,8 @@ export type ResolvedLimits = {
   readonly maxBodyBytes: number;
   readonly headerTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
   readonly drainTimeoutMs: number;
 };
 
@@ -86,26 +88,12 @@ export function checkRequestHead(req: Request, urlLength: number, limits: Resolv
   return undefined;
 }
 
-/** Error thrown inside a body stream that outgrew its limit; listeners turn it into 413 or a reset. */
+/** A request body that outgrew maxBodyBytes while streaming; the listener answers 413 (or resets once responding). */
 export class BodyTooLargeError extends Error {
   constructor(limit: number) {
     super(`request body exceeds ${limit} bytes`);
     this.name = "BodyTooLargeError";
   }
-}
-
-/** Wraps a streamed body (chunked, or a runtime that does not enforce limits) so it cannot exceed `limit`. */
-export function limitBody(body: ReadableStream<Uint8Array>, limit: number): ReadableStream<Uint8Array> {
-  let seen = 0;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > limit) controller.error(new BodyTooLargeError(limit));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
 }
 
 /**

@@ -2,6 +2,7 @@
 // Fed raw socket bytes; hands back whatever follows the body (the next pipelined message).
 
 import { ChunkedDecoder } from "./http1-chunked.ts";
+import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 
 export type FlowControl = { pause(): void; resume(): void };
 
@@ -13,8 +14,14 @@ export class IncomingBody {
   private finished = false;
   private discarding = false;
 
-  /** `length` = declared Content-Length; undefined = chunked. */
-  constructor(length: number | undefined, private readonly flow: FlowControl) {
+  private received = 0;
+
+  /** `length` = declared Content-Length; undefined = chunked (then `maxBytes` bounds the decoded total). */
+  constructor(
+    length: number | undefined,
+    private readonly flow: FlowControl,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.remaining = length ?? 0;
     this.chunked = length === undefined ? new ChunkedDecoder() : undefined;
     this.stream = new ReadableStream<Uint8Array>(
@@ -41,7 +48,11 @@ export class IncomingBody {
     if (this.finished) return from;
     if (this.chunked) {
       const r = this.chunked.push(buf, from);
-      for (const c of r.chunks) this.enqueue(c);
+      for (const c of r.chunks) {
+        this.received += c.length;
+        if (this.received > this.maxBytes) throw new BodyTooLargeError(this.maxBytes);
+        this.enqueue(c);
+      }
       if (r.done) this.finish();
       return r.end;
     }

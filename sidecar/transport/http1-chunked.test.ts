@@ -53,6 +53,12 @@ describe("ChunkedDecoder", () => {
     ["folded trailer", "0\r\nX: a\r\n b\r\n\r\n"],
     ["malformed trailer", "0\r\nnot a trailer\r\n\r\n"],
     ["over-long size line", "1" + ";a".repeat(3000) + "\r\n"],
+    // Found by the differential test against llhttp:
+    ["whitespace inside an extension", "3;a b\r\nabc\r\n0\r\n\r\n"],
+    ["a tab after an extension", "3;a\t\r\nabc\r\n0\r\n\r\n"],
+    ["Content-Length as a trailer", "0\r\nContent-Length: 5\r\n\r\n"],
+    ["Transfer-Encoding as a trailer", "0\r\nTransfer-Encoding: chunked\r\n\r\n"],
+    ["a control character in a trailer value", "0\r\nX: a\x01\r\n\r\n"],
   ];
   for (const [name, wire] of refusals) {
     test(`refuses ${name}`, () => {

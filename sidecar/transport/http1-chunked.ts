@@ -2,6 +2,7 @@
 // Strict: hex sizes only, CRLF exactly where the grammar says, bounded size lines and trailers (trailers are dropped).
 
 const MAX_LINE = 4096;
+const TRAILER_RE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[\t\x20-\x7e\x80-\xff]*$/;
 
 type State = "size" | "data" | "data-cr" | "data-lf" | "trailer" | "done";
 
@@ -69,7 +70,8 @@ export class ChunkedDecoder {
     const semi = text.indexOf(";");
     const hex = semi < 0 ? text : text.slice(0, semi);
     if (!/^[0-9A-Fa-f]{1,12}$/.test(hex)) throw new ChunkedDecodeError("invalid chunk size");
-    if (semi >= 0 && !/^(;[!#$%&'*+\-.^_`|~0-9A-Za-z]+(=[!#$%&'*+\-.^_`|~0-9A-Za-z]+|="[^"\\]*")?)+$/.test(text.slice(semi).replace(/[ \t]/g, ""))) {
+    // Validated as received: no whitespace inside extensions (llhttp refuses it; deleting it first let "5;a b" pass).
+    if (semi >= 0 && !/^(;[!#$%&'*+\-.^_`|~0-9A-Za-z]+(=[!#$%&'*+\-.^_`|~0-9A-Za-z]+|="[^"\\]*")?)+$/.test(text.slice(semi))) {
       throw new ChunkedDecodeError("invalid chunk extension");
     }
     const size = parseInt(hex, 16);
@@ -87,8 +89,12 @@ export class ChunkedDecoder {
     }
     this.trailerBytes += text.length;
     if (this.trailerBytes > MAX_LINE) throw new ChunkedDecodeError("trailers too large");
-    const c0 = text.charCodeAt(0);
-    if (c0 === 0x20 || c0 === 0x09 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(text)) throw new ChunkedDecodeError("malformed trailer");
+    // Trailers are dropped, but checked like head fields so a malformed one can't be read differently elsewhere;
+    // framing fields are never legal as trailers (RFC 9110 6.5.1).
+    const m = TRAILER_RE.exec(text);
+    if (m === null) throw new ChunkedDecodeError("malformed trailer");
+    const name = m[1]!.toLowerCase();
+    if (name === "content-length" || name === "transfer-encoding") throw new ChunkedDecodeError(`${name} is not allowed as a trailer`);
   }
 }
 

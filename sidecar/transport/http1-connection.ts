@@ -1,5 +1,5 @@
-// One accepted, identity-checked mTLS connection speaking HTTP/1.1: parses heads, streams bodies, runs the handler.
-// Requests on one connection are handled in order (pipelined bytes wait in the buffer until the response is out).
+// One accepted connection speaking HTTP/1.1 (every listener: gateway, outbound, inbound mTLS): parses heads, streams
+// bodies, runs the handler. Requests are handled in order (pipelined bytes wait until the response is out).
 
 import type { Socket } from "bun";
 import { isHopByHop } from "./hop-by-hop.ts";
@@ -8,11 +8,11 @@ import { ChunkedDecodeError } from "./http1-chunked.ts";
 import { isHeadError, parseRequestHead, type RequestHead } from "./http1-head.ts";
 import { writeResponse } from "./http1-response-writer.ts";
 import { SocketWriter } from "./socket-writer.ts";
-import type { InboundLimits, PeerIdentity } from "./types.ts";
+import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
+import type { InboundLimits } from "./types.ts";
 
 export type ConnectionHost = {
   readonly limits: InboundLimits;
-  readonly handler: (req: Request, peer: PeerIdentity) => Promise<Response>;
   readonly draining: () => boolean;
   requestStarted(): void;
   requestEnded(): void;
@@ -21,9 +21,30 @@ export type ConnectionHost = {
 const EMPTY = Buffer.alloc(0);
 const copy = (b: Uint8Array, from: number, to: number): Uint8Array => Uint8Array.prototype.slice.call(b, from, to);
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
-const REASONS: Record<number, string> = { 400: "Bad Request", 417: "Expectation Failed", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented", 505: "HTTP Version Not Supported" };
+const REASONS: Record<number, [string, string]> = {
+  400: ["Bad Request", "bad-request"],
+  408: ["Request Timeout", "request-timeout"],
+  413: ["Content Too Large", "body-too-large"],
+  417: ["Expectation Failed", "bad-request"],
+  431: ["Request Header Fields Too Large", "headers-too-large"],
+  500: ["Internal Server Error", "internal"],
+  501: ["Not Implemented", "not-implemented"],
+  505: ["HTTP Version Not Supported", "bad-request"],
+};
+const MiB = 1024 * 1024;
 
-export class InboundConnection {
+/** A request body that stalled or ran past its total time; answered 408 when the response has not started. */
+export class BodyTimeoutError extends Error {
+  override readonly name = "BodyTimeoutError";
+}
+
+/**
+ * Handles one request on one connection; the listener binds the peer (identity, address) into it. `target` is the
+ * path + query exactly as received: the Request's URL has been through WHATWG parsing, which resolves "/a/../b".
+ */
+export type ConnectionHandler = (req: Request, target: string) => Promise<Response>;
+
+export class Http1Connection {
   // Unparsed bytes are buf[pos..]; buf may be the socket's own read buffer until settle() runs.
   private buf: Buffer = EMPTY;
   private pos = 0;
@@ -39,10 +60,13 @@ export class InboundConnection {
   private paused = false;
   /** Set when the response went out before the request body was fully read: finish once it has been drained. */
   private finishAfterBody: boolean | undefined;
+  /** The response head is being written: a late failure can only close the connection, not answer. */
+  private responding = false;
+  private bodyStartedAt = 0;
 
   constructor(
     private readonly sock: Socket<unknown>,
-    private readonly peer: PeerIdentity,
+    private readonly handler: ConnectionHandler,
     private readonly host: ConnectionHost,
   ) {
     this.writer = new SocketWriter(sock);
@@ -92,8 +116,12 @@ export class InboundConnection {
     if (!this.busy) {
       const limit = this.pos < this.buf.length ? l.headerTimeoutMs : l.idleTimeoutMs;
       if (now - this.since > limit) this.destroy();
-    } else if (this.body && !this.body.done && now - this.since > l.idleTimeoutMs) {
-      this.failBody(new Error("request body stalled"));
+    } else if (this.body && !this.body.done) {
+      // Bounded by the mesh, not by whatever the upstream tolerates: a trickling body holds a connection and a slot.
+      const idle = l.bodyIdleTimeoutMs ?? 10_000;
+      const total = l.bodyTimeoutMs ?? 60_000;
+      if (now - this.since > idle) this.failBody(new BodyTimeoutError(`request body idle for more than ${idle} ms`));
+      else if (now - this.bodyStartedAt > total) this.failBody(new BodyTimeoutError(`request body took more than ${total} ms`));
     }
   }
 
@@ -149,18 +177,22 @@ export class InboundConnection {
     const f = head.framing;
     // A Web Request cannot carry a body on GET or HEAD, and no mesh caller needs one.
     if (f.kind !== "none" && (head.method === "GET" || head.method === "HEAD")) return this.reject(400, "body on GET or HEAD");
+    const maxBody = this.host.limits.maxBodyBytes ?? 10 * MiB;
+    if (f.kind === "length" && f.length > maxBody) return this.reject(413, `body is ${f.length} bytes, limit ${maxBody}`);
     let p = end + 4;
     let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
     if (f.kind === "length" && buf.length - p >= f.length) {
       body = copy(buf, p, p + f.length);
       p += f.length;
     } else if (f.kind !== "none") {
-      const incoming = new IncomingBody(f.kind === "length" ? f.length : undefined, { pause: () => this.pause(), resume: () => this.resume() });
+      const incoming = new IncomingBody(f.kind === "length" ? f.length : undefined, { pause: () => this.pause(), resume: () => this.resume() }, maxBody);
       try {
         p = incoming.feed(buf, p);
       } catch (e) {
+        if (e instanceof BodyTooLargeError) return this.reject(413, e.message);
         return this.reject(400, e instanceof ChunkedDecodeError ? e.message : "bad body");
       }
+      this.bodyStartedAt = performance.now();
       this.body = incoming;
       body = incoming.stream;
       if (!incoming.done && head.expectContinue) this.writer.write(CONTINUE);
@@ -184,10 +216,17 @@ export class InboundConnection {
       return this.reject(400, "request not representable");
     }
     this.host.requestStarted();
-    this.host
-      .handler(req, this.peer)
+    this.handler(req, head.target)
       .then(
-        (res) => writeResponse(this.writer, res, { method: head.method, version: head.version, keepAlive: head.keepAlive && !this.host.draining() }),
+        (res) => {
+          // Already answered by the connection itself (408/413 while the body streamed): drop the late response.
+          if (this.closed) {
+            res.body?.cancel().catch(() => {});
+            return false;
+          }
+          this.responding = true;
+          return writeResponse(this.writer, res, { method: head.method, version: head.version, keepAlive: head.keepAlive && !this.host.draining() });
+        },
         () => {
           this.reject(500, "handler failed");
           return false;
@@ -210,6 +249,7 @@ export class InboundConnection {
       return;
     }
     this.finishAfterBody = undefined;
+    this.responding = false;
     this.busy = false;
     this.body = undefined;
     this.abort = undefined;
@@ -238,14 +278,24 @@ export class InboundConnection {
   }
 
   private failBody(e: unknown): void {
-    this.body?.fail(e instanceof Error ? e : new Error(String(e)));
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.body?.fail(err);
+    // While no response byte is out the client still gets a status that says why; after that, only a close.
+    if (this.responding) return this.destroy();
+    if (err instanceof BodyTimeoutError) return this.reject(408, err.message);
+    if (err instanceof BodyTooLargeError) return this.reject(413, err.message);
+    if (err instanceof ChunkedDecodeError) return this.reject(400, err.message);
     this.destroy();
   }
 
+  /** Answers with the same JSON error shape as the routing core (errors.ts), then closes. */
   private reject(status: number, reason: string): void {
     if (this.closed) return;
-    const msg = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${reason.length + 1}\r\n\r\n${reason}\n`;
-    this.writer.write(Buffer.from(msg, "latin1"));
+    const [text, cause] = REASONS[status] ?? ["", "bad-request"];
+    const id = crypto.randomUUID();
+    const body = JSON.stringify({ error: cause, status, message: reason, requestId: id });
+    const msg = `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json\r\nx-request-id: ${id}\r\nx-mesh-error: ${cause}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    this.writer.write(Buffer.from(msg, "utf8"));
     this.closed = true;
     this.abort?.abort(new Error(reason));
     this.body?.fail(new Error(reason));

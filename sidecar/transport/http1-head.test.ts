@@ -47,6 +47,12 @@ describe("parseRequestHead accepts", () => {
   test("Expect: 100-continue is noted", () => {
     expect(ok(["PUT / HTTP/1.1", "Host: a", "Content-Length: 5", "Expect: 100-continue"]).expectContinue).toBe(true);
   });
+  test("absolute-form (forward-proxy clients) when its authority matches Host", () => {
+    const h = ok(["GET http://Echo:8080/a?x=1 HTTP/1.1", "Host: echo:8080"]);
+    expect(h.target).toBe("/a?x=1");
+    expect(ok(["GET http://echo HTTP/1.1", "Host: echo"]).target).toBe("/");
+    expect(ok(["GET https://echo?q HTTP/1.1", "Host: echo"]).target).toBe("/?q");
+  });
   test("OPTIONS * and obs-text in values", () => {
     expect(ok(["OPTIONS * HTTP/1.1", "Host: a"]).target).toBe("*");
     expect(ok(["GET / HTTP/1.1", "Host: a", "X: caf\xe9"]).fields[1]).toEqual(["x", "caf\xe9"]);
@@ -89,6 +95,16 @@ describe("parseRequestHead refuses", () => {
     bad(["GET / HTTP/1.1", "Host: a", ": empty-name"]);
     bad(["GET / HTTP/1.1", "Host: a", "X(y): 1"]);
   });
+  test("only SP and HTAB count as whitespace around values (found by the differential test)", () => {
+    bad(["POST / HTTP/1.1", "Host: a", "Transfer-Encoding: \x0bchunked"]);
+    bad(["POST / HTTP/1.1", "Host: a", "Content-Length: 5\x0c"]);
+    expect(ok(["GET / HTTP/1.1", "Host: a", "X: v\xa0"]).fields[1]).toEqual(["x", "v\xa0"]);
+    bad(["GET / HTTP/1.1", "Host: a\xa0"]);
+  });
+  test("a trailing tab on a framing field", () => {
+    bad(["POST / HTTP/1.1", "Host: a", "Transfer-Encoding: chunked\t"]);
+    bad(["POST / HTTP/1.1", "Host: a", "Content-Length: 5\t"]);
+  });
   test("control characters in values", () => {
     bad(["GET / HTTP/1.1", "Host: a", "X: a\x01b"]);
     bad(["GET / HTTP/1.1", "Host: a", "X: a\x7fb"]);
@@ -98,10 +114,18 @@ describe("parseRequestHead refuses", () => {
     bad(["GET / HTTP/1.1 ", "Host: a"]);
     bad(["GET /a b HTTP/1.1", "Host: a"]);
     bad(["G@T / HTTP/1.1", "Host: a"]);
-    bad(["GET http://evil/ HTTP/1.1", "Host: a"]);
+    bad(["GET http://evil/ HTTP/1.1", "Host: a"]); // authority and Host disagree
+    bad(["GET http://a@evil/ HTTP/1.1", "Host: a@evil"]); // userinfo in the authority
+    bad(["GET ftp://a/ HTTP/1.1", "Host: a"]);
+    bad(["GET a/b HTTP/1.1", "Host: a"]);
     bad(["GET / HTTP/2.0", "Host: a"], 505);
     bad(["GET / HTTX/1.1", "Host: a"]);
     bad(["CONNECT a:443 HTTP/1.1", "Host: a"], 501);
+  });
+  test("methods that are not upper-case (the Fetch API would silently upper-case them)", () => {
+    expect(bad(["get / HTTP/1.1", "Host: a"])).toContain("upper-case");
+    bad(["Post / HTTP/1.1", "Host: a"]);
+    bad(["pAtCh / HTTP/1.1", "Host: a"]);
   });
   test("missing, duplicate or invalid Host", () => {
     bad(["GET / HTTP/1.1"]);

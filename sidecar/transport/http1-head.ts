@@ -35,6 +35,7 @@ const VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
 // Request target: origin-form or absolute-form characters only; no spaces or controls.
 const TARGET_RE = /^[\x21-\x7e]+$/;
 const DIGITS_RE = /^[0-9]{1,15}$/;
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 const STATUS_LINE_RE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 function fail(status: HeadError["status"], reason: string): HeadError {
@@ -56,9 +57,15 @@ function parseFields(lines: string[]): Array<[string, string]> | HeadError {
     if (colon <= 0) return fail(400, "malformed header line");
     const name = line.slice(0, colon);
     if (!TOKEN_RE.test(name)) return fail(400, "invalid header name");
-    const value = line.slice(colon + 1).trim();
+    // Only SP and HTAB are optional whitespace (RFC 9110 5.5); String.trim() would also eat VT, FF and NBSP,
+    // turning "Transfer-Encoding: \x0bchunked" into chunked where llhttp refuses it (differential test).
+    const value = line.slice(colon + 1).replace(OWS_EDGES, "");
     if (!VALUE_RE.test(value)) return fail(400, "invalid header value");
-    fields.push([name.toLowerCase(), value]);
+    const lower = name.toLowerCase();
+    // A trailing HTAB on a framing field is refused: a front end that doesn't read "chunked\t" as chunked would
+    // pass the body on as the next request (llhttp tolerates only SP there).
+    if ((lower === "transfer-encoding" || lower === "content-length") && /\t[ \t]*$/.test(line)) return fail(400, `trailing tab in ${lower}`);
+    fields.push([lower, value]);
   }
   return fields;
 }
@@ -87,7 +94,7 @@ function framingOf(fields: Array<[string, string]>, version: "1.0" | "1.1"): Fra
       te = v;
     } else if (n === "connection") {
       for (const t of v.split(",")) {
-        const tok = t.trim().toLowerCase();
+        const tok = t.replace(OWS_EDGES, "").toLowerCase();
         if (tok.length > 0) connection.push(tok);
       }
     }
@@ -123,6 +130,8 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
   const target = start.slice(sp1 + 1, sp2);
   const proto = start.slice(sp2 + 1);
   if (!TOKEN_RE.test(method)) return fail(400, "invalid method");
+  // Methods are case-sensitive; the Fetch API would quietly upper-case "get", so a lower-case one is refused.
+  if (method !== method.toUpperCase()) return fail(400, "method must be upper-case");
   if (!TARGET_RE.test(target)) return fail(400, "invalid request target");
   let version: "1.0" | "1.1";
   if (proto === "HTTP/1.1") version = "1.1";
@@ -130,7 +139,8 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
   else if (/^HTTP\/[0-9]\.[0-9]$/.test(proto)) return fail(505, "unsupported HTTP version");
   else return fail(400, "malformed request line");
   if (method === "CONNECT") return fail(501, "CONNECT is not supported");
-  if (target[0] !== "/" && !(method === "OPTIONS" && target === "*")) return fail(400, "only origin-form request targets are accepted");
+  const form = targetForm(target, method);
+  if (isHeadError(form)) return form;
   const fields = parseFields(lines);
   if (isHeadError(fields)) return fields;
   const fr = framingOf(fields, version);
@@ -151,8 +161,25 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
     host = "";
   }
   if (!/^[A-Za-z0-9.\-_~!$&'()*+,;=%:[\]]*$/.test(host)) return fail(400, "invalid Host");
+  // RFC 9112 3.2.2 lets the authority of an absolute-form target override Host; two names for one request
+  // are ambiguous (one hop may route by one, the next by the other), so they must agree.
+  if (form.authority !== undefined && form.authority.toLowerCase() !== host.toLowerCase()) {
+    return fail(400, "request target authority and Host differ");
+  }
   const connection = fr.connection.length > 0 ? new Set(fr.connection) : undefined;
-  return { method, target, version, fields, host, framing: fr.framing, keepAlive: keepAliveOf(version, fr.connection), expectContinue, connection };
+  return { method, target: form.path, version, fields, host, framing: fr.framing, keepAlive: keepAliveOf(version, fr.connection), expectContinue, connection };
+}
+
+const ABSOLUTE_RE = /^https?:\/\/([^/?#@]+)([/?].*)?$/i;
+
+/** Origin-form, `OPTIONS *`, or absolute-form (a forward-proxy client); returns the path+query and any authority. */
+function targetForm(target: string, method: string): { path: string; authority: string | undefined } | HeadError {
+  if (target[0] === "/") return { path: target, authority: undefined };
+  if (method === "OPTIONS" && target === "*") return { path: target, authority: undefined };
+  const m = ABSOLUTE_RE.exec(target);
+  if (m === null) return fail(400, "request target must be origin-form or absolute-form http(s)://authority/path");
+  const rest = m[2] ?? "/";
+  return { path: rest[0] === "?" ? "/" + rest : rest, authority: m[1]! };
 }
 
 /** Response framing also depends on the request: HEAD, 1xx, 204 and 304 never carry a body. */

@@ -6,6 +6,13 @@ import { encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import type { SocketWriter } from "./socket-writer.ts";
 
 const SMALL_BODY = 64 * 1024;
+// Reason phrases for responses built without one (the core's own error responses); clients ignore them anyway.
+const REASONS: Record<number, string> = {
+  200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
+  400: "Bad Request", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout", 413: "Content Too Large",
+  414: "URI Too Long", 429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+  502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+};
 const DIGITS_RE = /^[0-9]{1,15}$/;
 
 export type ResponseTarget = { method: string; version: "1.0" | "1.1"; keepAlive: boolean };
@@ -19,7 +26,7 @@ function head(res: Response, extra: string, keepAlive: boolean, version: "1.0" |
   const h = res.headers;
   const conn = h.get("connection");
   const tokens = conn === null ? undefined : connectionTokens([conn]);
-  let s = `HTTP/1.1 ${res.status} ${res.statusText}\r\n`;
+  let s = `HTTP/1.1 ${res.status} ${res.statusText || (REASONS[res.status] ?? "")}\r\n`;
   for (const [n, v] of h) {
     if (n === "content-length" || isHopByHop(n, tokens)) continue;
     s += `${n}: ${v}\r\n`;

@@ -28,7 +28,7 @@ async function serve(handler?: Handler, limits: Partial<InboundLimits> = {}): Pr
     port: 0,
     credentials: () => serverCreds,
     trustDomain: TD,
-    limits: { maxHeaderBytes: 4096, headerTimeoutMs: 2000, idleTimeoutMs: 5000, ...limits },
+    limits: { maxHeaderBytes: 4096, headerTimeoutMs: 2000, idleTimeoutMs: 5000, maxBodyBytes: 4096, ...limits },
     handler: async (req, peer) => {
       calls.push(req);
       if (handler) return handler(req, peer);
@@ -75,6 +75,11 @@ describe("inbound HTTP/1.1 refusals never reach the handler", () => {
     ["bad chunk size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400],
     ["oversize head", `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"x".repeat(5000)}\r\n\r\n`, 431],
     ["oversize head with no end in sight", `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"x".repeat(5000)}`, 431],
+    // The Fetch Request constructor would upper-case it and forward "GET": refused instead.
+    ["lower-case method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 400],
+    ["absolute-form naming another host than Host", "GET http://b/ HTTP/1.1\r\nHost: a\r\n\r\n", 400],
+    ["declared body over maxBodyBytes", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n", 413],
+    ["chunked body over maxBodyBytes", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1388\r\n${"x".repeat(5000)}\r\n0\r\n\r\n`, 413],
   ];
   for (const [name, wire, status] of cases) {
     test(`${name} -> ${status}`, async () => {
@@ -82,6 +87,8 @@ describe("inbound HTTP/1.1 refusals never reach the handler", () => {
       const out = await raw(s.port, wire);
       expect(out.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
       expect(out.toLowerCase()).toContain("connection: close");
+      // Every refusal carries the core's JSON error shape (errors.ts), not an empty or text body.
+      expect(JSON.parse(out.slice(out.indexOf("\r\n\r\n") + 4))).toMatchObject({ status });
       expect(calls.length).toBe(0);
     });
   }
@@ -158,6 +165,21 @@ describe("inbound HTTP/1.1 framing", () => {
     expect(out.startsWith("HTTP/1.1 403 ")).toBe(true);
     expect(out).toMatch(/HTTP\/1\.1 200 [\s\S]*yes/);
     expect(s.connectionsAccepted()).toBe(1);
+  });
+
+  test("a request body that stalls gets 408 after bodyIdleTimeoutMs, with the JSON error", async () => {
+    const s = await serve(undefined, { bodyIdleTimeoutMs: 300 });
+    const started = performance.now();
+    const out = await raw(s.port, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", 3000);
+    expect(out.startsWith("HTTP/1.1 408 ")).toBe(true);
+    expect(out).toContain('"error":"request-timeout"');
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  test("a request body that trickles past bodyTimeoutMs gets 408", async () => {
+    const s = await serve(undefined, { bodyIdleTimeoutMs: 1000, bodyTimeoutMs: 400 });
+    const out = await raw(s.port, ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n", ...Array.from({ length: 40 }, () => "x")], 3000);
+    expect(out.startsWith("HTTP/1.1 408 ")).toBe(true);
   });
 
   test("a handler that throws yields 500 and closes", async () => {

@@ -3,14 +3,15 @@
 
 import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
-import { InboundConnection, type ConnectionHost } from "./inbound-connection.ts";
+import { Http1Connection } from "./http1-connection.ts";
+import { createConnectionSet } from "./connection-set.ts";
 import { spiffeIdInTrustDomain } from "./peer-identity.ts";
 import { sameMaterial } from "./tls-material.ts";
 import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "./types.ts";
 
 // `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
 // first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
-type SocketData = { conn: InboundConnection | undefined; early: Buffer[] | undefined };
+type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
 
 export function assertStrictTlsEnvironment(): void {
   // Bun issue #35240: this variable switches off client-certificate enforcement on TLS listeners.
@@ -23,31 +24,18 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
   assertStrictTlsEnvironment();
   if (!isValidTrustDomain(opts.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(opts.trustDomain)}`);
   const creds = opts.credentials();
-  const conns = new Set<InboundConnection>();
-  let inFlight = 0;
+  const set = createConnectionSet(opts.limits);
   let accepted = 0;
-  let draining = false;
-  let drained: (() => void) | undefined;
   const refuse = (s: Socket<SocketData>, reason: string): void => {
     opts.onRefused?.(reason);
     s.terminate();
-  };
-  const host: ConnectionHost = {
-    limits: opts.limits,
-    handler: opts.handler,
-    draining: () => draining,
-    requestStarted: () => void inFlight++,
-    requestEnded: () => {
-      inFlight--;
-      if (draining && inFlight === 0) drained?.();
-    },
   };
 
   const handlers: SocketHandler<SocketData> = {
     binaryType: "buffer",
     open(s) {
       s.data = { conn: undefined, early: undefined };
-      if (draining) return s.terminate();
+      if (set.draining()) return s.terminate();
       // Changed credentials (rotation) swap the listener for later connections. Compared by content, since a
       // provider may hand out a fresh object each call; equal strings usually share storage, so this is cheap.
       const now = opts.credentials();
@@ -58,11 +46,12 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`);
       const id = spiffeIdInTrustDomain(s.getPeerX509Certificate()?.subjectAltName, opts.trustDomain);
       if (id === undefined) return refuse(s, "peer certificate has no single SPIFFE id in our trust domain");
-      if (draining) return refuse(s, "listener draining");
+      if (set.draining()) return refuse(s, "listener draining");
       s.setNoDelay(true);
-      const conn = new InboundConnection(s as Socket<unknown>, { spiffeId: id }, host);
+      const peer = { spiffeId: id };
+      const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, peer, target), set.host);
       s.data.conn = conn;
-      conns.add(conn);
+      set.add(conn);
       accepted++;
       const early = s.data.early;
       s.data.early = undefined;
@@ -83,7 +72,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       const c = s.data.conn;
       if (c) {
         c.onClose();
-        conns.delete(c);
+        set.remove(c);
       }
     },
     error(s) {
@@ -124,32 +113,14 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
     old.stop(false);
   };
 
-  const l = opts.limits;
-  const tick = Math.max(25, Math.min(1000, Math.min(l.headerTimeoutMs, l.idleTimeoutMs) / 4));
-  const sweep = setInterval(() => {
-    const now = performance.now();
-    for (const c of conns) c.checkTimeouts(now);
-  }, tick);
-  sweep.unref();
-
   return {
     port,
-    inFlight: () => inFlight,
+    inFlight: () => set.inFlight(),
     connectionsAccepted: () => accepted,
     async close({ drainMs }) {
-      if (draining) return;
-      draining = true;
+      if (set.draining()) return;
       active.listener.stop(false);
-      for (const c of conns) c.closeIfIdle();
-      if (inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          drained = resolve;
-          setTimeout(resolve, drainMs);
-        });
-      }
-      clearInterval(sweep);
-      for (const c of conns) c.destroy();
-      conns.clear();
+      await set.drain(drainMs);
       active.listener.stop(true);
     },
   };

@@ -53,7 +53,20 @@ function upstreamTarget(endpoint: Endpoint, req: Request): { url: string; header
   const addr = endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address;
   const headers = stripHopByHop(req.headers);
   if (!headers.has("host")) headers.set("host", u.slice(start, i < 0 ? u.length : i));
+  markAbsent(headers);
   return { url: `https://${addr}:${endpoint.port}${pathAndQuery}`, headers };
+}
+
+/**
+ * Bun's fetch adds User-Agent and Accept when a request has none; a proxy must not invent headers. The receiving
+ * inbound sidecar (a verified mesh peer) removes the ones this header names before the app sees the request.
+ */
+export const ABSENT_HEADER = "x-mesh-absent";
+function markAbsent(headers: Headers): void {
+  const ua = headers.has("user-agent");
+  const accept = headers.has("accept");
+  if (ua && accept) headers.delete(ABSENT_HEADER);
+  else headers.set(ABSENT_HEADER, ua ? "accept" : accept ? "user-agent" : "user-agent, accept");
 }
 
 export function createMeshClient(opts: { credentials: () => TlsMaterial; idleTimeoutSeconds?: number }): MeshClient {

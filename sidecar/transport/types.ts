@@ -5,14 +5,23 @@ import type { Endpoint } from "../../shared/types.ts";
 
 export type TlsMaterial = { spiffeId: string; keyPem: string; certChainPem: string /* leaf + intermediate */; trustBundlePem: string /* roots */ };
 export type PeerIdentity = { spiffeId: string };
-export type InboundLimits = { maxHeaderBytes: number; headerTimeoutMs: number; idleTimeoutMs: number };
+export type InboundLimits = {
+  maxHeaderBytes: number;
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Defaults (10 MiB, 10 s, 60 s) match shared/config/defaults.ts; the listeners pass the config's values. */
+  maxBodyBytes?: number;
+  bodyIdleTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+};
 export type MtlsServerOptions = {
   hostname: string;
   port: number; // port 0 = pick a free one
   credentials: () => TlsMaterial; // read when the listener starts and again for new connections after it changes
   trustDomain: string; // peers must present a spiffe id in this trust domain
   limits: InboundLimits;
-  handler: (req: Request, peer: PeerIdentity) => Promise<Response>;
+  /** `target`: path + query as received (before URL parsing resolved any dot-segments). */
+  handler: (req: Request, peer: PeerIdentity, target: string) => Promise<Response>;
   /** Optional: told about each refused peer (bad identity, failed handshake) for logs and metrics. */
   onRefused?: (reason: string) => void;
 };
