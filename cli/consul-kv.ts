@@ -29,10 +29,23 @@ export function kvClient(consul: string, token: string | undefined) {
       if (!res.ok) throw new Error(`consul: ${res.status} ${await res.text()}`);
       return (await res.text()).trim() === "true";
     },
-    async delete(key: string): Promise<boolean> {
-      const res = await call("DELETE", key);
+    /** With `cas`, deletes only if the key is still at that ModifyIndex; false means it changed meanwhile. */
+    async delete(key: string, cas?: number): Promise<boolean> {
+      const res = await call("DELETE", cas === undefined ? key : `${key}?cas=${cas}`);
       if (!res.ok) throw new Error(`consul: ${res.status} ${await res.text()}`);
-      return true;
+      return (await res.text()).trim() !== "false";
+    },
+    /** All-or-nothing (Consul's /v1/txn, 1.8 API): readers never see a state between the operations. */
+    async txn(ops: Array<{ Verb: "set" | "delete-tree"; Key: string; Value?: string }>): Promise<void> {
+      let res: Response;
+      try {
+        const body = JSON.stringify(ops.map((op) => ({ KV: { ...op, Value: op.Value === undefined ? undefined : Buffer.from(op.Value).toString("base64") } })));
+        res = await fetch(`${consul}/v1/txn`, { method: "PUT", headers, body, signal: AbortSignal.timeout(5000) });
+      } catch (err) {
+        throw new ConsulUnreachable(`consul at ${consul} unreachable: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (!res.ok) throw new Error(`consul transaction failed: ${res.status} ${await res.text()}`);
+      await res.body?.cancel();
     },
   };
 }

@@ -1,21 +1,27 @@
-// meshctl: validate a mesh file, and apply / diff / get / delete its documents in Consul KV.
+// meshctl: validate a mesh file, and apply / diff / get / delete its documents in Consul KV, or tear the mesh down.
 // Exit codes: 0 success, 1 invalid input (file:path: reason), 2 Consul unreachable. --json for machines.
 import { parseArgs } from "node:util";
 import { parseMeshConfig } from "../shared/config/parse.ts";
 import { formatIssue, type ConfigIssue } from "../shared/config/issues.ts";
 import { splitIntoKvDocuments } from "../shared/config/kv-split.ts";
+import { CONFIRM_DOCUMENT, documentSizeMessage, parseMaxDocumentBytes } from "../shared/config/kv-documents.ts";
 import { consulAddr, kvPrefix } from "../sidecar/args.ts";
 import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-kv.ts";
+import { confirm, lastDocumentNote, removeMarker, teardown } from "./confirm-marker.ts";
 
 const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json]
   validate -f FILE          check a mesh file (the same model as the sidecar's --config)
   apply -f FILE [--dry-run] validate, then write each document to Consul KV with check-and-set
+        [--confirm]         ... and write <prefix>confirmed: members take this set even if it has fewer documents
+                            than they hold (after a loss); a plain apply removes that marker
   diff -f FILE              what apply would change
   get [KIND [NAME]]         list documents, or print one (KIND: settings, services, routes, gateway)
   delete KIND NAME          remove one document
-  status                    every registered sidecar and gateway: health and the config it has applied`;
-
-const MAX_VALUE_BYTES = 512 * 1024; // Consul's KV value limit
+  teardown --yes [--reason TEXT]
+                            delete every document and write <prefix>confirmed: members apply an empty mesh (an
+                            empty prefix without it is held as lost config); a plain apply removes the marker
+  status                    every registered sidecar and gateway: health and the config it has applied
+  --max-document-bytes N    per-document limit checked by validate/apply/diff (default 524288, or MESH_KV_MAX_DOCUMENT_BYTES)`;
 
 class InvalidInput extends Error {
   constructor(readonly issues: ConfigIssue[], message?: string) {
@@ -32,6 +38,16 @@ async function load(file: string | undefined): Promise<Map<string, string>> {
   const parsed = parseMeshConfig(await f.text(), file);
   if (!parsed.ok) throw new InvalidInput(parsed.issues);
   return splitIntoKvDocuments(parsed.config, "");
+}
+
+/** Refused before anything is written: members would reject the document anyway (its old version would stay). */
+function checkSizes(docs: Map<string, string>, file: string, prefix: string, limit: number): void {
+  const issues: ConfigIssue[] = [];
+  for (const [rel, text] of docs) {
+    const size = Buffer.byteLength(text);
+    if (size > limit) issues.push({ source: file, path: `${prefix}${rel}`, message: documentSizeMessage(size, limit) });
+  }
+  if (issues.length > 0) throw new InvalidInput(issues);
 }
 
 type Change = { key: string; action: "create" | "update" | "unchanged"; current?: KvItem; next: string };
@@ -63,29 +79,43 @@ async function run(argv: string[], out: Out): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { file: { type: "string", short: "f" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, consul: { type: "string" }, prefix: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      file: { type: "string", short: "f" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, consul: { type: "string" }, prefix: { type: "string" },
+      help: { type: "boolean", short: "h" }, yes: { type: "boolean" }, confirm: { type: "boolean" }, reason: { type: "string" }, "max-document-bytes": { type: "string" },
+    },
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) return out.print(USAGE, { usage: USAGE });
   const prefix = kvPrefix(values.prefix ?? process.env.MESH_KV_PREFIX);
   const consul = consulAddr(values.consul ?? process.env.CONSUL_HTTP_ADDR) ?? "http://127.0.0.1:8500";
   const kv = () => kvClient(consul, process.env.CONSUL_HTTP_TOKEN);
+  const maxBytes = (): number => {
+    try {
+      const flag = values["max-document-bytes"];
+      return flag === undefined ? parseMaxDocumentBytes(process.env.MESH_KV_MAX_DOCUMENT_BYTES) : parseMaxDocumentBytes(flag, "--max-document-bytes");
+    } catch (err) {
+      throw new InvalidInput([], err instanceof Error ? err.message : String(err));
+    }
+  };
 
   switch (command) {
     case "validate": {
       const docs = await load(values.file);
+      checkSizes(docs, values.file!, prefix, maxBytes());
       return out.print(`${values.file}: valid (${docs.size} documents)`, { valid: true, documents: [...docs.keys()] });
     }
     case "apply":
     case "diff": {
       const docs = await load(values.file);
-      for (const [rel, text] of docs) {
-        const size = Buffer.byteLength(text);
-        if (size > MAX_VALUE_BYTES) throw new InvalidInput([{ source: values.file!, path: rel, message: `document is ${size} bytes, over Consul's 512 KB value limit` }]);
-      }
+      checkSizes(docs, values.file!, prefix, maxBytes());
       const client = kv();
-      const changes = plan(docs, await client.list(prefix), prefix);
-      if (command === "diff" || values["dry-run"]) return out.print(renderDiff(changes), { changes: changes.map(({ key, action }) => ({ key, action })) });
+      const current = await client.list(prefix);
+      const changes = plan(docs, current, prefix);
+      const marker = current.find((i) => i.key === `${prefix}${CONFIRM_DOCUMENT}`)?.key;
+      if (command === "diff" || values["dry-run"]) {
+        const note = values.confirm ? `\n+ ${prefix}${CONFIRM_DOCUMENT} (confirm marker: written after the documents)` : marker === undefined ? "" : `\n- ${marker} (confirm marker: removed after writing)`;
+        return out.print(`${renderDiff(changes)}${note}`, { changes: changes.map(({ key, action }) => ({ key, action })), confirm: values.confirm === true, removesMarker: values.confirm ? undefined : marker });
+      }
       for (const c of changes) {
         if (c.action === "unchanged") continue;
         if (!(await client.put(c.key, c.next, c.current?.modifyIndex ?? 0))) {
@@ -93,7 +123,10 @@ async function run(argv: string[], out: Out): Promise<void> {
         }
       }
       const written = changes.filter((c) => c.action !== "unchanged");
-      return out.print(`applied: ${written.length} written, ${changes.length - written.length} unchanged`, { written: written.map((c) => c.key) });
+      const confirmed = values.confirm ? await confirm(client, prefix, docs.size, values.reason) : undefined;
+      const removed = values.confirm ? undefined : await removeMarker(client, prefix, current);
+      const note = confirmed !== undefined ? `; wrote ${confirmed}: members take these ${docs.size} documents as they are` : removed === undefined ? "" : `; removed the confirm marker ${removed}`;
+      return out.print(`applied: ${written.length} written, ${changes.length - written.length} unchanged${note}`, { written: written.map((c) => c.key), confirmedMarker: confirmed, removedMarker: removed });
     }
     case "get": {
       const [kind, name] = rest;
@@ -107,8 +140,16 @@ async function run(argv: string[], out: Out): Promise<void> {
       const [kind, name] = rest;
       if (kind === undefined || (kind !== "settings" && name === undefined)) throw new InvalidInput([], "usage: meshctl delete KIND NAME");
       const key = kind === "settings" ? `${prefix}settings` : `${prefix}${kind}/${name}`;
-      await kv().delete(key);
-      return out.print(`deleted ${key}`, { deleted: key });
+      const client = kv();
+      await client.delete(key);
+      const note = await lastDocumentNote(client, prefix);
+      if (note !== undefined && !out.json) console.error(note);
+      return out.print(`deleted ${key}`, { deleted: key, note });
+    }
+    case "teardown": {
+      if (values.yes !== true) throw new InvalidInput([], `teardown deletes every document under ${prefix} and members then serve an empty mesh; run again with --yes`);
+      const { marker, deleted } = await teardown(kv(), prefix, values.reason);
+      return out.print(`torn down: ${deleted.length} documents deleted; ${marker} written, members apply an empty mesh`, { deleted, marker });
     }
     case "status": {
       const members = await meshStatus(consul, process.env.CONSUL_HTTP_TOKEN);

@@ -28,7 +28,9 @@ export function startAdmin(opts: AdminOptions): AdminServer {
         case "/ready": {
           // Shown in Consul's check output for operators; `meshctl status` reads mesh-status/ in KV instead.
           const s = opts.live.status();
-          const line = `config=${s.version} source=${s.source.replaceAll(" ", "_")} rejected=${s.rejected.length + s.rejectedDocuments.length}`;
+          // A held member still serves (its last good config), so it stays ready; the line says why it is held.
+          const held = s.held === undefined ? "" : ` held=${s.held.reason}`;
+          const line = `config=${s.version} source=${s.source.replaceAll(" ", "_")} rejected=${s.rejected.length + s.rejectedDocuments.length}${held}`;
           return opts.ready() ? new Response(`ready ${line}\n`) : new Response(`not ready ${line}\n`, { status: 503 });
         }
         case "/live":

@@ -2,33 +2,46 @@
 // file, the documents under a KV prefix. Reads the first valid state so the identity can be derived from it.
 import type { MeshConfig } from "../shared/config/schema.ts";
 import type { ConfigIssue } from "../shared/config/issues.ts";
+import type { KvHold } from "../shared/config/kv-guard.ts";
 import { formatIssue } from "../shared/config/issues.ts";
 import { parseMeshConfig } from "../shared/config/parse.ts";
+import { parseMaxDocumentBytes } from "../shared/config/kv-documents.ts";
 import { watchConfigFile } from "../shared/config/file-provider.ts";
 import { watchConsulKv } from "../shared/config/consul-kv-provider.ts";
 
-type Log = { error(o: object, msg: string): void; warn(o: object, msg: string): void };
+type Log = { info(o: object, msg: string): void; error(o: object, msg: string): void; warn(o: object, msg: string): void };
 
 export type ConfigSource = {
   first: MeshConfig;
   updates: AsyncIterable<{ text: string; source: string }>;
   /** Documents rejected on their own (KV mode); their last good versions keep serving. */
   documentIssues(): ConfigIssue[];
+  /** Why the live config is kept although the KV prefix changed (empty, vanished, index reset); file mode: never. */
+  held(): KvHold | undefined;
+  /** How many holds began while a config was live. */
+  holds(): number;
   stop(): void;
 };
+
+/** A starting member with nothing to serve says so again at this interval until documents arrive. */
+const WAITING_REMINDER_MS = 30_000;
 
 export async function openConfigSource(o: { configPath: string | undefined; consul: string | undefined; kvPrefix: string; log: Log }): Promise<ConfigSource> {
   const ac = new AbortController();
   let docIssues: ConfigIssue[] = [];
   let updates: AsyncIterable<{ text: string; source: string }>;
+  let held: () => KvHold | undefined = () => undefined;
+  let holds: () => number = () => 0;
+  let reminder: ReturnType<typeof setInterval> | undefined;
   if (o.configPath !== undefined) {
     updates = watchConfigFile(o.configPath, { signal: ac.signal, onError: (i) => o.log.error({}, formatIssue(i)) });
   } else if (o.consul !== undefined) {
-    updates = watchConsulKv({
+    const kv = watchConsulKv({
       consul: o.consul,
       prefix: o.kvPrefix,
       token: process.env.CONSUL_HTTP_TOKEN,
       signal: ac.signal,
+      maxDocumentBytes: parseMaxDocumentBytes(process.env.MESH_KV_MAX_DOCUMENT_BYTES),
       onDocumentIssues: (issues) => {
         if (issues.length > 0) o.log.error({ issues: issues.map(formatIssue) }, "config documents rejected; their last good versions keep serving");
         docIssues = issues;
@@ -36,12 +49,34 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
       onError: (err, n) => {
         if (n === 1) o.log.warn({ err: String(err) }, "consul KV unreachable; the last good config keeps serving");
       },
+      onHold: (hold, previous) => {
+        if (hold === undefined) {
+          o.log.info({ reason: previous?.reason, since: previous?.since }, `config hold released: ${o.kvPrefix} has config documents again`);
+          return;
+        }
+        const fields = { reason: hold.reason, since: hold.since, index: hold.index, documents: hold.documents, lastGood: hold.lastGood };
+        if (hold.lastGood !== undefined) return o.log.warn(fields, `config held: ${hold.message}`);
+        o.log.warn(fields, `not starting yet: ${hold.message}`);
+        clearInterval(reminder);
+        reminder = setInterval(() => {
+          const h = kv.held();
+          if (h !== undefined && h.lastGood === undefined) o.log.warn({ reason: h.reason, since: h.since }, `still waiting: ${h.message}`);
+        }, WAITING_REMINDER_MS);
+      },
+      onConfirmed: (marker, documents) => {
+        const fields = { marker: marker.trim(), documents };
+        if (documents === 0) o.log.warn(fields, `mesh torn down on purpose (${o.kvPrefix}confirmed): applying an empty mesh`);
+        else o.log.info(fields, `${o.kvPrefix}confirmed present: applying the ${documents} documents as they are`);
+      },
     });
+    updates = kv;
+    held = kv.held;
+    holds = kv.holds;
   } else throw new Error("no config source: give --config FILE, or --consul ADDR to read config from Consul KV");
 
   // Take the first state off the stream, then hand the same stream on with that state put back in front.
   const it = updates[Symbol.asyncIterator]();
-  const head = await it.next();
+  const head = await it.next().finally(() => clearInterval(reminder));
   if (head.done) throw new Error("config source ended before yielding anything");
   const parsed = parseMeshConfig(head.value.text, head.value.source);
   if (!parsed.ok) throw new Error(`invalid config:\n${parsed.issues.map(formatIssue).join("\n")}`);
@@ -62,5 +97,5 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
       },
     }),
   };
-  return { first: parsed.config, updates: replay, documentIssues: () => docIssues, stop: () => ac.abort() };
+  return { first: parsed.config, updates: replay, documentIssues: () => docIssues, held, holds, stop: () => ac.abort() };
 }

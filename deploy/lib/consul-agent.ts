@@ -97,7 +97,8 @@ async function kill(proc: Subprocess): Promise<void> {
   running.delete(proc);
 }
 
-export async function startConsul(): Promise<ConsulAgent> {
+/** `hcl`: extra agent config, e.g. `limits { kv_max_value_size = 2000000 }` (kept across restart()). */
+export async function startConsul(opts: { hcl?: string } = {}): Promise<ConsulAgent> {
   const bin = await consulBinary();
   hookExit();
   const ports = await distinctFreePorts();
@@ -112,7 +113,8 @@ export async function startConsul(): Promise<ConsulAgent> {
     const p = Bun.spawn(
       [bin, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-data-dir", dataDir,
         "-http-port", String(ports.http), "-dns-port", "-1", "-grpc-port", "-1",
-        "-serf-lan-port", String(ports.serfLan), "-serf-wan-port", String(ports.serfWan), "-server-port", String(ports.server)],
+        "-serf-lan-port", String(ports.serfLan), "-serf-wan-port", String(ports.serfWan), "-server-port", String(ports.server),
+        ...(opts.hcl === undefined ? [] : ["-hcl", opts.hcl])],
       { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
     );
     running.add(p);

@@ -1,7 +1,8 @@
 // The Consul KV provider: one recursive blocking query on the prefix; each change yields the whole assembled
-// config as one JSON document for the keep-last-good watcher. Per-document rejections go to onDocumentIssues.
+// config as one JSON document for the keep-last-good watcher. Lost-looking states are held (kv-guard.ts), not yielded.
 import { watchBlocking } from "../discovery/blocking.ts";
-import { assembleKvDocuments, type KvEntry } from "./kv-documents.ts";
+import { assembleKvDocuments, CONFIRM_DOCUMENT, DEFAULT_MAX_DOCUMENT_BYTES, type KvEntry } from "./kv-documents.ts";
+import { createKvGuard, summarizeKvState, type KvHold } from "./kv-guard.ts";
 import type { ConfigIssue } from "./issues.ts";
 
 export type KvProviderOptions = {
@@ -11,39 +12,73 @@ export type KvProviderOptions = {
   signal: AbortSignal;
   onDocumentIssues: (issues: ConfigIssue[]) => void;
   onError: (err: unknown, failures: number) => void;
+  /** A hold began, changed reason, or ended (`hold` undefined); `previous` is the hold before this call. */
+  onHold?: (hold: KvHold | undefined, previous: KvHold | undefined) => void;
+  /** The confirm marker appeared or changed: this state is applied as it is (`documents` 0: a teardown). */
+  onConfirmed?: (marker: string, documents: number) => void;
+  maxDocumentBytes?: number;
 };
 
-function decode(body: unknown): KvEntry[] {
-  if (!Array.isArray(body)) throw new Error("KV answer is not a list");
-  return body.map((e: { Key?: unknown; Value?: unknown }) => ({
-    key: String(e.Key),
-    value: typeof e.Value === "string" ? Buffer.from(e.Value, "base64").toString("utf8") : "",
-  }));
+export type KvWatch = AsyncIterable<{ text: string; source: string }> & { held(): KvHold | undefined; holds(): number };
+
+type Answer = { entries: KvEntry[]; vanished: boolean };
+
+function decodeValue(b64: string, limit: number): { value: string; bytes: number } {
+  const binary = atob(b64); // one char per byte
+  if (binary.length > limit) return { value: "", bytes: binary.length }; // rejected on size: not worth decoding
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return { value: new TextDecoder().decode(bytes), bytes: bytes.length };
 }
 
-/** Yields `{ text, source }` after every KV change (the first read included); ends when the signal aborts. */
-export function watchConsulKv(opts: KvProviderOptions): AsyncIterable<{ text: string; source: string }> {
+function decode(body: unknown, limit: number): Answer {
+  if (body === null) return { entries: [], vanished: true }; // the 404 stand-in (notFoundBody)
+  if (!Array.isArray(body)) throw new Error("KV answer is not a list");
+  const entries = body.map((e: { Key?: unknown; Value?: unknown }) => ({
+    key: String(e.Key),
+    ...(typeof e.Value === "string" ? decodeValue(e.Value, limit) : { value: "", bytes: 0 }),
+  }));
+  return { entries, vanished: false };
+}
+
+/** Yields `{ text, source }` after every KV change that may be applied (the first included); ends when the signal aborts. */
+export function watchConsulKv(opts: KvProviderOptions): KvWatch {
   const queue: Array<{ text: string; source: string }> = [];
   let wake: (() => void) | undefined;
   const lastGood = new Map<string, unknown>();
+  const guard = createKvGuard(opts.prefix);
+  const limit = opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  let marker: string | undefined;
   const base = `${opts.consul}/v1/kv/${opts.prefix.split("/").map(encodeURIComponent).join("/")}?recurse=true`;
-  void watchBlocking<KvEntry[]>({
+  void watchBlocking<Answer>({
     url: (index, wait) => (index === 0 ? base : `${base}&index=${index}&wait=${wait}s`),
-    parse: decode,
-    notFoundBody: [],
+    parse: (body) => decode(body, limit),
+    notFoundBody: null,
     headers: opts.token === undefined ? undefined : { "X-Consul-Token": opts.token },
     signal: opts.signal,
     onError: opts.onError,
-    onChange: (entries, index) => {
-      const { config, issues } = assembleKvDocuments(entries, opts.prefix, lastGood);
+    onChange: ({ entries, vanished }, index) => {
+      const state = summarizeKvState(entries.map((e) => e.key), opts.prefix, index, vanished);
+      const previous = guard.held();
+      const hold = guard.check(state);
+      if (hold?.reason !== previous?.reason) opts.onHold?.(hold, previous);
+      // Held: nothing is assembled either, so every document keeps its last good version for when they return.
+      if (hold !== undefined) return;
+      const markerText = state.confirmed ? entries.find((e) => e.key === `${opts.prefix}${CONFIRM_DOCUMENT}`)?.value ?? "" : undefined;
+      if (markerText !== undefined && markerText !== marker) opts.onConfirmed?.(markerText, state.documents);
+      marker = markerText;
+      const note = !state.confirmed ? "" : state.documents === 0 ? " (teardown)" : " (confirmed)";
+      const { config, issues } = assembleKvDocuments(entries, opts.prefix, lastGood, { maxDocumentBytes: limit });
       opts.onDocumentIssues(issues);
       queue.length = 0; // only the newest state matters
-      queue.push({ text: JSON.stringify(config), source: `consul-kv ${opts.prefix} @${index}` });
+      queue.push({ text: JSON.stringify(config), source: `consul-kv ${opts.prefix} @${index}${note}` });
       wake?.();
     },
   });
   opts.signal.addEventListener("abort", () => wake?.(), { once: true });
   return {
+    held: () => guard.held(),
+    holds: () => guard.holds(),
     async *[Symbol.asyncIterator]() {
       while (!opts.signal.aborted) {
         const next = queue.shift();

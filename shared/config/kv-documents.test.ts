@@ -1,7 +1,7 @@
 // Unit tests for assembling the mesh config from KV documents: per-document validation, last good versions,
-// deletions, unknown keys, and the checks that need other documents (a route's service must exist).
+// deletions, unknown keys, the size limit, the confirm marker, and checks that need other documents.
 import { expect, test } from "bun:test";
-import { assembleKvDocuments } from "./kv-documents.ts";
+import { assembleKvDocuments, DEFAULT_MAX_DOCUMENT_BYTES, parseMaxDocumentBytes } from "./kv-documents.ts";
 import { parseMeshConfig } from "./parse.ts";
 
 const good = [
@@ -43,4 +43,29 @@ test("deleted documents disappear; unknown keys and YAML errors are reported wit
   expect(r.config.routes).toEqual([]);
   expect(r.issues.map((i) => i.source)).toEqual(["mesh/services/web", "mesh/whatever"]);
   expect(r.issues[0]!.message).toContain("YAML");
+});
+
+test("a document over the size limit is rejected with key, size and limit before parsing; its last good version stays", () => {
+  const lastGood = new Map<string, unknown>();
+  assembleKvDocuments(good, "mesh/", lastGood);
+  const huge = `# ${"x".repeat(600)}\nmatch: { host: [echo] }\naction: { destinations: [{ service: echo }] }`;
+  const next = good.map((e) => (e.key === "mesh/routes/b-route" ? { ...e, value: huge } : e));
+  const r = assembleKvDocuments(next, "mesh/", lastGood, { maxDocumentBytes: 500 });
+  expect(r.issues).toEqual([{ source: "mesh/routes/b-route", path: "(root)", message: expect.stringContaining(`${huge.length} bytes, over the 500-byte limit`) }]);
+  expect((r.config.routes as Array<{ name: string }>).map((x) => x.name)).toEqual(["a-route", "b-route"]);
+  // The stored size counts when the provider knows it (multi-byte text is longer in bytes than in characters).
+  const sized = assembleKvDocuments([{ key: "mesh/settings", value: "namespace: é", bytes: 524_289 }], "mesh/", new Map());
+  expect(sized.issues[0]?.message).toContain("524289 bytes, over the 524288-byte limit");
+});
+
+test("the confirm marker is neither config nor an unknown document", () => {
+  const r = assembleKvDocuments([{ key: "mesh/confirmed", value: "at: now" }], "mesh/", new Map());
+  expect(r.issues).toEqual([]);
+  expect(r.config).toEqual({ services: {}, routes: [] });
+});
+
+test("parseMaxDocumentBytes: default, a number, and refusal of anything else", () => {
+  expect(parseMaxDocumentBytes(undefined)).toBe(DEFAULT_MAX_DOCUMENT_BYTES);
+  expect(parseMaxDocumentBytes("2000000")).toBe(2_000_000);
+  for (const bad of ["0", "-1", "1.5", "512k"]) expect(() => parseMaxDocumentBytes(bad)).toThrow("MESH_KV_MAX_DOCUMENT_BYTES");
 });

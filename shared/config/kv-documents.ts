@@ -32,7 +32,32 @@ const Settings = v.strictObject({
 type Kind = "settings" | "services" | "routes" | "gateway";
 const SCHEMAS = { settings: Settings, services: Service, routes: Route, gateway: Gateway } as const;
 
-export type KvEntry = { key: string; value: string };
+/**
+ * `<prefix>confirmed`: written by `meshctl teardown` (an empty mesh on purpose) and `meshctl apply --confirm` (fewer
+ * documents on purpose). Members take the prefix as it is while it exists; a plain `meshctl apply` removes it.
+ */
+export const CONFIRM_DOCUMENT = "confirmed";
+
+/**
+ * Our own limit per document: Consul's default value limit, kept even where an operator raised Consul's
+ * (`limits.kv_max_value_size`), so one huge document cannot make every member parse megabytes on each change.
+ */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 524_288;
+
+export function documentSizeMessage(bytes: number, limit: number): string {
+  return `document is ${bytes} bytes, over the ${limit}-byte limit per document (default 524288 = 512 KB, Consul's default value limit; MESH_KV_MAX_DOCUMENT_BYTES)`;
+}
+
+/** A positive whole number of bytes, or the default when unset; anything else is refused, not guessed. */
+export function parseMaxDocumentBytes(raw: string | undefined, name = "MESH_KV_MAX_DOCUMENT_BYTES"): number {
+  if (raw === undefined || raw === "") return DEFAULT_MAX_DOCUMENT_BYTES;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive number of bytes, got "${raw}"`);
+  return n;
+}
+
+/** `bytes` is the stored size (as Consul counts it); without it, the UTF-8 length of `value`. */
+export type KvEntry = { key: string; value: string; bytes?: number };
 export type KvAssembly = { config: Record<string, unknown>; issues: ConfigIssue[] };
 
 function kindOf(rel: string): { kind: Kind; name: string | undefined } | undefined {
@@ -41,25 +66,37 @@ function kindOf(rel: string): { kind: Kind; name: string | undefined } | undefin
   return m === null ? undefined : { kind: m[1] as Kind, name: m[2] };
 }
 
+/** A key that holds part of the mesh config (not a folder marker, the confirm marker or an unknown key). */
+export function isConfigDocument(key: string, prefix: string): boolean {
+  return key.startsWith(prefix) && kindOf(key.slice(prefix.length)) !== undefined;
+}
+
 /**
  * Keeps, per key, the last version that validated; `lastGood` is updated in place. Routes are ordered by key,
  * so "ties go to the first declared" means the first key in lexical order.
  */
-export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string, lastGood: Map<string, unknown>): KvAssembly {
+export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string, lastGood: Map<string, unknown>, opts: { maxDocumentBytes?: number } = {}): KvAssembly {
+  const limit = opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   const issues: ConfigIssue[] = [];
   const present = new Set<string>();
   const rank = (key: string) => ORDER[kindOf(key.slice(prefix.length))?.kind ?? "gateway"];
   const sorted = [...entries].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
   const services: Record<string, ServiceConfig> = {};
   for (const [key, doc] of lastGood) if (key.startsWith(`${prefix}services/`)) services[key.slice(prefix.length + 9)] = doc as ServiceConfig;
-  for (const { key, value } of sorted) {
+  for (const entry of sorted) {
+    const { key, value } = entry;
     const rel = key.slice(prefix.length);
-    if (rel === "" || rel.endsWith("/")) continue; // folder markers
+    if (rel === "" || rel.endsWith("/") || rel === CONFIRM_DOCUMENT) continue; // folder markers; the confirm marker is no config
     present.add(key);
     const kind = kindOf(rel);
     if (kind === undefined) {
       issues.push({ source: key, path: ROOT_PATH, message: `unknown document: expected ${prefix}settings, ${prefix}services/<name>, ${prefix}routes/<name> or ${prefix}gateway/<name>` });
       continue;
+    }
+    const bytes = entry.bytes ?? new TextEncoder().encode(value).length;
+    if (bytes > limit) {
+      issues.push({ source: key, path: ROOT_PATH, message: documentSizeMessage(bytes, limit) });
+      continue; // checked before parsing: a huge document costs nothing but this line
     }
     let doc: unknown;
     try {

@@ -2,6 +2,7 @@
 // Readers call current() once per request; rejected configs are kept for the admin status, never applied.
 import type { Snapshot, Forwarder, ServiceInfo } from "./snapshot.ts";
 import type { ConfigIssue } from "./issues.ts";
+import type { KvHold } from "./kv-guard.ts";
 import { formatIssue } from "./issues.ts";
 import { createConfigWatcher } from "./watcher.ts";
 import { compileSnapshot } from "./compile.ts";
@@ -15,6 +16,10 @@ export type LiveStatus = {
   rejectedAt: string | undefined;
   /** Documents rejected on their own by the provider (Consul KV); their last good versions keep serving. */
   rejectedDocuments: ConfigIssue[];
+  /** Set while the KV source looks lost (prefix empty or vanished, index reset, partial refill): the live config is kept on purpose. */
+  held: KvHold | undefined;
+  /** Holds begun since start: a counter for a metric; `held` is the gauge. */
+  holds: number;
 };
 
 export type LiveSnapshot = {
@@ -30,6 +35,8 @@ export type LiveOptions = {
   forwarder: (service: ServiceInfo) => Forwarder;
   log: { info(o: object, msg: string): void; error(o: object, msg: string): void };
   documentIssues?: () => ConfigIssue[];
+  held?: () => KvHold | undefined;
+  holds?: () => number;
   /** How long to wait for the first valid config before giving up. */
   firstConfigTimeoutMs?: number;
 };
@@ -39,7 +46,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
   let snap: Snapshot | undefined;
   let counter = 0;
   const listeners: Array<(s: Snapshot) => void> = [];
-  const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined, rejectedDocuments: [] };
+  const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined, rejectedDocuments: [], held: undefined, holds: 0 };
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -50,7 +57,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
 
     const live: LiveSnapshot = {
       current: () => snap!,
-      status: () => ({ ...status, rejected: [...status.rejected], rejectedDocuments: opts.documentIssues?.() ?? [] }),
+      status: () => ({ ...status, rejected: [...status.rejected], rejectedDocuments: opts.documentIssues?.() ?? [], held: opts.held?.(), holds: opts.holds?.() ?? 0 }),
       onApply: (fn) => void listeners.push(fn),
       stop: () => watcher.stop(),
     };
@@ -71,6 +78,12 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
       onReject: (issues) => {
         Object.assign(status, { rejected: issues, rejectedAt: new Date().toISOString() });
         opts.log.error({ issues: issues.map(formatIssue) }, "config rejected; the last good config keeps serving");
+        flushLog(opts.log);
+      },
+      onRestored: (info) => {
+        // The source is back to what is live: the rejection no longer describes it (nothing to re-apply).
+        Object.assign(status, { rejected: [], rejectedAt: undefined });
+        opts.log.info({ version: info.version, source: info.source }, "config back to the live version; rejection cleared");
         flushLog(opts.log);
       },
     });

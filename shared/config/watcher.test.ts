@@ -46,13 +46,15 @@ function setup(compile: (c: MeshConfig) => string = (c) => c.namespace ?? "") {
   const f = feed();
   const applied: { value: string; source: string; version: number }[] = [];
   const rejected: ConfigIssue[][] = [];
+  const restored: { source: string; version: number }[] = [];
   const w = createConfigWatcher({
     updates: f.iterable,
     compile,
     onApply: (value, info) => applied.push({ value, ...info }),
     onReject: (issues) => rejected.push(issues),
+    onRestored: (info) => restored.push(info),
   });
-  return { f, w, applied, rejected };
+  return { f, w, applied, rejected, restored };
 }
 
 describe("createConfigWatcher", () => {
@@ -93,6 +95,27 @@ describe("createConfigWatcher", () => {
       ["b", 2],
     ]);
     expect(rejected.length).toBe(1);
+  });
+
+  test("restoring the applied text after a rejection reports it restored, without applying it again", async () => {
+    const { f, w, applied, rejected, restored } = setup();
+    f.push(GOOD_A, "one.yaml");
+    f.push(BAD, "one.yaml");
+    f.push(GOOD_A, "one.yaml");
+    f.push(GOOD_A, "one.yaml"); // a repeat: nothing more
+    f.end();
+    await w.done;
+    expect(applied.map((a) => a.version)).toEqual([1]);
+    expect(rejected.length).toBe(1);
+    expect(restored).toEqual([{ source: "one.yaml", version: 1 }]);
+  });
+
+  test("no restore is reported when nothing was rejected in between", async () => {
+    const { f, w, restored } = setup();
+    for (const t of [GOOD_A, GOOD_B, GOOD_A]) f.push(t);
+    f.end();
+    await w.done;
+    expect(restored).toEqual([]);
   });
 
   test("a throwing compile is a rejection at (root)", async () => {

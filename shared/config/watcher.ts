@@ -10,6 +10,11 @@ export type ConfigWatcherOptions<T> = {
   compile: (config: MeshConfig) => T;
   onApply: (value: T, info: { source: string; version: number }) => void;
   onReject: (issues: ConfigIssue[]) => void;
+  /**
+   * The provider went back to the text that is live, after a rejection: nothing to apply (the snapshot and its
+   * cluster state stay), but the rejection no longer describes the source and should stop being shown.
+   */
+  onRestored?: (info: { source: string; version: number }) => void;
 };
 
 /**
@@ -27,20 +32,30 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
   let lastSeen: string | undefined;
   let lastApplied: string | undefined;
   let version = 0;
+  let rejectedSinceApply = false;
 
   const handle = ({ text, source }: { text: string; source: string }): void => {
     // Same text as last time (providers may repeat themselves), or back to what is already live: nothing to do.
     if (text === lastSeen) return;
     lastSeen = text;
-    if (text === lastApplied) return;
+    if (text === lastApplied) {
+      if (rejectedSinceApply) opts.onRestored?.({ source, version });
+      rejectedSinceApply = false;
+      return;
+    }
+    const reject = (issues: ConfigIssue[]): void => {
+      rejectedSinceApply = true;
+      opts.onReject(issues);
+    };
     const parsed = parseMeshConfig(text, source);
-    if (!parsed.ok) return opts.onReject(parsed.issues);
+    if (!parsed.ok) return reject(parsed.issues);
     let value: T;
     try {
       value = opts.compile(parsed.config);
     } catch (e) {
-      return opts.onReject([{ source, path: ROOT_PATH, message: `compile failed: ${e instanceof Error ? e.message : String(e)}` }]);
+      return reject([{ source, path: ROOT_PATH, message: `compile failed: ${e instanceof Error ? e.message : String(e)}` }]);
     }
+    rejectedSinceApply = false;
     lastApplied = text;
     version += 1;
     opts.onApply(value, { source, version });
