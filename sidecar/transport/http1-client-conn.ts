@@ -8,6 +8,7 @@ import { encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import { isHeadError, parseResponseHead, type ResponseHead } from "./http1-head.ts";
 import { isHopByHop, connectionTokens } from "./hop-by-hop.ts";
 import { SocketWriter } from "./socket-writer.ts";
+import { responseWithBytes } from "./known-body.ts";
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -126,12 +127,21 @@ export class ClientConnection {
   }
 
   private respond(p: Pending, head: ResponseHead, rest: Buffer): void {
-    const tokens = connectionTokens(head.fields.filter(([n]) => n === "connection").map(([, v]) => v));
+    let tokens: Set<string> | undefined;
+    for (const [n, v] of head.fields) if (n === "connection") tokens = connectionTokens([v]);
     const headers = new Headers();
     for (const [n, v] of head.fields) if (!isHopByHop(n, tokens)) headers.append(n, v);
     let stream: ReadableStream<Uint8Array> | null = null;
     const f = head.framing;
-    if (f.kind === "close") {
+    if (f.kind === "length" && rest.length >= f.length) {
+      // The common small response: the whole body came with the head. A byte body spares a stream per response.
+      if (rest.length > f.length) return this.destroy(new UpstreamError("reset", "upstream sent bytes after the response"));
+      const bytes = Uint8Array.prototype.slice.call(rest, 0, f.length);
+      this.keepAlive = head.keepAlive;
+      this.pending = undefined;
+      p.resolve(responseWithBytes(bytes, { status: head.status, statusText: head.statusText, headers }));
+      return this.bodyDone();
+    } else if (f.kind === "close") {
       stream = new ReadableStream<Uint8Array>({ start: (c) => void (this.untilClose = c), cancel: () => this.destroy(new Error("cancelled")) });
       if (rest.length > 0) this.untilClose!.enqueue(rest.slice());
     } else if (f.kind !== "none") {

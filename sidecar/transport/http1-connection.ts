@@ -216,27 +216,36 @@ export class Http1Connection {
       return this.reject(400, "request not representable");
     }
     this.host.requestStarted();
-    this.handler(req, head.target)
-      .then(
-        (res) => {
-          // Already answered by the connection itself (408/413 while the body streamed): drop the late response.
-          if (this.closed) {
-            res.body?.cancel().catch(() => {});
-            return false;
-          }
-          this.responding = true;
-          return writeResponse(this.writer, res, { method: head.method, version: head.version, keepAlive: head.keepAlive && !this.host.draining() });
-        },
-        () => {
-          this.reject(500, "handler failed");
-          return false;
-        },
-      )
-      .then(
-        (keepAlive) => this.finish(keepAlive),
-        () => this.destroy(),
-      )
-      .finally(() => this.host.requestEnded());
+    void this.run(req, head);
+  }
+
+  /** One request from handler to written response; one async frame instead of a chain of callbacks. */
+  private async run(req: Request, head: RequestHead): Promise<void> {
+    try {
+      let res: Response;
+      try {
+        res = await this.handler(req, head.target);
+      } catch {
+        this.reject(500, "handler failed");
+        return;
+      }
+      // Already answered by the connection itself (408/413 while the body streamed): drop the late response.
+      if (this.closed) {
+        res.body?.cancel().catch(() => {});
+        return;
+      }
+      this.responding = true;
+      let keepAlive: boolean;
+      try {
+        keepAlive = await writeResponse(this.writer, res, { method: head.method, version: head.version, keepAlive: head.keepAlive && !this.host.draining() });
+      } catch {
+        this.destroy();
+        return;
+      }
+      this.finish(keepAlive);
+    } finally {
+      this.host.requestEnded();
+    }
   }
 
   private finish(keepAlive: boolean): void {

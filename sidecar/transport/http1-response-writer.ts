@@ -4,6 +4,7 @@
 import { connectionTokens, isHopByHop } from "./hop-by-hop.ts";
 import { encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import type { SocketWriter } from "./socket-writer.ts";
+import { knownBytes } from "./known-body.ts";
 
 const SMALL_BODY = 64 * 1024;
 // Reason phrases for responses built without one (the core's own error responses); clients ignore them anyway.
@@ -59,14 +60,15 @@ export async function writeResponse(w: SocketWriter, res: Response, t: ResponseT
     return keepAlive;
   }
 
-  if (declared !== undefined && declared <= SMALL_BODY) {
-    const body = await res.bytes();
+  const bytes = knownBytes(res);
+  if (bytes !== undefined || (declared !== undefined && declared <= SMALL_BODY)) {
+    const body = bytes ?? (await res.bytes());
     const h = latin1(head(res, `content-length: ${body.length}\r\n`, keepAlive, t.version));
     const out = new Uint8Array(h.length + body.length);
     out.set(h, 0);
     out.set(body, h.length);
-    w.write(out);
-    await w.flushed();
+    // Nothing left over (the usual case): no promise turn spent waiting for a drain that won't come.
+    if (!w.write(out)) await w.flushed();
     return keepAlive;
   }
 
