@@ -1,7 +1,7 @@
 // The gateway's Hono app: edge middleware first, then the shared routing core with the gateway's route table.
 // The snapshot is read once per request and held until the response, so reloads never change a request mid-flight.
 import { Hono } from "hono";
-import type { LiveSnapshot } from "../shared/config/live.ts";
+import type { LiveSnapshot } from "../shared/build/live.ts";
 import { handleDownstream } from "../shared/proxy/downstream.ts";
 import type { AccessLog } from "../shared/telemetry/access-log.ts";
 

@@ -3,17 +3,17 @@
 import "reflect-metadata";
 import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
 import { createGatewayApp } from "./app.ts";
-import { joinMesh } from "../sidecar/member.ts";
-import { startRegistration } from "../sidecar/registration.ts";
-import { startStatusReport } from "../sidecar/status-report.ts";
-import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
+import { joinMesh } from "../member/join.ts";
+import { startRegistration } from "../member/registration.ts";
+import { startStatusReport } from "../member/status-report.ts";
+import { createLogger, flushLog } from "../member/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
-import { createStdoutSink } from "../sidecar/log-sink.ts";
-import { startHttpServer } from "../sidecar/transport/http-server.ts";
-import { listenerLimits } from "../sidecar/listener-limits.ts";
+import { createStdoutSink } from "../runtime/bun/log-sink.ts";
+import { startHttpServer } from "../runtime/bun/http-server.ts";
+import { listenerLimits } from "../member/listener-limits.ts";
 import { readFileSync } from "node:fs";
-import { startAdmin } from "../sidecar/admin.ts";
-import { onShutdown } from "../sidecar/shutdown.ts";
+import { startAdmin } from "../member/admin.ts";
+import { onShutdown } from "../member/shutdown.ts";
 
 async function main(): Promise<void> {
   let args: GatewayArgs;

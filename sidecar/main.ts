@@ -4,19 +4,19 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { parseSidecarArgs, SIDECAR_USAGE } from "./args.ts";
-import { createLogger, flushLog } from "../shared/telemetry/logger.ts";
+import { createLogger, flushLog } from "../member/logger.ts";
 import { createAccessLog } from "../shared/telemetry/access-log.ts";
-import { createStdoutSink } from "./log-sink.ts";
-import { startMtlsServer } from "./transport/inbound-server.ts";
+import { createStdoutSink } from "../runtime/bun/log-sink.ts";
+import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
 import { createInboundHandler } from "./inbound-handler.ts";
-import { joinMesh } from "./member.ts";
-import { startRegistration } from "./registration.ts";
-import { startStatusReport } from "./status-report.ts";
+import { joinMesh } from "../member/join.ts";
+import { startRegistration } from "../member/registration.ts";
+import { startStatusReport } from "../member/status-report.ts";
 import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
-import { listenerLimits } from "./listener-limits.ts";
-import { startAdmin } from "./admin.ts";
-import { onShutdown } from "./shutdown.ts";
+import { listenerLimits } from "../member/listener-limits.ts";
+import { startAdmin } from "../member/admin.ts";
+import { onShutdown } from "../member/shutdown.ts";
 
 async function main(): Promise<void> {
   let args;

@@ -1,10 +1,10 @@
 // The outbound listener on 127.0.0.1: the local app calls http://127.0.0.1:<port>/path with Host: <service> (or
 // uses it as HTTP_PROXY, absolute-form), and the routing core takes it from there. Plain HTTP: it never leaves the machine.
-import type { LiveSnapshot } from "../shared/config/live.ts";
+import type { LiveSnapshot } from "../shared/build/live.ts";
 import { handleDownstream } from "../shared/proxy/downstream.ts";
 import type { AccessLog } from "../shared/telemetry/access-log.ts";
-import { startHttpServer } from "./transport/http-server.ts";
-import { listenerLimits } from "./listener-limits.ts";
+import { startHttpServer } from "../runtime/bun/http-server.ts";
+import { listenerLimits } from "../member/listener-limits.ts";
 
 const LOCAL_APP = { clientIp: "127.0.0.1", proto: "http", trustForwarded: true } as const;
 

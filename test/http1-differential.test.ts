@@ -3,8 +3,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { ChunkedDecodeError, ChunkedDecoder } from "../sidecar/transport/http1-chunked.ts";
-import { isHeadError, parseRequestHead } from "../sidecar/transport/http1-head.ts";
+import { ChunkedDecodeError, ChunkedDecoder } from "../runtime/bun/http1-chunked.ts";
+import { isHeadError, parseRequestHead } from "../runtime/bun/http1-head.ts";
 import { generateCases, type FuzzCase } from "./support/http1-fuzz-cases.ts";
 
 const SEED = 0x5eed_4711;

@@ -8,9 +8,9 @@ import { createCertificateAuthority } from "../shared/pki/ca.ts";
 import { issueTestLeaf } from "../shared/pki/testing.ts";
 import { issueWorkloadCredentials } from "../shared/pki/workload.ts";
 import { UpstreamError, type Endpoint } from "../shared/types.ts";
-import { startMtlsServer } from "../sidecar/transport/inbound-server.ts";
-import { createMeshClient } from "../sidecar/transport/mesh-client.ts";
-import type { MeshClient, MtlsServer, PeerIdentity, TlsMaterial } from "../sidecar/transport/types.ts";
+import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
+import { createMeshClient } from "../runtime/bun/mesh-client.ts";
+import type { MeshClient, MtlsServer, PeerIdentity, TlsMaterial } from "../runtime/bun/types.ts";
 
 const TD = "mesh.test";
 const ECHO = `spiffe://${TD}/ns/default/svc/echo`;

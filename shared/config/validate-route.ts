@@ -2,7 +2,7 @@
 // Cross-references (services, subsets) are checked here too, against the declared services.
 import type { RouteConfig, RouteMatchConfig, RouteActionConfig, ServiceConfig } from "./schema.ts";
 import { validatePolicy, type Report } from "./validate-policy.ts";
-import { canonicalizePath } from "../routing/canonical-path.ts";
+import { canonicalizePath } from "../http/canonical-path.ts";
 
 /** Requests are matched on their canonical path, so a non-canonical config path could never match. */
 function checkCanonical(value: string, path: string, report: Report): void {

@@ -2,7 +2,7 @@
 // Each attempt is reported to the balancer; an empty cluster fails fast with 503 instead of waiting.
 import type { CompiledPolicy, Handler, Outcome } from "../types.ts";
 import { UpstreamError } from "../types.ts";
-import type { Forwarder, MutableCluster } from "../config/snapshot.ts";
+import type { Forwarder, MutableCluster } from "./snapshot.ts";
 
 function outcomeOf(err: unknown): Outcome {
   if (err instanceof UpstreamError) {

@@ -1,7 +1,7 @@
 // Unit tests of the core's downstream entry with a fake forwarder (pure logic, no sockets): route choice,
 // refusals that never reach a forwarder, forwarded headers, and the reuse of an already-canonical request.
 import { describe, expect, test } from "bun:test";
-import { compileSnapshot } from "../config/compile.ts";
+import { compileSnapshot } from "../build/compile.ts";
 import { parseMeshConfig } from "../config/parse.ts";
 import { handleDownstream, splitTarget, splitUrl, upstreamRequest } from "./downstream.ts";
 

@@ -1,7 +1,7 @@
 // The core's entry for one downstream request: hygiene, path policy + route match, then the route's handler.
 // Listeners (gateway, outbound sidecar) call this with the snapshot they hold for the whole request.
 import type { RouteTable } from "../routing/route-table.ts";
-import type { CompiledRoute, Snapshot } from "../config/snapshot.ts";
+import type { CompiledRoute, Snapshot } from "./snapshot.ts";
 import type { RequestContext } from "../types.ts";
 import { routeByPath } from "../routing/route-path.ts";
 import { checkRequestHead, requestIdOf, setForwardedHeaders, stripHopByHop } from "./hygiene.ts";

@@ -2,8 +2,8 @@
 // path; "//" only where the winning route opted into mergeSlashes; path parameters never change the winner.
 import type { RequestHead } from "../types.ts";
 import type { RouteHit, RouteTable } from "./route-table.ts";
-import { canonicalizePath } from "./canonical-path.ts";
-import { withoutPathParameters } from "./path-parameters.ts";
+import { canonicalizePath } from "../http/canonical-path.ts";
+import { withoutPathParameters } from "../http/path-parameters.ts";
 
 export type RoutedPath<T> =
   /** `head.path` is what was matched and is exactly what goes upstream (before a configured prefix rewrite). */

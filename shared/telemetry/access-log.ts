@@ -1,7 +1,7 @@
 // One access-log line per request and listener, with the fields an operator greps for first.
 // Formatted by hand into the same JSON shape pino writes: this runs per request, pino's generic path cost ~10% CPU.
 import type { RequestContext } from "../types.ts";
-import type { LogSink } from "./logger.ts";
+import type { LogSink } from "../../member/logger.ts";
 
 export type AccessEntry = {
   listener: string;

@@ -1,6 +1,6 @@
 // Graceful shutdown on SIGTERM/SIGINT: stop accepting, let in-flight requests finish within the drain time,
 // then exit 0. A second signal exits at once.
-import { flushLog } from "../shared/telemetry/logger.ts";
+import { flushLog } from "./logger.ts";
 
 type Log = { info(o: object, msg: string): void; error(o: object, msg: string): void };
 

@@ -1,7 +1,7 @@
 // Builds one route's handler from config: direct response, redirect, or a weighted split over destinations,
 // each destination with its own filter chain (rewrite, headers, timeout, retry) ending at the cluster.
-import type { RouteConfig, ServiceConfig } from "./schema.ts";
-import type { Forwarder, MutableCluster, ServiceInfo } from "./snapshot.ts";
+import type { RouteConfig, ServiceConfig } from "../config/schema.ts";
+import type { Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
 import type { Filter, Handler } from "../types.ts";
 import { createWeightedPicker } from "../routing/split.ts";
 import { timeoutFilter } from "../filters/timeout.ts";

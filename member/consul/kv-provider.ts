@@ -1,9 +1,9 @@
 // The Consul KV provider: one recursive blocking query on the prefix; each change yields the whole assembled
 // config as one JSON document for the keep-last-good watcher. Lost-looking states are held (kv-guard.ts), not yielded.
-import { watchBlocking } from "../discovery/blocking.ts";
-import { assembleKvDocuments, CONFIRM_DOCUMENT, DEFAULT_MAX_DOCUMENT_BYTES, type KvEntry } from "./kv-documents.ts";
-import { createKvGuard, summarizeKvState, type KvHold } from "./kv-guard.ts";
-import type { ConfigIssue } from "./issues.ts";
+import { watchBlocking } from "../../shared/discovery/blocking.ts";
+import { assembleKvDocuments, CONFIRM_DOCUMENT, DEFAULT_MAX_DOCUMENT_BYTES, type KvEntry } from "../../shared/config/kv-documents.ts";
+import { createKvGuard, summarizeKvState, type KvHold } from "../../shared/config/kv-guard.ts";
+import type { ConfigIssue } from "../../shared/config/issues.ts";
 
 export type KvProviderOptions = {
   consul: string;

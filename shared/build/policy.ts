@@ -1,9 +1,9 @@
 // Resolves the effective per-destination policy: route policy over service policy over defaults.
 // Durations are parsed here, once per snapshot, so the request path only sees numbers.
-import type { PolicyConfig, RetryPolicyConfig } from "./schema.ts";
+import type { PolicyConfig, RetryPolicyConfig } from "../config/schema.ts";
 import type { CompiledPolicy, CompiledRetry, RetryOn } from "../types.ts";
-import { parseDuration } from "./duration.ts";
-import { DEFAULTS } from "./defaults.ts";
+import { parseDuration } from "../config/duration.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 
 const DEFAULT_RETRY_ON: readonly RetryOn[] = ["connect-failure", "reset"];
 

@@ -1,7 +1,7 @@
 // Serializes a handler's Web Response onto an HTTP/1.1 connection: strips hop-by-hop fields, picks framing, streams.
 // Small bodies with a declared length go out in one write with the head (one TLS record, the common case).
 
-import { connectionTokens, isHopByHop } from "./hop-by-hop.ts";
+import { connectionTokens, isHopByHop } from "../../shared/http/hop-by-hop.ts";
 import { encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import type { SocketWriter } from "./socket-writer.ts";
 import { knownBytes } from "./known-body.ts";

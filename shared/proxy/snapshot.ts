@@ -2,8 +2,8 @@
 // A request holds the snapshot it started with, so a reload never changes a request mid-flight.
 import type { Cluster, Endpoint, Handler } from "../types.ts";
 import type { RouteTable } from "../routing/route-table.ts";
-import type { ResolvedLimits } from "../proxy/hygiene.ts";
-import type { ListenerConfig, MeshConfig } from "./schema.ts";
+import type { ResolvedLimits } from "./hygiene.ts";
+import type { ListenerConfig, MeshConfig } from "../config/schema.ts";
 
 export type CompiledRoute = { readonly name: string; readonly handler: Handler };
 

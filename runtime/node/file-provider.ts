@@ -2,7 +2,7 @@
 // fs.watch alone misses events (editors replace files by rename, some filesystems never notify), so a 1 s stat poll backs it up.
 import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
+import { ROOT_PATH, type ConfigIssue } from "../../shared/config/issues.ts";
 
 export type ConfigText = { text: string; source: string };
 

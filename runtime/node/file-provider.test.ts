@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ConfigIssue } from "./issues.ts";
+import type { ConfigIssue } from "../../shared/config/issues.ts";
 import { watchConfigFile, type ConfigText } from "./file-provider.ts";
 
 let dir: string;

@@ -2,7 +2,7 @@
 // bodies, runs the handler. Requests are handled in order (pipelined bytes wait until the response is out).
 
 import type { Socket } from "bun";
-import { isHopByHop } from "./hop-by-hop.ts";
+import { isHopByHop } from "../../shared/http/hop-by-hop.ts";
 import { IncomingBody } from "./http1-body-source.ts";
 import { ChunkedDecodeError } from "./http1-chunked.ts";
 import { isHeadError, parseRequestHead, type RequestHead } from "./http1-head.ts";

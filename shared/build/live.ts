@@ -1,12 +1,12 @@
 // Holds the current Snapshot of a process and swaps it when the provider yields a valid new config.
 // Readers call current() once per request; rejected configs are kept for the admin status, never applied.
-import type { Snapshot, Forwarder, ServiceInfo } from "./snapshot.ts";
-import type { ConfigIssue } from "./issues.ts";
-import type { KvHold } from "./kv-guard.ts";
-import { formatIssue } from "./issues.ts";
+import type { Snapshot, Forwarder, ServiceInfo } from "../proxy/snapshot.ts";
+import type { ConfigIssue } from "../config/issues.ts";
+import type { KvHold } from "../config/kv-guard.ts";
+import { formatIssue } from "../config/issues.ts";
 import { createConfigWatcher } from "./watcher.ts";
 import { compileSnapshot } from "./compile.ts";
-import { flushLog } from "../telemetry/logger.ts";
+import { flushLog } from "../../member/logger.ts";
 
 export type LiveStatus = {
   version: number;

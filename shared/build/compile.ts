@@ -1,13 +1,13 @@
 // Compiles a validated MeshConfig into a Snapshot: route tables, clusters and the filter chain per destination.
 // Everything that can fail does so here, at reload time, so the request path never meets a config error.
-import type { MeshConfig, RouteConfig, ServiceConfig } from "./schema.ts";
-import type { CompiledRoute, Forwarder, MutableCluster, ServiceInfo, Snapshot } from "./snapshot.ts";
+import type { MeshConfig, RouteConfig, ServiceConfig } from "../config/schema.ts";
+import type { CompiledRoute, Forwarder, MutableCluster, ServiceInfo, Snapshot } from "../proxy/snapshot.ts";
 import type { Endpoint } from "../types.ts";
 import { buildRouteTable } from "../routing/route-table.ts";
 import { formatSpiffeId } from "../pki/spiffe.ts";
 import { createCluster } from "../upstream/cluster.ts";
-import { parseDuration } from "./duration.ts";
-import { DEFAULTS } from "./defaults.ts";
+import { parseDuration } from "../config/duration.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 import { routeHandler } from "./route-handler.ts";
 
 export type CompileOptions = {

@@ -1,7 +1,7 @@
 // JSON Schema for mesh config files (editor completion, CI checks), generated from the valibot model.
 // `bun run shared/config/emit-schema.ts` rewrites deploy/schema/mesh.schema.json; a test fails if it drifts.
 import { toJsonSchema } from "@valibot/to-json-schema";
-import { MeshConfig } from "./schema.ts";
+import { MeshConfig } from "../../shared/config/schema.ts";
 
 export const SCHEMA_ID = "urn:vm-mesh:schema:mesh-config";
 

@@ -3,7 +3,7 @@
 
 import { UpstreamError, type Endpoint } from "../../shared/types.ts";
 import { spiffeIdFromSubjectAltName } from "../../shared/pki/spiffe.ts";
-import { stripHopByHop } from "./hop-by-hop.ts";
+import { stripHopByHop } from "../../shared/http/hop-by-hop.ts";
 import { classifyFetchError } from "./fetch-errors.ts";
 import { sameMaterial } from "./tls-material.ts";
 import type { MeshClient, SendOptions, TlsMaterial } from "./types.ts";

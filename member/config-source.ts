@@ -6,8 +6,8 @@ import type { KvHold } from "../shared/config/kv-guard.ts";
 import { formatIssue } from "../shared/config/issues.ts";
 import { parseMeshConfig } from "../shared/config/parse.ts";
 import { parseMaxDocumentBytes } from "../shared/config/kv-documents.ts";
-import { watchConfigFile } from "../shared/config/file-provider.ts";
-import { watchConsulKv } from "../shared/config/consul-kv-provider.ts";
+import { watchConfigFile } from "../runtime/node/file-provider.ts";
+import { watchConsulKv } from "./consul/kv-provider.ts";
 
 type Log = { info(o: object, msg: string): void; error(o: object, msg: string): void; warn(o: object, msg: string): void };
 

@@ -1,6 +1,6 @@
 // The admin listener (loopback only): readiness for health checks and what config and endpoints are live.
 // Shared by sidecar and gateway; refuses to bind anything but a loopback address.
-import type { LiveSnapshot } from "../shared/config/live.ts";
+import type { LiveSnapshot } from "../shared/build/live.ts";
 
 export type AdminOptions = {
   port: number;

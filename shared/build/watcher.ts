@@ -1,8 +1,8 @@
 // Keep-last-good engine: parse each update, compile it, and only swap in configs that passed every check.
 // Providers (file, Consul KV) feed it text; the caller decides what "apply" means (swap a Snapshot, log, ...).
-import type { MeshConfig } from "./schema.ts";
-import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
-import { parseMeshConfig } from "./parse.ts";
+import type { MeshConfig } from "../config/schema.ts";
+import { ROOT_PATH, type ConfigIssue } from "../config/issues.ts";
+import { parseMeshConfig } from "../config/parse.ts";
 
 export type ConfigWatcherOptions<T> = {
   updates: AsyncIterable<{ text: string; source: string }>;

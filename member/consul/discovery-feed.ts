@@ -1,9 +1,9 @@
 // Feeds Consul's passing instances into the clusters of the live snapshot: one health watch per declared service,
 // re-applied to every new snapshot. On Consul errors the last known endpoints stay (traffic keeps flowing).
-import type { Endpoint } from "../types.ts";
-import type { LiveSnapshot } from "../config/live.ts";
-import type { Snapshot } from "../config/snapshot.ts";
-import { watchConsulService } from "./consul-health.ts";
+import type { Endpoint } from "../../shared/types.ts";
+import type { LiveSnapshot } from "../../shared/build/live.ts";
+import type { Snapshot } from "../../shared/proxy/snapshot.ts";
+import { watchConsulService } from "../../shared/discovery/consul-health.ts";
 
 export type ServiceDiscoveryStatus = {
   endpoints: number;

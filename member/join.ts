@@ -1,19 +1,19 @@
 // What makes a process a mesh member: its SPIFFE identity, credentials from the CA, the mTLS client, and the
 // live config snapshot. Shared by the sidecar and the gateway so both join the mesh the same way.
-import type { Logger } from "../shared/telemetry/logger.ts";
+import type { Logger } from "./logger.ts";
 import type { MeshConfig } from "../shared/config/schema.ts";
-import type { LiveSnapshot } from "../shared/config/live.ts";
-import type { MeshClient } from "./transport/types.ts";
+import type { LiveSnapshot } from "../shared/build/live.ts";
+import type { MeshClient } from "../runtime/bun/types.ts";
 import { DEFAULTS } from "../shared/config/defaults.ts";
 import { formatSpiffeId } from "../shared/pki/spiffe.ts";
-import { startLiveSnapshot } from "../shared/config/live.ts";
+import { startLiveSnapshot } from "../shared/build/live.ts";
 import { openConfigSource, type ConfigSource } from "./config-source.ts";
 import { startCredentialStore, type CredentialStore } from "./credentials.ts";
-import { createMeshClient } from "./transport/mesh-client.ts";
+import { createMeshClient } from "../runtime/bun/mesh-client.ts";
 import { forwarderFactory } from "./forwarders.ts";
-import { createPlainClient, type PlainClient } from "./transport/http1-client.ts";
-import { assertStrictTlsEnvironment } from "./transport/inbound-server.ts";
-import { startConsulFeed, type ConsulFeed } from "../shared/discovery/consul-feed.ts";
+import { createPlainClient, type PlainClient } from "../runtime/bun/http1-client.ts";
+import { assertStrictTlsEnvironment } from "../runtime/bun/inbound-server.ts";
+import { startConsulFeed, type ConsulFeed } from "./consul/discovery-feed.ts";
 
 export type Member = {
   spiffeId: string;

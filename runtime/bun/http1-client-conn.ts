@@ -6,7 +6,7 @@ import { UpstreamError } from "../../shared/types.ts";
 import { IncomingBody } from "./http1-body-source.ts";
 import { encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import { isHeadError, parseResponseHead, type ResponseHead } from "./http1-head.ts";
-import { isHopByHop, connectionTokens } from "./hop-by-hop.ts";
+import { isHopByHop, connectionTokens } from "../../shared/http/hop-by-hop.ts";
 import { SocketWriter } from "./socket-writer.ts";
 import { responseWithBytes } from "./known-body.ts";
 

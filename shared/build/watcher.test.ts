@@ -1,8 +1,8 @@
 // Tests for the keep-last-good engine with a hand-fed update stream (pure logic, no files).
 // Covers apply, reject (last good stays), dedupe, compile throwing, versions and stop().
 import { describe, expect, test } from "bun:test";
-import type { ConfigIssue } from "./issues.ts";
-import type { MeshConfig } from "./schema.ts";
+import type { ConfigIssue } from "../config/issues.ts";
+import type { MeshConfig } from "../config/schema.ts";
 import { createConfigWatcher } from "./watcher.ts";
 
 /** An async stream the test pushes into; `end()` finishes it. */

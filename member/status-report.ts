@@ -1,6 +1,6 @@
 // Publishes which config this member has applied to Consul KV (mesh-status/<id>), so `meshctl status` can show
 // it for every VM. Written on each apply (rare), never on the request path; failures are only logged.
-import type { LiveSnapshot } from "../shared/config/live.ts";
+import type { LiveSnapshot } from "../shared/build/live.ts";
 
 type Log = { warn(o: object, msg: string): void };
 
