@@ -5,7 +5,7 @@ import { parseMeshConfig } from "../shared/config/parse.ts";
 import { formatIssue, type ConfigIssue } from "../shared/config/issues.ts";
 import { splitIntoKvDocuments } from "../shared/config/kv-split.ts";
 import { CONFIRM_DOCUMENT, documentSizeMessage, parseMaxDocumentBytes } from "../shared/config/kv-documents.ts";
-import { consulAddr, kvPrefix } from "../sidecar/args.ts";
+import { consulAddr, kvPrefix } from "../member/flags.ts";
 import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-kv.ts";
 import { confirm, lastDocumentNote, removeMarker, teardown } from "./confirm-marker.ts";
 

@@ -2,7 +2,7 @@
 // Listeners come from the config (gateway.listeners), so one file describes the whole edge.
 import { parseArgs } from "node:util";
 
-import { consulAddr, kvPrefix } from "../sidecar/args.ts";
+import { consulAddr, kvPrefix, parsePort } from "../member/flags.ts";
 
 export type GatewayArgs = { config: string | undefined; kvPrefix: string; ca: string; adminPort: number; accessLog: boolean; consul: string | undefined };
 
@@ -20,9 +20,7 @@ export function parseGatewayArgs(argv: string[], env: Record<string, string | un
   const ca = values.ca ?? env.MESH_CA;
 
   if (!ca) throw new Error("--ca (or MESH_CA) is required");
-  const adminRaw = values["admin-port"] ?? env.MESH_ADMIN_PORT ?? "15100";
-  const adminPort = Number(adminRaw);
-  if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) throw new Error(`--admin-port: "${adminRaw}" is not a port number`);
+  const adminPort = parsePort("admin-port", values["admin-port"] ?? env.MESH_ADMIN_PORT, 15100);
   const consul = consulAddr(values.consul ?? env.MESH_CONSUL ?? env.CONSUL_HTTP_ADDR);
   if (!config && consul === undefined) throw new Error("--config FILE (or MESH_CONFIG) is required, or --consul ADDR to read config from Consul KV");
   return { config: config || undefined, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), ca, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul };

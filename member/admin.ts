@@ -1,8 +1,10 @@
 // The admin listener (loopback only): readiness for health checks and what config and endpoints are live.
 // Shared by sidecar and gateway; refuses to bind anything but a loopback address.
 import type { LiveSnapshot } from "../shared/build/live.ts";
+import type { ServeWeb } from "../runtime/ports.ts";
 
 export type AdminOptions = {
+  serveWeb: ServeWeb;
   port: number;
   live: LiveSnapshot;
   ready: () => boolean;
@@ -18,10 +20,10 @@ function json(body: unknown, status = 200): Response {
 }
 
 export function startAdmin(opts: AdminOptions): AdminServer {
-  const server = Bun.serve({
+  const server = opts.serveWeb({
     hostname: "127.0.0.1",
     port: opts.port,
-    fetch(req) {
+    fetch(req: Request) {
       const path = new URL(req.url).pathname;
       if (req.method !== "GET") return json({ error: "method not allowed" }, 405);
       switch (path) {
@@ -51,5 +53,5 @@ export function startAdmin(opts: AdminOptions): AdminServer {
       }
     },
   });
-  return { port: server.port ?? opts.port, stop: () => void server.stop(true) };
+  return server;
 }

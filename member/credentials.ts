@@ -2,7 +2,7 @@
 // (with jitter, like Istio), and kept as is if the CA is down, so traffic never stops on a CA outage.
 import { createCaClient } from "../shared/pki/ca-client.ts";
 import { issueWorkloadCredentials, type WorkloadCredentials } from "../shared/pki/workload.ts";
-import type { TlsMaterial } from "../runtime/bun/types.ts";
+import type { TlsMaterial } from "../runtime/ports.ts";
 
 export type CredentialStore = {
   current(): TlsMaterial;

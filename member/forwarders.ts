@@ -1,8 +1,8 @@
 // Chooses how the core reaches a service: mTLS through the mesh client (default), or plaintext for
 // services declared outside the mesh (`mtls: disable`). Shared by the outbound sidecar and the gateway.
 import type { Forwarder, ServiceInfo } from "../shared/proxy/snapshot.ts";
-import type { MeshClient } from "../runtime/bun/types.ts";
-import type { PlainClient } from "../runtime/bun/http1-client.ts";
+import type { MeshClient } from "../runtime/ports.ts";
+import type { PlainClient } from "../runtime/ports.ts";
 
 export function forwarderFactory(client: MeshClient, plainClient: PlainClient): (service: ServiceInfo) => Forwarder {
   const mesh: Forwarder = (endpoint, cluster, req, opts) => client.send(endpoint, cluster.spiffeId, req, opts);

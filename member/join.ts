@@ -3,16 +3,14 @@
 import type { Logger } from "./logger.ts";
 import type { MeshConfig } from "../shared/config/schema.ts";
 import type { LiveSnapshot } from "../shared/build/live.ts";
-import type { MeshClient } from "../runtime/bun/types.ts";
+import type { MeshClient, PlainClient, RuntimePorts } from "../runtime/ports.ts";
 import { DEFAULTS } from "../shared/config/defaults.ts";
 import { formatSpiffeId } from "../shared/pki/spiffe.ts";
 import { startLiveSnapshot } from "../shared/build/live.ts";
 import { openConfigSource, type ConfigSource } from "./config-source.ts";
 import { startCredentialStore, type CredentialStore } from "./credentials.ts";
-import { createMeshClient } from "../runtime/bun/mesh-client.ts";
 import { forwarderFactory } from "./forwarders.ts";
-import { createPlainClient, type PlainClient } from "../runtime/bun/http1-client.ts";
-import { assertStrictTlsEnvironment } from "../runtime/bun/inbound-server.ts";
+import { assertStrictTlsEnvironment } from "./strict-env.ts";
 import { startConsulFeed, type ConsulFeed } from "./consul/discovery-feed.ts";
 
 export type Member = {
@@ -28,7 +26,7 @@ export type Member = {
 };
 
 /** The first config state gives the trust domain: the identity is needed before any snapshot exists. */
-export async function joinMesh(opts: { configPath: string | undefined; kvPrefix: string; caUrl: string; service: string | ((first: MeshConfig) => string); log: Logger; consul?: string | undefined }): Promise<Member> {
+export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string | undefined; kvPrefix: string; caUrl: string; service: string | ((first: MeshConfig) => string); log: Logger; consul?: string | undefined }): Promise<Member> {
   // The variable also weakens the client side's chain check: no mesh member starts with it, inbound or not.
   assertStrictTlsEnvironment();
   const source = await openConfigSource({ configPath: opts.configPath, consul: opts.consul, kvPrefix: opts.kvPrefix, log: opts.log });
@@ -38,8 +36,8 @@ export async function joinMesh(opts: { configPath: string | undefined; kvPrefix:
   const service = typeof opts.service === "string" ? opts.service : opts.service(first);
   const spiffeId = formatSpiffeId({ trustDomain, namespace, service });
   const creds = await startCredentialStore(opts.caUrl, spiffeId, opts.log);
-  const client = createMeshClient({ credentials: creds.current });
-  const plainClient = createPlainClient();
+  const client = opts.runtime.createMeshClient({ credentials: creds.current });
+  const plainClient = opts.runtime.createPlainClient();
   const live = await startLiveSnapshot({
     updates: source.updates,
     documentIssues: source.documentIssues,

@@ -1,11 +1,12 @@
 // The structured logger (pino, JSON lines) for lifecycle and error lines of every mesh process.
 // Processes pass a buffered sink (one write per batch) so access lines and these lines share one ordered stream.
 import pino from "pino";
+import type { LogSink } from "../runtime/ports.ts";
 
 export type Logger = pino.Logger;
 
 /** Where log lines go: a runtime-specific buffered writer (sidecar/log-sink.ts) or, by default, stdout. */
-export type LogSink = { write(line: string): void; flush(): void };
+export type { LogSink };
 
 const sinks = new WeakMap<object, LogSink>();
 
@@ -20,9 +21,4 @@ export function createLogger(opts: { service: string; level?: string; sink?: Log
 /** Writes buffered lines now: for lifecycle lines (ready, draining, config applied) that supervisors wait for. */
 export function flushLog(log: object): void {
   sinks.get(log)?.flush();
-}
-
-/** The sink behind a logger, so access lines can share it (one stream, whole lines, in order). */
-export function sinkOf(log: object): LogSink | undefined {
-  return sinks.get(log);
 }

@@ -1,7 +1,8 @@
 // Unit tests for the sidecar's settings: flags win over MESH_* variables, which win over the config file;
 // repeatable flags, key=value meta, and clear errors for what cannot work.
 import { expect, test } from "bun:test";
-import { parseSidecarArgs, kvPrefix, consulAddr } from "./args.ts";
+import { parseSidecarArgs } from "./args.ts";
+import { kvPrefix, consulAddr } from "../member/flags.ts";
 
 const base = ["--service", "echo", "--app-port", "9201", "--ca", "http://127.0.0.1:8200", "--config", "mesh.yaml"];
 

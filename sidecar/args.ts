@@ -2,6 +2,7 @@
 // Parsed with node:util parseArgs (standard library, works in Bun and Deno) rather than a hand-written parser.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../shared/config/duration.ts";
+import { consulAddr, envName, kvPrefix, parsePort } from "../member/flags.ts";
 
 export type SidecarArgs = {
   /** The YAML file; without it (and with --consul) config comes from Consul KV under kvPrefix. */
@@ -60,29 +61,6 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   each flag may also be given as an environment variable (MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...)
   or in a YAML file named by --sidecar-config FILE (keys = flag names); flags win over variables over the file`;
 
-function envName(flag: string): string {
-  return `MESH_${flag.toUpperCase().replaceAll("-", "_")}`;
-}
-
-function port(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: "${raw}" is not a port number`);
-  return n;
-}
-
-/** KV prefixes are folders: "mesh" and "mesh/" both mean the documents under mesh/. */
-export function kvPrefix(raw: string | undefined): string {
-  const p = (raw ?? "mesh/").replace(/^\/+/, "");
-  return p.endsWith("/") ? p : `${p}/`;
-}
-
-/** CONSUL_HTTP_ADDR may omit the scheme (Consul's own CLI accepts "127.0.0.1:8500"). */
-export function consulAddr(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  return (/^https?:\/\//.test(raw) ? raw : `http://${raw}`).replace(/\/+$/, "");
-}
-
 /**
  * Flags win over MESH_* variables, which win over the sidecar config file (`--sidecar-config FILE`, YAML with
  * the flag names as keys, e.g. `app-port: 9201`, `tag: [v1, canary]`, `meta: { version: v1 }`).
@@ -131,12 +109,12 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     kvPrefix: kvPrefix(get("kv-prefix")),
     service,
     instance: get("instance") ?? `${service}-${crypto.randomUUID().slice(0, 8)}`,
-    appPort: port("app-port", need("app-port"), 0),
+    appPort: parsePort("app-port", need("app-port"), 0),
     appAddress: get("app-address") ?? "127.0.0.1",
     inboundAddress: get("inbound-address") ?? "127.0.0.1",
-    inboundPort: port("inbound-port", get("inbound-port"), 15006),
-    outboundPort: port("outbound-port", get("outbound-port"), 15001),
-    adminPort: port("admin-port", get("admin-port"), 15000),
+    inboundPort: parsePort("inbound-port", get("inbound-port"), 15006),
+    outboundPort: parsePort("outbound-port", get("outbound-port"), 15001),
+    adminPort: parsePort("admin-port", get("admin-port"), 15000),
     ca: need("ca"),
     accessLog: (get("access-log") ?? "on") !== "off",
     consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),

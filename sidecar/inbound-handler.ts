@@ -1,12 +1,12 @@
 // The inbound sidecar's request handler: the caller's identity comes only from the verified peer certificate;
 // any identity header the caller sent is replaced before the request is forwarded to the app on loopback.
-import type { PeerIdentity } from "../runtime/bun/types.ts";
+import type { PeerIdentity } from "../runtime/ports.ts";
 import type { ResolvedLimits } from "../shared/proxy/hygiene.ts";
 import { checkRequestHead, requestIdOf, setForwardedHeaders, stripHopByHop } from "../shared/proxy/hygiene.ts";
 import { canonicalizePath } from "../shared/http/canonical-path.ts";
 import { errorResponse, responseForError } from "../shared/proxy/errors.ts";
 import { cleanResponse, editableHeaders, splitTarget, splitUrl, upstreamRequest } from "../shared/proxy/downstream.ts";
-import type { PlainClient } from "../runtime/bun/http1-client.ts";
+import type { PlainClient } from "../runtime/ports.ts";
 import { ABSENT_HEADER } from "../runtime/bun/mesh-client.ts";
 import type { AccessLog } from "../shared/telemetry/access-log.ts";
 

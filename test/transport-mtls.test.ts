@@ -10,7 +10,7 @@ import { issueWorkloadCredentials } from "../shared/pki/workload.ts";
 import { UpstreamError, type Endpoint } from "../shared/types.ts";
 import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
 import { createMeshClient } from "../runtime/bun/mesh-client.ts";
-import type { MeshClient, MtlsServer, PeerIdentity, TlsMaterial } from "../runtime/bun/types.ts";
+import type { MeshClient, MtlsServer, PeerIdentity, TlsMaterial } from "../runtime/ports.ts";
 
 const TD = "mesh.test";
 const ECHO = `spiffe://${TD}/ns/default/svc/echo`;

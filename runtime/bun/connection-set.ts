@@ -2,7 +2,7 @@
 // Listeners differ only in how a socket becomes a connection (plain, TLS, or mTLS with a verified identity).
 
 import type { ConnectionHost, Http1Connection } from "./http1-connection.ts";
-import type { InboundLimits } from "./types.ts";
+import type { InboundLimits } from "../ports.ts";
 
 export type ConnectionSet = {
   readonly host: ConnectionHost;

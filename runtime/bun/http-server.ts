@@ -4,7 +4,7 @@
 import type { Socket, SocketHandler, TCPSocketListenOptions } from "bun";
 import { Http1Connection } from "./http1-connection.ts";
 import { createConnectionSet } from "./connection-set.ts";
-import type { InboundLimits } from "./types.ts";
+import type { InboundLimits } from "../ports.ts";
 
 export type HttpServerOptions = {
   hostname: string;

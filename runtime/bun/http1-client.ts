@@ -3,13 +3,12 @@
 
 import type { Socket } from "bun";
 import { UpstreamError, type Endpoint } from "../../shared/types.ts";
+import type { PlainClient } from "../ports.ts";
+
+export type { PlainClient };
 import { ClientConnection } from "./http1-client-conn.ts";
 
 type SocketData = { conn: ClientConnection | undefined };
-export type PlainClient = {
-  send(endpoint: Pick<Endpoint, "address" | "port">, req: Request, opts: { signal: AbortSignal; connectTimeoutMs?: number }): Promise<Response>;
-  close(): void;
-};
 
 // Below Node's default server keepAliveTimeout (5 s), so we close an idle connection before the app does
 // (a request racing the app's idle close would otherwise die as a reset).

@@ -9,7 +9,7 @@ import { isHeadError, parseRequestHead, type RequestHead } from "./http1-head.ts
 import { writeResponse } from "./http1-response-writer.ts";
 import { SocketWriter } from "./socket-writer.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
-import type { InboundLimits } from "./types.ts";
+import type { InboundLimits } from "../ports.ts";
 
 export type ConnectionHost = {
   readonly limits: InboundLimits;

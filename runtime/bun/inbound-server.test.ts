@@ -6,7 +6,7 @@ import * as tls from "node:tls";
 import { createCertificateAuthority } from "../../shared/pki/ca.ts";
 import { issueWorkloadCredentials } from "../../shared/pki/workload.ts";
 import { startMtlsServer } from "./inbound-server.ts";
-import type { InboundLimits, MtlsServer, PeerIdentity } from "./types.ts";
+import type { InboundLimits, MtlsServer, PeerIdentity } from "../ports.ts";
 
 const TD = "wire.test";
 const ca = await createCertificateAuthority({ trustDomain: TD });

@@ -2,23 +2,18 @@
 // The caller's SPIFFE id is read once per connection from the verified peer certificate, then HTTP/1.1 runs on it.
 
 import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import { assertStrictTlsEnvironment } from "../../member/strict-env.ts";
 import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
 import { Http1Connection } from "./http1-connection.ts";
 import { createConnectionSet } from "./connection-set.ts";
 import { spiffeIdInTrustDomain } from "./peer-identity.ts";
 import { sameMaterial } from "./tls-material.ts";
-import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "./types.ts";
+import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "../ports.ts";
 
 // `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
 // first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
 type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
 
-export function assertStrictTlsEnvironment(): void {
-  // Bun issue #35240: this variable switches off client-certificate enforcement on TLS listeners.
-  if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === "0") {
-    throw new Error("refusing to start a STRICT mTLS listener: NODE_TLS_REJECT_UNAUTHORIZED=0 is set and would disable client-certificate checks");
-  }
-}
 
 export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServer> {
   assertStrictTlsEnvironment();

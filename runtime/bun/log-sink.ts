@@ -1,6 +1,6 @@
 // Buffered stdout for Bun processes: lines collect in Bun's FileSink and go out in one write every 50 ms
 // (or when 64 KiB pile up), instead of one syscall per access line. Flushed on exit so nothing is lost.
-import type { LogSink } from "../../member/logger.ts";
+import type { LogSink } from "../ports.ts";
 
 export function createStdoutSink(): LogSink {
   const writer = Bun.stdout.writer({ highWaterMark: 64 * 1024 });

@@ -6,7 +6,7 @@ import { spiffeIdFromSubjectAltName } from "../../shared/pki/spiffe.ts";
 import { stripHopByHop } from "../../shared/http/hop-by-hop.ts";
 import { classifyFetchError } from "./fetch-errors.ts";
 import { sameMaterial } from "./tls-material.ts";
-import type { MeshClient, SendOptions, TlsMaterial } from "./types.ts";
+import type { MeshClient, SendOptions, TlsMaterial } from "../ports.ts";
 
 type Pool = {
   readonly session: Bun.FetchSession;

@@ -1,7 +1,7 @@
 // Comparing TLS material by content: credential providers may hand out a fresh object on every call,
 // and only a real change (rotation) may start new listeners or connection pools.
 
-import type { TlsMaterial } from "./types.ts";
+import type { TlsMaterial } from "../ports.ts";
 
 export function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
   return a === b || (a.certChainPem === b.certChainPem && a.keyPem === b.keyPem && a.trustBundlePem === b.trustBundlePem);

@@ -1,7 +1,7 @@
-// The contract of the mTLS transport between mesh members: what the sidecar and the gateway code against.
-// Inbound is strict mTLS with the caller's SPIFFE id from the verified peer certificate; outbound pins the server's id.
+// The ports every runtime adapter implements (runtime/bun, runtime/deno): what the member layer and the assemblies
+// code against. Inbound is strict mTLS with the caller's SPIFFE id from the verified peer certificate; outbound pins the server's id.
 
-import type { Endpoint } from "../../shared/types.ts";
+import type { Endpoint } from "../shared/types.ts";
 
 export type TlsMaterial = { spiffeId: string; keyPem: string; certChainPem: string /* leaf + intermediate */; trustBundlePem: string /* roots */ };
 export type PeerIdentity = { spiffeId: string };
@@ -37,4 +37,26 @@ export type SendOptions = { signal: AbortSignal; connectTimeoutMs: number };
 export type MeshClient = {
   send(endpoint: Endpoint, expectedSpiffeId: string, req: Request, opts: SendOptions): Promise<Response>;
   close(): void;
+};
+
+/** Plaintext HTTP/1.1 to an upstream (the app on loopback, services with `mtls: disable`); never invents headers. */
+export type PlainClient = {
+  send(endpoint: Pick<Endpoint, "address" | "port">, req: Request, opts: { signal: AbortSignal; connectTimeoutMs?: number }): Promise<Response>;
+  close(): void;
+};
+
+/** Where log lines go: a buffered writer, one write per batch, flushed on exit. */
+export type LogSink = { write(line: string): void; flush(): void };
+
+/** A small web listener for loopback-only endpoints (admin): no mesh policy runs on it. */
+export type WebServer = { readonly port: number; stop(): void };
+export type ServeWeb = (opts: { hostname: string; port: number; fetch: (req: Request) => Response | Promise<Response> }) => WebServer;
+
+/** What a member needs from its runtime; the assembly (gateway/, sidecar/) picks the adapter and passes it in. */
+export type RuntimePorts = {
+  readonly name: "bun" | "deno";
+  createMeshClient(opts: { credentials: () => TlsMaterial }): MeshClient;
+  createPlainClient(): PlainClient;
+  serveWeb: ServeWeb;
+  stdoutSink(): LogSink;
 };

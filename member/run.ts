@@ -1,0 +1,95 @@
+// Starting and stopping a mesh member, the same for every assembly: log sink and logger, joining the mesh, the
+// admin listener, Consul registration and status report, and the ordered shutdown on SIGTERM.
+import type { MeshConfig } from "../shared/config/schema.ts";
+import type { LogSink, RuntimePorts } from "../runtime/ports.ts";
+import { createLogger, flushLog, type Logger } from "./logger.ts";
+import { joinMesh, type Member } from "./join.ts";
+import { startAdmin } from "./admin.ts";
+import { startRegistration } from "./registration.ts";
+import { startStatusReport } from "./status-report.ts";
+import { onShutdown } from "./shutdown.ts";
+
+export type CommonArgs = { config: string | undefined; kvPrefix: string; ca: string; consul: string | undefined; adminPort: number };
+
+/** Joins the mesh or exits 1 with a fatal line: nothing else can run without an identity and a config. */
+export async function startMember(opts: {
+  runtime: RuntimePorts;
+  logName: string;
+  args: CommonArgs;
+  service: string | ((first: MeshConfig) => string);
+}): Promise<{ member: Member; log: Logger; sink: LogSink }> {
+  const sink = opts.runtime.stdoutSink();
+  const log = createLogger({ service: opts.logName, sink });
+  try {
+    const a = opts.args;
+    const member = await joinMesh({ runtime: opts.runtime, configPath: a.config, kvPrefix: a.kvPrefix, caUrl: a.ca, consul: a.consul, service: opts.service, log });
+    return { member, log, sink };
+  } catch (err) {
+    log.fatal({}, err instanceof Error ? err.message : String(err));
+    flushLog(log);
+    process.exit(1);
+  }
+}
+
+/** What a member serves beyond the core; each closes with a drain budget on shutdown. */
+export type Listener = { close(drainMs: number): Promise<void> };
+
+export type ServeOptions = {
+  runtime: RuntimePorts;
+  member: Member;
+  log: Logger;
+  args: CommonArgs;
+  listeners: Listener[];
+  /** Ready for traffic (besides not draining): the sidecar adds its app's health. */
+  healthy?: () => boolean;
+  info: (draining: boolean) => Record<string, unknown>;
+  /** Consul registration, when the member runs with --consul. */
+  registration?: { id: string; service: string; address: string; port: number; tags: string[]; meta: Record<string, string>; drainDelayMs: number };
+  /** Extra resources to release last (app health poller, ...). */
+  onStopped?: () => void;
+  readyFields: Record<string, unknown>;
+};
+
+/** Admin, registration, status report and the shutdown order: leave rotation, wait, drain, deregister, release. */
+export async function serveMember(o: ServeOptions): Promise<void> {
+  const { member, log, args } = o;
+  let draining = false;
+  const ready = (): boolean => !draining && (o.healthy?.() ?? true);
+  const admin = startAdmin({
+    serveWeb: o.runtime.serveWeb,
+    port: args.adminPort,
+    live: member.live,
+    ready,
+    discovery: member.discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: member.discovery!.status() }),
+    info: () => o.info(draining),
+  });
+  const token = process.env.CONSUL_HTTP_TOKEN;
+  const reg = o.registration;
+  const registration = args.consul === undefined || reg === undefined ? undefined : await startRegistration({
+    consul: args.consul, token, id: reg.id, service: reg.service, address: reg.address, port: reg.port, adminPort: admin.port,
+    tags: reg.tags, meta: reg.meta, log, initiallyPassing: ready,
+  });
+  const statusReport = args.consul === undefined || reg === undefined ? undefined : startStatusReport({ consul: args.consul, token, id: reg.id, live: member.live, log });
+
+  onShutdown(log, async () => {
+    draining = true;
+    if (registration !== undefined) {
+      await registration.leaveRotation();
+      await new Promise((r) => setTimeout(r, reg!.drainDelayMs));
+    }
+    const drainMs = member.live.current().limits.drainTimeoutMs;
+    await Promise.all(o.listeners.map((l) => l.close(drainMs)));
+    await registration?.deregister();
+    await statusReport?.remove();
+    o.onStopped?.();
+    member.discovery?.stop();
+    member.live.stop();
+    member.source.stop();
+    member.client.close();
+    member.plainClient.close();
+    member.creds.stop();
+    admin.stop();
+  });
+  log.info({ ...o.readyFields, spiffeId: member.spiffeId, adminPort: admin.port }, "ready");
+  flushLog(log);
+}
