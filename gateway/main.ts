@@ -4,7 +4,6 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
 import { createGatewayApp } from "./app.ts";
-import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startHttpServer } from "../runtime/bun/http-server.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   if (args === undefined) return;
   const runtime = bunRuntime;
   let name = "gateway";
-  const { member, log, sink } = await startMember({
+  const { member, log, observe } = await startMember({
     runtime, logName: "gateway", args,
     service: (first) => {
       if (first.gateway === undefined) throw new Error("gateway: missing; the gateway needs listeners and routes in its config");
@@ -35,14 +34,13 @@ async function main(): Promise<void> {
       return name;
     },
   });
-  const accessLog = createAccessLog(name, sink, args.accessLog);
   const { live } = member;
 
   // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
   const snap = live.current();
   const servers = snap.gatewayListeners.map((l) => {
     const proto = l.tls === undefined ? "http" : "https";
-    const app = createGatewayApp({ live, listener: l.name, proto, accessLog });
+    const app = createGatewayApp({ live, listener: l.name, proto, observe });
     const server = startHttpServer({
       hostname: l.address ?? "0.0.0.0",
       port: l.port,

@@ -1,6 +1,6 @@
 // What makes a process a mesh member: its SPIFFE identity, credentials from the CA, the mTLS client, and the
 // live config snapshot. Shared by the sidecar and the gateway so both join the mesh the same way.
-import type { Logger } from "./logger.ts";
+import { flushLog, type Logger } from "./logger.ts";
 import type { MeshConfig } from "../shared/config/schema.ts";
 import type { LiveSnapshot } from "../shared/build/live.ts";
 import type { MeshClient, PlainClient, RuntimePorts } from "../runtime/ports.ts";
@@ -10,7 +10,7 @@ import { startLiveSnapshot } from "../shared/build/live.ts";
 import { openConfigSource, type ConfigSource } from "./config-source.ts";
 import { startCredentialStore, type CredentialStore } from "./credentials.ts";
 import { forwarderFactory } from "./forwarders.ts";
-import { assertStrictTlsEnvironment } from "./strict-env.ts";
+import { assertStrictTlsEnvironment } from "../runtime/strict-env.ts";
 import { startConsulFeed, type ConsulFeed } from "./consul/discovery-feed.ts";
 
 export type Member = {
@@ -44,7 +44,7 @@ export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string
     held: source.held,
     holds: source.holds,
     forwarder: forwarderFactory(client, plainClient),
-    log: opts.log,
+    log: { info: (o, m) => opts.log.info(o, m), error: (o, m) => opts.log.error(o, m), flush: () => flushLog(opts.log) },
   });
   // With Consul, endpoints follow its health checks (passing only); without, the file's static instances.
   const discovery = opts.consul === undefined ? undefined : startConsulFeed({ consul: opts.consul, live, log: opts.log, token: process.env.CONSUL_HTTP_TOKEN });

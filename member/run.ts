@@ -8,8 +8,10 @@ import { startAdmin } from "./admin.ts";
 import { startRegistration } from "./registration.ts";
 import { startStatusReport } from "./status-report.ts";
 import { onShutdown } from "./shutdown.ts";
+import { createObservation, type Observation } from "../shared/telemetry/observe.ts";
+import { subscribeAccessLog } from "../shared/telemetry/access-log.ts";
 
-export type CommonArgs = { config: string | undefined; kvPrefix: string; ca: string; consul: string | undefined; adminPort: number };
+export type CommonArgs = { config: string | undefined; kvPrefix: string; ca: string; consul: string | undefined; adminPort: number; accessLog: boolean };
 
 /** Joins the mesh or exits 1 with a fatal line: nothing else can run without an identity and a config. */
 export async function startMember(opts: {
@@ -17,13 +19,16 @@ export async function startMember(opts: {
   logName: string;
   args: CommonArgs;
   service: string | ((first: MeshConfig) => string);
-}): Promise<{ member: Member; log: Logger; sink: LogSink }> {
+}): Promise<{ member: Member; log: Logger; sink: LogSink; observe: Observation }> {
   const sink = opts.runtime.stdoutSink();
   const log = createLogger({ service: opts.logName, sink });
+  // One hub per process: the access log is its first subscriber; metrics and tracing subscribe the same way.
+  const observe = createObservation();
+  subscribeAccessLog(observe, opts.logName, sink, opts.args.accessLog);
   try {
     const a = opts.args;
     const member = await joinMesh({ runtime: opts.runtime, configPath: a.config, kvPrefix: a.kvPrefix, caUrl: a.ca, consul: a.consul, service: opts.service, log });
-    return { member, log, sink };
+    return { member, log, sink, observe };
   } catch (err) {
     log.fatal({}, err instanceof Error ? err.message : String(err));
     flushLog(log);

@@ -68,8 +68,25 @@ export type RequestContext = {
   readonly tried: Set<string>;
   /** Set by the innermost handler so logs and retries know where an attempt went. */
   lastEndpoint?: Endpoint;
+  lastCluster?: string;
+  /** The caller's SPIFFE id from its verified certificate (inbound only); policies key on it, never on a header. */
+  peer?: string;
+  /** Set only when someone subscribed to attempt events (telemetry/observe.ts): the cluster handler reports each try. */
+  observe?: { attempt(e: AttemptEvent): void };
   /** Upstream tries made so far: counted by the retry filter (0 on routes without retries). */
   attempts: number;
+};
+
+/** One upstream try, for observers (telemetry/observe.ts): which endpoint, how it ended, how long it took. */
+export type AttemptEvent = {
+  readonly requestId: string;
+  readonly cluster: string;
+  readonly endpoint: Endpoint;
+  readonly try: number; // 1 for the first attempt
+  /** HTTP status, or undefined when the attempt failed before a response (see `outcome`). */
+  readonly status: number | undefined;
+  readonly outcome: "success" | "http-5xx" | "connect-failure" | "reset" | "timeout" | "identity-mismatch" | "no-healthy-endpoint";
+  readonly durationMs: number;
 };
 
 export type Handler = (req: Request, ctx: RequestContext) => Promise<Response>;

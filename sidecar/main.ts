@@ -4,10 +4,9 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { parseSidecarArgs, SIDECAR_USAGE, type SidecarArgs } from "./args.ts";
-import { createAccessLog } from "../shared/telemetry/access-log.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
-import { createInboundHandler } from "./inbound-handler.ts";
+import { createInboundHandler } from "../shared/proxy/inbound.ts";
 import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
@@ -33,10 +32,10 @@ async function main(): Promise<void> {
   const args = parse();
   if (args === undefined) return;
   const runtime = bunRuntime;
-  const { member, log, sink } = await startMember({ runtime, logName: `sidecar/${args.service}`, args, service: args.service });
-  const accessLog = createAccessLog(`sidecar/${args.service}`, sink, args.accessLog);
+  const { member, log, observe } = await startMember({ runtime, logName: `sidecar/${args.service}`, args, service: args.service });
   const { live } = member;
 
+  const app = { address: args.appAddress, port: args.appPort };
   const appHealth = startAppHealth({ address: args.appAddress, port: args.appPort, path: args.appHealthPath, log });
   const inbound = await startMtlsServer({
     hostname: args.inboundAddress,
@@ -44,10 +43,14 @@ async function main(): Promise<void> {
     credentials: member.creds.current,
     trustDomain: member.trustDomain,
     limits: listenerLimits(live.current().limits),
-    handler: createInboundHandler({ app: { address: args.appAddress, port: args.appPort }, client: member.plainClient, limits: () => live.current().limits, accessLog }),
+    handler: createInboundHandler({
+      observe,
+      limits: () => live.current().limits,
+      forward: (req, signal) => member.plainClient.send(app, req, { signal }),
+    }),
     onRefused: (reason) => log.warn({ reason }, "inbound connection refused"),
   });
-  const outbound = startOutboundListener({ port: args.outboundPort, live, accessLog });
+  const outbound = startOutboundListener({ port: args.outboundPort, live, observe });
 
   // Registered last (inside serveMember): Consul sends callers here only once every listener is up and the app answers.
   await appHealth.first;

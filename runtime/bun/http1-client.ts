@@ -4,6 +4,7 @@
 import type { Socket } from "bun";
 import { UpstreamError, type Endpoint } from "../../shared/types.ts";
 import type { PlainClient } from "../ports.ts";
+import { pathAndQuery } from "../../shared/http/url.ts";
 
 export type { PlainClient };
 import { ClientConnection } from "./http1-client-conn.ts";
@@ -15,10 +16,6 @@ type SocketData = { conn: ClientConnection | undefined };
 const IDLE_MS = 4000;
 const MAX_IDLE_PER_ENDPOINT = 64;
 
-function pathOf(url: string): string {
-  const slash = url.indexOf("/", url.indexOf("//") + 2);
-  return slash < 0 ? "/" : url.slice(slash);
-}
 
 export function createPlainClient(): PlainClient {
   const idle = new Map<string, ClientConnection[]>();
@@ -94,7 +91,7 @@ export function createPlainClient(): PlainClient {
       if (closed) throw new UpstreamError("connect-failure", "client is closed");
       opts.signal.throwIfAborted();
       const key = `${endpoint.address}|${endpoint.port}`;
-      const path = pathOf(req.url);
+      const path = pathAndQuery(req.url);
       const reused = pooled(key);
       // A pooled connection the app closed a moment ago fails before any response byte: a body-less request goes
       // again on a fresh connection (its bytes can't have been acted on twice: nothing was read back).

@@ -2,7 +2,7 @@
 // The caller's SPIFFE id is read once per connection from the verified peer certificate, then HTTP/1.1 runs on it.
 
 import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions } from "bun";
-import { assertStrictTlsEnvironment } from "../../member/strict-env.ts";
+import { assertStrictTlsEnvironment } from "../strict-env.ts";
 import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
 import { Http1Connection } from "./http1-connection.ts";
 import { createConnectionSet } from "./connection-set.ts";

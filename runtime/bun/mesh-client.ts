@@ -4,6 +4,8 @@
 import { UpstreamError, type Endpoint } from "../../shared/types.ts";
 import { spiffeIdFromSubjectAltName } from "../../shared/pki/spiffe.ts";
 import { stripHopByHop } from "../../shared/http/hop-by-hop.ts";
+import { ABSENT_HEADER } from "../../shared/filters/identity.ts";
+import { authorityOf, pathAndQuery } from "../../shared/http/url.ts";
 import { classifyFetchError } from "./fetch-errors.ts";
 import { sameMaterial } from "./tls-material.ts";
 import type { MeshClient, SendOptions, TlsMaterial } from "../ports.ts";
@@ -46,22 +48,14 @@ function createPool(creds: TlsMaterial, expected: string, idleSeconds: number): 
 
 /** The URL to dial (endpoint address, request path and query) and the Host to send (the request's own authority). */
 function upstreamTarget(endpoint: Endpoint, req: Request): { url: string; headers: Headers } {
-  const u = req.url;
-  const start = u.indexOf("//") + 2;
-  const i = u.indexOf("/", start);
-  const pathAndQuery = i < 0 ? "/" : u.slice(i);
   const addr = endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address;
   const headers = stripHopByHop(req.headers);
-  if (!headers.has("host")) headers.set("host", u.slice(start, i < 0 ? u.length : i));
+  if (!headers.has("host")) headers.set("host", authorityOf(req.url));
   markAbsent(headers);
-  return { url: `https://${addr}:${endpoint.port}${pathAndQuery}`, headers };
+  return { url: `https://${addr}:${endpoint.port}${pathAndQuery(req.url)}`, headers };
 }
 
-/**
- * Bun's fetch adds User-Agent and Accept when a request has none; a proxy must not invent headers. The receiving
- * inbound sidecar (a verified mesh peer) removes the ones this header names before the app sees the request.
- */
-export const ABSENT_HEADER = "x-mesh-absent";
+/** Bun's fetch adds User-Agent and Accept when a request has none: name them so the receiving inbound removes them. */
 function markAbsent(headers: Headers): void {
   const ua = headers.has("user-agent");
   const accept = headers.has("accept");

@@ -5,7 +5,7 @@ import type { CompiledRoute, Forwarder, MutableCluster, ServiceInfo, Snapshot } 
 import type { Endpoint } from "../types.ts";
 import { buildRouteTable } from "../routing/route-table.ts";
 import { formatSpiffeId } from "../pki/spiffe.ts";
-import { createCluster } from "../upstream/cluster.ts";
+import { createClusterRegistry, type ClusterRegistry } from "../upstream/registry.ts";
 import { parseDuration } from "../config/duration.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { routeHandler } from "./route-handler.ts";
@@ -15,6 +15,8 @@ export type CompileOptions = {
   source: string;
   /** The runtime's way to reach an endpoint of `service`. */
   forwarder: (service: ServiceInfo) => Forwarder;
+  /** Clusters that outlive snapshots (the live holder's, one per process). Absent: every cluster is new. */
+  clusters?: ClusterRegistry;
 };
 
 function staticEndpoints(svc: ServiceConfig): Endpoint[] {
@@ -30,21 +32,16 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     services.set(name, { name, mtls: svc.mtls ?? "strict", spiffeId: formatSpiffeId({ trustDomain, namespace, service: name }) });
   }
 
-  const clusters = new Map<string, MutableCluster>();
+  // Clusters are staged, not applied: a compile that throws below must leave the live clusters as they are.
+  const plan = (opts.clusters ?? createClusterRegistry()).begin();
   const clusterFor = (service: string, subset: string | undefined, loadBalancer: "round_robin" | "least_request"): MutableCluster => {
-    const key = `${subset === undefined ? service : `${service}/${subset}`}#${loadBalancer}`;
-    let cluster = clusters.get(key);
-    if (cluster === undefined) {
-      const svc = serviceConfigs[service];
-      const info = services.get(service);
-      if (svc === undefined || info === undefined) throw new Error(`unknown service ${service}`);
-      const selector = subset === undefined ? undefined : svc.subsets?.[subset];
-      if (subset !== undefined && selector === undefined) throw new Error(`unknown subset ${service}/${subset}`);
-      cluster = createCluster({ name: key.split("#")[0]!, service, subset, selector, spiffeId: info.spiffeId, loadBalancer });
-      cluster.setServiceEndpoints(staticEndpoints(svc));
-      clusters.set(key, cluster);
-    }
-    return cluster;
+    const svc = serviceConfigs[service];
+    const info = services.get(service);
+    if (svc === undefined || info === undefined) throw new Error(`unknown service ${service}`);
+    const selector = subset === undefined ? undefined : svc.subsets?.[subset];
+    if (subset !== undefined && selector === undefined) throw new Error(`unknown subset ${service}/${subset}`);
+    const name = subset === undefined ? service : `${service}/${subset}`;
+    return plan.cluster({ name, service, subset, selector, spiffeId: info.spiffeId, loadBalancer, staticEndpoints: staticEndpoints(svc) });
   };
 
   const compileRoutes = (routes: readonly RouteConfig[]) =>
@@ -65,22 +62,25 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
 
   const l = config.limits ?? {};
   const d = DEFAULTS.limits;
+  const limits = {
+    maxHeaderBytes: l.maxHeaderBytes ?? d.maxHeaderBytes,
+    maxUriLength: l.maxUriLength ?? d.maxUriLength,
+    maxBodyBytes: l.maxBodyBytes ?? d.maxBodyBytes,
+    headerTimeoutMs: parseDuration(l.headerTimeout ?? d.headerTimeout),
+    idleTimeoutMs: parseDuration(l.idleTimeout ?? d.idleTimeout),
+    bodyIdleTimeoutMs: parseDuration(l.bodyIdleTimeout ?? d.bodyIdleTimeout),
+    bodyTimeoutMs: parseDuration(l.bodyTimeout ?? d.bodyTimeout),
+    drainTimeoutMs: parseDuration(l.drainTimeout ?? d.drainTimeout),
+  };
+  // Last, after everything that can throw: from here on the registry serves this config's clusters.
+  const clusters = plan.commit();
   return {
     version: opts.version,
     source: opts.source,
     config,
     trustDomain,
     namespace,
-    limits: {
-      maxHeaderBytes: l.maxHeaderBytes ?? d.maxHeaderBytes,
-      maxUriLength: l.maxUriLength ?? d.maxUriLength,
-      maxBodyBytes: l.maxBodyBytes ?? d.maxBodyBytes,
-      headerTimeoutMs: parseDuration(l.headerTimeout ?? d.headerTimeout),
-      idleTimeoutMs: parseDuration(l.idleTimeout ?? d.idleTimeout),
-      bodyIdleTimeoutMs: parseDuration(l.bodyIdleTimeout ?? d.bodyIdleTimeout),
-      bodyTimeoutMs: parseDuration(l.bodyTimeout ?? d.bodyTimeout),
-      drainTimeoutMs: parseDuration(l.drainTimeout ?? d.drainTimeout),
-    },
+    limits,
     meshRoutes,
     gatewayRoutes,
     gatewayName: config.gateway?.name ?? "gateway",

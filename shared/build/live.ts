@@ -6,7 +6,7 @@ import type { KvHold } from "../config/kv-guard.ts";
 import { formatIssue } from "../config/issues.ts";
 import { createConfigWatcher } from "./watcher.ts";
 import { compileSnapshot } from "./compile.ts";
-import { flushLog } from "../../member/logger.ts";
+import { createClusterRegistry, type ClusterRegistry } from "../upstream/registry.ts";
 
 export type LiveStatus = {
   version: number;
@@ -27,13 +27,16 @@ export type LiveSnapshot = {
   status(): LiveStatus;
   /** Called after every applied snapshot (e.g. to refresh listeners or discovery). */
   onApply(fn: (snap: Snapshot) => void): void;
+  /** The process's clusters: what survives reloads (balancer state, discovered endpoints). */
+  readonly clusters: ClusterRegistry;
   stop(): void;
 };
 
 export type LiveOptions = {
   updates: AsyncIterable<{ text: string; source: string }>;
   forwarder: (service: ServiceInfo) => Forwarder;
-  log: { info(o: object, msg: string): void; error(o: object, msg: string): void };
+  /** Lifecycle lines (applied, rejected) are ones supervisors and tests wait for: `flush` writes them out at once. */
+  log: { info(o: object, msg: string): void; error(o: object, msg: string): void; flush?(): void };
   documentIssues?: () => ConfigIssue[];
   held?: () => KvHold | undefined;
   holds?: () => number;
@@ -46,6 +49,8 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
   let snap: Snapshot | undefined;
   let counter = 0;
   const listeners: Array<(s: Snapshot) => void> = [];
+  // One registry per holder, so an unchanged cluster keeps its state across every reload of this process.
+  const clusters = createClusterRegistry();
   const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined, rejectedDocuments: [], held: undefined, holds: 0 };
 
   return new Promise((resolve, reject) => {
@@ -59,18 +64,19 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
       current: () => snap!,
       status: () => ({ ...status, rejected: [...status.rejected], rejectedDocuments: opts.documentIssues?.() ?? [], held: opts.held?.(), holds: opts.holds?.() ?? 0 }),
       onApply: (fn) => void listeners.push(fn),
+      clusters,
       stop: () => watcher.stop(),
     };
 
     const watcher = createConfigWatcher<Snapshot>({
       updates: opts.updates,
-      compile: (config) => compileSnapshot(config, { version: counter + 1, source: "", forwarder: opts.forwarder }),
+      compile: (config) => compileSnapshot(config, { version: counter + 1, source: "", forwarder: opts.forwarder, clusters }),
       onApply: (value, info) => {
         counter = info.version;
         snap = { ...value, version: info.version, source: info.source };
         Object.assign(status, { version: info.version, source: info.source, appliedAt: new Date().toISOString(), rejected: [], rejectedAt: undefined });
         opts.log.info({ version: info.version, source: info.source }, "config applied");
-        flushLog(opts.log);
+        opts.log.flush?.();
         for (const fn of listeners) fn(snap);
         clearTimeout(timer);
         resolve(live);
@@ -78,13 +84,13 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
       onReject: (issues) => {
         Object.assign(status, { rejected: issues, rejectedAt: new Date().toISOString() });
         opts.log.error({ issues: issues.map(formatIssue) }, "config rejected; the last good config keeps serving");
-        flushLog(opts.log);
+        opts.log.flush?.();
       },
       onRestored: (info) => {
         // The source is back to what is live: the rejection no longer describes it (nothing to re-apply).
         Object.assign(status, { rejected: [], rejectedAt: undefined });
         opts.log.info({ version: info.version, source: info.source }, "config back to the live version; rejection cleared");
-        flushLog(opts.log);
+        opts.log.flush?.();
       },
     });
   });

@@ -1,5 +1,5 @@
-// Hop-by-hop header hygiene for HTTP/1.1 hops: fields that describe one connection never cross the transport.
-// Applied in both directions (request heads in and out, response heads in and out).
+// The one hop-by-hop list (RFC 9110 7.6.1 plus the legacy and HTTP/2 ones): fields that describe one connection
+// never cross a proxy. Used by the core and every runtime's codec and clients, in both directions.
 
 const ALWAYS = new Set(["connection", "keep-alive", "te", "transfer-encoding", "upgrade", "trailer", "proxy-connection", "expect", "http2-settings"]);
 
@@ -29,4 +29,13 @@ export function stripHopByHop(h: Headers): Headers {
     if (!isHopByHop(n, tokens)) out.append(n, v);
   }
   return out;
+}
+
+/** Removes hop-by-hop fields (and those the Connection field names) from `h` in place. */
+export function removeHopByHop(h: Headers): void {
+  const conn = h.get("connection");
+  const tokens = conn === null ? undefined : connectionTokens([conn]);
+  let doomed: string[] | undefined;
+  for (const [n] of h) if (isHopByHop(n, tokens)) (doomed ??= []).push(n);
+  if (doomed !== undefined) for (const n of doomed) h.delete(n);
 }

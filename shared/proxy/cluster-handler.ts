@@ -20,13 +20,21 @@ export function clusterHandler(cluster: MutableCluster, forward: Forwarder, poli
     }
     ctx.tried.add(endpoint.id);
     ctx.lastEndpoint = endpoint;
+    ctx.lastCluster = cluster.name;
     cluster.balancer.start(endpoint);
+    const observe = ctx.observe;
+    const began = observe === undefined ? 0 : performance.now();
     try {
       const res = await forward(endpoint, cluster, req, { signal: ctx.signal, connectTimeoutMs: policy.connectTimeoutMs });
-      cluster.balancer.report(endpoint, res.status >= 500 ? "http-5xx" : "success");
+      const outcome = res.status >= 500 ? "http-5xx" : "success";
+      cluster.balancer.report(endpoint, outcome);
+      observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: res.status, outcome, durationMs: performance.now() - began });
       return res;
     } catch (err) {
-      cluster.balancer.report(endpoint, outcomeOf(err));
+      const outcome = outcomeOf(err);
+      cluster.balancer.report(endpoint, outcome);
+      const kind = err instanceof UpstreamError && err.kind === "identity-mismatch" ? "identity-mismatch" : outcome;
+      observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: undefined, outcome: kind, durationMs: performance.now() - began });
       throw err;
     }
   };

@@ -3,7 +3,11 @@
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "../build/compile.ts";
 import { parseMeshConfig } from "../config/parse.ts";
-import { handleDownstream, splitTarget, splitUrl, upstreamRequest } from "./downstream.ts";
+import { handleDownstream } from "./downstream.ts";
+import { upstreamRequest } from "./messages.ts";
+import { splitTarget, splitUrl } from "../http/url.ts";
+import { createObservation, NO_OBSERVATION, type RequestEvent } from "../telemetry/observe.ts";
+import type { AttemptEvent } from "../types.ts";
 
 const CONFIG = `
 limits: { maxUriLength: 100 }
@@ -32,7 +36,7 @@ function setup() {
   return { snap, sent };
 }
 
-const edge = { clientIp: "203.0.113.7", proto: "https", trustForwarded: false } as const;
+const edge = { listener: "gateway/test", observe: NO_OBSERVATION, clientIp: "203.0.113.7", proto: "https", trustForwarded: false } as const;
 
 describe("handleDownstream", () => {
   test("routes, rewrites, sets forwarded headers and a request id, strips hop-by-hop both ways", async () => {
@@ -156,5 +160,33 @@ describe("upstreamRequest", () => {
     expect(up).not.toBe(req);
     expect(up.url).toBe("http://h/a/~b?q=1");
     expect(await up.text()).toBe("payload");
+  });
+});
+
+describe("observation hook", () => {
+  test("one request event per request and one attempt event per try, with route, cluster, endpoint and cause", async () => {
+    const { snap } = setup();
+    const observe = createObservation();
+    const requests: RequestEvent[] = [];
+    const attempts: AttemptEvent[] = [];
+    const off = observe.subscribe({ request: (e) => requests.push(e), attempt: (e) => attempts.push(e) });
+    const info = { ...edge, observe };
+    await handleDownstream(new Request("http://shop.example/api/items?x=1", { headers: { "x-request-id": "r-1" } }), snap, snap.gatewayRoutes, info);
+    await handleDownstream(new Request("http://h/elsewhere"), snap, snap.gatewayRoutes, info);
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toMatchObject({ listener: "gateway/test", method: "GET", path: "/api/items?x=1", status: 200, route: "api", cluster: "echo", endpoint: "e1", attempts: 1, requestId: "r-1", cause: undefined });
+    expect(requests[1]).toMatchObject({ status: 404, cause: "no-route", route: undefined, attempts: 0 });
+    expect(attempts).toEqual([expect.objectContaining({ requestId: "r-1", cluster: "echo", try: 1, status: 200, outcome: "success" })]);
+    off();
+    expect(observe.wantsRequests).toBe(false);
+    await handleDownstream(new Request("http://shop.example/api/items"), snap, snap.gatewayRoutes, info);
+    expect(requests).toHaveLength(2);
+  });
+
+  test("with nobody subscribed no event is built and the context carries no observer", async () => {
+    const { snap } = setup();
+    const r = await handleDownstream(new Request("http://shop.example/api/items"), snap, snap.gatewayRoutes, edge);
+    expect(r.ctx?.observe).toBeUndefined();
+    expect(() => NO_OBSERVATION.subscribe({})).toThrow();
   });
 });

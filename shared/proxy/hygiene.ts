@@ -2,19 +2,6 @@
 // The runtime's parser already rejects most malformed framing; these checks close the gaps it leaves (see README).
 import type { ErrorCause } from "./errors.ts";
 
-/** RFC 9110 7.6.1 connection-specific headers, plus the legacy ones proxies must not forward. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "proxy-authenticate",
-  "proxy-authorization",
-]);
-
 export type ResolvedLimits = {
   readonly maxHeaderBytes: number;
   readonly maxUriLength: number;
@@ -25,18 +12,6 @@ export type ResolvedLimits = {
   readonly bodyTimeoutMs: number;
   readonly drainTimeoutMs: number;
 };
-
-/** Removes hop-by-hop headers and every header the Connection header names. Mutates `headers`. */
-export function stripHopByHop(headers: Headers): void {
-  const connection = headers.get("connection");
-  if (connection !== null) {
-    for (const token of connection.split(",")) {
-      const name = token.trim().toLowerCase();
-      if (name !== "") headers.delete(name);
-    }
-  }
-  for (const name of HOP_BY_HOP) headers.delete(name);
-}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

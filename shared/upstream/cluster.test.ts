@@ -51,3 +51,32 @@ describe("createCluster", () => {
     for (let i = 0; i < 20; i++) expect(c.balancer.pick()?.id).toBe("b");
   });
 });
+
+describe("createCluster: in-flight attempts", () => {
+  test("start/report pairs are counted; whenIdle fires now when idle, else on the last report", () => {
+    const c = createCluster({ name: "echo", service: "echo", spiffeId: "x", loadBalancer: "round_robin" });
+    const a = endpoint("a");
+    c.setServiceEndpoints([a]);
+    const fired: string[] = [];
+    c.whenIdle(() => fired.push("now"));
+    expect(fired).toEqual(["now"]);
+    c.balancer.start(a);
+    c.balancer.start(a);
+    c.whenIdle(() => fired.push("later"));
+    c.balancer.report(a, "success");
+    expect(c.inFlight()).toBe(1);
+    expect(fired).toEqual(["now"]);
+    c.balancer.report(a, "timeout");
+    expect(fired).toEqual(["now", "later"]);
+    c.balancer.report(a, "success"); // unpaired: never negative, no second call
+    expect(c.inFlight()).toBe(0);
+    expect(fired).toEqual(["now", "later"]);
+  });
+
+  test("serviceEndpoints is the whole service list, endpoints only the subset", () => {
+    const c = createCluster({ name: "echo/v1", service: "echo", subset: "v1", selector: { meta: { version: "v1" } }, spiffeId: "x", loadBalancer: "round_robin" });
+    c.setServiceEndpoints(service);
+    expect(c.serviceEndpoints().map((e) => e.id)).toEqual(["a", "b", "c"]);
+    expect(c.endpoints().map((e) => e.id)).toEqual(["a", "c"]);
+  });
+});

@@ -1,0 +1,29 @@
+// The inbound chain's first filter: the app learns its caller only from the verified peer certificate. A caller-sent
+// identity header is replaced, and what the calling member's HTTP client added on its own is removed.
+import type { Filter } from "../types.ts";
+
+/** Set from the verified peer certificate only; any value the caller sent is dropped. */
+export const CLIENT_ID_HEADER = "x-mesh-client-id";
+
+/**
+ * Bun's fetch adds User-Agent and Accept to requests that have none; a proxy must not invent headers. The sending
+ * member names what its request lacked here, and the receiving inbound removes those before the app sees them.
+ */
+export const ABSENT_HEADER = "x-mesh-absent";
+
+export function identityFilter(): Filter {
+  return (next) => async (req, ctx) => {
+    const h = req.headers;
+    const absent = h.get(ABSENT_HEADER);
+    if (absent !== null) {
+      h.delete(ABSENT_HEADER);
+      for (const t of absent.split(",")) {
+        const name = t.trim().toLowerCase();
+        if (name === "user-agent" || name === "accept") h.delete(name);
+      }
+    }
+    h.delete(CLIENT_ID_HEADER);
+    if (ctx.peer !== undefined) h.set(CLIENT_ID_HEADER, ctx.peer);
+    return next(req, ctx);
+  };
+}

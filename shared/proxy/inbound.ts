@@ -1,0 +1,66 @@
+// The core's entry for one request arriving at an inbound sidecar from a verified mesh peer: hygiene and the path
+// policy, then the inbound filter chain (identity header from the peer certificate, later authorization), then the app.
+import type { Filter, Handler } from "../types.ts";
+import type { Observation } from "../telemetry/observe.ts";
+import type { ResolvedLimits } from "./hygiene.ts";
+import { canonicalizePath } from "../http/canonical-path.ts";
+import { splitTarget, splitUrl } from "../http/url.ts";
+import { removeHopByHop } from "../http/hop-by-hop.ts";
+import { checkRequestHead, requestIdOf, setForwardedHeaders } from "./hygiene.ts";
+import { errorResponse, responseForError } from "./errors.ts";
+import { cleanResponse, editableHeaders, requestContext, upstreamRequest } from "./messages.ts";
+import { emitRequest } from "./emit.ts";
+import { identityFilter } from "../filters/identity.ts";
+
+/** A verified caller: the SPIFFE id from its certificate (the transport checked it against the X509-SVID rules). */
+export type InboundPeer = { readonly spiffeId: string };
+
+export type InboundOptions = {
+  readonly observe: Observation;
+  readonly limits: () => ResolvedLimits;
+  /** The last hop: the app on loopback, with exactly the headers the request carries. */
+  readonly forward: (req: Request, signal: AbortSignal) => Promise<Response>;
+  /** Filters between identity and the app (authorization goes here), outermost first. */
+  readonly filters?: readonly Filter[];
+};
+
+export type InboundHandler = (req: Request, peer: InboundPeer, target: string) => Promise<Response>;
+
+/** Builds the inbound chain once; each request then runs hygiene, the chain, and the forward to the app. */
+export function createInboundHandler(opts: InboundOptions): InboundHandler {
+  const app: Handler = async (req, ctx) => opts.forward(req, ctx.signal);
+  const chain = [identityFilter(), ...(opts.filters ?? [])].reduceRight<Handler>((next, f) => f(next), app);
+
+  const handle = async (req: Request, peer: InboundPeer, target: string, requestId: string) => {
+    const url = splitUrl(req.url);
+    const rejected = checkRequestHead(req, req.url.length - url.origin.length, opts.limits());
+    if (rejected !== undefined) return { response: errorResponse(rejected.cause, requestId, rejected.message), requestId, route: undefined, ctx: undefined };
+    // The raw target, not req.url: URL parsing has already resolved any dot-segments the policy must refuse.
+    const received = splitTarget(target);
+    const canonical = canonicalizePath(received.pathname, received.search);
+    if (!canonical.ok) return { response: errorResponse("invalid-path", requestId, canonical.reason), requestId, route: undefined, ctx: undefined };
+
+    const headers = editableHeaders(req.headers);
+    removeHopByHop(headers);
+    headers.set("x-request-id", requestId);
+    setForwardedHeaders(headers, undefined, "https", true);
+    // Body size (declared or chunked) is enforced by the listener's parser, before and while it streams.
+    const appReq = upstreamRequest(req, headers, url.origin, canonical.path, url.pathname, url.search);
+    const ctx = requestContext(requestId, req.signal);
+    ctx.peer = peer.spiffeId;
+    let response: Response;
+    try {
+      response = cleanResponse(await chain(appReq, ctx), requestId);
+    } catch (err) {
+      response = responseForError(err, requestId);
+    }
+    return { response, requestId, route: undefined, ctx: undefined };
+  };
+
+  return async (req, peer, target) => {
+    const startedAt = performance.now();
+    const r = await handle(req, peer, target, requestIdOf(req.headers));
+    if (opts.observe.wantsRequests) emitRequest(opts.observe, "inbound", req, target, r, startedAt, peer.spiffeId);
+    return r.response;
+  };
+}

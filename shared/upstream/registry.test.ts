@@ -1,0 +1,165 @@
+// Unit tests for the cluster registry: what a reload keeps, rebuilds and forgets, and that a failed or stale
+// reload changes nothing. Balancer state is observed through the balancers themselves (RR turn, P2C counts).
+import { describe, expect, test } from "bun:test";
+import { createClusterRegistry } from "./registry.ts";
+import type { ClusterDefinition } from "./definition.ts";
+import { endpoint } from "./test-endpoints.ts";
+
+const eps = [endpoint("a", { meta: { version: "v1" } }), endpoint("b", { meta: { version: "v2" } }), endpoint("c", { meta: { version: "v1" } })];
+
+function def(extra: Partial<ClusterDefinition> = {}): ClusterDefinition {
+  return { name: "echo", service: "echo", spiffeId: "spiffe://mesh/ns/default/svc/echo", loadBalancer: "round_robin", staticEndpoints: eps, ...extra };
+}
+
+const ids = (list: readonly { id: string }[]) => list.map((e) => e.id);
+
+describe("cluster registry: unchanged definitions", () => {
+  test("same object across reloads; round-robin turn survives", () => {
+    const reg = createClusterRegistry();
+    const first = reg.reconcile([def()]).get("echo#round_robin")!;
+    expect(first.balancer.pick()?.id).toBe("a");
+    // The reload also adds another cluster (as a new route would): the unchanged one is kept as it is.
+    const again = reg.reconcile([def(), def({ name: "other", service: "other", spiffeId: "x" })]);
+    expect(again.get("echo#round_robin")).toBe(first);
+    expect(first.balancer.pick()?.id).toBe("b");
+    expect(reg.size).toBe(2);
+    expect(reg.retired()).toBe(0);
+  });
+
+  test("least-request in-flight counts and discovered endpoints survive a reload", () => {
+    const reg = createClusterRegistry();
+    const c = reg.reconcile([def({ loadBalancer: "least_request" })]).get("echo#least_request")!;
+    const discovered = [endpoint("x"), endpoint("y")];
+    c.setServiceEndpoints(discovered);
+    c.balancer.start(discovered[0]!);
+    expect(reg.reconcile([def({ loadBalancer: "least_request" })]).get("echo#least_request")).toBe(c);
+    expect(ids(c.endpoints())).toEqual(["x", "y"]); // the config's static list did not change, so it is not re-applied
+    expect(c.inFlight()).toBe(1);
+    for (let i = 0; i < 20; i++) expect(c.balancer.pick()?.id).toBe("y");
+  });
+
+  test("changed static instances are applied in place, keeping state of the instances that stay", () => {
+    const reg = createClusterRegistry();
+    const c = reg.reconcile([def({ loadBalancer: "least_request" })]).get("echo#least_request")!;
+    c.balancer.start(eps[0]!);
+    const plan = reg.begin();
+    expect(plan.cluster(def({ loadBalancer: "least_request", staticEndpoints: [eps[0]!, endpoint("d")] }))).toBe(c);
+    expect(ids(c.endpoints())).toEqual(["a", "b", "c"]); // nothing live changes before commit
+    plan.commit();
+    expect(ids(c.endpoints())).toEqual(["a", "d"]);
+    for (let i = 0; i < 20; i++) expect(c.balancer.pick()?.id).toBe("d");
+  });
+});
+
+describe("cluster registry: changed definitions", () => {
+  const changes: Array<[string, Partial<ClusterDefinition>]> = [
+    ["subset selector", { selector: { meta: { version: "v1" } } }],
+    ["SPIFFE id", { spiffeId: "spiffe://other/ns/default/svc/echo" }],
+  ];
+  for (const [what, change] of changes) {
+    test(`${what}: a new object, discovered endpoints carried over`, () => {
+      const reg = createClusterRegistry();
+      const old = reg.reconcile([def()]).get("echo#round_robin")!;
+      const discovered = [endpoint("a", { meta: { version: "v1" } }), endpoint("z", { meta: { version: "v2" } })];
+      old.setServiceEndpoints(discovered);
+      const next = reg.reconcile([def(change)]).get("echo#round_robin")!;
+      expect(next).not.toBe(old);
+      expect(next.serviceEndpoints()).toEqual(discovered);
+      expect(ids(next.endpoints())).toEqual(change.selector === undefined ? ["a", "z"] : ["a"]);
+      expect(reg.get("echo#round_robin")).toBe(next);
+      expect(reg.size).toBe(1);
+    });
+  }
+
+  test("load balancer kind: a new cluster under the new key, endpoints carried over, the old one forgotten", () => {
+    const reg = createClusterRegistry();
+    const old = reg.reconcile([def()]).get("echo#round_robin")!;
+    old.setServiceEndpoints([endpoint("z")]);
+    const next = reg.reconcile([def({ loadBalancer: "least_request" })]).get("echo#least_request")!;
+    expect(ids(next.endpoints())).toEqual(["z"]);
+    expect(reg.get("echo#round_robin")).toBeUndefined();
+    expect(reg.size).toBe(1);
+  });
+
+  test("changed static instances too: the new cluster starts from the new static list", () => {
+    const reg = createClusterRegistry();
+    reg.reconcile([def()]).get("echo#round_robin")!.setServiceEndpoints([endpoint("stale")]);
+    const next = reg.reconcile([def({ spiffeId: "y", staticEndpoints: [endpoint("new")] })]).get("echo#round_robin")!;
+    expect(ids(next.endpoints())).toEqual(["new"]);
+  });
+
+  test("a replaced cluster with attempts in flight is retired until they report", () => {
+    const reg = createClusterRegistry();
+    const old = reg.reconcile([def()]).get("echo#round_robin")!;
+    const e = old.balancer.pick()!;
+    old.balancer.start(e);
+    reg.reconcile([def({ spiffeId: "y" })]);
+    expect(reg.retired()).toBe(1);
+    old.balancer.report(e, "success");
+    expect(reg.retired()).toBe(0);
+  });
+});
+
+describe("cluster registry: removed clusters", () => {
+  test("none in flight: gone at once", () => {
+    const reg = createClusterRegistry();
+    reg.reconcile([def(), def({ name: "echo/v1", subset: "v1", selector: { meta: { version: "v1" } } })]);
+    reg.reconcile([def()]);
+    expect(reg.get("echo/v1#round_robin")).toBeUndefined();
+    expect(reg.size).toBe(1);
+    expect(reg.retired()).toBe(0);
+  });
+
+  test("attempts in flight: out of the registry at once, retired until the last one reports, still usable meanwhile", () => {
+    const reg = createClusterRegistry();
+    const c = reg.reconcile([def()]).get("echo#round_robin")!;
+    const [e1, e2] = [c.balancer.pick()!, c.balancer.pick()!];
+    c.balancer.start(e1);
+    c.balancer.start(e2);
+    reg.reconcile([]);
+    expect(reg.get("echo#round_robin")).toBeUndefined();
+    expect(reg.size).toBe(0);
+    expect(reg.retired()).toBe(1);
+    c.balancer.report(e1, "success");
+    expect(reg.retired()).toBe(1);
+    expect(c.balancer.pick()).toBeDefined(); // a retry of a request that holds the old snapshot still works
+    c.balancer.report(e2, "reset");
+    expect(reg.retired()).toBe(0);
+  });
+
+  test("a cluster re-added later starts fresh", () => {
+    const reg = createClusterRegistry();
+    const old = reg.reconcile([def({ loadBalancer: "least_request" })]).get("echo#least_request")!;
+    old.setServiceEndpoints([endpoint("x")]);
+    old.balancer.start(endpoint("x"));
+    reg.reconcile([]);
+    const fresh = reg.reconcile([def({ loadBalancer: "least_request" })]).get("echo#least_request")!;
+    expect(fresh).not.toBe(old);
+    expect(fresh.inFlight()).toBe(0);
+    expect(ids(fresh.endpoints())).toEqual(["a", "b", "c"]); // the service was gone: static instances, not stale ones
+    expect(reg.retired()).toBe(1); // the old one still drains on its own
+  });
+});
+
+describe("cluster registry: plans", () => {
+  test("an abandoned plan (a compile that threw) changes nothing", () => {
+    const reg = createClusterRegistry();
+    const c = reg.reconcile([def()]).get("echo#round_robin")!;
+    const plan = reg.begin();
+    plan.cluster(def({ spiffeId: "y", staticEndpoints: [endpoint("q")] }));
+    plan.cluster(def({ name: "other", service: "other" }));
+    expect(reg.get("echo#round_robin")).toBe(c);
+    expect(reg.size).toBe(1);
+    expect(reg.reconcile([def()]).get("echo#round_robin")).toBe(c);
+  });
+
+  test("a plan is stale once another commits; one definition per key", () => {
+    const reg = createClusterRegistry();
+    const late = reg.begin();
+    reg.reconcile([def()]);
+    expect(() => late.commit()).toThrow(/stale/);
+    const plan = reg.begin();
+    expect(plan.cluster(def())).toBe(plan.cluster(def()));
+    expect(() => plan.cluster(def({ spiffeId: "y" }))).toThrow(/two different definitions/);
+  });
+});

@@ -1,0 +1,118 @@
+// The cluster registry: cluster objects (with their balancer state) that outlive snapshots, keyed by clusterKey().
+// A reload keeps an unchanged cluster, rebuilds a changed one, and forgets a removed one once its attempts end.
+import type { Endpoint } from "../types.ts";
+import { createCluster, type ManagedCluster } from "./cluster.ts";
+import { canonicalJson, clusterKey, definitionIdentity, type ClusterDefinition } from "./definition.ts";
+
+/** One reload's worth of clusters, staged so a compile that fails half-way leaves the registry untouched. */
+export type ClusterPlan = {
+  /** The cluster for `definition` in the coming generation: the live one if its identity is unchanged, else a new one. */
+  cluster(definition: ClusterDefinition): ManagedCluster;
+  /**
+   * Makes the staged clusters the registry's content and retires the rest. Returns them by key in a fresh map (for
+   * the snapshot). Throws if another plan was committed since this one began.
+   */
+  commit(): ReadonlyMap<string, ManagedCluster>;
+};
+
+export type ClusterRegistry = {
+  begin(): ClusterPlan;
+  /** begin(), one cluster() per definition, commit(): for callers that know all definitions up front. */
+  reconcile(definitions: Iterable<ClusterDefinition>): ReadonlyMap<string, ManagedCluster>;
+  /** The live cluster under `key` (see clusterKey), if any. */
+  get(key: string): ManagedCluster | undefined;
+  /** Live clusters. */
+  readonly size: number;
+  /** Clusters removed or replaced by a reload whose attempts have not all ended yet. */
+  retired(): number;
+};
+
+type Entry = { readonly cluster: ManagedCluster; readonly identity: string; readonly service: string; readonly staticKey: string };
+type Staged = { readonly entry: Entry; readonly staticEndpoints: readonly Endpoint[]; readonly staticKey: string };
+
+export function createClusterRegistry(): ClusterRegistry {
+  let entries = new Map<string, Entry>();
+  let generation = 0;
+  // Only clusters with attempts in flight stay here, and only until those attempts report: the snapshots the
+  // requests hold keep the objects alive meanwhile, so this set is a count for operators, never an owner.
+  const retiring = new Set<ManagedCluster>();
+
+  const retire = (cluster: ManagedCluster): void => {
+    retiring.add(cluster);
+    cluster.whenIdle(() => retiring.delete(cluster));
+  };
+
+  const begin = (): ClusterPlan => {
+    const began = generation;
+    const staged = new Map<string, Staged>();
+    let byService: Map<string, Entry[]> | undefined;
+
+    // A new cluster of a service we already serve starts from that service's current endpoints (which discovery
+    // may have set), so a policy change does not drop them; unless config changed the static instances.
+    const seed = (d: ClusterDefinition, staticKey: string, replaced: Entry | undefined): readonly Endpoint[] => {
+      if (replaced !== undefined && replaced.service === d.service && replaced.staticKey === staticKey) return replaced.cluster.serviceEndpoints();
+      if (byService === undefined) {
+        byService = new Map();
+        for (const e of entries.values()) byService.set(e.service, [...(byService.get(e.service) ?? []), e]);
+      }
+      const same = byService.get(d.service)?.find((e) => e.staticKey === staticKey);
+      return same === undefined ? d.staticEndpoints : same.cluster.serviceEndpoints();
+    };
+
+    return {
+      cluster(d) {
+        const key = clusterKey(d);
+        const identity = definitionIdentity(d);
+        const staticKey = canonicalJson(d.staticEndpoints);
+        const already = staged.get(key);
+        if (already !== undefined) {
+          if (already.entry.identity !== identity) throw new Error(`cluster ${key} has two different definitions`);
+          return already.entry.cluster;
+        }
+        const live = entries.get(key);
+        let entry: Entry;
+        if (live !== undefined && live.identity === identity) {
+          entry = live; // static endpoint changes wait for commit(): nothing live may change before it
+        } else {
+          const cluster = createCluster(d);
+          cluster.setServiceEndpoints(seed(d, staticKey, live));
+          entry = { cluster, identity, service: d.service, staticKey };
+        }
+        staged.set(key, { entry, staticEndpoints: d.staticEndpoints, staticKey });
+        return entry.cluster;
+      },
+      commit() {
+        if (began !== generation) throw new Error("cluster plan is stale: another reload was committed since it began");
+        generation += 1;
+        for (const [key, e] of entries) if (staged.get(key)?.entry !== e) retire(e.cluster);
+        const next = new Map<string, Entry>();
+        const out = new Map<string, ManagedCluster>();
+        for (const [key, s] of staged) {
+          let e = s.entry;
+          if (e.staticKey !== s.staticKey) {
+            e.cluster.setServiceEndpoints(s.staticEndpoints); // discovery (if any) re-applies its list on apply
+            e = { ...e, staticKey: s.staticKey };
+          }
+          next.set(key, e);
+          out.set(key, e.cluster);
+        }
+        entries = next;
+        return out;
+      },
+    };
+  };
+
+  return {
+    begin,
+    reconcile(definitions) {
+      const plan = begin();
+      for (const d of definitions) plan.cluster(d);
+      return plan.commit();
+    },
+    get: (key) => entries.get(key)?.cluster,
+    get size() {
+      return entries.size;
+    },
+    retired: () => retiring.size,
+  };
+}
