@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import * as tls from "node:tls";
 import { createCertificateAuthority } from "../shared/pki/ca.ts";
-import { issueTestLeaf } from "../shared/pki/testing.ts";
+import { issueTestLeaf } from "./support/pki-testing.ts";
 import { issueWorkloadCredentials } from "../shared/pki/workload.ts";
 import { UpstreamError, type Endpoint } from "../shared/types.ts";
 import { startMtlsServer } from "../runtime/bun/inbound-server.ts";

@@ -77,13 +77,10 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
   return {
     version: opts.version,
     source: opts.source,
-    config,
     trustDomain,
-    namespace,
     limits,
     meshRoutes,
     gatewayRoutes,
-    gatewayName: config.gateway?.name ?? "gateway",
     gatewayListeners: config.gateway?.listeners ?? [],
     services,
     clusters,

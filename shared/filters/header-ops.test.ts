@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Handler } from "../types.ts";
 import { headerOpsFilter } from "./header-ops.ts";
-import { chunkedStream, makeContext } from "./test-support.ts";
+import { chunkedStream, makeContext } from "../../test/support/filter-context.ts";
 
 describe("headerOpsFilter", () => {
   test("request: remove, then set, then add", async () => {

@@ -4,9 +4,9 @@ import { describe, expect, test } from "bun:test";
 import type { CompiledRetry, Endpoint, Handler, RetryOn } from "../types.ts";
 import { UpstreamError } from "../types.ts";
 import { createRoundRobin } from "../upstream/round-robin.ts";
-import { endpoint } from "../upstream/test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 import { retryFilter } from "./retry.ts";
-import { chunkedStream, delay, makeContext, never } from "./test-support.ts";
+import { chunkedStream, delay, makeContext, never } from "../../test/support/filter-context.ts";
 
 function policy(p: Partial<Omit<CompiledRetry, "on">> & { on?: RetryOn[] } = {}): CompiledRetry {
   return {
@@ -36,6 +36,15 @@ function fakeUpstream(behave: (ep: Endpoint, n: number) => Promise<Response> | R
     return behave(ep, calls.length);
   };
   return { handler, calls };
+}
+
+function constructible(method: string): boolean {
+  try {
+    new Request("http://s/", { method });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const refused = () => {
@@ -135,7 +144,8 @@ describe("retryFilter: methods and bodies", () => {
   });
 
   test("every idempotent method is retried", async () => {
-    for (const method of ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]) {
+    // Deno follows the Fetch spec and refuses to construct a TRACE Request, so there the list is one shorter.
+    for (const method of ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].filter(constructible)) {
       const up = fakeUpstream((_e, n) => (n < 2 ? refused() : new Response(null)));
       await retryFilter(policy())(up.handler)(new Request("http://s/", { method }), makeContext());
       expect([method, up.calls.length]).toEqual([method, 2]);

@@ -2,7 +2,7 @@
 // and requests that do not carry the prefix passed on unchanged.
 import { describe, expect, test } from "bun:test";
 import { prefixRewriteFilter, rewritePrefix } from "./rewrite.ts";
-import { chunkedStream, makeContext } from "./test-support.ts";
+import { chunkedStream, makeContext } from "../../test/support/filter-context.ts";
 
 describe("rewritePrefix", () => {
   test("strip to root without producing '//'", () => {

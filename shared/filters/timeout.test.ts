@@ -3,9 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import type { Handler, RequestContext } from "../types.ts";
 import { UpstreamError } from "../types.ts";
-import { endpoint } from "../upstream/test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 import { timeoutFilter } from "./timeout.ts";
-import { delay, makeContext, never } from "./test-support.ts";
+import { delay, makeContext, never } from "../../test/support/filter-context.ts";
 
 const req = () => new Request("http://echo.mesh/x");
 

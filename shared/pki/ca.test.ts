@@ -2,6 +2,7 @@
 // (tampered CSR, foreign trust domain, bad ttl). Identity must come from the caller, never the CSR.
 import "reflect-metadata";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,10 +16,14 @@ const ECHO = "spiffe://mesh.local/ns/default/svc/echo";
 const P256: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 
 
-async function openssl(args: string[]): Promise<{ code: number; out: string }> {
-  const proc = Bun.spawn(["openssl", ...args], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out: out + err };
+/** node:child_process, not Bun.spawn: this file also runs on Deno (test/deno/). */
+function openssl(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile("openssl", args, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+      resolve({ code, out: stdout + stderr });
+    });
+  });
 }
 
 let ca: CertificateAuthority;

@@ -46,7 +46,7 @@ type LeafIssuer = (p: LeafParams) => Promise<{ leafPem: string; intermediatePem:
 const issuers = new WeakMap<CertificateAuthority, LeafIssuer>();
 
 /**
- * @internal Test support (shared/pki/testing.ts): issues leaves with arbitrary SANs and validity,
+ * @internal Test support (test/support/pki-testing.ts): issues leaves with arbitrary SANs and validity,
  * so tests can prove listeners reject them. Never call this from production code.
  */
 export function unsafeLeafIssuer(ca: CertificateAuthority): LeafIssuer {

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import { createCertificateAuthority } from "./ca.ts";
 import { spiffeIdFromSubjectAltName } from "./spiffe.ts";
-import { issueTestLeaf } from "./testing.ts";
+import { issueTestLeaf } from "../../test/support/pki-testing.ts";
 import { issueWorkloadCredentials } from "./workload.ts";
 
 type Creds = { keyPem: string; certChainPem: string };

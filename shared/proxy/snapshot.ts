@@ -3,7 +3,7 @@
 import type { Cluster, Endpoint, Handler } from "../types.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
-import type { ListenerConfig, MeshConfig } from "../config/schema.ts";
+import type { ListenerConfig } from "../config/schema.ts";
 
 export type CompiledRoute = { readonly name: string; readonly handler: Handler };
 
@@ -26,15 +26,12 @@ export type Forwarder = (
 export type Snapshot = {
   readonly version: number;
   readonly source: string;
-  readonly config: MeshConfig;
   readonly trustDomain: string;
-  readonly namespace: string;
   readonly limits: ResolvedLimits;
   /** Outbound sidecar table: explicit mesh routes, then one default route per service (Host = service name). */
   readonly meshRoutes: RouteTable<CompiledRoute>;
   /** Gateway edge table; empty when the config has no gateway. */
   readonly gatewayRoutes: RouteTable<CompiledRoute>;
-  readonly gatewayName: string;
   readonly gatewayListeners: readonly ListenerConfig[];
   readonly services: ReadonlyMap<string, ServiceInfo>;
   readonly clusters: ReadonlyMap<string, MutableCluster>;

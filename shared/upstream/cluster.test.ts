@@ -2,7 +2,7 @@
 // Verifies the cluster never hands the balancer an endpoint outside its subset.
 import { describe, expect, test } from "bun:test";
 import { createCluster } from "./cluster.ts";
-import { endpoint } from "./test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 const service = [
   endpoint("a", { meta: { version: "v1" } }),

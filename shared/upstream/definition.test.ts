@@ -2,7 +2,7 @@
 // Identity decides whether a reload keeps a cluster's state, so equal configs must always compare equal.
 import { describe, expect, test } from "bun:test";
 import { canonicalJson, clusterKey, definitionIdentity } from "./definition.ts";
-import { endpoint } from "./test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 describe("canonicalJson", () => {
   test("key order does not matter; undefined members are dropped; arrays keep their order", () => {

@@ -2,7 +2,7 @@
 // Random is injected where the test needs a fixed pair of choices.
 import { describe, expect, test } from "bun:test";
 import { createLeastRequest } from "./least-request.ts";
-import { endpoint } from "./test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 describe("least request", () => {
   test("empty -> undefined; one endpoint -> that endpoint", () => {

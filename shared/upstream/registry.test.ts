@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { createClusterRegistry } from "./registry.ts";
 import type { ClusterDefinition } from "./definition.ts";
-import { endpoint } from "./test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 const eps = [endpoint("a", { meta: { version: "v1" } }), endpoint("b", { meta: { version: "v2" } }), endpoint("c", { meta: { version: "v1" } })];
 

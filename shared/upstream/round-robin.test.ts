@@ -2,7 +2,7 @@
 // Pure logic: endpoints are plain values, no sockets.
 import { describe, expect, test } from "bun:test";
 import { createRoundRobin } from "./round-robin.ts";
-import { endpoint } from "./test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 const ids = (n: number, pick: () => { id: string } | undefined) => Array.from({ length: n }, () => pick()?.id);
 

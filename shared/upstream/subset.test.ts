@@ -2,7 +2,7 @@
 // Subsets drive canary/version routing, so a partial match must never slip through.
 import { describe, expect, test } from "bun:test";
 import { selectSubset } from "./subset.ts";
-import { endpoint } from "./test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 const eps = [
   endpoint("v1-a", { tags: ["v1", "blue"], meta: { version: "v1", zone: "a" } }),

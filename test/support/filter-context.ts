@@ -1,6 +1,6 @@
 // Test fixtures for the filter unit tests: a fresh RequestContext and small stream helpers.
 // Kept out of the production modules; imported only by *.test.ts files.
-import type { RequestContext } from "../types.ts";
+import type { RequestContext } from "../../shared/types.ts";
 
 export function makeContext(signal: AbortSignal = new AbortController().signal): RequestContext {
   return { requestId: "req-1", startedAt: Date.now(), signal, tried: new Set(), attempts: 0 };

@@ -2,7 +2,7 @@
 // so listener tests can prove that zero/two/foreign URIs and expired certificates are refused.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { unsafeLeafIssuer, type CertificateAuthority } from "./ca.ts";
+import { unsafeLeafIssuer, type CertificateAuthority } from "../../shared/pki/ca.ts";
 
 x509.cryptoProvider.set(crypto);
 

@@ -2,10 +2,10 @@
 // so other suites can rely on them to exercise refusals.
 import { describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { createCertificateAuthority, unsafeLeafIssuer, type CertificateAuthority } from "./ca.ts";
-import { splitCertificatePem } from "./pem.ts";
-import { spiffeIdFromSubjectAltName } from "./spiffe.ts";
-import { issueTestLeaf } from "./testing.ts";
+import { createCertificateAuthority, unsafeLeafIssuer, type CertificateAuthority } from "../../shared/pki/ca.ts";
+import { splitCertificatePem } from "../../shared/pki/pem.ts";
+import { spiffeIdFromSubjectAltName } from "../../shared/pki/spiffe.ts";
+import { issueTestLeaf } from "./pki-testing.ts";
 
 const ca = await createCertificateAuthority({ trustDomain: "mesh.local" });
 const ECHO = "spiffe://mesh.local/ns/default/svc/echo";
