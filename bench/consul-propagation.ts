@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import { ProcessGroup, BUN } from "../deploy/lib/process-group.ts";
 import { startConsul } from "../deploy/lib/consul-agent.ts";
 import { freePort } from "../deploy/lib/ports.ts";
+import { consulClient } from "../member/consul/client.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const SIDECARS = 10;
@@ -76,10 +77,10 @@ try {
   };
   const workers = clients.map(load);
   await Bun.sleep(500);
-  const checkId = "upstream-a:ready";
-  await fetch(`${consul.httpAddr}/v1/agent/check/fail/${encodeURIComponent(checkId)}`, { method: "PUT" });
+  const api = consulClient(consul.httpAddr);
+  await api.agent.check.fail("upstream-a:ready");
   // The check is HTTP-based and would flip back on its next run; maintenance mode holds it out, like a real outage.
-  await fetch(`${consul.httpAddr}/v1/agent/service/maintenance/upstream-a?enable=true&reason=bench`, { method: "PUT" });
+  await api.agent.service.maintenance({ id: "upstream-a", enable: true, reason: "bench" });
   const t0 = performance.now();
   let last = hits.a;
   let quietSince = performance.now();

@@ -83,6 +83,14 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 
+  // The same hop with the access log off: the observation hook with no subscriber, i.e. what the hook itself costs.
+  async "sidecar-hop-nolog"(env) {
+    const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
+    const config = writeConfig(env, "sidecar-hop-nolog", hopConfig(env.upstreamPort));
+    const m = await startSidecar({ ...env, accessLog: false }, { name: "hop-nolog-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
+  },
+
   async "sidecar-pair"(env) {
     const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
     const config = writeConfig(env, "sidecar-pair", meshConfig(bIn));
