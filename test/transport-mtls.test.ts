@@ -1,6 +1,8 @@
 // Integration tests of the mesh mTLS transport with real sockets and real certificates from shared/pki:
 // identity from the peer certificate, strict refusals, server-id pinning, reuse, streaming, failures and draining.
 
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import * as tls from "node:tls";
@@ -80,6 +82,16 @@ describe("identity", () => {
     expect(seen.peers).toEqual([WEB]);
   });
 
+  test("the client refuses a server whose leaf breaks the X509-SVID rules (CA:true), before any request byte", async () => {
+    const bad = await forged({ extensions: swap(x509.BasicConstraintsExtension, new x509.BasicConstraintsExtension(true, undefined, true)) });
+    const server = await startMtlsServer({ hostname: "127.0.0.1", port: 0, credentials: () => ({ ...bad, spiffeId: ECHO }), trustDomain: TD, limits: LIMITS, handler: async () => new Response("should not be reached") });
+    cleanups.push(() => server.close({ drainMs: 0 }));
+    const endpoint = { id: "bad", address: "127.0.0.1", port: server.port, tags: [], meta: {} };
+    const err = await upstreamError(client().send(endpoint, WEB, new Request("http://web/"), opts()));
+    expect(err.kind).toBe("identity-mismatch");
+    expect(err.message).toContain("CA:true");
+  });
+
   test("the client refuses a server whose id is not the expected one; the handler never runs", async () => {
     const { seen, endpoint } = await echoServer();
     const err = await upstreamError(client().send(endpoint, `spiffe://${TD}/ns/default/svc/other`, new Request("http://other/"), opts()));
@@ -87,6 +99,11 @@ describe("identity", () => {
     expect(seen.calls).toBe(0);
   });
 });
+
+const swap = (kind: unknown, ext: x509.Extension) => (d: x509.Extension[]) => [...d.filter((e) => !(e instanceof (kind as new (...a: never[]) => x509.Extension))), ext];
+async function forged(unsafe: NonNullable<Parameters<typeof issueTestLeaf>[1]["unsafe"]>): Promise<TlsMaterial> {
+  return { ...(await issueTestLeaf(ca, { uris: [WEB], unsafe })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() };
+}
 
 describe("strict inbound refusals (handler called 0 times)", () => {
   const past = { notBefore: new Date(Date.now() - 7_200_000), notAfter: new Date(Date.now() - 3_600_000) };
@@ -97,6 +114,13 @@ describe("strict inbound refusals (handler called 0 times)", () => {
     ["a URI SAN that is not a spiffe id", async () => ({ ...(await issueTestLeaf(ca, { uris: ["https://web.example/"] })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
     ["two URI SANs", async () => ({ ...(await issueTestLeaf(ca, { uris: [WEB, `spiffe://${TD}/ns/default/svc/admin`] })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
     ["no URI SAN at all", async () => ({ ...(await issueTestLeaf(ca, { uris: [] })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
+    // Signed by our own CA, chain-valid, but breaking the X509-SVID rules (all got 200 before the SVID checks):
+    ["a leaf with CA:true", async () => forged({ extensions: swap(x509.BasicConstraintsExtension, new x509.BasicConstraintsExtension(true, undefined, true)) })],
+    ["a leaf with keyCertSign", async () => forged({ extensions: swap(x509.KeyUsagesExtension, new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true)) })],
+    ["a leaf without digitalSignature", async () => forged({ extensions: swap(x509.KeyUsagesExtension, new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyAgreement, true)) })],
+    ["a client leaf whose EKU is serverAuth only", async () => forged({ extensions: swap(x509.ExtendedKeyUsageExtension, new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])) })],
+    ["an RSA-1024 leaf", async () => ({ ...(await issueTestLeaf(ca, { uris: [WEB], key: "RSA-1024" })), spiffeId: WEB, trustBundlePem: ca.trustBundlePem() })],
+    ["a SHA-1-signed leaf", async () => forged({ signingAlgorithm: { name: "ECDSA", hash: "SHA-1" } })],
   ];
   for (const [name, make] of cases) {
     test(`refuses ${name}`, async () => {

@@ -6,7 +6,7 @@ import { assertStrictTlsEnvironment } from "../strict-env.ts";
 import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
 import { Http1Connection } from "./http1-connection.ts";
 import { createConnectionSet } from "./connection-set.ts";
-import { spiffeIdInTrustDomain } from "./peer-identity.ts";
+import { verifyPeer } from "./peer-identity.ts";
 import { sameMaterial } from "./tls-material.ts";
 import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "../ports.ts";
 
@@ -39,8 +39,10 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
     },
     handshake(s, success, authError) {
       if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`);
-      const id = spiffeIdInTrustDomain(s.getPeerX509Certificate()?.subjectAltName, opts.trustDomain);
-      if (id === undefined) return refuse(s, "peer certificate has no single SPIFFE id in our trust domain");
+      // Before any byte is parsed: the leaf must meet the X509-SVID rules, not just chain to our bundle.
+      const verdict = verifyPeer(s.getPeerX509Certificate()?.raw, opts.trustDomain, "client");
+      if (!verdict.ok) return refuse(s, `peer certificate refused: ${verdict.reason}`);
+      const id = verdict.spiffeId;
       if (set.draining()) return refuse(s, "listener draining");
       s.setNoDelay(true);
       const peer = { spiffeId: id };

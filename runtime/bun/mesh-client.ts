@@ -2,7 +2,8 @@
 // and checkServerIdentity runs once per connection (never per request, which would kill reuse). Errors become UpstreamError.
 
 import { UpstreamError, type Endpoint } from "../../shared/types.ts";
-import { spiffeIdFromSubjectAltName } from "../../shared/pki/spiffe.ts";
+import { parseSpiffeId } from "../../shared/pki/spiffe.ts";
+import { verifyPeer } from "./peer-identity.ts";
 import { stripHopByHop } from "../../shared/http/hop-by-hop.ts";
 import { ABSENT_HEADER } from "../../shared/filters/identity.ts";
 import { authorityOf, pathAndQuery } from "../../shared/http/url.ts";
@@ -25,6 +26,7 @@ type Pool = {
 const DEFAULT_IDLE_SECONDS = 20;
 
 function createPool(creds: TlsMaterial, expected: string, idleSeconds: number): Pool {
+  const trustDomain = parseSpiffeId(expected)?.trustDomain ?? "";
   const mismatches = new WeakSet<object>();
   const session = new Bun.FetchSession({
     tls: {
@@ -34,10 +36,14 @@ function createPool(creds: TlsMaterial, expected: string, idleSeconds: number): 
       rejectUnauthorized: true,
       // Runs after the chain verified against the trust bundle; the hostname is irrelevant in the mesh, the SPIFFE id is what counts.
       checkServerIdentity(_host, cert) {
-        const id = spiffeIdFromSubjectAltName(cert.subjectaltname);
-        if (id === expected) return undefined;
-        const err = new Error(`upstream identity ${id ?? "(none)"} is not the expected ${expected}`);
-        mismatches.add(err);
+        // The leaf must meet the X509-SVID rules as a server, and carry exactly the id this pool insists on.
+        const verdict = verifyPeer((cert as { raw?: Uint8Array }).raw, trustDomain, "server");
+        const err = !verdict.ok
+          ? new Error(`upstream certificate refused: ${verdict.reason}`)
+          : verdict.spiffeId === expected
+            ? undefined
+            : new Error(`upstream identity ${verdict.spiffeId} is not the expected ${expected}`);
+        if (err !== undefined) mismatches.add(err);
         return err;
       },
     },

@@ -1,11 +1,12 @@
-// The caller's identity as the transport accepts it: exactly one URI SAN, a SPIFFE id, in our trust domain.
-// Shared by the inbound listener (client certs) and the mesh client (server certs).
+// The peer's identity as the transport accepts it: a chain-verified leaf that also meets the X509-SVID rules
+// (shared/pki/svid.ts). Shared by the inbound listener (client certificates) and the mesh client (server certificates).
+import { checkX509Svid, type SvidVerdict } from "../../shared/pki/svid.ts";
 
-import { parseSpiffeId, spiffeIdFromSubjectAltName } from "../../shared/pki/spiffe.ts";
-
-/** The SPIFFE id of a verified certificate's SAN string, or undefined when it must be refused. */
-export function spiffeIdInTrustDomain(subjectAltName: string | undefined, trustDomain: string): string | undefined {
-  const id = spiffeIdFromSubjectAltName(subjectAltName);
-  if (id === undefined) return undefined;
-  return parseSpiffeId(id)?.trustDomain === trustDomain ? id : undefined;
+/**
+ * Checks the DER of a peer's leaf; undefined DER (no certificate) is refused. Parsing runs once per connection, never
+ * per request, so its cost stays off the request path.
+ */
+export function verifyPeer(der: Uint8Array | undefined, trustDomain: string, role: "client" | "server"): SvidVerdict {
+  if (der === undefined || der.length === 0) return { ok: false, reason: "no peer certificate" };
+  return checkX509Svid(der, trustDomain, role);
 }

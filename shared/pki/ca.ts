@@ -39,6 +39,8 @@ export type LeafParams = {
   readonly uris: readonly string[];
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** Test support only (unsafeLeafIssuer): replace the leaf's extensions or signature algorithm to forge bad SVIDs. */
+  readonly unsafe?: { extensions?: (defaults: x509.Extension[]) => x509.Extension[]; signingAlgorithm?: EcdsaParams };
 };
 type LeafIssuer = (p: LeafParams) => Promise<{ leafPem: string; intermediatePem: string }>;
 
@@ -138,8 +140,8 @@ export async function createCertificateAuthority(opts: {
       serialNumber: randomSerialHex(),
       notBefore: p.notBefore,
       notAfter: p.notAfter,
-      signingAlgorithm: SIGNING_ALG,
-      extensions,
+      signingAlgorithm: p.unsafe?.signingAlgorithm ?? SIGNING_ALG,
+      extensions: p.unsafe?.extensions?.(extensions) ?? extensions,
     });
     return { leafPem: pemWithNewline(leaf), intermediatePem };
   };
