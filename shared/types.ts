@@ -103,7 +103,7 @@ export type RequestHead = {
   readonly query: URLSearchParams;
 };
 
-/** Thrown/returned by forwarding code; mapped to 502/503/504 by proxy/errors.ts. */
+/** Thrown/returned by forwarding code; mapped to 502/503/504 by http/errors.ts. */
 export type UpstreamErrorKind = "connect-failure" | "reset" | "timeout" | "no-healthy-endpoint" | "identity-mismatch";
 
 export class UpstreamError extends Error {

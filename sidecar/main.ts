@@ -7,6 +7,7 @@ import { parseSidecarArgs, SIDECAR_USAGE, type SidecarArgs } from "./args.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
 import { createInboundHandler } from "../shared/proxy/inbound.ts";
+import { authorizationFilter } from "../shared/filters/authorization.ts";
 import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
       observe,
       limits: () => live.current().limits,
       forward: (req, signal) => member.plainClient.send(app, req, { signal }),
+      // Read per request from the snapshot it holds: a policy change applies to the next request.
+      filters: [authorizationFilter(() => live.current().authorization.get(args.service))],
     }),
     onRefused: (reason) => log.warn({ reason }, "inbound connection refused"),
   });

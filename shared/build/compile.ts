@@ -4,6 +4,7 @@ import type { MeshConfig, RouteConfig, ServiceConfig } from "../config/schema.ts
 import type { CompiledRoute, Forwarder, MutableCluster, ServiceInfo, Snapshot } from "../proxy/snapshot.ts";
 import type { Endpoint } from "../types.ts";
 import { buildRouteTable } from "../routing/route-table.ts";
+import { compileAuthorizer, type Authorizer } from "../filters/authorization.ts";
 import { formatSpiffeId } from "../pki/spiffe.ts";
 import { createClusterRegistry, type ClusterRegistry } from "../upstream/registry.ts";
 import { parseDuration } from "../config/duration.ts";
@@ -72,6 +73,9 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     bodyTimeoutMs: parseDuration(l.bodyTimeout ?? d.bodyTimeout),
     drainTimeoutMs: parseDuration(l.drainTimeout ?? d.drainTimeout),
   };
+  const meshDefault = config.defaultAuthorization ?? "allow";
+  const authorization = new Map<string, Authorizer>();
+  for (const name of services.keys()) authorization.set(name, compileAuthorizer(name, config.authorization?.[name], meshDefault, trustDomain));
   // Last, after everything that can throw: from here on the registry serves this config's clusters.
   const clusters = plan.commit();
   return {
@@ -83,6 +87,7 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     gatewayRoutes,
     gatewayListeners: config.gateway?.listeners ?? [],
     services,
+    authorization,
     clusters,
   };
 }

@@ -2,23 +2,25 @@
 // a bad document is rejected with its key, path and reason, and its last good version keeps serving.
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
-import { Gateway, Limits, Route, Service } from "./schema.ts";
+import { AuthzPolicy, Gateway, Limits, Route, Service } from "./schema.ts";
 import { mapSchemaIssues } from "./schema-issues.ts";
 import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
 import { validateRoute } from "./validate-route.ts";
 import { validatePolicy } from "./validate-policy.ts";
-import type { RouteConfig, ServiceConfig } from "./schema.ts";
+import type { AuthzPolicyConfig, RouteConfig, ServiceConfig } from "./schema.ts";
+import { validateAuthzPolicy } from "./validate-authz.ts";
 
 /** Services first: route documents are checked against them. */
-const ORDER: Record<Kind, number> = { settings: 0, services: 1, routes: 2, gateway: 3 };
+const ORDER: Record<Kind, number> = { settings: 0, services: 1, routes: 2, gateway: 3, authorization: 4 };
 
 /** The semantic checks that belong to one document (regexes, references, unimplemented policy kinds). */
-function semanticIssues(kind: Kind, doc: unknown, services: Record<string, ServiceConfig>): Array<{ path: string; message: string }> {
+function semanticIssues(kind: Kind, doc: unknown, services: Record<string, ServiceConfig>, gateways: Record<string, unknown>): Array<{ path: string; message: string }> {
   const found: Array<{ path: string; message: string }> = [];
   const report = (path: string, message: string) => found.push({ path: path.replace(/^\./, "") || ROOT_PATH, message });
   if (kind === "routes") validateRoute(doc as RouteConfig, "", services, report);
   if (kind === "services" && (doc as ServiceConfig).policy !== undefined) validatePolicy((doc as ServiceConfig).policy!, "policy", report);
   if (kind === "gateway") (doc as { routes: RouteConfig[] }).routes.forEach((r, i) => validateRoute(r, `routes[${i}]`, services, report));
+  if (kind === "authorization") validateAuthzPolicy(doc as AuthzPolicyConfig, "", { ...services, ...gateways }, report);
   return found;
 }
 
@@ -27,10 +29,11 @@ const Settings = v.strictObject({
   trustDomain: v.optional(v.string()),
   namespace: v.optional(v.string()),
   limits: v.optional(Limits),
+  defaultAuthorization: v.optional(v.picklist(["allow", "deny"])),
 });
 
-type Kind = "settings" | "services" | "routes" | "gateway";
-const SCHEMAS = { settings: Settings, services: Service, routes: Route, gateway: Gateway } as const;
+type Kind = "settings" | "services" | "routes" | "gateway" | "authorization";
+const SCHEMAS = { settings: Settings, services: Service, routes: Route, gateway: Gateway, authorization: AuthzPolicy } as const;
 
 /**
  * `<prefix>confirmed`: written by `meshctl teardown` (an empty mesh on purpose) and `meshctl apply --confirm` (fewer
@@ -62,7 +65,7 @@ export type KvAssembly = { config: Record<string, unknown>; issues: ConfigIssue[
 
 function kindOf(rel: string): { kind: Kind; name: string | undefined } | undefined {
   if (rel === "settings") return { kind: "settings", name: undefined };
-  const m = /^(services|routes|gateway)\/([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/.exec(rel);
+  const m = /^(services|routes|gateway|authorization)\/([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/.exec(rel);
   return m === null ? undefined : { kind: m[1] as Kind, name: m[2] };
 }
 
@@ -83,6 +86,8 @@ export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string,
   const sorted = [...entries].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
   const services: Record<string, ServiceConfig> = {};
   for (const [key, doc] of lastGood) if (key.startsWith(`${prefix}services/`)) services[key.slice(prefix.length + 9)] = doc as ServiceConfig;
+  const gateways: Record<string, unknown> = {};
+  for (const key of lastGood.keys()) if (key.startsWith(`${prefix}gateway/`)) gateways[key.slice(prefix.length + 8)] = {};
   for (const entry of sorted) {
     const { key, value } = entry;
     const rel = key.slice(prefix.length);
@@ -90,7 +95,7 @@ export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string,
     present.add(key);
     const kind = kindOf(rel);
     if (kind === undefined) {
-      issues.push({ source: key, path: ROOT_PATH, message: `unknown document: expected ${prefix}settings, ${prefix}services/<name>, ${prefix}routes/<name> or ${prefix}gateway/<name>` });
+      issues.push({ source: key, path: ROOT_PATH, message: `unknown document: expected ${prefix}settings, ${prefix}services/<name>, ${prefix}routes/<name>, ${prefix}gateway/<name> or ${prefix}authorization/<service>` });
       continue;
     }
     const bytes = entry.bytes ?? new TextEncoder().encode(value).length;
@@ -112,12 +117,13 @@ export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string,
       issues.push(...mapSchemaIssues(result.issues, key));
       continue;
     }
-    const semantic = semanticIssues(kind.kind, result.output, services);
+    const semantic = semanticIssues(kind.kind, result.output, services, gateways);
     if (semantic.length > 0) {
       issues.push(...semantic.map((i) => ({ source: key, ...i })));
       continue;
     }
     if (kind.kind === "services") services[kind.name!] = result.output as ServiceConfig;
+    if (kind.kind === "gateway") gateways[kind.name!] = {};
     lastGood.set(key, result.output);
   }
   for (const key of [...lastGood.keys()]) if (!present.has(key)) lastGood.delete(key); // deleted documents go away
@@ -125,15 +131,18 @@ export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string,
   const config: Record<string, unknown> = {};
   const assembled: Record<string, unknown> = {};
   const routes: unknown[] = [];
+  const authorization: Record<string, unknown> = {};
   for (const [key, doc] of [...lastGood.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const kind = kindOf(key.slice(prefix.length))!;
     if (kind.kind === "settings") Object.assign(config, doc);
     else if (kind.kind === "services") assembled[kind.name!] = doc;
     else if (kind.kind === "routes") routes.push(doc);
+    else if (kind.kind === "authorization") authorization[kind.name!] = doc;
     else if (config.gateway === undefined) config.gateway = { name: kind.name, ...(doc as object) };
     else issues.push({ source: key, path: ROOT_PATH, message: "only one gateway document is supported; this one is ignored" });
   }
   config.services = assembled;
   config.routes = routes;
+  if (Object.keys(authorization).length > 0) config.authorization = authorization;
   return { config, issues };
 }

@@ -9,9 +9,11 @@ export function splitIntoKvDocuments(config: MeshConfig, prefix: string): Map<st
   if (config.trustDomain !== undefined) settings.trustDomain = config.trustDomain;
   if (config.namespace !== undefined) settings.namespace = config.namespace;
   if (config.limits !== undefined) settings.limits = config.limits;
+  if (config.defaultAuthorization !== undefined) settings.defaultAuthorization = config.defaultAuthorization;
   if (Object.keys(settings).length > 0) docs.set(`${prefix}settings`, stringify(settings));
   for (const [name, svc] of Object.entries(config.services ?? {})) docs.set(`${prefix}services/${name}`, stringify(svc));
   for (const route of config.routes ?? []) docs.set(`${prefix}routes/${route.name}`, stringify(route));
+  for (const [name, policy] of Object.entries(config.authorization ?? {})) docs.set(`${prefix}authorization/${name}`, stringify(policy));
   if (config.gateway !== undefined) {
     const { name, ...rest } = config.gateway;
     docs.set(`${prefix}gateway/${name ?? "gateway"}`, stringify(rest));

@@ -163,6 +163,28 @@ export const Gateway = v.strictObject({
   routes: v.array(Route),
 });
 
+const Action = v.picklist(["allow", "deny"]);
+
+/**
+ * One authorization rule. A request matches when its caller is one of `from` (a service name, a SPIFFE id, or "*"
+ * for any verified caller) AND, when given, its canonical path matches one of `paths`, its method is one of
+ * `methods` and every header condition holds. Deny rules win over allow rules.
+ */
+export const AuthzRule = v.strictObject({
+  name: Name,
+  action: Action,
+  from: v.pipe(v.array(v.string()), v.minLength(1, "needs at least one caller (a service name, a SPIFFE id, or \"*\")")),
+  paths: v.optional(v.array(v.union([v.strictObject({ exact: v.string() }), v.strictObject({ prefix: v.string() })], "must be {exact} or {prefix}"))),
+  methods: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9-]*$/, "must be an upper-case HTTP method")))),
+  headers: v.optional(v.array(HeaderMatch)),
+});
+
+/** A service's inbound policy: its rules and the action when none matches (default: the mesh-wide default). */
+export const AuthzPolicy = v.strictObject({
+  default: v.optional(Action),
+  rules: v.optional(v.array(AuthzRule)),
+});
+
 export const MeshConfig = v.strictObject({
   trustDomain: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9.-]+$/, "must be a lowercase DNS name"))),
   namespace: v.optional(Name),
@@ -170,6 +192,10 @@ export const MeshConfig = v.strictObject({
   services: v.optional(v.record(Name, Service)),
   routes: v.optional(v.array(Route)),
   gateway: v.optional(Gateway),
+  /** What every service's inbound does when no policy of its own decides (default allow, like a mesh without policy). */
+  defaultAuthorization: v.optional(Action),
+  /** Inbound authorization policies by service name. */
+  authorization: v.optional(v.record(Name, AuthzPolicy)),
 });
 
 export type MeshConfig = v.InferOutput<typeof MeshConfig>;
@@ -184,3 +210,5 @@ export type HeaderOpsConfig = v.InferOutput<typeof HeaderOps>;
 export type LimitsConfig = v.InferOutput<typeof Limits>;
 export type ListenerConfig = v.InferOutput<typeof Listener>;
 export type PathMatchConfig = v.InferOutput<typeof PathMatch>;
+export type AuthzPolicyConfig = v.InferOutput<typeof AuthzPolicy>;
+export type AuthzRuleConfig = v.InferOutput<typeof AuthzRule>;

@@ -4,6 +4,7 @@ import type { MeshConfig, RouteConfig } from "./schema.ts";
 import type { ConfigIssue } from "./issues.ts";
 import { validatePolicy, type Report } from "./validate-policy.ts";
 import { validateRoute } from "./validate-route.ts";
+import { validateAuthzPolicy } from "./validate-authz.ts";
 
 /** Reports the second and later uses of a key, pointing back at the first. */
 function uniqueness<K>(report: Report) {
@@ -38,6 +39,13 @@ export function validateMeshConfig(config: MeshConfig): ConfigIssue[] {
   }
 
   if (config.routes !== undefined) validateRoutes(config.routes, "routes", config, report);
+
+  // Callers may be services or the gateway (a mesh member with its own identity).
+  const callers = { ...(config.services ?? {}), ...(config.gateway === undefined ? {} : { [config.gateway.name ?? "gateway"]: {} }) };
+  for (const [name, policy] of Object.entries(config.authorization ?? {})) {
+    if (!(name in (config.services ?? {}))) report(`authorization.${name}`, `policy for unknown service "${name}" (declare it under services)`);
+    validateAuthzPolicy(policy, `authorization.${name}`, callers, report);
+  }
 
   const gw = config.gateway;
   if (gw !== undefined) {

@@ -8,7 +8,7 @@ import { routeByPath } from "../routing/route-path.ts";
 import { splitTarget, splitUrl } from "../http/url.ts";
 import { removeHopByHop } from "../http/hop-by-hop.ts";
 import { checkRequestHead, requestIdOf, setForwardedHeaders } from "./hygiene.ts";
-import { errorResponse, responseForError } from "./errors.ts";
+import { errorResponse, responseForError } from "../http/errors.ts";
 import { cleanResponse, editableHeaders, requestContext, upstreamRequest } from "./messages.ts";
 import { emitRequest } from "./emit.ts";
 

@@ -1,6 +1,6 @@
 // HTTP hygiene applied on every listener: hop-by-hop stripping, framing checks, size limits, forwarded headers.
 // The runtime's parser already rejects most malformed framing; these checks close the gaps it leaves (see README).
-import type { ErrorCause } from "./errors.ts";
+import type { ErrorCause } from "../http/errors.ts";
 
 export type ResolvedLimits = {
   readonly maxHeaderBytes: number;

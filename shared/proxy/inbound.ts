@@ -7,7 +7,7 @@ import { canonicalizePath } from "../http/canonical-path.ts";
 import { splitTarget, splitUrl } from "../http/url.ts";
 import { removeHopByHop } from "../http/hop-by-hop.ts";
 import { checkRequestHead, requestIdOf, setForwardedHeaders } from "./hygiene.ts";
-import { errorResponse, responseForError } from "./errors.ts";
+import { errorResponse, responseForError } from "../http/errors.ts";
 import { cleanResponse, editableHeaders, requestContext, upstreamRequest } from "./messages.ts";
 import { emitRequest } from "./emit.ts";
 import { identityFilter } from "../filters/identity.ts";

@@ -2,6 +2,7 @@
 // A request holds the snapshot it started with, so a reload never changes a request mid-flight.
 import type { Cluster, Endpoint, Handler } from "../types.ts";
 import type { RouteTable } from "../routing/route-table.ts";
+import type { Authorizer } from "../filters/authorization.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
 import type { ListenerConfig } from "../config/schema.ts";
 
@@ -34,5 +35,7 @@ export type Snapshot = {
   readonly gatewayRoutes: RouteTable<CompiledRoute>;
   readonly gatewayListeners: readonly ListenerConfig[];
   readonly services: ReadonlyMap<string, ServiceInfo>;
+  /** Inbound authorization per service (every declared service has one: its policy, or the mesh-wide default). */
+  readonly authorization: ReadonlyMap<string, Authorizer>;
   readonly clusters: ReadonlyMap<string, MutableCluster>;
 };

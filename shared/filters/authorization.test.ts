@@ -1,0 +1,105 @@
+// Unit tests of inbound authorization: rule matching by caller, path, method and headers; deny wins; defaults;
+// the filter answers 403 naming the rule and never calls the next handler.
+import { describe, expect, test } from "bun:test";
+import { authorizationFilter, compileAuthorizer, type AuthzInput } from "./authorization.ts";
+import { parseMeshConfig } from "../config/parse.ts";
+import { makeContext } from "../../test/support/filter-context.ts";
+
+const TD = "mesh.local";
+const id = (svc: string) => `spiffe://${TD}/ns/default/svc/${svc}`;
+const input = (peer: string | undefined, method = "GET", path = "/", headers: Record<string, string> = {}): AuthzInput => ({ peer, method, path, headers: new Headers(headers) });
+
+const policy = {
+  default: "deny" as const,
+  rules: [
+    { name: "no-admin", action: "deny" as const, from: ["*"], paths: [{ prefix: "/admin" }] },
+    { name: "web-reads", action: "allow" as const, from: ["web"], methods: ["GET", "HEAD"] },
+    { name: "gateway-all", action: "allow" as const, from: [id("gateway")] },
+    { name: "tenant", action: "allow" as const, from: ["batch"], headers: [{ name: "x-tenant", exact: "acme" }], paths: [{ exact: "/jobs" }] },
+  ],
+};
+
+describe("compileAuthorizer", () => {
+  const a = compileAuthorizer("echo", policy, "allow", TD);
+  test("allow rules match by service name or SPIFFE id, narrowed by method", () => {
+    expect(a.evaluate(input(id("web")))).toMatchObject({ allowed: true, rule: "web-reads" });
+    expect(a.evaluate(input(id("web"), "POST"))).toMatchObject({ allowed: false, rule: undefined });
+    expect(a.evaluate(input(id("gateway"), "DELETE", "/x"))).toMatchObject({ allowed: true, rule: "gateway-all" });
+  });
+  test("deny wins over any allow", () => {
+    const v = a.evaluate(input(id("gateway"), "GET", "/admin/users"));
+    expect(v).toMatchObject({ allowed: false, rule: "no-admin" });
+    expect(v.reason).toContain('"no-admin"');
+  });
+  test("headers and exact paths narrow a rule", () => {
+    expect(a.evaluate(input(id("batch"), "POST", "/jobs", { "x-tenant": "acme" })).allowed).toBe(true);
+    expect(a.evaluate(input(id("batch"), "POST", "/jobs", { "x-tenant": "other" })).allowed).toBe(false);
+    expect(a.evaluate(input(id("batch"), "POST", "/jobs/1", { "x-tenant": "acme" })).allowed).toBe(false);
+  });
+  test("a service name never matches a caller from another trust domain", () => {
+    expect(a.evaluate(input("spiffe://other.test/ns/default/svc/web")).allowed).toBe(false);
+  });
+  test("no identity (plaintext) matches no rule, not even \"*\"", () => {
+    expect(a.evaluate(input(undefined, "GET", "/admin")).rule).toBeUndefined();
+    expect(a.evaluate(input(undefined)).allowed).toBe(false);
+  });
+  test("defaults: the service's, else the mesh-wide one", () => {
+    expect(compileAuthorizer("echo", undefined, "allow", TD).evaluate(input(id("x"))).allowed).toBe(true);
+    expect(compileAuthorizer("echo", undefined, "deny", TD).evaluate(input(id("x"))).reason).toContain("mesh-wide default deny");
+    expect(compileAuthorizer("echo", { default: "allow" }, "deny", TD).evaluate(input(id("x"))).allowed).toBe(true);
+  });
+});
+
+describe("authorizationFilter", () => {
+  test("a denied request gets 403 with the JSON error naming the rule and never reaches the next handler", async () => {
+    let reached = 0;
+    const f = authorizationFilter(() => compileAuthorizer("echo", policy, "allow", TD))(async () => {
+      reached++;
+      return new Response("app");
+    });
+    const ctx = makeContext();
+    ctx.peer = id("web");
+    const denied = await f(new Request("http://echo/admin/x"), ctx);
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get("x-mesh-authz-rule")).toBe("no-admin");
+    expect(await denied.json()).toMatchObject({ error: "forbidden", status: 403, message: expect.stringContaining("no-admin") });
+    expect(reached).toBe(0);
+    expect((await f(new Request("http://echo/ok"), ctx)).status).toBe(200);
+    expect(reached).toBe(1);
+  });
+});
+
+describe("validation", () => {
+  const cfg = (authz: string) => `
+services: { echo: {}, web: {} }
+authorization:
+  echo:
+${authz}
+`;
+  test("unknown callers, bad SPIFFE ids, non-canonical paths and duplicate names are refused with their path", () => {
+    const r = parseMeshConfig(cfg(`    rules:
+      - { name: a, action: allow, from: [nobody] }
+      - { name: a, action: allow, from: ["spiffe://Bad Id"] }
+      - { name: b, action: deny, from: ["*"], paths: [{ prefix: "/a/../b" }] }
+      - { name: c, action: maybe, from: ["*"] }`), "m.yaml");
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const text = r.issues.map((i) => `${i.path}: ${i.message}`).join("\n");
+    expect(text).toContain("authorization.echo.rules[3].action");
+    const r2 = parseMeshConfig(cfg(`    rules:
+      - { name: a, action: allow, from: [nobody] }
+      - { name: a, action: allow, from: ["spiffe://Bad Id"] }
+      - { name: b, action: deny, from: ["*"], paths: [{ prefix: "/a/../b" }] }`), "m.yaml");
+    expect(r2.ok).toBe(false);
+    if (r2.ok) return;
+    const t2 = r2.issues.map((i) => `${i.path}: ${i.message}`);
+    expect(t2).toContain('authorization.echo.rules[0].from[0]: unknown service "nobody" (declare it under services, name the gateway, or use its SPIFFE id)');
+    expect(t2.some((l) => l.startsWith("authorization.echo.rules[1].name: duplicate rule name"))).toBe(true);
+    expect(t2.some((l) => l.startsWith("authorization.echo.rules[1].from[0]:"))).toBe(true);
+    expect(t2.some((l) => l.startsWith("authorization.echo.rules[2].paths[0]:"))).toBe(true);
+  });
+  test("a policy for an unknown service is refused", () => {
+    const r = parseMeshConfig("services: { echo: {} }\nauthorization: { ghost: { default: deny } }\n", "m.yaml");
+    expect(r.ok).toBe(false);
+  });
+});
