@@ -1,68 +1,11 @@
-// `bun run gateway`: the ingress gateway. A Hono app on our HTTP/1.1 listener per configured listener (HTTP, or
-// HTTPS with a certificate), routing through the shared core to inbound sidecars over mTLS with its own identity.
+// `bun run gateway`: the ingress gateway on Bun. The wiring is runtime-neutral (assemble.ts); this entry point picks
+// the Bun adapter and our strict HTTP/1.1 listener (gateway/main-deno.ts is the Deno one).
 import "reflect-metadata";
-import { readFileSync } from "node:fs";
-import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
-import { createGatewayApp } from "./app.ts";
+import { runGateway } from "./assemble.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startHttpServer } from "../runtime/bun/http-server.ts";
-import { listenerLimits } from "../member/listener-limits.ts";
-import { serveMember, startMember } from "../member/run.ts";
 
-function parse(): GatewayArgs | undefined {
-  try {
-    const parsed = parseGatewayArgs(process.argv.slice(2), process.env);
-    if (parsed !== "help") return parsed;
-    console.log(GATEWAY_USAGE);
-    return undefined;
-  } catch (err) {
-    console.error(`gateway: ${err instanceof Error ? err.message : String(err)}\n${GATEWAY_USAGE}`);
-    process.exit(2);
-  }
-}
-
-async function main(): Promise<void> {
-  const args = parse();
-  if (args === undefined) return;
-  const runtime = bunRuntime;
-  let name = "gateway";
-  const { member, log, observe } = await startMember({
-    runtime, logName: "gateway", args,
-    service: (first) => {
-      if (first.gateway === undefined) throw new Error("gateway: missing; the gateway needs listeners and routes in its config");
-      name = first.gateway.name ?? "gateway";
-      return name;
-    },
-  });
-  const { live } = member;
-
-  // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
-  const snap = live.current();
-  const servers = snap.gatewayListeners.map((l) => {
-    const proto = l.tls === undefined ? "http" : "https";
-    const app = createGatewayApp({ live, listener: l.name, proto, observe });
-    const server = startHttpServer({
-      hostname: l.address ?? "0.0.0.0",
-      port: l.port,
-      limits: listenerLimits(snap.limits),
-      tls: l.tls === undefined ? undefined : { cert: readFileSync(l.tls.cert, "utf8"), key: readFileSync(l.tls.key, "utf8") },
-      handler: async (req, remoteAddress, target) => app.fetch(req, { remoteAddress, target }),
-    });
-    return { name: l.name, proto, server };
-  });
-
-  // The gateway registers too (address = its first listener), so `meshctl status` and health checks see it.
-  const first = servers[0]!.server;
-  await serveMember({
-    runtime, member, log, args,
-    listeners: servers.map((s) => ({ close: (drainMs: number) => s.server.close({ drainMs }) })),
-    info: (draining) => ({ gateway: name, spiffeId: member.spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: servers.reduce((n, s) => n + s.server.inFlight(), 0), draining }),
-    registration: { id: `${name}-${first.port}`, service: name, address: first.hostname === "0.0.0.0" ? "127.0.0.1" : first.hostname, port: first.port, tags: ["gateway"], meta: { kind: "gateway" }, drainDelayMs: 0 },
-    readyFields: { listeners: servers.map((s) => `${s.proto}://${s.server.hostname}:${s.server.port}`) },
-  });
-}
-
-main().catch((err) => {
+runGateway({ runtime: bunRuntime, listen: (o) => startHttpServer({ ...o, handler: (req, remote, target) => o.handler(req, remote, target) }) }).catch((err) => {
   console.error(`gateway: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
   process.exit(1);
 });

@@ -8,7 +8,7 @@ import type { Forwarder, Snapshot } from "../proxy/snapshot.ts";
 import type { RequestContext } from "../types.ts";
 import { createClusterRegistry, type ClusterRegistry } from "../upstream/registry.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
-import { endpoint } from "../upstream/test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 const BASE = `
 services:

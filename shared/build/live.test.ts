@@ -2,7 +2,7 @@
 // so discovered endpoints and balancer state survive a reload that leaves a cluster's definition alone.
 import { describe, expect, test } from "bun:test";
 import { startLiveSnapshot } from "./live.ts";
-import { endpoint } from "../upstream/test-endpoints.ts";
+import { endpoint } from "../../test/support/endpoints.ts";
 
 /** A provider the test feeds by hand. */
 function updates() {

@@ -48,20 +48,21 @@ test("issues from validateMeshConfig leave source for the caller", () => {
   expect(out).toEqual([{ source: "", path: "routes[0].action.destinations[0].service", message: 'unknown service "nope" (declare it under services)' }]);
 });
 
+// The reason in parentheses is the JS engine's own wording (JavaScriptCore on Bun, V8 on Deno), so only its presence is checked.
 describe("regexes compile", () => {
   test("path", () => {
     expect(check((c) => (c.routes[0].match.path = { regex: "(abc" }))).toEqual([
-      "routes[0].match.path.regex: invalid regular expression (missing ))",
+      expect.stringMatching(/^routes\[0\]\.match\.path\.regex: invalid regular expression \(.+\)$/),
     ]);
   });
   test("header", () => {
     expect(check((c) => (c.routes[0].match.headers = [{ name: "x-a", regex: "[a" }]))).toEqual([
-      "routes[0].match.headers[0].regex: invalid regular expression (missing terminating ] for character class)",
+      expect.stringMatching(/^routes\[0\]\.match\.headers\[0\]\.regex: invalid regular expression \(.+\)$/),
     ]);
   });
   test("query, in a gateway route", () => {
     expect(check((c) => (c.gateway.routes[0].match = { query: [{ name: "q", regex: "+" }] }))).toEqual([
-      "gateway.routes[0].match.query[0].regex: invalid regular expression (nothing to repeat)",
+      expect.stringMatching(/^gateway\.routes\[0\]\.match\.query\[0\]\.regex: invalid regular expression \(.+\)$/),
     ]);
   });
 });

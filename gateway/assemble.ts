@@ -1,0 +1,71 @@
+// The gateway's assembly without its runtime: flags, joining the mesh, one Hono app per configured listener, and
+// the member's admin and shutdown. Each runtime's entry point (main-deno.ts; main.ts can follow) passes its listener.
+import { readFileSync } from "node:fs";
+import type { InboundLimits, RuntimePorts } from "../runtime/ports.ts";
+import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
+import { createGatewayApp } from "./app.ts";
+import { listenerLimits } from "../member/listener-limits.ts";
+import { serveMember, startMember } from "../member/run.ts";
+
+export type GatewayListenOptions = {
+  hostname: string;
+  port: number;
+  limits: InboundLimits;
+  tls: { cert: string; key: string } | undefined;
+  /** `target`: the raw request target when the listener has it (the path policy then sees what was sent). */
+  handler: (req: Request, remoteAddress: string, target?: string) => Promise<Response>;
+};
+export type GatewayListener = { readonly hostname: string; readonly port: number; inFlight(): number; close(opts: { drainMs: number }): Promise<void> };
+
+function parse(): GatewayArgs | undefined {
+  try {
+    const parsed = parseGatewayArgs(process.argv.slice(2), process.env);
+    if (parsed !== "help") return parsed;
+    console.log(GATEWAY_USAGE);
+    return undefined;
+  } catch (err) {
+    console.error(`gateway: ${err instanceof Error ? err.message : String(err)}\n${GATEWAY_USAGE}`);
+    process.exit(2);
+  }
+}
+
+export async function runGateway(o: { runtime: RuntimePorts; listen: (opts: GatewayListenOptions) => GatewayListener }): Promise<void> {
+  const args = parse();
+  if (args === undefined) return;
+  const { runtime } = o;
+  let name = "gateway";
+  const { member, log, observe } = await startMember({
+    runtime, logName: "gateway", args,
+    service: (first) => {
+      if (first.gateway === undefined) throw new Error("gateway: missing; the gateway needs listeners and routes in its config");
+      name = first.gateway.name ?? "gateway";
+      return name;
+    },
+  });
+  const { live } = member;
+
+  // Listeners are bound once at start; route and policy changes apply live, listener changes need a restart.
+  const snap = live.current();
+  const servers = snap.gatewayListeners.map((l) => {
+    const proto = l.tls === undefined ? "http" : "https";
+    const app = createGatewayApp({ live, listener: l.name, proto, observe });
+    const server = o.listen({
+      hostname: l.address ?? "0.0.0.0",
+      port: l.port,
+      limits: listenerLimits(snap.limits),
+      tls: l.tls === undefined ? undefined : { cert: readFileSync(l.tls.cert, "utf8"), key: readFileSync(l.tls.key, "utf8") },
+      handler: async (req, remoteAddress, target) => app.fetch(req, { remoteAddress, target }),
+    });
+    return { name: l.name, proto, server };
+  });
+
+  // The gateway registers too (address = its first listener), so `meshctl status` and health checks see it.
+  const first = servers[0]!.server;
+  await serveMember({
+    runtime, member, log, args,
+    listeners: servers.map((s) => ({ close: (drainMs: number) => s.server.close({ drainMs }) })),
+    info: (draining) => ({ gateway: name, runtime: runtime.name, spiffeId: member.spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: servers.reduce((n, s) => n + s.server.inFlight(), 0), draining }),
+    registration: { id: `${name}-${first.port}`, service: name, address: first.hostname === "0.0.0.0" ? "127.0.0.1" : first.hostname, port: first.port, tags: ["gateway"], meta: { kind: "gateway" }, drainDelayMs: 0 },
+    readyFields: { runtime: runtime.name, listeners: servers.map((s) => `${s.proto}://${s.server.hostname}:${s.server.port}`) },
+  });
+}
