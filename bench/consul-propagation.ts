@@ -77,10 +77,9 @@ try {
   };
   const workers = clients.map(load);
   await Bun.sleep(500);
-  const api = consulClient(consul.httpAddr);
-  await api.agent.check.fail("upstream-a:ready");
-  // The check is HTTP-based and would flip back on its next run; maintenance mode holds it out, like a real outage.
-  await api.agent.service.maintenance({ id: "upstream-a", enable: true, reason: "bench" });
+  // The ready check is HTTP-based: Consul refuses check/fail for it (TTL checks only; the old plain-fetch call here
+  // was silently refused). Maintenance mode turns the instance critical and holds it out, like a real outage.
+  await consulClient(consul.httpAddr).agent.service.maintenance({ id: "upstream-a", enable: true, reason: "bench" });
   const t0 = performance.now();
   let last = hits.a;
   let quietSince = performance.now();

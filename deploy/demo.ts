@@ -8,9 +8,10 @@ import { formatIssue } from "../shared/config/issues.ts";
 import { ProcessGroup, BUN } from "./lib/process-group.ts";
 import { demoPlan } from "./lib/demo-plan.ts";
 import { startConsul, type ConsulAgent } from "./lib/consul-agent.ts";
+import { consulClient } from "../member/consul/client.ts";
 
 async function consulVersion(addr: string): Promise<string> {
-  const self = (await (await fetch(`${addr}/v1/agent/self`)).json()) as { Config?: { Version?: string } };
+  const self = (await consulClient(addr).agent.self()) as { Config?: { Version?: string } };
   return self.Config?.Version ?? "?";
 }
 

@@ -1,6 +1,8 @@
 // Registers this instance with the local Consul agent (address = the inbound mTLS listener, an HTTP check on
 // the admin /ready), re-registers when the agent forgot it, and on shutdown takes it out of rotation first.
-// Plain fetch to the agent's HTTP API (1.8-compatible endpoints only); errors never stop traffic.
+// Through the consul client (member/consul/client.ts; 1.8-compatible endpoints only); errors never stop traffic.
+import { consulClient } from "./consul/client.ts";
+
 type Log = { info(o: object, msg: string): void; warn(o: object, msg: string): void };
 
 export type RegistrationOptions = {
@@ -27,45 +29,45 @@ export type Registration = {
   stop(): void;
 };
 
-export function registrationBody(o: RegistrationOptions): Record<string, unknown> {
+/** The service as the client takes it (lower-case names); it sends the agent's ID, Name, …, Check fields. */
+export function registrationBody(o: RegistrationOptions) {
   return {
-    ID: o.id,
-    Name: o.service,
-    Address: o.address,
-    Port: o.port,
-    Tags: [...o.tags],
-    Meta: { protocol: "http", version: "v1", ...o.meta },
-    Check: {
-      CheckID: `${o.id}:ready`,
-      Name: "sidecar ready (app healthy, not draining)",
-      HTTP: `http://127.0.0.1:${o.adminPort}/ready`,
-      Interval: "2s",
-      Timeout: "1s",
-      DeregisterCriticalServiceAfter: "1m",
-      Status: o.initiallyPassing?.() ? "passing" : "critical",
+    id: o.id,
+    name: o.service,
+    address: o.address,
+    port: o.port,
+    tags: [...o.tags],
+    meta: { protocol: "http", version: "v1", ...o.meta },
+    check: {
+      checkid: `${o.id}:ready`,
+      name: "sidecar ready (app healthy, not draining)",
+      http: `http://127.0.0.1:${o.adminPort}/ready`,
+      interval: "2s",
+      timeout: "1s",
+      deregistercriticalserviceafter: "1m",
+      status: o.initiallyPassing?.() ? "passing" : "critical",
     },
   };
 }
 
 export async function startRegistration(o: RegistrationOptions): Promise<Registration> {
-  const headers: Record<string, string> = o.token === undefined ? {} : { "X-Consul-Token": o.token };
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${o.consul}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(3000) });
+  const consul = consulClient(o.consul, o.token);
+  const timeout = 3000; // shorter than the client's default: shutdown waits on leaveRotation/deregister
 
   let leaving = false;
   let failing = false;
   const register = async (): Promise<void> => {
-    const res = await call("PUT", "/v1/agent/service/register", registrationBody(o));
-    if (!res.ok) throw new Error(`consul register: ${res.status} ${await res.text()}`);
+    await consul.agent.service.register({ ...registrationBody(o), timeout });
   };
   const ensure = async (): Promise<void> => {
     if (leaving) return;
     try {
-      const res = await call("GET", `/v1/agent/service/${encodeURIComponent(o.id)}`);
-      if (res.status === 404) {
+      // The client has no GET agent/service/:id; the agent's service list answers "does it still have us" as well.
+      const services = await consul.agent.service.list({ timeout });
+      if (!Object.hasOwn(services, o.id)) {
         await register();
         o.log.info({ id: o.id }, "registration lost (agent restarted?); registered again");
-      } else await res.body?.cancel();
+      }
       if (failing) o.log.info({ id: o.id }, "consul agent reachable again");
       failing = false;
     } catch (err) {
@@ -88,11 +90,11 @@ export async function startRegistration(o: RegistrationOptions): Promise<Registr
   return {
     async leaveRotation() {
       leaving = true;
-      await call("PUT", `/v1/agent/service/maintenance/${encodeURIComponent(o.id)}?enable=true&reason=draining`).catch(() => undefined);
+      await consul.agent.service.maintenance({ id: o.id, enable: true, reason: "draining", timeout }).catch(() => undefined);
     },
     async deregister() {
       clearInterval(timer);
-      await call("PUT", `/v1/agent/service/deregister/${encodeURIComponent(o.id)}`).catch(() => undefined);
+      await consul.agent.service.deregister({ id: o.id, timeout }).catch(() => undefined);
     },
     stop() {
       clearInterval(timer);

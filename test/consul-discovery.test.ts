@@ -1,7 +1,7 @@
 // Health-based discovery against a REAL Consul agent: scale up/down, health flips, an agent outage and restart.
 // Prints the propagation times it observes (Consul write returned → watch delivered the new endpoint set).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { watchConsulService } from "../shared/discovery/consul-health.ts";
+import { watchConsulService } from "../member/consul/health-watch.ts";
 import type { Endpoint } from "../shared/types.ts";
 import { startConsul, type ConsulAgent } from "../deploy/lib/consul-agent.ts";
 

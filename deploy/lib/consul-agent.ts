@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./ports.ts";
+import { consulClient } from "../../member/consul/client.ts";
 
 export type ConsulAgent = {
   /** http://127.0.0.1:PORT */
@@ -66,8 +67,7 @@ async function waitForLeader(httpAddr: string, proc: Subprocess, output: () => s
   while (Date.now() < deadline) {
     if (exited) throw new Error(`consul exited with ${proc.exitCode} before electing a leader\n--- consul output ---\n${output()}`);
     try {
-      const res = await fetch(`${httpAddr}/v1/status/leader`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok && ((await res.json()) as unknown) !== "") return;
+      if ((await consulClient(httpAddr).status.leader({ timeout: 1000 })) !== "") return;
     } catch {
       // not listening yet
     }

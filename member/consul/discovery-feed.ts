@@ -3,7 +3,7 @@
 import type { Endpoint } from "../../shared/types.ts";
 import type { LiveSnapshot } from "../../shared/build/live.ts";
 import type { Snapshot } from "../../shared/proxy/snapshot.ts";
-import { watchConsulService } from "../../shared/discovery/consul-health.ts";
+import { watchConsulService } from "./health-watch.ts";
 
 export type ServiceDiscoveryStatus = {
   endpoints: number;

@@ -1,6 +1,8 @@
 // The Consul KV provider: one recursive blocking query on the prefix; each change yields the whole assembled
 // config as one JSON document for the keep-last-good watcher. Lost-looking states are held (kv-guard.ts), not yielded.
 import { watchBlocking } from "../../shared/discovery/blocking.ts";
+import { blockingRead } from "./blocking-read.ts";
+import { consulClient } from "./client.ts";
 import { assembleKvDocuments, CONFIRM_DOCUMENT, DEFAULT_MAX_DOCUMENT_BYTES, type KvEntry } from "../../shared/config/kv-documents.ts";
 import { createKvGuard, summarizeKvState, type KvHold } from "../../shared/config/kv-guard.ts";
 import type { ConfigIssue } from "../../shared/config/issues.ts";
@@ -23,20 +25,18 @@ export type KvWatch = AsyncIterable<{ text: string; source: string }> & { held()
 
 type Answer = { entries: KvEntry[]; vanished: boolean };
 
-function decodeValue(b64: string, limit: number): { value: string; bytes: number } {
-  const binary = atob(b64); // one char per byte
-  if (binary.length > limit) return { value: "", bytes: binary.length }; // rejected on size: not worth decoding
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return { value: new TextDecoder().decode(bytes), bytes: bytes.length };
+function decodeValue(raw: Uint8Array, limit: number): { value: string; bytes: number } {
+  if (raw.length > limit) return { value: "", bytes: raw.length }; // rejected on size: not worth decoding
+  return { value: new TextDecoder().decode(raw), bytes: raw.length };
 }
 
 function decode(body: unknown, limit: number): Answer {
   if (body === null) return { entries: [], vanished: true }; // the 404 stand-in (notFoundBody)
   if (!Array.isArray(body)) throw new Error("KV answer is not a list");
+  // Read with `buffer: true`: the client has turned each base64 Value into bytes (null stays null).
   const entries = body.map((e: { Key?: unknown; Value?: unknown }) => ({
     key: String(e.Key),
-    ...(typeof e.Value === "string" ? decodeValue(e.Value, limit) : { value: "", bytes: 0 }),
+    ...(e.Value instanceof Uint8Array ? decodeValue(e.Value, limit) : { value: "", bytes: 0 }),
   }));
   return { entries, vanished: false };
 }
@@ -49,12 +49,11 @@ export function watchConsulKv(opts: KvProviderOptions): KvWatch {
   const guard = createKvGuard(opts.prefix);
   const limit = opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   let marker: string | undefined;
-  const base = `${opts.consul}/v1/kv/${opts.prefix.split("/").map(encodeURIComponent).join("/")}?recurse=true`;
+  const client = consulClient(opts.consul, opts.token);
   void watchBlocking<Answer>({
-    url: (index, wait) => (index === 0 ? base : `${base}&index=${index}&wait=${wait}s`),
+    fetchOnce: blockingRead((o) => client.kv.get({ key: opts.prefix, recurse: true, buffer: true, ...o })),
     parse: (body) => decode(body, limit),
     notFoundBody: null,
-    headers: opts.token === undefined ? undefined : { "X-Consul-Token": opts.token },
     signal: opts.signal,
     onError: opts.onError,
     onChange: ({ entries, vanished }, index) => {

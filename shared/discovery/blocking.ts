@@ -1,11 +1,16 @@
-// A generic Consul blocking-query loop (fetch only, runtime-neutral): follows Consul's index rules,
-// rate-limits with a token bucket, backs off with jitter on errors, and stops promptly on abort.
+// A generic Consul blocking-query loop (runtime-neutral: the caller brings the one request as `fetchOnce`):
+// follows Consul's index rules, rate-limits with a token bucket, backs off with jitter on errors, stops on abort.
 import { backoffDelay, sleep, TokenBucket } from "./pacing.ts";
 
+/** One answer: the body, or "not found" (KV answers 404 for an empty prefix), with X-Consul-Index (NaN if absent). */
+export type BlockingAnswer = { index: number; body: unknown } | { index: number; notFound: true };
+
+/** One request. `index` 0 means a plain read (no index, no wait); `signal` aborts it (loop ended or timed out). */
+export type FetchOnce = (index: number, waitSeconds: number, signal: AbortSignal) => Promise<BlockingAnswer>;
+
 export type BlockingOptions<T> = {
-  /** Builds the request URL. `index` 0 means a plain read: leave out `index=` and `wait=`. */
-  url: (index: number, waitSeconds: number) => string;
-  /** Turns the JSON body into a value; throwing counts as a failed request (the index is not advanced). */
+  fetchOnce: FetchOnce;
+  /** Turns the body into a value; throwing counts as a failed request (the index is not advanced). */
   parse: (body: unknown) => T;
   /** Called on the first successful response and whenever X-Consul-Index changes; throwing counts as a failure. */
   onChange: (value: T, index: number) => void;
@@ -19,22 +24,10 @@ export type BlockingOptions<T> = {
   /** Error backoff: full jitter over base * 2^(n-1), capped (defaults 100 ms and 10 s). */
   backoffBaseMs?: number;
   backoffCapMs?: number;
-  headers?: Record<string, string>;
-  /** KV answers 404 (with an index) for an empty prefix: when set, a 404 is this body instead of an error. */
+  /** When set, a "not found" answer is parsed as this body; otherwise it counts as a failure. */
   notFoundBody?: unknown;
-  fetch?: typeof fetch;
   random?: () => number;
 };
-
-export class ConsulHttpError extends Error {
-  constructor(
-    readonly status: number,
-    body: string,
-  ) {
-    super(`consul answered ${status}: ${body.slice(0, 200)}`);
-    this.name = "ConsulHttpError";
-  }
-}
 
 /** Applies Consul's rules to a returned index: backwards means reset to 0; below 1 means 1. */
 export function nextIndex(previous: number, returned: number): number {
@@ -46,7 +39,6 @@ export function nextIndex(previous: number, returned: number): number {
 /** Runs until `signal` aborts; the promise then resolves (it never rejects). */
 export async function watchBlocking<T>(opts: BlockingOptions<T>): Promise<void> {
   const { signal } = opts;
-  const doFetch = opts.fetch ?? fetch;
   const random = opts.random ?? Math.random;
   const waitSeconds = opts.waitSeconds ?? 300;
   const bucket = new TokenBucket(opts.burst ?? 3, opts.minIntervalMs ?? 100);
@@ -61,7 +53,7 @@ export async function watchBlocking<T>(opts: BlockingOptions<T>): Promise<void> 
     await bucket.take(signal);
     if (signal.aborted) break;
     try {
-      const { value, returned } = await query(doFetch, opts.url(index, waitSeconds), opts.headers, signal, timeoutMs, opts.parse, opts.notFoundBody);
+      const { value, returned } = await query(opts, index, waitSeconds, timeoutMs);
       const changed = lastSeen === undefined || returned !== lastSeen;
       if (changed) opts.onChange(value, returned);
       lastSeen = returned;
@@ -79,30 +71,25 @@ export async function watchBlocking<T>(opts: BlockingOptions<T>): Promise<void> 
   }
 }
 
-async function query<T>(
-  doFetch: typeof fetch,
-  url: string,
-  headers: Record<string, string> | undefined,
-  outer: AbortSignal,
-  timeoutMs: number,
-  parse: (body: unknown) => T,
-  notFoundBody?: unknown,
-): Promise<{ value: T; returned: number }> {
+async function query<T>(opts: BlockingOptions<T>, index: number, waitSeconds: number, timeoutMs: number): Promise<{ value: T; returned: number }> {
+  const outer = opts.signal;
   const ctl = new AbortController();
   const onAbort = () => ctl.abort(outer.reason);
   outer.addEventListener("abort", onAbort, { once: true });
   const timer = setTimeout(() => ctl.abort(new Error(`blocking query timed out after ${timeoutMs} ms`)), timeoutMs);
+  let answer: BlockingAnswer;
   try {
-    const res = await doFetch(url, { headers, signal: ctl.signal });
-    const empty = res.status === 404 && notFoundBody !== undefined;
-    if (!res.ok && !empty) throw new ConsulHttpError(res.status, await res.text());
-    const raw = res.headers.get("x-consul-index");
-    const returned = raw === null ? Number.NaN : Number(raw);
-    if (!Number.isSafeInteger(returned) || returned < 0) throw new Error(`bad or missing X-Consul-Index: ${raw}`);
-    const value = parse(empty ? (await res.body?.cancel(), notFoundBody) : await res.json());
-    return { value, returned };
+    answer = await opts.fetchOnce(index, waitSeconds, ctl.signal);
+  } catch (err) {
+    // Our own timeout says so, rather than the client's generic "aborted".
+    throw ctl.signal.aborted && !outer.aborted ? ctl.signal.reason : err;
   } finally {
     clearTimeout(timer);
     outer.removeEventListener("abort", onAbort);
   }
+  const returned = answer.index;
+  if (!Number.isSafeInteger(returned) || returned < 0) throw new Error(`bad or missing X-Consul-Index: ${returned}`);
+  if (!("notFound" in answer)) return { value: opts.parse(answer.body), returned };
+  if (opts.notFoundBody === undefined) throw new Error("consul answered 404 (not found)");
+  return { value: opts.parse(opts.notFoundBody), returned };
 }

@@ -1,7 +1,7 @@
-// Unit tests for mapping Consul's /v1/health/service body to endpoints, and for the query URL.
+// Unit tests for mapping Consul's health/service body to endpoints.
 // The watch itself runs against a real agent in test/consul-discovery.test.ts.
 import { describe, expect, test } from "bun:test";
-import { healthServiceUrl, parseHealthService } from "./consul-health.ts";
+import { parseHealthService } from "./consul-health.ts";
 
 describe("parseHealthService", () => {
   test("maps entries, falls back to the node address, defaults tags/meta, sorts by id", () => {
@@ -22,9 +22,4 @@ describe("parseHealthService", () => {
     expect(() => parseHealthService([{ Service: { Port: 1 } }])).toThrow("Service.ID");
     expect(() => parseHealthService([{ Node: {}, Service: { ID: "x", Port: 1 } }])).toThrow("no address");
   });
-});
-
-test("healthServiceUrl asks for passing instances and blocks only with an index", () => {
-  expect(healthServiceUrl("http://127.0.0.1:8500/", "echo api", 0, 300)).toBe("http://127.0.0.1:8500/v1/health/service/echo%20api?passing=1");
-  expect(healthServiceUrl("http://127.0.0.1:8500", "echo", 42, 60)).toBe("http://127.0.0.1:8500/v1/health/service/echo?passing=1&index=42&wait=60s");
 });

@@ -1,24 +1,6 @@
-// Health-based endpoint discovery from Consul: a blocking watch on /v1/health/service/<name>?passing
-// that reports the passing instances as Endpoints, sorted by id, only when the set really changed.
+// Consul's health/service answer as Endpoints: pure mapping (the watch that asks Consul lives in
+// member/consul/health-watch.ts, since the Consul client sits on node:http and this folder stays runtime-neutral).
 import type { Endpoint } from "../types.ts";
-import { watchBlocking } from "./blocking.ts";
-
-export type ConsulServiceWatchOptions = {
-  /** Agent HTTP address, e.g. http://127.0.0.1:8500 */
-  consul: string;
-  service: string;
-  signal: AbortSignal;
-  onEndpoints: (eps: Endpoint[], index: number) => void;
-  /** Errors keep the last endpoints in place: an unreachable agent is not an empty service. */
-  onError: (err: unknown, consecutiveFailures: number) => void;
-  token?: string;
-  waitSeconds?: number;
-  minIntervalMs?: number;
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  fetch?: typeof fetch;
-  random?: () => number;
-};
 
 type Obj = Record<string, unknown>;
 
@@ -54,34 +36,4 @@ export function parseHealthService(body: unknown): Endpoint[] {
     return { id: svc.ID, address, port: svc.Port, tags, meta: stringMap(svc.Meta) };
   });
   return eps.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-export function healthServiceUrl(consul: string, service: string, index: number, waitSeconds: number): string {
-  const base = `${consul.replace(/\/+$/, "")}/v1/health/service/${encodeURIComponent(service)}?passing=1`;
-  return index > 0 ? `${base}&index=${index}&wait=${waitSeconds}s` : base;
-}
-
-/** Runs until `signal` aborts; the promise then resolves. */
-export function watchConsulService(opts: ConsulServiceWatchOptions): Promise<void> {
-  let last: string | undefined;
-  return watchBlocking<Endpoint[]>({
-    url: (index, wait) => healthServiceUrl(opts.consul, opts.service, index, wait),
-    parse: parseHealthService,
-    onChange: (eps, index) => {
-      // The index also moves for changes that do not touch this service's passing set (e.g. a check's output).
-      const key = JSON.stringify(eps);
-      if (key === last) return;
-      opts.onEndpoints(eps, index);
-      last = key;
-    },
-    onError: opts.onError,
-    signal: opts.signal,
-    headers: opts.token !== undefined ? { "X-Consul-Token": opts.token } : undefined,
-    waitSeconds: opts.waitSeconds,
-    minIntervalMs: opts.minIntervalMs,
-    backoffBaseMs: opts.backoffBaseMs,
-    backoffCapMs: opts.backoffCapMs,
-    fetch: opts.fetch,
-    random: opts.random,
-  });
 }

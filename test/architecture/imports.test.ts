@@ -10,7 +10,7 @@ const edges = collectEdges(ROOT);
 describe("imports follow the layers", () => {
   test("the repo has imports to check (the scanner works)", () => {
     expect(edges.length).toBeGreaterThan(300);
-    expect(edges.some((e) => e.from === "gateway/main.ts" && e.to === "member/run.ts")).toBe(true);
+    expect(edges.some((e) => e.from === "gateway/assemble.ts" && e.to === "member/run.ts")).toBe(true);
   });
   test("no forbidden arrow: assemblies → member → runtime adapters → shared, never back", () => {
     expect(checkLayers(edges)).toEqual([]);
