@@ -8,6 +8,7 @@ import { CONFIRM_DOCUMENT, documentSizeMessage, parseMaxDocumentBytes } from "..
 import { consulAddr, kvPrefix } from "../member/flags.ts";
 import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-kv.ts";
 import { confirm, lastDocumentNote, removeMarker, teardown } from "./confirm-marker.ts";
+import { authzCheck, formatCheck, loadConfig } from "./authz-check.ts";
 
 const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json]
   validate -f FILE          check a mesh file (the same model as the sidecar's --config)
@@ -21,6 +22,9 @@ const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json
                             delete every document and write <prefix>confirmed: members apply an empty mesh (an
                             empty prefix without it is held as lost config); a plain apply removes the marker
   status                    every registered sidecar and gateway: health and the config it has applied
+  authz check [--from SVC|SPIFFE-ID] --to SVC METHOD PATH [-H 'k: v']... [-f FILE]
+                            the verdict of SVC's inbound authorization and the rule that decided it (exit 1 = deny),
+                            against the live config in KV (or FILE); without --from: a caller with no identity
   --max-document-bytes N    per-document limit checked by validate/apply/diff (default 524288, or MESH_KV_MAX_DOCUMENT_BYTES)`;
 
 class InvalidInput extends Error {
@@ -82,6 +86,7 @@ async function run(argv: string[], out: Out): Promise<void> {
     options: {
       file: { type: "string", short: "f" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, consul: { type: "string" }, prefix: { type: "string" },
       help: { type: "boolean", short: "h" }, yes: { type: "boolean" }, confirm: { type: "boolean" }, reason: { type: "string" }, "max-document-bytes": { type: "string" },
+      from: { type: "string" }, to: { type: "string" }, header: { type: "string", short: "H", multiple: true },
     },
   });
   const [command, ...rest] = positionals;
@@ -155,6 +160,25 @@ async function run(argv: string[], out: Out): Promise<void> {
       const members = await meshStatus(consul, process.env.CONSUL_HTTP_TOKEN);
       const rows = members.map((m) => `${m.kind.padEnd(8)} ${m.service.padEnd(12)} ${m.id.padEnd(22)} ${m.address.padEnd(21)} ${m.health.padEnd(9)} config ${m.config} (${m.source})`);
       return out.print(rows.join("\n") || "(no registered sidecars or gateways)", members);
+    }
+    case "authz": {
+      // authz check --from web --to echo GET /path [-H 'k: v'] [-f FILE]: the live config from KV unless -f is given.
+      const [sub, method, target] = rest;
+      if (sub !== "check" || method === undefined || target === undefined || values.to === undefined) {
+        throw new InvalidInput([], "usage: meshctl authz check [--from SERVICE|SPIFFE-ID] --to SERVICE METHOD PATH [-H 'name: value']... [-f FILE]");
+      }
+      let config;
+      try {
+        config = await loadConfig(values.file !== undefined ? { file: values.file } : { kvItems: await kv().list(prefix), prefix });
+        const r = authzCheck(config, { from: values.from, to: values.to, method, target, headers: values.header ?? [] });
+        out.print(formatCheck(r, method), { allowed: r.verdict.allowed, rule: r.verdict.rule, reason: r.verdict.reason, caller: r.caller, service: r.service, path: r.path });
+        // Exit 1 on deny, like a check that found a problem: scripts can gate on it.
+        if (!r.verdict.allowed) process.exitCode = 1;
+        return;
+      } catch (err) {
+        if (err instanceof ConsulUnreachable) throw err;
+        throw new InvalidInput([], err instanceof Error ? err.message : String(err));
+      }
     }
     default:
       throw new InvalidInput([], `unknown command "${command}"\n${USAGE}`);

@@ -83,3 +83,36 @@ test("exit codes: invalid file 1 with file:path: reason, oversized document 1, C
   const p = Bun.spawn([BUN, join(ROOT, "cli/meshctl.ts"), "apply", "-f", demo, "--consul", "http://127.0.0.1:1"], { stdout: "pipe", stderr: "pipe" });
   expect(await p.exited).toBe(2);
 }, 30_000);
+
+test("authz check against the live config in KV: an authorization document applied with meshctl decides the verdict", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "meshctl-authz-"));
+  const file = join(dir, "authz.yaml");
+  writeFileSync(file, `
+services: { echo: {}, web: {} }
+authorization:
+  echo:
+    default: deny
+    rules:
+      - { name: web-reads, action: allow, from: [web], methods: [GET] }
+      - { name: no-admin, action: deny, from: ["*"], paths: [{ prefix: /admin }] }
+`);
+  const prefix = "authz-e2e/";
+  expect((await meshctl("apply", "-f", file, "--prefix", prefix)).code).toBe(0);
+  expect((await kvListPrefix(prefix)).some((e) => e.key === `${prefix}authorization/echo`)).toBe(true);
+  const allow = await meshctl("authz", "check", "--from", "web", "--to", "echo", "GET", "/items", "--prefix", prefix);
+  expect(allow.code).toBe(0);
+  expect(allow.out).toContain("ALLOW");
+  expect(allow.out).toContain('"web-reads"');
+  const deny = await meshctl("authz", "check", "--from", "web", "--to", "echo", "GET", "/admin/x", "--prefix", prefix, "--json");
+  expect(deny.code).toBe(1);
+  expect(JSON.parse(deny.out)).toMatchObject({ allowed: false, rule: "no-admin" });
+  const bad = await meshctl("authz", "check", "--to", "ghost", "GET", "/", "--prefix", prefix);
+  expect(bad.code).toBe(1);
+  expect(bad.err + bad.out).toContain("unknown service");
+});
+
+async function kvListPrefix(prefix: string): Promise<Array<{ key: string }>> {
+  const res = await fetch(`${consul.httpAddr}/v1/kv/${prefix}?recurse=true`);
+  if (res.status === 404) return [];
+  return ((await res.json()) as Array<{ Key: string }>).map((e) => ({ key: e.Key }));
+}
