@@ -36,3 +36,13 @@ describe("bench mesh configs", () => {
     expect(cfg.gateway?.routes[0]?.action.destinations?.[0]?.service).toBe("upstream");
   });
 });
+
+test("the authz pair config is valid and its policy lets the client's GETs through after nine non-matching rules", async () => {
+  const { authzPairConfig } = await import("./mesh-config.ts");
+  const { compileAuthorizer } = await import("../../shared/filters/authorization.ts");
+  const cfg = authzPairConfig(9000);
+  expect(validateMeshConfig(v.parse(MeshConfig, cfg))).toEqual([]);
+  const a = compileAuthorizer("upstream", cfg.authorization!.upstream, "deny", "mesh.local");
+  expect(cfg.authorization!.upstream!.rules).toHaveLength(10);
+  expect(a.evaluate({ peer: "spiffe://mesh.local/ns/default/svc/client", method: "GET", path: "/", headers: new Headers() })).toMatchObject({ allowed: true, rule: "client-reads" });
+});

@@ -38,3 +38,25 @@ export function meshConfig(inboundPort: number, gatewayPort?: number): MeshConfi
   }
   return cfg;
 }
+
+/**
+ * sidecar-pair-authz: the pair with a ten-rule policy on the upstream's inbound. Nine rules never match (other
+ * callers, paths, methods, headers) and the last allows the client, so every request walks the whole list.
+ */
+export function authzPairConfig(inboundPort: number): MeshConfig {
+  const cfg = meshConfig(inboundPort);
+  const deny = (i: number) => ({ name: `deny-${i}`, action: "deny" as const, from: [`spiffe://${TRUST_DOMAIN}/ns/default/svc/other-${i}`] });
+  cfg.defaultAuthorization = "deny";
+  cfg.authorization = {
+    [UPSTREAM_SERVICE]: {
+      rules: [
+        ...Array.from({ length: 6 }, (_, i) => deny(i)),
+        { name: "admin-only", action: "deny", from: ["*"], paths: [{ prefix: "/admin" }] },
+        { name: "writes", action: "allow", from: ["*"], methods: ["POST", "PUT"], paths: [{ prefix: "/api" }] },
+        { name: "tenant", action: "allow", from: ["*"], headers: [{ name: "x-tenant", exact: "acme" }] },
+        { name: "client-reads", action: "allow", from: [`spiffe://${TRUST_DOMAIN}/ns/default/svc/client`], methods: ["GET"] },
+      ],
+    },
+  };
+  return cfg;
+}

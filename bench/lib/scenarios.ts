@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ScenarioName } from "./args.ts";
-import { hopConfig, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
+import { authzPairConfig, hopConfig, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
 import { freePorts } from "./ports.ts";
 import type { Managed, ProcessSet } from "./proc.ts";
 
@@ -96,6 +96,15 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const config = writeConfig(env, "sidecar-pair", meshConfig(bIn));
     const b = await startSidecar(env, { name: "pair-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
     const a = await startSidecar(env, { name: "pair-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
+    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+  },
+
+  // The pair again, with a ten-rule authorization policy on B's inbound: what authorization costs per request.
+  async "sidecar-pair-authz"(env) {
+    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
+    const config = writeConfig(env, "sidecar-pair-authz", authzPairConfig(bIn));
+    const b = await startSidecar(env, { name: "authz-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const a = await startSidecar(env, { name: "authz-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
     return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
   },
 
