@@ -4,7 +4,7 @@ import type { MeshConfig } from "../shared/config/schema.ts";
 import type { ConfigIssue } from "../shared/config/issues.ts";
 import type { KvHold } from "../shared/config/kv-guard.ts";
 import { formatIssue } from "../shared/config/issues.ts";
-import { parseMeshConfig } from "../shared/config/parse.ts";
+import { checkConfigState, type CheckedState, type ConfigProvider } from "../shared/config/provider.ts";
 import { parseMaxDocumentBytes } from "../shared/config/kv-documents.ts";
 import { watchConfigFile } from "../runtime/node/file-provider.ts";
 import { watchConsulKv } from "./consul/kv-provider.ts";
@@ -13,7 +13,8 @@ type Log = { info(o: object, msg: string): void; error(o: object, msg: string): 
 
 export type ConfigSource = {
   first: MeshConfig;
-  updates: AsyncIterable<{ text: string; source: string }>;
+  /** Every state after its one check (the first one included, replayed): the watcher does not check again. */
+  updates: AsyncIterable<CheckedState>;
   /** Documents rejected on their own (KV mode); their last good versions keep serving. */
   documentIssues(): ConfigIssue[];
   /** Why the live config is kept although the KV prefix changed (empty, vanished, index reset); file mode: never. */
@@ -29,7 +30,7 @@ const WAITING_REMINDER_MS = 30_000;
 export async function openConfigSource(o: { configPath: string | undefined; consul: string | undefined; kvPrefix: string; log: Log }): Promise<ConfigSource> {
   const ac = new AbortController();
   let docIssues: ConfigIssue[] = [];
-  let updates: AsyncIterable<{ text: string; source: string }>;
+  let updates: ConfigProvider;
   let held: () => KvHold | undefined = () => undefined;
   let holds: () => number = () => 0;
   let reminder: ReturnType<typeof setInterval> | undefined;
@@ -75,13 +76,21 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
   } else throw new Error("no config source: give --config FILE, or --consul ADDR to read config from Consul KV");
 
   // Take the first state off the stream, then hand the same stream on with that state put back in front.
-  const it = updates[Symbol.asyncIterator]();
+  const raw = updates[Symbol.asyncIterator]();
+  // Each state is checked exactly once, here; the watcher receives the result (the head too, replayed).
+  const it = {
+    next: async (): Promise<IteratorResult<CheckedState>> => {
+      const r = await raw.next();
+      return r.done ? { done: true, value: undefined } : { done: false, value: checkConfigState(r.value) };
+    },
+    return: raw.return?.bind(raw),
+  };
   const head = await it.next().finally(() => clearInterval(reminder));
   if (head.done) throw new Error("config source ended before yielding anything");
-  const parsed = parseMeshConfig(head.value.text, head.value.source);
+  const parsed = head.value.result;
   if (!parsed.ok) throw new Error(`invalid config:\n${parsed.issues.map(formatIssue).join("\n")}`);
-  let pending: IteratorResult<{ text: string; source: string }> | undefined = head;
-  const replay: AsyncIterable<{ text: string; source: string }> = {
+  let pending: IteratorResult<CheckedState> | undefined = head;
+  const replay: AsyncIterable<CheckedState> = {
     [Symbol.asyncIterator]: () => ({
       next: async () => {
         if (pending !== undefined) {
@@ -91,9 +100,10 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
         }
         return it.next();
       },
-      return: async () => {
+      return: async (): Promise<IteratorResult<CheckedState>> => {
         ac.abort();
-        return (await it.return?.()) ?? { done: true, value: undefined };
+        await it.return?.();
+        return { done: true, value: undefined };
       },
     }),
   };

@@ -4,6 +4,8 @@ import { watchBlocking } from "../../shared/discovery/blocking.ts";
 import { blockingRead } from "./blocking-read.ts";
 import { consulClient } from "./client.ts";
 import { assembleKvDocuments, CONFIRM_DOCUMENT, DEFAULT_MAX_DOCUMENT_BYTES, type KvEntry } from "../../shared/config/kv-documents.ts";
+import type { AssembledState } from "../../shared/config/provider.ts";
+import type { MeshConfig } from "../../shared/config/schema.ts";
 import { createKvGuard, summarizeKvState, type KvHold } from "../../shared/config/kv-guard.ts";
 import type { ConfigIssue } from "../../shared/config/issues.ts";
 
@@ -21,7 +23,7 @@ export type KvProviderOptions = {
   maxDocumentBytes?: number;
 };
 
-export type KvWatch = AsyncIterable<{ text: string; source: string }> & { held(): KvHold | undefined; holds(): number };
+export type KvWatch = AsyncIterable<AssembledState> & { held(): KvHold | undefined; holds(): number };
 
 type Answer = { entries: KvEntry[]; vanished: boolean };
 
@@ -41,9 +43,9 @@ function decode(body: unknown, limit: number): Answer {
   return { entries, vanished: false };
 }
 
-/** Yields `{ text, source }` after every KV change that may be applied (the first included); ends when the signal aborts. */
+/** Yields the assembled state after every KV change that may be applied (the first included); ends when the signal aborts. */
 export function watchConsulKv(opts: KvProviderOptions): KvWatch {
-  const queue: Array<{ text: string; source: string }> = [];
+  const queue: AssembledState[] = [];
   let wake: (() => void) | undefined;
   const lastGood = new Map<string, unknown>();
   const guard = createKvGuard(opts.prefix);
@@ -70,7 +72,9 @@ export function watchConsulKv(opts: KvProviderOptions): KvWatch {
       const { config, issues } = assembleKvDocuments(entries, opts.prefix, lastGood, { maxDocumentBytes: limit });
       opts.onDocumentIssues(issues);
       queue.length = 0; // only the newest state matters
-      queue.push({ text: JSON.stringify(config), source: `consul-kv ${opts.prefix} @${index}${note}` });
+      // Each document was validated on its own above: the state goes on assembled, never as text to parse again.
+      const assembled = config as MeshConfig;
+      queue.push({ key: JSON.stringify(assembled), assembled, source: `consul-kv ${opts.prefix} @${index}${note}` });
       wake?.();
     },
   });

@@ -2,6 +2,7 @@
 // Readers call current() once per request; rejected configs are kept for the admin status, never applied.
 import type { Snapshot, Forwarder, ServiceInfo } from "../proxy/snapshot.ts";
 import type { ConfigIssue } from "../config/issues.ts";
+import type { CheckedState, ConfigState } from "../config/provider.ts";
 import type { KvHold } from "../config/kv-guard.ts";
 import { formatIssue } from "../config/issues.ts";
 import { createConfigWatcher } from "./watcher.ts";
@@ -33,7 +34,7 @@ export type LiveSnapshot = {
 };
 
 export type LiveOptions = {
-  updates: AsyncIterable<{ text: string; source: string }>;
+  updates: AsyncIterable<ConfigState | CheckedState>;
   forwarder: (service: ServiceInfo) => Forwarder;
   /** Lifecycle lines (applied, rejected) are ones supervisors and tests wait for: `flush` writes them out at once. */
   log: { info(o: object, msg: string): void; error(o: object, msg: string): void; flush?(): void };

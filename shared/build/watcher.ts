@@ -2,10 +2,11 @@
 // Providers (file, Consul KV) feed it text; the caller decides what "apply" means (swap a Snapshot, log, ...).
 import type { MeshConfig } from "../config/schema.ts";
 import { ROOT_PATH, type ConfigIssue } from "../config/issues.ts";
-import { parseMeshConfig } from "../config/parse.ts";
+import { checkConfigState, type CheckedState, type ConfigState } from "../config/provider.ts";
 
 export type ConfigWatcherOptions<T> = {
-  updates: AsyncIterable<{ text: string; source: string }>;
+  /** Raw states (checked here) or states a reader already checked once (member/config-source.ts): never both checks. */
+  updates: AsyncIterable<ConfigState | CheckedState>;
   /** Builds the runtime value (e.g. a Snapshot). A throw is a rejection, so the last good value stays. */
   compile: (config: MeshConfig) => T;
   onApply: (value: T, info: { source: string; version: number }) => void;
@@ -34,8 +35,10 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
   let version = 0;
   let rejectedSinceApply = false;
 
-  const handle = ({ text, source }: { text: string; source: string }): void => {
-    // Same text as last time (providers may repeat themselves), or back to what is already live: nothing to do.
+  const handle = (state: ConfigState | CheckedState): void => {
+    const text = "result" in state ? state.key : "text" in state ? state.text : state.key;
+    const source = state.source;
+    // Same state as last time (providers may repeat themselves), or back to what is already live: nothing to do.
     if (text === lastSeen) return;
     lastSeen = text;
     if (text === lastApplied) {
@@ -47,7 +50,7 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
       rejectedSinceApply = true;
       opts.onReject(issues);
     };
-    const parsed = parseMeshConfig(text, source);
+    const parsed = "result" in state ? state.result : checkConfigState(state).result;
     if (!parsed.ok) return reject(parsed.issues);
     let value: T;
     try {

@@ -2,7 +2,7 @@
 // a bad document is rejected with its key, path and reason, and its last good version keeps serving.
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
-import { AuthzPolicy, Gateway, Limits, Route, Service } from "./schema.ts";
+import { AuthzPolicy, Gateway, MeshConfig, Route, Service } from "./schema.ts";
 import { mapSchemaIssues } from "./schema-issues.ts";
 import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
 import { validateRoute } from "./validate-route.ts";
@@ -25,11 +25,12 @@ function semanticIssues(kind: Kind, doc: unknown, services: Record<string, Servi
 }
 
 /** `<prefix>settings`: the mesh-wide fields. */
+// The same field schemas as the whole-file model, so an assembled state needs no second schema pass (provider.ts).
 const Settings = v.strictObject({
-  trustDomain: v.optional(v.string()),
-  namespace: v.optional(v.string()),
-  limits: v.optional(Limits),
-  defaultAuthorization: v.optional(v.picklist(["allow", "deny"])),
+  trustDomain: MeshConfig.entries.trustDomain,
+  namespace: MeshConfig.entries.namespace,
+  limits: MeshConfig.entries.limits,
+  defaultAuthorization: MeshConfig.entries.defaultAuthorization,
 });
 
 type Kind = "settings" | "services" | "routes" | "gateway" | "authorization";
