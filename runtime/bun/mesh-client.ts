@@ -5,7 +5,7 @@ import { UpstreamError, type Endpoint } from "../../shared/types.ts";
 import { parseSpiffeId } from "../../shared/pki/spiffe.ts";
 import { verifyPeer } from "./peer-identity.ts";
 import { stripHopByHop } from "../../shared/http/hop-by-hop.ts";
-import { ABSENT_HEADER } from "../../shared/filters/identity.ts";
+import { markAbsent } from "../../shared/filters/identity.ts";
 import { authorityOf, pathAndQuery } from "../../shared/http/url.ts";
 import { classifyFetchError } from "./fetch-errors.ts";
 import { sameMaterial } from "./tls-material.ts";
@@ -61,13 +61,6 @@ function upstreamTarget(endpoint: Endpoint, req: Request): { url: string; header
   return { url: `https://${addr}:${endpoint.port}${pathAndQuery(req.url)}`, headers };
 }
 
-/** Bun's fetch adds User-Agent and Accept when a request has none: name them so the receiving inbound removes them. */
-function markAbsent(headers: Headers): void {
-  const ua = headers.has("user-agent");
-  const accept = headers.has("accept");
-  if (ua && accept) headers.delete(ABSENT_HEADER);
-  else headers.set(ABSENT_HEADER, ua ? "accept" : accept ? "user-agent" : "user-agent, accept");
-}
 
 export function createMeshClient(opts: { credentials: () => TlsMaterial; idleTimeoutSeconds?: number }): MeshClient {
   const idleSeconds = opts.idleTimeoutSeconds ?? DEFAULT_IDLE_SECONDS;

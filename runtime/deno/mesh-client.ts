@@ -5,7 +5,7 @@ import type { Endpoint } from "../../shared/types.ts";
 import { parseSpiffeId } from "../../shared/pki/spiffe.ts";
 import { checkX509Svid } from "../../shared/pki/svid.ts";
 import { stripHopByHop } from "../../shared/http/hop-by-hop.ts";
-import { ABSENT_HEADER } from "../../shared/filters/identity.ts";
+import { markAbsent } from "../../shared/filters/identity.ts";
 import { authorityOf, pathAndQuery } from "../../shared/http/url.ts";
 import { UpstreamError } from "../../shared/types.ts";
 import type { MeshClient, SendOptions, TlsMaterial } from "../ports.ts";
@@ -56,12 +56,6 @@ function createPool(creds: TlsMaterial, expected: string, idleMs: number): Pool 
  * which of the two its request lacked, so the receiving inbound (shared/filters/identity.ts) can rely on the header
  * being ours: a value a downstream sent is replaced or removed here, never passed on.
  */
-function markAbsent(headers: Headers): void {
-  const ua = headers.has("user-agent");
-  const accept = headers.has("accept");
-  if (ua && accept) headers.delete(ABSENT_HEADER);
-  else headers.set(ABSENT_HEADER, ua ? "accept" : accept ? "user-agent" : "user-agent, accept");
-}
 
 /** True while the agent has a request on one of its sockets (destroying it then would cut that request). */
 function busy(agent: https.Agent): boolean {

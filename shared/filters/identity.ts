@@ -27,3 +27,11 @@ export function identityFilter(): Filter {
     return next(req, ctx);
   };
 }
+
+/** The sending side of ABSENT_HEADER: runtimes whose HTTP client invents these headers call it on every mesh request. */
+export function markAbsent(headers: Headers): void {
+  const ua = headers.has("user-agent");
+  const accept = headers.has("accept");
+  if (ua && accept) headers.delete(ABSENT_HEADER);
+  else headers.set(ABSENT_HEADER, ua ? "accept" : accept ? "user-agent" : "user-agent, accept");
+}
