@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { stringify } from "yaml";
+import { caServeCommand, devCa, initCa } from "../deploy/lib/dev-ca.ts";
 import { ProcessGroup, BUN } from "../deploy/lib/process-group.ts";
 import { startConsul } from "../deploy/lib/consul-agent.ts";
 import { freePort } from "../deploy/lib/ports.ts";
@@ -19,8 +20,9 @@ const group = new ProcessGroup();
 const consul = await startConsul();
 const dir = mkdtempSync(join(tmpdir(), "mesh-prop-"));
 try {
-  const ca = await group.spawn("ca", [BUN, join(ROOT, "ca/main.ts"), "--port", "0", "--trust-domain", "mesh.local"]);
-  const caUrl = `http://127.0.0.1:${ca.ready.port}`;
+  // The CA as an operator runs it: init a state dir, serve, one join token per member.
+  const caDir = join(dir, "ca");
+  const ca = devCa(caDir, initCa(BUN, caDir, "mesh.local"), (await group.spawn("ca", caServeCommand(BUN, caDir))).ready);
   const hits = { a: 0, b: 0 };
   const app = (name: "a" | "b") => Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (hits[name]++, Response.json({ app: name })) });
   const apps = { a: app("a"), b: app("b") };
@@ -34,15 +36,15 @@ try {
     if (r.exitCode !== 0) throw new Error(r.stderr.toString());
   };
   apply(5000);
-  const common = ["--consul", consul.httpAddr, "--ca", caUrl, "--access-log", "off", "--drain-delay", "200ms"];
+  const common = ["--consul", consul.httpAddr, "--access-log", "off", "--drain-delay", "200ms"];
   for (const name of ["a", "b"] as const) {
-    await group.spawn(`upstream-${name}`, [BUN, join(ROOT, "sidecar/main.ts"), ...common, "--service", "upstream", "--instance", `upstream-${name}`, "--app-port", String(apps[name].port),
+    await group.spawn(`upstream-${name}`, [BUN, join(ROOT, "sidecar/main.ts"), ...common, ...(await ca.memberArgs("upstream", join(dir, "state", `upstream-${name}`))), "--service", "upstream", "--instance", `upstream-${name}`, "--app-port", String(apps[name].port),
       "--inbound-port", String(await freePort()), "--outbound-port", String(await freePort()), "--admin-port", String(await freePort())]);
   }
   const clients: Array<{ outbound: number; admin: number }> = [];
   for (let i = 0; i < SIDECARS; i++) {
     const c = { outbound: await freePort(), admin: await freePort() };
-    await group.spawn(`client-${i}`, [BUN, join(ROOT, "sidecar/main.ts"), ...common, "--service", "client", "--instance", `client-${i}`, "--app-port", "1",
+    await group.spawn(`client-${i}`, [BUN, join(ROOT, "sidecar/main.ts"), ...common, ...(await ca.memberArgs("client", join(dir, "state", `client-${i}`))), "--service", "client", "--instance", `client-${i}`, "--app-port", "1",
       "--inbound-port", String(await freePort()), "--outbound-port", String(c.outbound), "--admin-port", String(c.admin)]);
     clients.push(c);
   }

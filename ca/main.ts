@@ -1,47 +1,118 @@
-// Entry point of the dev CA service: `bun run ca/main.ts --port 0 --trust-domain mesh.local [--address 127.0.0.1]`.
-// Keys live in memory only, so every start is a new root: fine for a dev mesh, not for production.
+// Entry point of the CA: `ca init` makes a root and an intermediate in a state directory and prints the root's
+// fingerprint; `ca serve` serves members over HTTPS and tokens on a loopback admin port; `ca fingerprint` prints it again.
+import "reflect-metadata";
 import { parseArgs } from "node:util";
-import { createCertificateAuthority } from "../shared/pki/ca.ts";
-import { isLoopbackAddress, startCaServer } from "./server.ts";
+import { join } from "node:path";
+import { generateCaMaterial, loadCertificateAuthority } from "../shared/pki/ca-material.ts";
+import { certificateFingerprint } from "../shared/pki/fingerprint.ts";
+import { createTokenStore } from "../shared/pki/join-tokens.ts";
+import { DEFAULTS } from "../shared/config/defaults.ts";
+import { parsePort } from "../member/flags.ts";
+import { readFileIfExists } from "../runtime/node/private-files.ts";
+import { initState, readState, readTokenRecords, saveTokenRecords, STATE_FILES, writeAdminEndpoint } from "./state.ts";
+import { startCaService, type CaService } from "./server.ts";
+import { caLog } from "./http.ts";
 
-function fail(msg: string): never {
-  console.error(JSON.stringify({ msg, service: "ca", level: "fatal" }));
-  process.exit(2);
+const USAGE = `usage: bun run ca/main.ts <command>
+  init --state DIR [--trust-domain mesh.local]   make a root and an intermediate in DIR (0700, files 0600) and print
+                                                 the root's fingerprint (sha256:...) that members pin
+  serve --state DIR [--address 127.0.0.1] [--port 8200] [--admin-port 8201] [--san NAME]...
+                                                 serve members over HTTPS on ADDRESS:PORT and the token admin API on
+                                                 127.0.0.1:ADMIN-PORT (for meshctl token); port 0 = pick a free one
+  fingerprint --state DIR                        print the root's fingerprint
+  --state may also be given as MESH_CA_STATE`;
+
+function fail(msg: string, code = 2): never {
+  caLog("fatal", msg);
+  process.exit(code);
 }
 
-let values: { port?: string; "trust-domain"?: string; address?: string };
-try {
-  ({ values } = parseArgs({
-    options: { port: { type: "string" }, "trust-domain": { type: "string" }, address: { type: "string" } },
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
     strict: true,
-  }));
-} catch (err) {
-  fail(`bad arguments: ${err instanceof Error ? err.message : String(err)}`);
+    options: {
+      state: { type: "string" }, "trust-domain": { type: "string" }, address: { type: "string" }, port: { type: "string" },
+      "admin-port": { type: "string" }, san: { type: "string", multiple: true }, help: { type: "boolean", short: "h" },
+    },
+  });
 }
-
-const port = Number(values.port ?? "0");
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
-const trustDomain = values["trust-domain"] ?? "mesh.local";
-const address = values.address ?? "127.0.0.1";
-if (!isLoopbackAddress(address)) {
-  fail(`--address ${address} is not a loopback address; the CA has no caller authentication yet, so it only listens on 127.0.0.0/8 or ::1`);
-}
-
-let server: ReturnType<typeof startCaServer>;
 try {
-  const ca = await createCertificateAuthority({ trustDomain });
-  server = startCaServer(ca, { port, hostname: address });
+  parsed = parse();
 } catch (err) {
-  fail(`CA failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  fail(`bad arguments: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
 }
-console.log(JSON.stringify({ msg: "ready", service: "ca", port: server.port }));
+const { values, positionals } = parsed;
+const command = positionals[0];
+if (values.help || command === undefined) {
+  console.log(USAGE);
+  process.exit(command === undefined && !values.help ? 2 : 0);
+}
+const state = values.state ?? process.env.MESH_CA_STATE;
+if (state === undefined || state === "") fail(`--state DIR (or MESH_CA_STATE) is required\n${USAGE}`);
 
-let stopping = false;
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await server.stop();
-  process.exit(0);
+switch (command) {
+  case "init": {
+    const trustDomain = values["trust-domain"] ?? DEFAULTS.trustDomain;
+    try {
+      const material = await generateCaMaterial({ trustDomain });
+      const fingerprint = await certificateFingerprint(material.rootCertPem);
+      initState(state, material, fingerprint);
+      console.error(`CA for trust domain ${trustDomain} initialized in ${state}; back this directory up (it holds the root key).`);
+      console.error(`Members pin this root with --ca-fingerprint (or MESH_CA_FINGERPRINT):`);
+      console.log(fingerprint);
+    } catch (err) {
+      fail(`ca init failed: ${err instanceof Error ? err.message : String(err)}`, 1);
+    }
+    break;
+  }
+  case "fingerprint": {
+    const root = readFileIfExists(join(state, STATE_FILES.rootCert));
+    if (root === undefined) fail(`no CA in ${state}: run \`ca init --state ${state}\` first`, 1);
+    console.log(await certificateFingerprint(root));
+    break;
+  }
+  case "serve":
+    await serve(state);
+    break;
+  default:
+    fail(`unknown command "${command}"\n${USAGE}`);
 }
-process.on("SIGTERM", () => void shutdown());
-process.on("SIGINT", () => void shutdown());
+
+async function serve(dir: string): Promise<void> {
+  let port = 0;
+  let adminPort = 0;
+  try {
+    port = parsePort("port", values.port, 8200);
+    adminPort = parsePort("admin-port", values["admin-port"], 8201);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const address = values.address ?? "127.0.0.1";
+  let service: CaService;
+  try {
+    const s = readState(dir);
+    for (const w of s.warnings) caLog("warn", w);
+    const ca = await loadCertificateAuthority(s.material);
+    const tokens = createTokenStore({ records: readTokenRecords(dir), save: (records) => saveTokenRecords(dir, records) });
+    service = await startCaService({ ca, tokens, rootFingerprint: s.rootFingerprint, adminSecret: s.adminSecret, address, port, adminPort, sans: values.san ?? [], log: caLog });
+    writeAdminEndpoint(dir, `http://127.0.0.1:${service.adminPort}`);
+    console.log(JSON.stringify({
+      msg: "ready", service: "ca", port: service.port, adminPort: service.adminPort, address, trustDomain: ca.trustDomain,
+      rootFingerprint: s.rootFingerprint, serverCertNotAfter: service.serverNotAfter.toISOString(),
+    }));
+  } catch (err) {
+    fail(`CA failed to start: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
+  let stopping = false;
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await service.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown());
+}

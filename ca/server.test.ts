@@ -1,159 +1,184 @@
-// Tests for the CA service: sign over HTTP with the ca-client, input refusals, the loopback rule,
-// and the binary's ready line and clean SIGTERM exit.
+// The CA as a real process (`ca init`, `ca serve`) over real sockets: state files 0600 in a 0700 directory, HTTPS with
+// a certificate from its own chain, joins with tokens (each refusal named), renewals over mTLS only, the admin API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { createCertificateAuthority, type CertificateAuthority } from "../shared/pki/ca.ts";
-import { createCaClient } from "../shared/pki/ca-client.ts";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { ProcessGroup, BUN } from "../deploy/lib/process-group.ts";
+import { caServeCommand, devCa, initCa, type DevCa } from "../deploy/lib/dev-ca.ts";
+import { caFetch } from "../runtime/bun/ca-fetch.ts";
+import { connectCa } from "../member/ca-connection.ts";
+import { CaRefusedError, caServiceId } from "../shared/pki/ca-client.ts";
+import { createCertificateAuthority } from "../shared/pki/ca.ts";
+import { issueWorkloadCredentials, leafInfo, newWorkloadKey } from "../shared/pki/workload.ts";
 import { splitCertificatePem } from "../shared/pki/pem.ts";
-import { spiffeIdFromSubjectAltName } from "../shared/pki/spiffe.ts";
-import { createCsrPem, issueWorkloadCredentials } from "../shared/pki/workload.ts";
-import { isLoopbackAddress, startCaServer, type CaServer } from "./server.ts";
 
-const ECHO = "spiffe://mesh.local/ns/default/svc/echo";
-let ca: CertificateAuthority;
-let server: CaServer;
-let base: string;
+const TD = "mesh.local";
+const ECHO = `spiffe://${TD}/ns/default/svc/echo`;
+const WEB = `spiffe://${TD}/ns/default/svc/web`;
+const group = new ProcessGroup();
+const dir = join(mkdtempSync(join(tmpdir(), "ca-test-")), "state");
+let ca: DevCa;
+let fingerprint = "";
+
+const conn = () => connectCa({ caFetch, url: ca.url, fingerprint, trustDomain: TD });
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    if (err instanceof CaRefusedError) return `${err.status} ${err.code}`;
+    throw err;
+  }
+}
+
+/** Joins as `spiffeId` with `token` through the pinned client, as a member would. */
+async function join_(token: string, spiffeId: string) {
+  const c = conn();
+  const bundle = await c.pinnedTrustBundle();
+  const key = await newWorkloadKey(spiffeId);
+  const leaf = await c.client(bundle).join({ token, csrPem: key.csrPem, spiffeId });
+  return { ...leaf, keyPem: key.keyPem, bundle };
+}
 
 beforeAll(async () => {
-  ca = await createCertificateAuthority({ trustDomain: "mesh.local" });
-  server = startCaServer(ca, { port: 0, hostname: "127.0.0.1" });
-  base = `http://127.0.0.1:${server.port}`;
-});
+  fingerprint = initCa(BUN, dir, TD);
+  const started = await group.spawn("ca", caServeCommand(BUN, dir));
+  ca = devCa(dir, fingerprint, started.ready);
+}, 30_000);
+
 afterAll(async () => {
-  await server?.stop();
+  await group.stopAll(10_000);
 });
 
-async function csr(): Promise<string> {
-  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
-  return createCsrPem(keys, ECHO);
-}
-
-function post(body: string, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {
-  return fetch(`${base}/v1/sign`, { method: "POST", headers, body });
-}
-
-describe("CA service", () => {
-  test("issueWorkloadCredentials through the HTTP client", async () => {
-    const creds = await issueWorkloadCredentials(createCaClient(base), ECHO, { ttlMs: 3_600_000 });
-    expect(creds.trustBundlePem).toBe(ca.trustBundlePem());
-    const [leafPem, interPem] = splitCertificatePem(creds.certChainPem);
-    const leaf = new X509Certificate(leafPem!);
-    const inter = new X509Certificate(interPem!);
-    expect(leaf.verify(inter.publicKey)).toBe(true);
-    expect(inter.verify(new X509Certificate(creds.trustBundlePem).publicKey)).toBe(true);
-    expect(spiffeIdFromSubjectAltName(leaf.subjectAltName)).toBe(ECHO);
-    expect(creds.notAfter.getTime()).toBe(new Date(leaf.validTo).getTime());
-    expect(Math.abs(creds.notAfter.getTime() - Date.now() - 3_600_000)).toBeLessThan(5_000);
+describe("ca init", () => {
+  test("the state directory is 0700 and every file in it 0600; the printed fingerprint is the root's", () => {
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual(["admin-secret", "admin.json", "ca.json", "intermediate.key", "intermediate.pem", "root.key", "root.pem", "tokens.json"]);
+    for (const f of files) expect([f, statSync(join(dir, f)).mode & 0o777]).toEqual([f, 0o600]);
+    expect(readFileSync(join(dir, "root.key"), "utf8")).toStartWith("-----BEGIN PRIVATE KEY-----");
+    const root = new X509Certificate(readFileSync(join(dir, "root.pem")));
+    expect(`sha256:${root.fingerprint256.replaceAll(":", "").toLowerCase()}`).toBe(fingerprint);
   });
 
-  test("sign answer carries the chain, the trust bundle and an ISO notAfter", async () => {
-    const res = await post(JSON.stringify({ csrPem: await csr(), spiffeId: ECHO }));
+  test("a second init refuses to overwrite the CA", () => {
+    const p = Bun.spawnSync([BUN, join(import.meta.dir, "main.ts"), "init", "--state", dir], { stderr: "pipe" });
+    expect(p.exitCode).toBe(1);
+    expect(p.stderr.toString()).toContain("refusing to overwrite");
+  });
+});
+
+describe("ca serve", () => {
+  test("HTTPS with a serverAuth certificate from its own chain, naming the CA service", async () => {
+    const seen: string[] = [];
+    const res = await fetch(`${ca.url}/ready`, {
+      tls: { ca: readFileSync(join(dir, "root.pem"), "utf8"), checkServerIdentity: (_h: string, c: { subjectaltname?: string }) => void seen.push(c.subjectaltname ?? "") },
+    } as RequestInit);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as Record<string, string>;
-    expect(splitCertificatePem(body.certChainPem!).length).toBe(2);
-    expect(body.trustBundlePem).toBe(ca.trustBundlePem());
-    expect(new Date(body.notAfter!).toISOString()).toBe(body.notAfter!);
+    expect(seen[0]).toContain(`URI:${caServiceId(TD)}`);
+    expect(seen[0]).toContain("IP Address:127.0.0.1");
+    await expect(fetch(`${ca.url.replace("https:", "http:")}/ready`)).rejects.toThrow();
   });
 
-  test("ready and trust bundle endpoints", async () => {
-    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ ready: true });
-    expect(await (await fetch(`${base}/v1/trust-bundle`)).json()).toEqual({ trustBundlePem: ca.trustBundlePem() });
-    expect(await createCaClient(`${base}/`).trustBundlePem()).toBe(ca.trustBundlePem());
+  test("join with a valid token: a leaf for exactly that identity, chained to the pinned root", async () => {
+    const t = await ca.admin.create({ service: "echo" });
+    const leaf = await join_(t.token, ECHO);
+    expect(leaf.tokenId).toBe(t.id);
+    expect(leafInfo(leaf.certChainPem).uris).toEqual([ECHO]);
+    const [l, i] = splitCertificatePem(leaf.certChainPem).map((p) => new X509Certificate(p));
+    expect(l!.verify(i!.publicKey) && i!.verify(new X509Certificate(leaf.trustBundlePem).publicKey)).toBe(true);
+    expect((await ca.admin.list()).find((r) => r.id === t.id)).toMatchObject({ usesLeft: 0, state: "used-up" });
   });
 
-  test("bad input gets 400 with an error", async () => {
-    const cases: Array<[string, RegExp]> = [
-      ["not json", /JSON/],
-      ["[1]", /object/],
-      [JSON.stringify({ csrPem: 1, spiffeId: ECHO }), /strings/],
-      [JSON.stringify({ csrPem: "x", spiffeId: ECHO }), /PKCS#10/],
-      [JSON.stringify({ csrPem: await csr(), spiffeId: "spiffe://other.local/ns/default/svc/echo" }), /trust domain/],
-      [JSON.stringify({ csrPem: await csr(), spiffeId: ECHO, ttlMs: "1h" }), /ttlMs/],
-    ];
-    for (const [body, reason] of cases) {
-      const res = await post(body);
-      expect(res.status).toBe(400);
-      expect(((await res.json()) as { error: string }).error).toMatch(reason);
-    }
-  });
-
-  test("the client surfaces a refusal with the CA URL", async () => {
-    const client = createCaClient(base);
-    await expect(client.sign("x", ECHO)).rejects.toThrow(`CA at ${base} answered 400 for /v1/sign: csrPem is not`);
-  });
-
-  test("bodies over 64 KiB get 413, declared or chunked", async () => {
-    const big = JSON.stringify({ csrPem: "a".repeat(70_000), spiffeId: ECHO });
-    expect((await post(big)).status).toBe(413);
-    const chunked = new ReadableStream<Uint8Array>({
-      start(c) {
-        for (let i = 0; i < 10; i++) c.enqueue(new Uint8Array(8_000).fill(97));
-        c.close();
-      },
+  test("each refused token gets a 403 naming why: unknown, used up, revoked, expired, wrong service", async () => {
+    const used = await ca.admin.create({ service: "echo" });
+    await join_(used.token, ECHO);
+    const revoked = await ca.admin.create({ service: "echo" });
+    await ca.admin.revoke(revoked.id);
+    const expiring = await ca.admin.create({ service: "echo", ttlSeconds: 1 });
+    const forWeb = await ca.admin.create({ service: "web" });
+    await Bun.sleep(1100);
+    expect(await code(join_("mjt1.0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ECHO))).toBe("403 token-unknown");
+    expect(await code(join_(used.token, ECHO))).toBe("403 token-used-up");
+    expect(await code(join_(revoked.token, ECHO))).toBe("403 token-revoked");
+    expect(await code(join_(expiring.token, ECHO))).toBe("403 token-expired");
+    expect(await code(join_(forWeb.token, ECHO))).toBe("403 token-wrong-service");
+    // The body is { error, message } with a sentence for people.
+    const raw = await caFetch(`${ca.url}/v1/join`, {
+      method: "POST", timeoutMs: 5000, tls: { verify: "pinned", rootsPem: readFileSync(join(dir, "root.pem"), "utf8"), serverId: caServiceId(TD) },
+      body: JSON.stringify({ token: forWeb.token, csrPem: (await newWorkloadKey(ECHO)).csrPem, spiffeId: ECHO }),
     });
-    const res = await fetch(`${base}/v1/sign`, { method: "POST", body: chunked });
-    expect(res.status).toBe(413);
+    expect(raw.status).toBe(403);
+    expect(JSON.parse(raw.text)).toEqual({ error: "token-wrong-service", message: `join token ${forWeb.id} is for ${WEB}, not ${ECHO}` });
+    // Refusals cost no use: the web token still joins web.
+    expect(await code(join_(forWeb.token, WEB))).toBe("ok");
   });
 
-  test("wrong method and unknown path", async () => {
-    expect((await fetch(`${base}/v1/sign`)).status).toBe(405);
-    expect((await fetch(`${base}/v1/trust-bundle`, { method: "POST" })).status).toBe(405);
-    expect((await fetch(`${base}/v1/nope`)).status).toBe(404);
+  test("renewal is authenticated by the current leaf over mTLS, with no token, for the same identity only", async () => {
+    const t = await ca.admin.create({ service: "echo" });
+    const first = await join_(t.token, ECHO);
+    const c = conn();
+    const mine = { keyPem: first.keyPem, certChainPem: first.certChainPem };
+    const next = await newWorkloadKey(ECHO);
+    const renewed = await c.client(first.bundle, mine).renew({ csrPem: next.csrPem, spiffeId: ECHO, ttlMs: 120_000 });
+    expect(leafInfo(renewed.certChainPem).uris).toEqual([ECHO]);
+    expect(renewed.notAfter.getTime() - Date.now()).toBeLessThanOrEqual(120_000);
+    // Without a client certificate, for another identity, or with a leaf from another CA: refused.
+    expect(await code(c.client(first.bundle).renew({ csrPem: next.csrPem, spiffeId: ECHO }))).toBe("401 client-certificate-required");
+    expect(await code(c.client(first.bundle, mine).renew({ csrPem: (await newWorkloadKey(WEB)).csrPem, spiffeId: WEB }))).toBe("403 identity-mismatch");
+    const foreign = await issueWorkloadCredentials(await createCertificateAuthority({ trustDomain: TD }), ECHO);
+    expect(await code(c.client(first.bundle, foreign).renew({ csrPem: next.csrPem, spiffeId: ECHO }))).toBe("401 client-certificate-required");
   });
 
-  test("an unreachable CA gives an error naming its URL", async () => {
-    const dead = startCaServer(ca, { port: 0, hostname: "127.0.0.1" });
-    const url = `http://127.0.0.1:${dead.port}`;
-    await dead.stop();
-    await expect(createCaClient(url).trustBundlePem()).rejects.toThrow(`CA at ${url} unreachable`);
+  test("a wrong pinned fingerprint is refused before any token is sent", async () => {
+    const wrong = connectCa({ caFetch, url: ca.url, fingerprint: `sha256:${"0".repeat(64)}`, trustDomain: TD });
+    await expect(wrong.pinnedTrustBundle()).rejects.toThrow(`serves root ${fingerprint}, not the pinned sha256:${"0".repeat(64)}`);
   });
 
-  test("refuses non-loopback addresses", () => {
-    expect(() => startCaServer(ca, { port: 0, hostname: "0.0.0.0" })).toThrow(/only loopback/);
-    expect(() => startCaServer(ca, { port: 0, hostname: "localhost" })).toThrow(/only loopback/);
-    expect(isLoopbackAddress("127.0.0.1")).toBe(true);
-    expect(isLoopbackAddress("127.1.2.3")).toBe(true);
-    expect(isLoopbackAddress("::1")).toBe(true);
-    expect(isLoopbackAddress("127.0.0.256")).toBe(false);
-    expect(isLoopbackAddress("10.0.0.1")).toBe(false);
-    expect(isLoopbackAddress("::")).toBe(false);
+  test("the admin API wants the admin secret and listens on 127.0.0.1 only", async () => {
+    const adminUrl = JSON.parse(readFileSync(join(dir, "admin.json"), "utf8")).url as string;
+    expect(adminUrl).toStartWith("http://127.0.0.1:");
+    const res = await fetch(`${adminUrl}/v1/tokens`, { method: "POST", body: JSON.stringify({ service: "echo" }) });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe("admin-secret-required");
+    const bad = await fetch(`${adminUrl}/v1/tokens`, { headers: { authorization: "Bearer nope" } });
+    expect(bad.status).toBe(401);
+    expect(readFileSync(join(dir, "tokens.json"), "utf8")).not.toContain("mjt1.");
   });
 });
 
-describe("ca/main.ts", () => {
-  const bun = process.execPath;
-  const main = new URL("./main.ts", import.meta.url).pathname;
+describe("meshctl token (on the CA host, through the admin API)", () => {
+  const meshctl = (...args: string[]) => {
+    const p = Bun.spawnSync([BUN, join(import.meta.dir, "../cli/meshctl.ts"), "token", ...args, "--ca-state", dir], { stdout: "pipe", stderr: "pipe" });
+    return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+  };
 
-  test("prints one ready line, serves, and exits 0 on SIGTERM", async () => {
-    const proc = Bun.spawn([bun, "run", main, "--port", "0", "--trust-domain", "mesh.local"], { stdout: "pipe", stderr: "pipe" });
-    try {
-      const reader = proc.stdout.getReader();
-      let text = "";
-      while (!text.includes("\n")) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        text += new TextDecoder().decode(value);
-      }
-      reader.releaseLock();
-      const ready = JSON.parse(text.split("\n")[0]!) as { msg: string; service: string; port: number };
-      expect(ready).toEqual({ msg: "ready", service: "ca", port: expect.any(Number) });
-      expect(ready.port).toBeGreaterThan(0);
-      const creds = await issueWorkloadCredentials(createCaClient(`http://127.0.0.1:${ready.port}`), ECHO);
-      expect(spiffeIdFromSubjectAltName(new X509Certificate(splitCertificatePem(creds.certChainPem)[0]!).subjectAltName)).toBe(ECHO);
-      proc.kill("SIGTERM");
-      expect(await proc.exited).toBe(0);
-    } finally {
-      proc.kill("SIGKILL");
-    }
+  test("create prints only the token on stdout; list shows ids and state, never secrets; revoke refuses it from then on", async () => {
+    const created = meshctl("create", "--service", "echo", "--ttl", "2h", "--uses", "3");
+    expect(created.code).toBe(0);
+    const token = created.out.trim();
+    expect(token).toMatch(/^mjt1\.[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/);
+    const id = token.split(".")[1]!;
+    expect(created.err).toContain(`join token ${id} for ${ECHO}: 3 use(s)`);
+    const list = meshctl("list", "--json");
+    const row = (JSON.parse(list.out) as Array<{ id: string; state: string; usesLeft: number; expiresAt: string }>).find((r) => r.id === id)!;
+    expect(row).toMatchObject({ state: "valid", usesLeft: 3 });
+    expect(Date.parse(row.expiresAt) - Date.now()).toBeGreaterThan(7_100_000);
+    expect(list.out).not.toContain(token.split(".")[2]!);
+    expect(meshctl("revoke", id).out).toContain(`revoked ${id} (${ECHO})`);
+    expect(meshctl("list").out).toContain(`${id}  revoked`);
+    expect(await code(join_(token, ECHO))).toBe("403 token-revoked");
   });
 
-  test("refuses a non-loopback --address with a clear error", async () => {
-    const proc = Bun.spawn([bun, "run", main, "--port", "0", "--address", "0.0.0.0"], { stdout: "pipe", stderr: "pipe" });
-    try {
-      expect(await proc.exited).not.toBe(0);
-      expect(await new Response(proc.stderr).text()).toContain("--address 0.0.0.0 is not a loopback address");
-    } finally {
-      proc.kill("SIGKILL");
-    }
+  test("clear errors: a bad service name, a missing state directory", () => {
+    const bad = meshctl("create", "--service", "Not_A_Name");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("invalid SPIFFE service name");
+    const p = Bun.spawnSync([BUN, join(import.meta.dir, "../cli/meshctl.ts"), "token", "list", "--ca-state", join(dir, "nope")], { stderr: "pipe" });
+    expect(p.exitCode).toBe(1);
+    expect(p.stderr.toString()).toContain("admin-secret: missing");
   });
 });

@@ -1,104 +1,76 @@
-// The dev CA as a loopback HTTP service: publishes the trust bundle and signs workload CSRs.
-// Loopback only until join-token auth exists: any local caller can obtain any identity in the trust domain.
-import { CaRequestError, type CertificateAuthority } from "../shared/pki/ca.ts";
+// The CA as a network service: the member API over HTTPS with a server certificate from its own chain (client
+// certificates asked for, used by renewals), and the token admin API on 127.0.0.1 only.
+import { isIP } from "node:net";
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import type { CertificateAuthority } from "../shared/pki/ca.ts";
+import { caServiceId } from "../shared/pki/ca-client.ts";
+import { DAY } from "../shared/pki/ca-chain.ts";
+import type { TokenStore } from "../shared/pki/join-tokens.ts";
+import { startClientCertServer } from "../runtime/bun/client-cert-server.ts";
+import { bunRuntime } from "../runtime/bun/ports.ts";
+import { createCaApi } from "./api.ts";
+import { createAdminApi } from "./admin-api.ts";
+import { MAX_BODY_BYTES, type CaLog } from "./http.ts";
 
-export const MAX_BODY_BYTES = 64 * 1024;
+x509.cryptoProvider.set(crypto);
 
-export type CaServer = { port: number; stop(): Promise<void> };
+export type CaServiceOptions = {
+  ca: CertificateAuthority;
+  tokens: TokenStore;
+  rootFingerprint: string;
+  adminSecret: string;
+  address: string;
+  port: number;
+  adminPort: number;
+  /** Extra DNS names or IPs for the server certificate (members don't need them; curl and openssl do). */
+  sans: readonly string[];
+  log: CaLog;
+};
 
-/** IPv4 127.0.0.0/8 or IPv6 ::1, as literals: names like "localhost" could resolve elsewhere. */
-export function isLoopbackAddress(host: string): boolean {
-  if (host === "::1" || host === "[::1]") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+export type CaService = { port: number; adminPort: number; serverNotAfter: Date; stop(): Promise<void> };
+
+/**
+ * The listener's certificate: a key made in memory at every start (never written anywhere) and a serverAuth leaf
+ * naming the CA service (caServiceId), valid as long as the intermediate; a restart issues a new one.
+ */
+async function serverCertificate(o: CaServiceOptions): Promise<{ cert: string; key: string; notAfter: Date }> {
+  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const names = [...o.sans, ...(o.address === "0.0.0.0" || o.address === "::" ? [] : [o.address])];
+  const ips = [...new Set(names.filter((n) => isIP(n) !== 0))];
+  const dnsNames = [...new Set(names.filter((n) => isIP(n) === 0))];
+  const signed = await o.ca.issueServerCertificate({ publicKey: keys.publicKey, uri: caServiceId(o.ca.trustDomain), dnsNames, ips, ttlMs: 3650 * DAY });
+  const key = `${x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY")}\n`;
+  return { cert: signed.certChainPem, key, notAfter: signed.notAfter };
 }
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
-
-class BodyTooLarge extends Error {}
-
-/** Reads at most MAX_BODY_BYTES whatever Content-Length claims, so a chunked body can't get past the limit. */
-async function readBody(req: Request): Promise<string> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new BodyTooLarge();
-  if (!req.body) return "";
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new BodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
-
-async function handleSign(ca: CertificateAuthority, req: Request): Promise<Response> {
-  let raw: string;
-  try {
-    raw = await readBody(req);
-  } catch (err) {
-    if (err instanceof BodyTooLarge) return json(413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
-    throw err;
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    return json(400, { error: "body must be JSON: { csrPem, spiffeId }" });
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return json(400, { error: "body must be a JSON object" });
-  const { csrPem, spiffeId, ttlMs } = body as Record<string, unknown>;
-  if (typeof csrPem !== "string" || typeof spiffeId !== "string") {
-    return json(400, { error: "csrPem and spiffeId must be strings" });
-  }
-  if (ttlMs !== undefined && typeof ttlMs !== "number") return json(400, { error: "ttlMs must be a number" });
-  try {
-    const signed = await ca.sign(csrPem, spiffeId, ttlMs === undefined ? undefined : { ttlMs });
-    return json(200, {
-      certChainPem: signed.certChainPem,
-      trustBundlePem: ca.trustBundlePem(),
-      notAfter: signed.notAfter.toISOString(),
-    });
-  } catch (err) {
-    if (err instanceof CaRequestError) return json(400, { error: err.message });
-    throw err;
-  }
-}
-
-export function startCaServer(ca: CertificateAuthority, opts: { port: number; hostname: string }): CaServer {
-  if (!isLoopbackAddress(opts.hostname)) {
-    throw new Error(
-      `refusing to serve the CA on ${opts.hostname}: only loopback addresses (127.0.0.0/8, ::1) are allowed until join-token auth exists`,
-    );
-  }
-  const server = Bun.serve({
-    port: opts.port,
-    hostname: opts.hostname,
-    async fetch(req) {
-      const { pathname } = new URL(req.url);
-      try {
-        if (pathname === "/ready") return req.method === "GET" ? json(200, { ready: true }) : json(405, { error: "use GET" });
-        if (pathname === "/v1/trust-bundle") {
-          return req.method === "GET" ? json(200, { trustBundlePem: ca.trustBundlePem() }) : json(405, { error: "use GET" });
-        }
-        if (pathname === "/v1/sign") return req.method === "POST" ? await handleSign(ca, req) : json(405, { error: "use POST" });
-        return json(404, { error: "not found" });
-      } catch (err) {
-        console.error(JSON.stringify({ msg: "ca request failed", service: "ca", path: pathname, err: String(err) }));
-        return json(500, { error: "internal CA error" });
-      }
-    },
+export async function startCaService(o: CaServiceOptions): Promise<CaService> {
+  const tls = await serverCertificate(o);
+  const api = createCaApi({ ca: o.ca, tokens: o.tokens, rootFingerprint: o.rootFingerprint, log: o.log });
+  const server = startClientCertServer({
+    hostname: o.address,
+    port: o.port,
+    tls: { cert: tls.cert, key: tls.key, ca: o.ca.trustBundlePem() },
+    trustDomain: o.ca.trustDomain,
+    limits: { maxHeaderBytes: 16 * 1024, headerTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxBodyBytes: MAX_BODY_BYTES, bodyIdleTimeoutMs: 10_000, bodyTimeoutMs: 30_000 },
+    handler: (req, client) => api(req, client),
   });
+  const adminApi = createAdminApi({ trustDomain: o.ca.trustDomain, tokens: o.tokens, adminSecret: o.adminSecret, log: o.log });
+  let admin: { port: number; stop(): void };
+  try {
+    // Loopback only, whatever --address says: tokens are minted on the CA host, never over the network.
+    admin = bunRuntime.serveWeb({ hostname: "127.0.0.1", port: o.adminPort, fetch: (req) => adminApi(req) });
+  } catch (err) {
+    await server.close({ drainMs: 0 });
+    throw err;
+  }
   return {
-    port: server.port ?? opts.port,
-    stop: () => server.stop(true),
+    port: server.port,
+    adminPort: admin.port,
+    serverNotAfter: tls.notAfter,
+    async stop() {
+      admin.stop();
+      await server.close({ drainMs: 2000 });
+    },
   };
 }

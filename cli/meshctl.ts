@@ -9,6 +9,7 @@ import { consulAddr, kvPrefix } from "../member/flags.ts";
 import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-kv.ts";
 import { confirm, lastDocumentNote, removeMarker, teardown } from "./confirm-marker.ts";
 import { authzCheck, formatCheck, loadConfig } from "./authz-check.ts";
+import { runToken, TOKEN_USAGE } from "./token.ts";
 
 const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json]
   validate -f FILE          check a mesh file (the same model as the sidecar's --config)
@@ -25,7 +26,8 @@ const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json
   authz check [--from SVC|SPIFFE-ID] --to SVC METHOD PATH [-H 'k: v']... [-f FILE]
                             the verdict of SVC's inbound authorization and the rule that decided it (exit 1 = deny),
                             against the live config in KV (or FILE); without --from: a caller with no identity
-  --max-document-bytes N    per-document limit checked by validate/apply/diff (default 524288, or MESH_KV_MAX_DOCUMENT_BYTES)`;
+  --max-document-bytes N    per-document limit checked by validate/apply/diff (default 524288, or MESH_KV_MAX_DOCUMENT_BYTES)
+${TOKEN_USAGE}`;
 
 class InvalidInput extends Error {
   constructor(readonly issues: ConfigIssue[], message?: string) {
@@ -80,6 +82,8 @@ function renderDiff(changes: Change[]): string {
 }
 
 async function run(argv: string[], out: Out): Promise<void> {
+  // Join tokens talk to the CA, not Consul, and have flags of their own.
+  if (argv[0] === "token") return runToken(argv.slice(1), out);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -1,7 +1,8 @@
 // `npm run demo`: the whole mesh on one machine from deploy/examples/demo.yaml — CA, gateway, echo v1/v2, web,
 // each app behind its own sidecar, all mTLS. Ctrl-C stops every process it started.
 import { parseArgs } from "node:util";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseMeshConfig } from "../shared/config/parse.ts";
 import { formatIssue } from "../shared/config/issues.ts";
@@ -9,6 +10,7 @@ import { ProcessGroup, BUN } from "./lib/process-group.ts";
 import { demoPlan } from "./lib/demo-plan.ts";
 import { startConsul, type ConsulAgent } from "./lib/consul-agent.ts";
 import { consulClient } from "../member/consul/client.ts";
+import { caServeCommand, devCa, initCa } from "./lib/dev-ca.ts";
 
 async function consulVersion(addr: string): Promise<string> {
   const self = (await consulClient(addr).agent.self()) as { Config?: { Version?: string } };
@@ -31,6 +33,8 @@ async function main(): Promise<void> {
   rmSync(logDir, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
 
+  // The CA's state (root key included) and each member's key and leaf: fresh per run, removed on exit.
+  const stateDir = mkdtempSync(join(tmpdir(), "mesh-demo-state-"));
   const group = new ProcessGroup();
   let stopping = false;
   let consul: ConsulAgent | undefined;
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
     console.log("\nstopping every process the demo started...");
     await group.stopAll();
     await consul?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
@@ -47,9 +52,11 @@ async function main(): Promise<void> {
 
   try {
     const log = (name: string) => ({ logFile: join(logDir, `${name}.log`) });
-    const ca = await group.spawn("ca", [BUN, join(ROOT, "ca/main.ts"), "--port", "0", "--trust-domain", plan.trustDomain], log("ca"));
-    const caUrl = `http://127.0.0.1:${ca.ready.port}`;
-    console.log(`ca          ${caUrl}`);
+    // As on real VMs: `ca init` (prints the root's fingerprint), `ca serve`, then one join token per member.
+    const caDir = join(stateDir, "ca");
+    const fingerprint = initCa(BUN, caDir, plan.trustDomain);
+    const ca = devCa(caDir, fingerprint, (await group.spawn("ca", caServeCommand(BUN, caDir), log("ca"))).ready);
+    console.log(`ca          ${ca.url}  root ${fingerprint}  (state ${caDir}; try: npm run meshctl -- token list --ca-state ${caDir})`);
     // Consul mode: a local dev agent, the demo config loaded into KV with meshctl, every instance registered.
     const source: string[] = consulMode ? [] : ["--config", configPath];
     if (consulMode) {
@@ -64,13 +71,14 @@ async function main(): Promise<void> {
       const sc = await group.spawn(
         `sidecar-${i.id}`,
         [BUN, join(ROOT, "sidecar/main.ts"), ...source, "--service", i.service, "--instance", i.id, "--app-port", String(i.appPort),
-          "--inbound-port", String(i.inboundPort), "--outbound-port", String(i.outboundPort), "--admin-port", String(i.adminPort), "--ca", caUrl,
+          "--inbound-port", String(i.inboundPort), "--outbound-port", String(i.outboundPort), "--admin-port", String(i.adminPort), ...(await ca.memberArgs(i.service, join(stateDir, i.id))),
           ...i.tags.flatMap((t) => ["--tag", t]), ...Object.entries(i.meta).flatMap(([k, v]) => ["--meta", `${k}=${v}`]), "--app-health-path", "/health"],
         log(`sidecar-${i.id}`),
       );
       console.log(`${i.id.padEnd(11)} app :${i.appPort}  sidecar inbound(mTLS) :${i.inboundPort} outbound :${i.outboundPort} admin :${i.adminPort}  ${sc.ready.spiffeId}`);
     }
-    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), ...source, "--ca", caUrl, "--admin-port", String(plan.gatewayAdminPort)], log("gateway"));
+    const gwJoin = await ca.memberArgs(parsed.config.gateway?.name ?? "gateway", join(stateDir, "gateway"));
+    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), ...source, ...gwJoin, "--admin-port", String(plan.gatewayAdminPort)], log("gateway"));
     console.log(`gateway     ${(gw.ready.listeners as string[]).join(", ")}  admin :${plan.gatewayAdminPort}  ${gw.ready.spiffeId}`);
     console.log(`
 The mesh is up (logs in ${logDir}). Try:

@@ -2,26 +2,31 @@
 // Listeners come from the config (gateway.listeners), so one file describes the whole edge.
 import { parseArgs } from "node:util";
 
-import { consulAddr, kvPrefix, parsePort } from "../member/flags.ts";
+import { consulAddr, envName, JOIN_FLAG_NAMES, kvPrefix, parseJoinFlags, parsePort, type JoinFlags } from "../member/flags.ts";
 
-export type GatewayArgs = { config: string | undefined; kvPrefix: string; ca: string; adminPort: number; accessLog: boolean; consul: string | undefined };
+export type GatewayArgs = { config: string | undefined; kvPrefix: string; join: JoinFlags; adminPort: number; accessLog: boolean; consul: string | undefined };
 
-export const GATEWAY_USAGE = `usage: bun run gateway (--config FILE | --consul ADDR [--kv-prefix mesh/]) --ca URL [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR (or CONSUL_HTTP_ADDR)]
-  each flag may also be given as an environment variable: MESH_CONFIG, MESH_CA, MESH_ADMIN_PORT, MESH_ACCESS_LOG`;
+export const GATEWAY_USAGE = `usage: bun run gateway (--config FILE | --consul ADDR [--kv-prefix mesh/]) --ca https://HOST:PORT --ca-fingerprint sha256:...
+  [--join-token-file FILE | --join-token T] [--state-dir DIR (default .mesh/state/<gateway name>)] [--cert-ttl 24h]
+  [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR (or CONSUL_HTTP_ADDR)]
+  each flag may also be given as an environment variable: MESH_CONFIG, MESH_CA, MESH_CA_FINGERPRINT, MESH_JOIN_TOKEN,
+  MESH_JOIN_TOKEN_FILE, MESH_STATE_DIR, MESH_CERT_TTL, MESH_ADMIN_PORT, MESH_ACCESS_LOG`;
 
 export function parseGatewayArgs(argv: string[], env: Record<string, string | undefined>): GatewayArgs | "help" {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: "string" }, ca: { type: "string" }, consul: { type: "string" }, "kv-prefix": { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean" } },
+    options: { config: { type: "string" }, ...Object.fromEntries(JOIN_FLAG_NAMES.map((f) => [f, { type: "string" as const }])), consul: { type: "string" }, "kv-prefix": { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) return "help";
   const config = values.config ?? env.MESH_CONFIG;
-  const ca = values.ca ?? env.MESH_CA;
-
-  if (!ca) throw new Error("--ca (or MESH_CA) is required");
+  const flags = values as Record<string, string | boolean | undefined>;
+  const join = parseJoinFlags((flag) => {
+    const v = flags[flag];
+    return typeof v === "string" ? v : env[envName(flag)];
+  });
   const adminPort = parsePort("admin-port", values["admin-port"] ?? env.MESH_ADMIN_PORT, 15100);
   const consul = consulAddr(values.consul ?? env.MESH_CONSUL ?? env.CONSUL_HTTP_ADDR);
   if (!config && consul === undefined) throw new Error("--config FILE (or MESH_CONFIG) is required, or --consul ADDR to read config from Consul KV");
-  return { config: config || undefined, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), ca, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul };
+  return { config: config || undefined, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), join, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul };
 }

@@ -1,47 +1,160 @@
-// Keeps this process's workload certificate fresh: issued at start from the CA, renewed at half its lifetime
-// (with jitter, like Istio), and kept as is if the CA is down, so traffic never stops on a CA outage.
-import { createCaClient } from "../shared/pki/ca-client.ts";
-import { issueWorkloadCredentials, type WorkloadCredentials } from "../shared/pki/workload.ts";
-import type { TlsMaterial } from "../runtime/ports.ts";
+// Keeps this member's workload certificate: from its state directory when still valid, else by joining with a token;
+// renewed over mTLS at about half its life (with jitter); with the CA down it keeps the current one and retries with backoff.
+import type { CaFetch, TlsMaterial } from "../runtime/ports.ts";
+import { readFileIfExists } from "../runtime/node/private-files.ts";
+import { CaRefusedError, type IssuedLeaf } from "../shared/pki/ca-client.ts";
+import { leafInfo, newWorkloadKey } from "../shared/pki/workload.ts";
+import { connectCa } from "./ca-connection.ts";
+import { loadIdentity, saveIdentity } from "./identity-state.ts";
+
+export type JoinArgs = {
+  /** https://host:port of the CA. */
+  ca: string;
+  /** sha256:<hex> of the CA's root; without it a member never joins. */
+  caFingerprint: string;
+  joinToken: string | undefined;
+  joinTokenFile: string | undefined;
+  /** Where the key, leaf and bundle live; the assembly fills in the default. */
+  stateDir: string;
+  /** Requested leaf lifetime; the CA caps it (1 s .. 30 d, default 24 h). */
+  certTtlMs: number | undefined;
+};
 
 export type CredentialStore = {
   current(): TlsMaterial;
   notAfter(): Date;
+  secondsLeft(): number;
   stop(): void;
 };
 
-type Log = { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+type Log = { info(o: object, msg: string): void; warn(o: object, msg: string): void; error(o: object, msg: string): void };
+/** `receivedAt`: when this member got the leaf. The leaf's notBefore is backdated for clock skew, so it can't say. */
+type Creds = TlsMaterial & { notAfter: Date; receivedAt: Date };
 
-export async function startCredentialStore(caUrl: string, spiffeId: string, log: Log): Promise<CredentialStore> {
-  const ca = createCaClient(caUrl);
-  let creds: WorkloadCredentials = await issueWorkloadCredentials(ca, spiffeId);
+/** A start that cannot go on (no token, refused token): the fatal log line shows `code` as its `error` field. */
+export class JoinError extends Error {
+  override readonly name = "JoinError";
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const MIN_VALID_MS = 10_000; // a stored leaf closer to its end than this is not worth starting on
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 60_000;
+
+export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs; spiffeId: string; trustDomain: string; log: Log }): Promise<CredentialStore> {
+  const { join: j, spiffeId, log } = o;
+  const ca = connectCa({ caFetch: o.caFetch, url: j.ca, fingerprint: j.caFingerprint, trustDomain: o.trustDomain });
+  const ttl = j.certTtlMs;
+
+  /** The answer as credentials, after checking it is what was asked for. */
+  const accept = (leaf: IssuedLeaf, keyPem: string, fallbackBundle: string, bundleOk: boolean): Creds => {
+    const info = leafInfo(leaf.certChainPem);
+    if (info.uris.length !== 1 || info.uris[0] !== spiffeId) throw new Error(`the CA issued a certificate for ${info.uris.join(", ") || "no URI"}, not ${spiffeId}`);
+    return { spiffeId, keyPem, certChainPem: leaf.certChainPem, trustBundlePem: bundleOk ? leaf.trustBundlePem : fallbackBundle, notAfter: info.notAfter, receivedAt: new Date() };
+  };
+
+  async function fromState(): Promise<Creds | string> {
+    const s = loadIdentity(j.stateDir);
+    if ("missing" in s) return s.missing;
+    if (s.spiffeId !== spiffeId) return `the stored certificate is for ${s.spiffeId}, not ${spiffeId}`;
+    let info: ReturnType<typeof leafInfo>;
+    try {
+      info = leafInfo(s.certChainPem);
+    } catch {
+      return "the stored certificate does not parse";
+    }
+    if (info.uris[0] !== spiffeId) return `the stored certificate names ${info.uris.join(", ")}, not ${spiffeId}`;
+    if (info.notAfter.getTime() - Date.now() < MIN_VALID_MS) return `the stored certificate expired at ${info.notAfter.toISOString()}`;
+    if (!(await ca.holdsPinnedRoot(s.trustBundlePem))) return `the stored trust bundle does not hold the pinned root ${j.caFingerprint}`;
+    const saved = Date.parse(s.savedAt);
+    const receivedAt = new Date(Number.isNaN(saved) ? info.notBefore.getTime() : Math.min(saved, Date.now()));
+    return { spiffeId, keyPem: s.keyPem, certChainPem: s.certChainPem, trustBundlePem: s.trustBundlePem, notAfter: info.notAfter, receivedAt };
+  }
+
+  function token(why: string): string {
+    const t = j.joinToken ?? (j.joinTokenFile === undefined ? undefined : readFileIfExists(j.joinTokenFile)?.trim());
+    if (j.joinTokenFile !== undefined && t === undefined) throw new JoinError("no-join-token", `${why}, and the join token file ${j.joinTokenFile} does not exist`);
+    if (t === undefined || t === "") {
+      const service = spiffeId.slice(spiffeId.lastIndexOf("/") + 1);
+      throw new JoinError("no-join-token", `${why}, and no join token was given: create one on the CA host with \`meshctl token create --service ${service}\` and pass it with --join-token-file FILE (or --join-token / MESH_JOIN_TOKEN)`);
+    }
+    return t;
+  }
+
+  async function joinWithToken(why: string): Promise<Creds> {
+    const t = token(why);
+    const bundle = await ca.pinnedTrustBundle();
+    const { keyPem, csrPem } = await newWorkloadKey(spiffeId);
+    let leaf: IssuedLeaf;
+    try {
+      leaf = await ca.client(bundle).join({ token: t, csrPem, spiffeId, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
+    } catch (err) {
+      if (err instanceof CaRefusedError) throw new JoinError(err.code, `join refused by the CA (${err.code}): ${err.message}`);
+      throw err;
+    }
+    const creds = accept(leaf, keyPem, bundle, await ca.holdsPinnedRoot(leaf.trustBundlePem));
+    saveIdentity(j.stateDir, creds);
+    log.info({ tokenId: leaf.tokenId, notAfter: creds.notAfter.toISOString(), stateDir: j.stateDir }, "joined the mesh with a join token");
+    return creds;
+  }
+
+  const stored = await fromState();
+  let creds: Creds;
+  if (typeof stored === "string") {
+    creds = await joinWithToken(`no usable certificate in ${j.stateDir} (${stored})`);
+  } else {
+    creds = stored;
+    log.info({ notAfter: creds.notAfter.toISOString(), stateDir: j.stateDir }, "certificate loaded from the state directory; no join token needed");
+  }
+
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-
+  let failures = 0;
   const schedule = (delayMs: number): void => {
     if (stopped) return;
-    timer = setTimeout(renew, Math.max(1000, delayMs));
+    timer = setTimeout(() => void renew(), Math.max(0, delayMs));
     (timer as { unref?: () => void }).unref?.();
+  };
+  /** At 40-50% of the leaf's life since it was received (jitter spreads a fleet's renewals); at least 1 s from now. */
+  const scheduleFromLifetime = (): void => {
+    const start = creds.receivedAt.getTime();
+    const life = creds.notAfter.getTime() - start;
+    schedule(Math.max(RETRY_MIN_MS, start + life * (0.5 - Math.random() * 0.1) - Date.now()));
   };
   const renew = async (): Promise<void> => {
     try {
-      creds = await issueWorkloadCredentials(ca, spiffeId);
+      const { keyPem, csrPem } = await newWorkloadKey(spiffeId);
+      const client = ca.client(creds.trustBundlePem, { keyPem: creds.keyPem, certChainPem: creds.certChainPem });
+      const leaf = await client.renew({ csrPem, spiffeId, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
+      const bundleOk = await ca.holdsPinnedRoot(leaf.trustBundlePem);
+      if (!bundleOk) log.warn({ pinned: j.caFingerprint }, "the CA's new trust bundle lacks the pinned root; keeping the current bundle");
+      creds = accept(leaf, keyPem, creds.trustBundlePem, bundleOk);
+      failures = 0;
+      try {
+        saveIdentity(j.stateDir, creds);
+      } catch (err) {
+        log.error({ err: String(err), stateDir: j.stateDir }, "could not save the renewed certificate; a restart would need a join token");
+      }
       log.info({ notAfter: creds.notAfter.toISOString() }, "workload certificate renewed");
       scheduleFromLifetime();
     } catch (err) {
-      log.warn({ err: String(err) }, "certificate renewal failed; keeping the current certificate and retrying");
-      schedule(30_000);
+      failures++;
+      const backoff = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 16)) * (0.5 + Math.random() * 0.5);
+      const secondsLeft = Math.floor((creds.notAfter.getTime() - Date.now()) / 1000);
+      const fields = { err: err instanceof Error ? err.message : String(err), retryInMs: Math.round(backoff), certSecondsLeft: secondsLeft };
+      if (secondsLeft <= 0) log.error(fields, "certificate expired and renewal keeps failing; once the CA is back this member needs a new join token if renewal is refused");
+      else log.warn(fields, "certificate renewal failed; keeping the current certificate and retrying");
+      schedule(backoff);
     }
-  };
-  const scheduleFromLifetime = (): void => {
-    const remaining = creds.notAfter.getTime() - Date.now();
-    schedule(remaining * (0.5 - Math.random() * 0.1));
   };
   scheduleFromLifetime();
 
   return {
     current: () => creds,
     notAfter: () => creds.notAfter,
+    secondsLeft: () => Math.max(0, Math.floor((creds.notAfter.getTime() - Date.now()) / 1000)),
     stop: () => {
       stopped = true;
       clearTimeout(timer);

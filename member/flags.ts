@@ -1,5 +1,6 @@
 // Flag helpers every entry point shares (sidecar, gateway, meshctl): ports, the KV prefix and the Consul address
-// are spelled and checked the same way everywhere.
+// are spelled and checked the same way everywhere, and so are the flags that join a member to the mesh.
+import { normalizeFingerprint } from "../shared/pki/fingerprint.ts";
 
 /** Every flag also reads from MESH_<FLAG> (dashes become underscores). */
 export function envName(flag: string): string {
@@ -23,4 +24,43 @@ export function kvPrefix(raw: string | undefined): string {
 export function consulAddr(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === "") return undefined;
   return (/^https?:\/\//.test(raw) ? raw : `http://${raw}`).replace(/\/+$/, "");
+}
+
+/** Lifetimes like 90s, 30m, 24h, 7d (the config's durations stop at minutes; certificates and tokens need more). */
+export function parseLifetime(name: string, raw: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(raw);
+  if (m === null) throw new Error(`--${name}: "${raw}" is not a duration like 90s, 30m, 24h or 7d`);
+  const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new Error(`--${name}: "${raw}" is out of range`);
+  return ms;
+}
+
+/** The flags that join a member to the mesh, as read by `get` (flag, then MESH_<FLAG>, then any config file). */
+export type JoinFlags = {
+  ca: string;
+  caFingerprint: string;
+  joinToken: string | undefined;
+  joinTokenFile: string | undefined;
+  /** undefined: the assembly's default (.mesh/state/<name>, relative to the working directory). */
+  stateDir: string | undefined;
+  certTtlMs: number | undefined;
+};
+
+export const JOIN_FLAG_NAMES = ["ca", "ca-fingerprint", "join-token", "join-token-file", "state-dir", "cert-ttl"] as const;
+
+export function parseJoinFlags(get: (flag: (typeof JOIN_FLAG_NAMES)[number]) => string | undefined): JoinFlags {
+  const ca = get("ca");
+  if (ca === undefined || ca === "") throw new Error("--ca https://HOST:PORT (or MESH_CA) is required");
+  if (!/^https:\/\/[^/]+\/?$/.test(ca)) throw new Error(`--ca: "${ca}" must be the CA's https://HOST:PORT (the CA serves HTTPS only)`);
+  const rawFp = get("ca-fingerprint");
+  if (rawFp === undefined || rawFp === "") {
+    throw new Error("--ca-fingerprint sha256:... (or MESH_CA_FINGERPRINT) is required: a member never trusts an unpinned CA; `ca fingerprint --state DIR` on the CA host prints it");
+  }
+  const caFingerprint = normalizeFingerprint(rawFp);
+  if (caFingerprint === undefined) throw new Error(`--ca-fingerprint: "${rawFp}" is not a SHA-256 fingerprint (sha256: and 64 hex digits)`);
+  const joinToken = get("join-token") || undefined;
+  const joinTokenFile = get("join-token-file") || undefined;
+  if (joinToken !== undefined && joinTokenFile !== undefined) throw new Error("give --join-token or --join-token-file, not both");
+  const ttl = get("cert-ttl");
+  return { ca: ca.replace(/\/+$/, ""), caFingerprint, joinToken, joinTokenFile, stateDir: get("state-dir") || undefined, certTtlMs: ttl === undefined ? undefined : parseLifetime("cert-ttl", ttl) };
 }

@@ -1,6 +1,7 @@
 // What makes a process a mesh member: its SPIFFE identity, credentials from the CA, the mTLS client, and the
 // live config snapshot. Shared by the sidecar and the gateway so both join the mesh the same way.
 import { flushLog, type Logger } from "./logger.ts";
+import type { JoinFlags } from "./flags.ts";
 import type { MeshConfig } from "../shared/config/schema.ts";
 import type { LiveSnapshot } from "../shared/build/live.ts";
 import type { MeshClient, PlainClient, RuntimePorts } from "../runtime/ports.ts";
@@ -9,6 +10,7 @@ import { formatSpiffeId } from "../shared/pki/spiffe.ts";
 import { startLiveSnapshot } from "../shared/build/live.ts";
 import { openConfigSource, type ConfigSource } from "./config-source.ts";
 import { startCredentialStore, type CredentialStore } from "./credentials.ts";
+import { absolutePath } from "../runtime/node/private-files.ts";
 import { forwarderFactory } from "./forwarders.ts";
 import { assertStrictTlsEnvironment } from "../runtime/strict-env.ts";
 import { startConsulFeed, type ConsulFeed } from "./consul/discovery-feed.ts";
@@ -26,7 +28,12 @@ export type Member = {
 };
 
 /** The first config state gives the trust domain: the identity is needed before any snapshot exists. */
-export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string | undefined; kvPrefix: string; caUrl: string; service: string | ((first: MeshConfig) => string); log: Logger; consul?: string | undefined }): Promise<Member> {
+/** Where a member keeps its key and leaf unless told (--state-dir): relative to the working directory, one per name. */
+export function defaultStateDir(name: string): string {
+  return `.mesh/state/${name}`;
+}
+
+export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string | undefined; kvPrefix: string; join: JoinFlags; service: string | ((first: MeshConfig) => string); log: Logger; consul?: string | undefined }): Promise<Member> {
   // The variable also weakens the client side's chain check: no mesh member starts with it, inbound or not.
   assertStrictTlsEnvironment();
   const source = await openConfigSource({ configPath: opts.configPath, consul: opts.consul, kvPrefix: opts.kvPrefix, log: opts.log });
@@ -35,7 +42,8 @@ export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string
   const namespace = first.namespace ?? DEFAULTS.namespace;
   const service = typeof opts.service === "string" ? opts.service : opts.service(first);
   const spiffeId = formatSpiffeId({ trustDomain, namespace, service });
-  const creds = await startCredentialStore(opts.caUrl, spiffeId, opts.log);
+  const stateDir = absolutePath(opts.join.stateDir ?? defaultStateDir(service));
+  const creds = await startCredentialStore({ caFetch: opts.runtime.caFetch, join: { ...opts.join, stateDir }, spiffeId, trustDomain, log: opts.log });
   const client = opts.runtime.createMeshClient({ credentials: creds.current });
   const plainClient = opts.runtime.createPlainClient();
   const live = await startLiveSnapshot({

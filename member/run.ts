@@ -4,6 +4,7 @@ import type { MeshConfig } from "../shared/config/schema.ts";
 import type { LogSink, RuntimePorts } from "../runtime/ports.ts";
 import { createLogger, flushLog, type Logger } from "./logger.ts";
 import { joinMesh, type Member } from "./join.ts";
+import type { JoinFlags } from "./flags.ts";
 import { startAdmin } from "./admin.ts";
 import { startRegistration } from "./registration.ts";
 import { startStatusReport } from "./status-report.ts";
@@ -11,7 +12,7 @@ import { onShutdown } from "./shutdown.ts";
 import { createObservation, type Observation } from "../shared/telemetry/observe.ts";
 import { subscribeAccessLog } from "../shared/telemetry/access-log.ts";
 
-export type CommonArgs = { config: string | undefined; kvPrefix: string; ca: string; consul: string | undefined; adminPort: number; accessLog: boolean };
+export type CommonArgs = { config: string | undefined; kvPrefix: string; join: JoinFlags; consul: string | undefined; adminPort: number; accessLog: boolean };
 
 /** Joins the mesh or exits 1 with a fatal line: nothing else can run without an identity and a config. */
 export async function startMember(opts: {
@@ -27,10 +28,13 @@ export async function startMember(opts: {
   subscribeAccessLog(observe, opts.logName, sink, opts.args.accessLog);
   try {
     const a = opts.args;
-    const member = await joinMesh({ runtime: opts.runtime, configPath: a.config, kvPrefix: a.kvPrefix, caUrl: a.ca, consul: a.consul, service: opts.service, log });
+    const member = await joinMesh({ runtime: opts.runtime, configPath: a.config, kvPrefix: a.kvPrefix, join: a.join, consul: a.consul, service: opts.service, log });
     return { member, log, sink, observe };
   } catch (err) {
-    log.fatal({}, err instanceof Error ? err.message : String(err));
+    // A refusal names its reason (token-expired, ca-fingerprint-mismatch, ...) as a field too, for log searches.
+    const c = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+    const code = typeof c === "string" ? { error: c } : {};
+    log.fatal(code, err instanceof Error ? err.message : String(err));
     flushLog(log);
     process.exit(1);
   }
@@ -66,7 +70,8 @@ export async function serveMember(o: ServeOptions): Promise<void> {
     live: member.live,
     ready,
     discovery: member.discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: member.discovery!.status() }),
-    info: () => o.info(draining),
+    // Every member shows how long its certificate has left: with the CA down, this is the time the member has.
+    info: () => ({ ...o.info(draining), certNotAfter: member.creds.notAfter().toISOString(), certSecondsLeft: member.creds.secondsLeft() }),
   });
   const token = process.env.CONSUL_HTTP_TOKEN;
   const reg = o.registration;

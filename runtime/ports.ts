@@ -52,11 +52,23 @@ export type LogSink = { write(line: string): void; flush(): void };
 export type WebServer = { readonly port: number; stop(): void };
 export type ServeWeb = (opts: { hostname: string; port: number; fetch: (req: Request) => Response | Promise<Response> }) => WebServer;
 
+/**
+ * How a member's call to its CA is verified. "none" is only for the first look at a CA whose root the member pins by
+ * fingerprint (nothing secret is sent on it); "pinned" checks the CA's chain against `rootsPem` and insists on `serverId`
+ * in its URI SAN, and may present the member's leaf as client certificate (renewal).
+ */
+export type CaTls =
+  | { verify: "none" }
+  | { verify: "pinned"; rootsPem: string; serverId: string; client?: { keyPem: string; certChainPem: string } };
+/** One HTTPS request to the CA on a fresh connection (never pooled: a connection made under one TLS mode must not serve another). */
+export type CaFetch = (url: string, req: { method: "GET" | "POST"; body?: string; tls: CaTls; timeoutMs: number }) => Promise<{ status: number; text: string }>;
+
 /** What a member needs from its runtime; the assembly (gateway/, sidecar/) picks the adapter and passes it in. */
 export type RuntimePorts = {
   readonly name: "bun" | "deno";
   createMeshClient(opts: { credentials: () => TlsMaterial }): MeshClient;
   createPlainClient(): PlainClient;
+  caFetch: CaFetch;
   serveWeb: ServeWeb;
   stdoutSink(): LogSink;
 };

@@ -4,7 +4,8 @@ import { expect, test } from "bun:test";
 import { parseSidecarArgs } from "./args.ts";
 import { kvPrefix, consulAddr } from "../member/flags.ts";
 
-const base = ["--service", "echo", "--app-port", "9201", "--ca", "http://127.0.0.1:8200", "--config", "mesh.yaml"];
+const FP = `sha256:${"ab".repeat(32)}`;
+const base = ["--service", "echo", "--app-port", "9201", "--ca", "https://10.0.0.5:8200", "--ca-fingerprint", FP, "--config", "mesh.yaml"];
 
 test("flags win over environment variables, which win over the sidecar config file", () => {
   const file = { "app-port": 1111, "inbound-port": 2222, "outbound-port": 3333, tag: ["from-file"], meta: { version: "v9", team: "x" } };
@@ -40,4 +41,26 @@ test("Consul addresses and KV prefixes are normalised", () => {
   expect(consulAddr("https://c:8501/")).toBe("https://c:8501");
   expect(kvPrefix("mesh")).toBe("mesh/");
   expect(kvPrefix("/team/mesh/")).toBe("team/mesh/");
+});
+
+test("join flags: https CA, a pinned fingerprint (any usual spelling), token or token file, state dir per instance", () => {
+  const a = parseSidecarArgs([...base, "--join-token-file", "/etc/mesh/echo.token", "--cert-ttl", "12h"], {}, {});
+  if (a === "help") throw new Error("unexpected help");
+  expect(a.join).toEqual({ ca: "https://10.0.0.5:8200", caFingerprint: FP, joinToken: undefined, joinTokenFile: "/etc/mesh/echo.token", stateDir: undefined, certTtlMs: 12 * 3_600_000 });
+  const openssl = "AB:".repeat(31) + "AB";
+  const b = parseSidecarArgs(["--service", "echo", "--app-port", "1", "--config", "m", "--instance", "echo-2"], { MESH_CA: "https://ca:8200/", MESH_CA_FINGERPRINT: openssl, MESH_JOIN_TOKEN: "t" }, {});
+  if (b === "help") throw new Error("unexpected help");
+  expect(b.join).toMatchObject({ ca: "https://ca:8200", caFingerprint: FP, joinToken: "t", stateDir: ".mesh/state/echo-2" });
+  const c = parseSidecarArgs([...base, "--state-dir", "/var/lib/mesh/echo"], {}, {});
+  if (c === "help") throw new Error("unexpected help");
+  expect(c.join.stateDir).toBe("/var/lib/mesh/echo");
+});
+
+test("join flags refuse what cannot be safe: no fingerprint, a plain-HTTP CA, both token forms", () => {
+  const noPin = ["--service", "echo", "--app-port", "1", "--config", "m", "--ca", "https://ca:8200"];
+  expect(() => parseSidecarArgs(noPin, {}, {})).toThrow("a member never trusts an unpinned CA");
+  expect(() => parseSidecarArgs([...noPin, "--ca-fingerprint", "sha256:1234"], {}, {})).toThrow("is not a SHA-256 fingerprint");
+  expect(() => parseSidecarArgs(base.map((x) => (x.startsWith("https:") ? "http://ca:8200" : x)), {}, {})).toThrow("must be the CA's https://HOST:PORT");
+  expect(() => parseSidecarArgs([...base, "--join-token", "a", "--join-token-file", "b"], {}, {})).toThrow("not both");
+  expect(() => parseSidecarArgs([...base, "--cert-ttl", "1y"], {}, {})).toThrow("--cert-ttl");
 });

@@ -2,7 +2,7 @@
 // Parsed with node:util parseArgs (standard library, works in Bun and Deno) rather than a hand-written parser.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../shared/config/duration.ts";
-import { consulAddr, envName, kvPrefix, parsePort } from "../member/flags.ts";
+import { consulAddr, envName, kvPrefix, parseJoinFlags, parsePort, type JoinFlags } from "../member/flags.ts";
 
 export type SidecarArgs = {
   /** The YAML file; without it (and with --consul) config comes from Consul KV under kvPrefix. */
@@ -16,7 +16,8 @@ export type SidecarArgs = {
   inboundPort: number;
   outboundPort: number;
   adminPort: number;
-  ca: string;
+  /** The CA, its pinned root, the join token and the state directory (default .mesh/state/<instance or service>). */
+  join: JoinFlags;
   accessLog: boolean;
   /** Consul agent HTTP address: endpoints come from its health checks instead of the file's instances. */
   consul: string | undefined;
@@ -41,6 +42,11 @@ const FLAGS = {
   "outbound-port": { type: "string" },
   "admin-port": { type: "string" },
   ca: { type: "string" },
+  "ca-fingerprint": { type: "string" },
+  "join-token": { type: "string" },
+  "join-token-file": { type: "string" },
+  "state-dir": { type: "string" },
+  "cert-ttl": { type: "string" },
   consul: { type: "string" },
   tag: { type: "string", multiple: true },
   meta: { type: "string", multiple: true },
@@ -52,7 +58,9 @@ const FLAGS = {
   help: { type: "boolean" },
 } as const;
 
-export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul ADDR [--kv-prefix mesh/]) --service NAME --app-port P --ca URL
+export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul ADDR [--kv-prefix mesh/]) --service NAME --app-port P
+  --ca https://HOST:PORT --ca-fingerprint sha256:... [--join-token-file FILE | --join-token T] [--state-dir DIR] [--cert-ttl 24h]
+  (the token is needed once: the key and certificate are kept in --state-dir, default .mesh/state/<instance or service>)
   [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
   [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
   [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
@@ -104,6 +112,9 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
   if (get("config") === undefined && get("consul") === undefined && env.CONSUL_HTTP_ADDR === undefined) {
     throw new Error("--config FILE is required (or --consul ADDR to read config from Consul KV)");
   }
+  const join = parseJoinFlags(get);
+  // Two instances of one service on a VM must not share a state directory: an explicit --instance names its own.
+  if (join.stateDir === undefined && get("instance") !== undefined) join.stateDir = `.mesh/state/${get("instance")}`;
   return {
     config: get("config"),
     kvPrefix: kvPrefix(get("kv-prefix")),
@@ -115,7 +126,7 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     inboundPort: parsePort("inbound-port", get("inbound-port"), 15006),
     outboundPort: parsePort("outbound-port", get("outbound-port"), 15001),
     adminPort: parsePort("admin-port", get("admin-port"), 15000),
-    ca: need("ca"),
+    join,
     accessLog: (get("access-log") ?? "on") !== "off",
     consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),
     tags: list("tag"),

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     runtime, member, log, args,
     listeners: [{ close: (drainMs) => inbound.close({ drainMs }) }, { close: (drainMs) => outbound.stop(drainMs) }],
     healthy: appHealth.healthy,
-    info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, certNotAfter: member.creds.notAfter().toISOString(), inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
+    info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
     registration: { id: args.instance, service: args.service, address: args.advertiseAddress, port: inbound.port, tags: args.tags, meta: { kind: "sidecar", ...args.meta }, drainDelayMs: args.drainDelayMs },
     onStopped: () => appHealth.stop(),
     readyFields: { service: args.service, instance: args.instance, inboundPort: inbound.port, outboundPort: outbound.port, appPort: args.appPort },

@@ -30,7 +30,7 @@ const split = (wa: number, wb: number) => ({
 async function sidecar(name: string, service: string, appPort: number, extra: string[], outboundPort?: number, adminPort?: number): Promise<void> {
   await mesh.group.spawn(name, [BUN, join(ROOT, "sidecar/main.ts"), "--consul", consul.httpAddr, "--service", service, "--instance", name,
     "--app-port", String(appPort), "--inbound-port", String(await freePort()), "--outbound-port", String(outboundPort ?? (await freePort())),
-    "--admin-port", String(adminPort ?? (await freePort())), "--ca", mesh.caUrl, "--access-log", "off", "--drain-delay", "200ms", ...extra]);
+    "--admin-port", String(adminPort ?? (await freePort())), ...(await mesh.memberArgs(service)), "--access-log", "off", "--drain-delay", "200ms", ...extra]);
 }
 
 const hit = async (): Promise<string> => {

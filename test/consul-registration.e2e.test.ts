@@ -29,7 +29,7 @@ const passingIds = async (): Promise<string[]> =>
 async function sidecar(id: string, appPort: number, extra: string[] = []): Promise<Started> {
   return mesh.group.spawn(`sidecar-${id}`, [BUN, join(ROOT, "sidecar/main.ts"), "--config", config, "--service", "upstream", "--instance", id,
     "--app-port", String(appPort), "--inbound-port", String(await freePort()), "--outbound-port", String(await freePort()),
-    "--admin-port", String(await freePort()), "--ca", mesh.caUrl, "--consul", consul.httpAddr, "--access-log", "off", "--drain-delay", "500ms", ...extra]);
+    "--admin-port", String(await freePort()), ...(await mesh.memberArgs("upstream")), "--consul", consul.httpAddr, "--access-log", "off", "--drain-delay", "500ms", ...extra]);
 }
 
 let sidecarA: Started;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   clientOutbound = await freePort();
   await mesh.group.spawn("sidecar-client", [BUN, join(ROOT, "sidecar/main.ts"), "--config", config, "--service", "client", "--app-port", "1",
     "--inbound-port", String(await freePort()), "--outbound-port", String(clientOutbound), "--admin-port", String(await freePort()),
-    "--ca", mesh.caUrl, "--consul", consul.httpAddr, "--access-log", "off"]);
+    ...(await mesh.memberArgs("client")), "--consul", consul.httpAddr, "--access-log", "off"]);
   await until(async () => (await passingIds()).length === 2, 8000, 50);
 }, 120_000);
 

@@ -35,7 +35,7 @@ beforeAll(async () => {
   });
   [outbound, admin] = [await freePort(), await freePort()];
   await mesh.group.spawn("sidecar-client", [BUN, join(ROOT, "sidecar/main.ts"), "--config", config, "--service", "client", "--app-port", "1",
-    "--inbound-port", String(await freePort()), "--outbound-port", String(outbound), "--admin-port", String(admin), "--ca", mesh.caUrl,
+    "--inbound-port", String(await freePort()), "--outbound-port", String(outbound), "--admin-port", String(admin), ...(await mesh.memberArgs("client")),
     "--consul", consul.httpAddr, "--access-log", "off"]);
 }, 120_000);
 

@@ -11,7 +11,7 @@ import type { Started } from "../deploy/lib/process-group.ts";
 const DENO = join(ROOT, "node_modules/.bin/deno");
 /** As `npm run gateway:deno` (package.json): request.signal aborts only when the client goes away (as on Bun), and the
  * permissions: the network, reading config and certificates, the environment, the host name (pino asks for it). */
-const DENO_FLAGS = ["--unstable-no-legacy-abort", "--allow-net", "--allow-read", "--allow-env", "--allow-sys=hostname"];
+const DENO_FLAGS = ["--unstable-no-legacy-abort", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys=hostname"];
 const GATEWAY_ID = "spiffe://mesh.local/ns/default/svc/gateway";
 
 const mesh = new TestMesh();
@@ -78,7 +78,7 @@ beforeAll(async () => {
   await mesh.startSidecar({ config, service: "echo", appPort: v1.port, inboundPort: p1 });
   await mesh.startSidecar({ config, service: "echo", appPort: v2.port, inboundPort: p2 });
   // node_modules is found through the repo's package.json (Deno's "manual" node_modules mode), no install step.
-  gateway = await mesh.group.spawn("gateway-deno", [DENO, "run", ...DENO_FLAGS, join(ROOT, "gateway/main-deno.ts"), "--config", config, "--ca", mesh.caUrl, "--admin-port", String(adminPort)], { readyTimeoutMs: 30_000 });
+  gateway = await mesh.group.spawn("gateway-deno", [DENO, "run", ...DENO_FLAGS, join(ROOT, "gateway/main-deno.ts"), "--config", config, ...(await mesh.gatewayArgs(config)), "--admin-port", String(adminPort)], { readyTimeoutMs: 30_000 });
   base = `http://127.0.0.1:${gatewayPort}`;
 }, 90_000);
 

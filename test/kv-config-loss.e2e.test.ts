@@ -72,7 +72,7 @@ function load(path = "/ping", expectBody = "pong") {
 async function sidecarArgs(service: string, prefix: string, outboundPort: number, adminPort: number): Promise<string[]> {
   return [BUN, join(ROOT, "sidecar/main.ts"), "--consul", consul.httpAddr, "--kv-prefix", prefix, "--service", service, "--instance", `${service}-1`,
     "--app-port", "1", "--inbound-port", String(await freePort()), "--outbound-port", String(outboundPort), "--admin-port", String(adminPort),
-    "--ca", mesh.caUrl, "--access-log", "off", "--drain-delay", "100ms"];
+    ...(await mesh.memberArgs(service)), "--access-log", "off", "--drain-delay", "100ms"];
 }
 
 beforeAll(async () => {

@@ -11,9 +11,11 @@ test("sidecar and gateway refuse to start with NODE_TLS_REJECT_UNAUTHORIZED=0", 
     services: { svc: { instances: [] } },
     gateway: { name: "gateway", listeners: [{ name: "http", address: "127.0.0.1", port: 0 }], routes: [] },
   });
+  // Well-formed join flags, so the refusal comes from the environment check (before any CA is contacted).
+  const joinFlags = ["--ca", "https://127.0.0.1:9", "--ca-fingerprint", `sha256:${"0".repeat(64)}`, "--join-token", "unused"];
   const runs = [
-    [BUN, join(ROOT, "sidecar/main.ts"), "--config", config, "--service", "svc", "--app-port", "1", "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0", "--ca", "http://127.0.0.1:9"],
-    [BUN, join(ROOT, "gateway/main.ts"), "--config", config, "--ca", "http://127.0.0.1:9", "--admin-port", "0"],
+    [BUN, join(ROOT, "sidecar/main.ts"), "--config", config, "--service", "svc", "--app-port", "1", "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0", ...joinFlags],
+    [BUN, join(ROOT, "gateway/main.ts"), "--config", config, ...joinFlags, "--admin-port", "0"],
   ];
   for (const cmd of runs) {
     const p = Bun.spawn(cmd, { env: { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: "0" }, stdout: "pipe", stderr: "pipe" });

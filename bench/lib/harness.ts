@@ -27,8 +27,8 @@ export async function startEnv(set: ProcessSet, tmp: string, pin: Pinning, opts:
   const upstream = set.spawn("upstream", [...pin.pinLoad, process.execPath, join(REPO, "bench/upstream.ts"), "--port", "0"]);
   const ready = await set.waitReady(upstream);
   const base = { set, repo: REPO, bun: process.execPath, tmp, pinProxy: pin.pinProxy, pinLoad: pin.pinLoad, upstreamPort: Number(ready.port), accessLog: opts.accessLog ?? true, runtimeFlags: opts.runtimeFlags };
-  let ca: Promise<string> | undefined;
-  return { ...base, caUrl: () => (ca ??= startCa(base)) };
+  let ca: ReturnType<typeof startCa> | undefined;
+  return { ...base, ca: () => (ca ??= startCa(base)) };
 }
 
 /** One request through the scenario before any load: a misrouted 502 must fail setup, not be benchmarked. */

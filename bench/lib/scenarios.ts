@@ -7,6 +7,7 @@ import type { ScenarioName } from "./args.ts";
 import { authzPairConfig, hopConfig, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
 import { freePorts } from "./ports.ts";
 import type { Managed, ProcessSet } from "./proc.ts";
+import { caServeCommand, devCa, initCa, type DevCa } from "../../deploy/lib/dev-ca.ts";
 
 export type Target = {
   readonly url: string;
@@ -23,8 +24,8 @@ export type ScenarioEnv = {
   readonly pinProxy: readonly string[];
   readonly pinLoad: readonly string[];
   readonly upstreamPort: number;
-  /** Starts the CA on first use and returns its URL. */
-  readonly caUrl: () => Promise<string>;
+  /** Starts the CA on first use; members join it with a token each (DevCa.memberArgs). */
+  readonly ca: () => Promise<DevCa>;
   /** false: start sidecars and the gateway with --access-log off (to measure what the access log costs). */
   readonly accessLog: boolean;
   /** Extra Bun flags for one proxy process (e.g. --cpu-prof for bench/profile.ts). */
@@ -54,11 +55,11 @@ const accessLogArgs = (env: ScenarioEnv): string[] => (env.accessLog ? [] : ["--
 type SidecarSpec = { name: string; config: string; service: string; appPort: number; inbound: number; outbound: number; admin: number };
 
 async function startSidecar(env: ScenarioEnv, s: SidecarSpec): Promise<Managed> {
-  const ca = await env.caUrl();
+  const ca = await env.ca();
   const m = env.set.spawn(s.name, proxyCmd(env, s.name, "sidecar/main.ts", [
     "--config", s.config, "--service", s.service,
     "--app-port", String(s.appPort), "--inbound-port", String(s.inbound),
-    "--outbound-port", String(s.outbound), "--admin-port", String(s.admin), "--ca", ca, ...accessLogArgs(env),
+    "--outbound-port", String(s.outbound), "--admin-port", String(s.admin), ...(await ca.memberArgs(s.service, join(env.tmp, "state", s.name))), ...accessLogArgs(env),
   ]));
   await env.set.waitReady(m, { adminPort: s.admin, timeoutMs: READY_TIMEOUT_MS });
   return m;
@@ -112,17 +113,18 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const [gw, gwAdmin, bIn, bOut, bAdmin] = (await freePorts(5)) as [number, number, number, number, number];
     const config = writeConfig(env, "gateway", meshConfig(bIn, gw));
     const b = await startSidecar(env, { name: "gw-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
-    const ca = await env.caUrl();
-    const g = env.set.spawn("gateway", proxyCmd(env, "gateway", "gateway/main.ts", ["--config", config, "--ca", ca, "--admin-port", String(gwAdmin), ...accessLogArgs(env)]));
+    const ca = await env.ca();
+    const joinArgs = await ca.memberArgs("gateway", join(env.tmp, "state", "gateway"));
+    const g = env.set.spawn("gateway", proxyCmd(env, "gateway", "gateway/main.ts", ["--config", config, ...joinArgs, "--admin-port", String(gwAdmin), ...accessLogArgs(env)]));
     await env.set.waitReady(g, { adminPort: gwAdmin, timeoutMs: READY_TIMEOUT_MS });
     return { url: `http://127.0.0.1:${gw}/`, host: UPSTREAM_SERVICE, proxies: new Map([["gateway", g], ["sidecar-b", b]]) };
   },
 };
 
 /** The CA every sidecar and the gateway enroll with; not a proxy, so it runs next to the load generator. */
-export async function startCa(env: Pick<ScenarioEnv, "set" | "repo" | "bun" | "pinLoad">): Promise<string> {
-  const m = env.set.spawn("ca", [...env.pinLoad, env.bun, entry(env, "ca/main.ts"), "--port", "0", "--trust-domain", TRUST_DOMAIN]);
-  const ready = await env.set.waitReady(m);
-  if (typeof ready.port !== "number") throw new Error(`ca: ready line has no port: ${JSON.stringify(ready)}`);
-  return `http://127.0.0.1:${ready.port}`;
+export async function startCa(env: Pick<ScenarioEnv, "set" | "bun" | "pinLoad" | "tmp">): Promise<DevCa> {
+  const dir = join(env.tmp, "ca");
+  const fingerprint = initCa(env.bun, dir, TRUST_DOMAIN);
+  const m = env.set.spawn("ca", [...env.pinLoad, ...caServeCommand(env.bun, dir)]);
+  return devCa(dir, fingerprint, await env.set.waitReady(m));
 }

@@ -4,11 +4,13 @@ import type { RuntimePorts } from "../ports.ts";
 import { createMeshClient } from "./mesh-client.ts";
 import { createPlainClient } from "./http1-client.ts";
 import { createStdoutSink } from "./log-sink.ts";
+import { caFetch } from "./ca-fetch.ts";
 
 export const bunRuntime: RuntimePorts = {
   name: "bun",
   createMeshClient,
   createPlainClient,
+  caFetch,
   serveWeb(opts) {
     const server = Bun.serve({ hostname: opts.hostname, port: opts.port, fetch: opts.fetch });
     return { port: server.port ?? opts.port, stop: () => void server.stop(true) };

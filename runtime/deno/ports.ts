@@ -5,11 +5,13 @@ import { createMeshClient } from "./mesh-client.ts";
 import { createPlainClient } from "./plain-client.ts";
 import { createStdoutSink } from "./log-sink.ts";
 import { startDenoHttpServer } from "./http-server.ts";
+import { caFetch } from "./ca-fetch.ts";
 
 export const denoRuntime: RuntimePorts = {
   name: "deno",
   createMeshClient,
   createPlainClient,
+  caFetch,
   serveWeb(opts) {
     const server = startDenoHttpServer({ hostname: opts.hostname, port: opts.port, handler: (req) => opts.fetch(req) });
     // Admin endpoints answer at once; stop() needs no drain, but Deno.serve is only shut down asynchronously.

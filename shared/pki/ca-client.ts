@@ -1,64 +1,89 @@
-// Client for the CA service over HTTP (fetch only, runtime-neutral), shaped like the in-process CA
-// so `issueWorkloadCredentials(createCaClient(url), id)` works across processes.
-import type { SignedLeaf } from "./ca.ts";
+// The member's side of the CA protocol over an injected HTTPS transport (the runtime adapter decides how TLS is
+// verified): the trust bundle, joining with a token, renewing with the current leaf. Errors say which side failed.
+import { splitSubjectAltName } from "./spiffe.ts";
+
+/** The URI SAN in the CA service's own TLS certificate; never a workload id (those are .../ns/N/svc/S). */
+export function caServiceId(trustDomain: string): string {
+  return `spiffe://${trustDomain}/mesh/ca`;
+}
+
+/** True when a Node/Bun `subjectaltname` string has exactly `uri` among its URI entries. */
+export function subjectAltNameHasUri(san: string | undefined, uri: string): boolean {
+  const entries = san === undefined ? undefined : splitSubjectAltName(san);
+  return entries !== undefined && entries.some(([type, value]) => type === "URI" && value === uri);
+}
+
+export type CaTransport = (req: { path: string; method: "GET" | "POST"; body?: string }) => Promise<{ status: number; text: string }>;
+
+/** The CA could not be reached or its answer was unreadable: worth retrying later. */
+export class CaUnreachableError extends Error {
+  override readonly name = "CaUnreachableError";
+}
+
+/** The CA answered and said no (`code` is its `error` field, e.g. token-expired): retrying the same request won't help. */
+export class CaRefusedError extends Error {
+  override readonly name = "CaRefusedError";
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export type IssuedLeaf = { certChainPem: string; trustBundlePem: string; notAfter: Date; tokenId?: string };
 
 export type CaClient = {
-  sign(csrPem: string, spiffeId: string, opts?: { ttlMs?: number }): Promise<SignedLeaf>;
-  trustBundlePem(): Promise<string>;
+  trustBundle(): Promise<{ trustDomain: string; trustBundlePem: string }>;
+  join(o: { token: string; csrPem: string; spiffeId: string; ttlMs?: number }): Promise<IssuedLeaf>;
+  /** Must go over a transport that presents the member's current leaf as its client certificate. */
+  renew(o: { csrPem: string; spiffeId: string; ttlMs?: number }): Promise<IssuedLeaf>;
 };
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-export function createCaClient(baseUrl: string, opts?: { timeoutMs?: number }): CaClient {
+export function createCaClient(baseUrl: string, transport: CaTransport): CaClient {
   const base = baseUrl.replace(/\/+$/, "");
-  const timeoutMs = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
-  async function call(path: string, init: RequestInit): Promise<Record<string, unknown>> {
-    const url = `${base}${path}`;
-    let res: Response;
+  async function call(path: string, method: "GET" | "POST", payload?: Record<string, unknown>): Promise<Record<string, unknown>> {
+    let res: { status: number; text: string };
     try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      res = await transport({ path, method, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }) });
     } catch (err) {
-      throw new Error(`CA at ${base} unreachable (${url}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new CaUnreachableError(`CA at ${base} unreachable (${path}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-    const text = await res.text();
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(res.text);
     } catch {
       body = undefined;
     }
-    if (!res.ok) {
-      const reason = isRecord(body) && typeof body.error === "string" ? body.error : text.slice(0, 200);
-      throw new Error(`CA at ${base} answered ${res.status} for ${path}: ${reason}`);
+    if (res.status < 200 || res.status > 299) {
+      if (!isRecord(body) || typeof body.error !== "string") throw new CaUnreachableError(`CA at ${base} answered ${res.status} for ${path}: ${res.text.slice(0, 200)}`);
+      const message = typeof body.message === "string" ? body.message : body.error;
+      throw new CaRefusedError(res.status, body.error, `CA at ${base} refused ${path} (${res.status} ${body.error}): ${message}`);
     }
-    if (!isRecord(body)) throw new Error(`CA at ${base} sent a non-JSON answer for ${path}`);
+    if (!isRecord(body)) throw new CaUnreachableError(`CA at ${base} sent a non-JSON answer for ${path}`);
     return body;
   }
 
+  const leaf = (body: Record<string, unknown>, path: string): IssuedLeaf => {
+    const notAfter = typeof body.notAfter === "string" ? new Date(body.notAfter) : undefined;
+    if (typeof body.certChainPem !== "string" || typeof body.trustBundlePem !== "string" || notAfter === undefined || Number.isNaN(notAfter.getTime())) {
+      throw new CaUnreachableError(`CA at ${base} sent a malformed answer for ${path}`);
+    }
+    return { certChainPem: body.certChainPem, trustBundlePem: body.trustBundlePem, notAfter, ...(typeof body.tokenId === "string" ? { tokenId: body.tokenId } : {}) };
+  };
+  const withTtl = (p: Record<string, unknown>, ttlMs: number | undefined) => (ttlMs === undefined ? p : { ...p, ttlMs });
+
   return {
-    async sign(csrPem, spiffeId, signOpts) {
-      const payload: Record<string, unknown> = { csrPem, spiffeId };
-      if (signOpts?.ttlMs !== undefined) payload.ttlMs = signOpts.ttlMs;
-      const body = await call("/v1/sign", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(payload),
-      });
-      const notAfter = typeof body.notAfter === "string" ? new Date(body.notAfter) : undefined;
-      if (typeof body.certChainPem !== "string" || !notAfter || Number.isNaN(notAfter.getTime())) {
-        throw new Error(`CA at ${base} sent a malformed sign answer`);
-      }
-      return { certChainPem: body.certChainPem, notAfter };
+    async trustBundle() {
+      const body = await call("/v1/trust-bundle", "GET");
+      if (typeof body.trustBundlePem !== "string" || typeof body.trustDomain !== "string") throw new CaUnreachableError(`CA at ${base} sent a malformed trust bundle answer`);
+      return { trustDomain: body.trustDomain, trustBundlePem: body.trustBundlePem };
     },
-    async trustBundlePem() {
-      const body = await call("/v1/trust-bundle", { method: "GET" });
-      if (typeof body.trustBundlePem !== "string") throw new Error(`CA at ${base} sent a malformed trust bundle answer`);
-      return body.trustBundlePem;
+    async join(o) {
+      return leaf(await call("/v1/join", "POST", withTtl({ token: o.token, csrPem: o.csrPem, spiffeId: o.spiffeId }, o.ttlMs)), "/v1/join");
+    },
+    async renew(o) {
+      return leaf(await call("/v1/renew", "POST", withTtl({ csrPem: o.csrPem, spiffeId: o.spiffeId }, o.ttlMs)), "/v1/renew");
     },
   };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,18 +1,24 @@
-// The mesh certificate authority: an EC P-256 root and intermediate held in memory, signing workload CSRs.
-// The identity in a leaf comes only from the caller (who authorized it), never from what the CSR asks for.
+// The mesh certificate authority: signs workload CSRs with its intermediate (EC P-256). The identity in a leaf comes
+// only from the caller (who authorized it), never from what the CSR asks for. Persisting it: ca-material.ts.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { isValidTrustDomain, parseSpiffeId } from "./spiffe.ts";
+import { CLOCK_SKEW_MS, DAY, KEY_ALG, makeCaChain, pemWithNewline, randomSerialHex, SIGNING_ALG } from "./ca-chain.ts";
 
 x509.cryptoProvider.set(crypto);
 
 export type SignedLeaf = { certChainPem: string /* leaf PEM then intermediate PEM */; notAfter: Date };
+
+/** The CA service's own TLS certificate: one URI naming the CA, plus DNS names and IPs for tools like curl. */
+export type ServerCertificateRequest = { publicKey: CryptoKey; uri: string; dnsNames: readonly string[]; ips: readonly string[]; ttlMs: number };
 
 export interface CertificateAuthority {
   readonly trustDomain: string;
   sign(csrPem: string, spiffeId: string, opts?: { ttlMs?: number }): Promise<SignedLeaf>;
   /** Public roots only, PEM; what peers put in their `ca` option. */
   trustBundlePem(): string;
+  /** A serverAuth-only leaf for the CA's own HTTPS listener (never a workload identity). */
+  issueServerCertificate(req: ServerCertificateRequest): Promise<SignedLeaf>;
 }
 
 /** The request itself is bad (CSR, id, ttl): callers map this to a 400, anything else is a CA fault. */
@@ -23,14 +29,9 @@ export class CaRequestError extends Error {
   }
 }
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 export const DEFAULT_LEAF_TTL_MS = DAY;
-const MIN_LEAF_TTL_MS = 1_000; // short lifetimes are useful for rotation tests
-const MAX_LEAF_TTL_MS = 30 * DAY;
-const CLOCK_SKEW_MS = MINUTE;
-const KEY_ALG: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
-const SIGNING_ALG: EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
+export const MIN_LEAF_TTL_MS = 1_000; // short lifetimes are useful for rotation tests
+export const MAX_LEAF_TTL_MS = 30 * DAY;
 const MAX_CSR_PEM_CHARS = 16 * 1024;
 
 /** What a leaf is built from; the production path fills this in from a checked request. */
@@ -57,93 +58,67 @@ export function unsafeLeafIssuer(ca: CertificateAuthority): LeafIssuer {
   return issue;
 }
 
-function randomSerialHex(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[0] = (b[0]! & 0x7f) | 0x01; // positive, and no leading zero byte to strip
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+/** An in-memory CA (tests, tools): its keys are non-extractable, so they can sign but never leave this process. */
+export async function createCertificateAuthority(opts: { trustDomain: string; rootTtlMs?: number; intermediateTtlMs?: number }): Promise<CertificateAuthority> {
+  if (!isValidTrustDomain(opts.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(opts.trustDomain)}`);
+  const newKeys = async () => (await crypto.subtle.generateKey(KEY_ALG, false, ["sign", "verify"])) as CryptoKeyPair;
+  const intermediateKeys = await newKeys();
+  const { root, intermediate } = await makeCaChain({ ...opts, rootKeys: await newKeys(), intermediateKeys });
+  return authorityFrom({ trustDomain: opts.trustDomain, root, intermediate, intermediateKey: intermediateKeys.privateKey });
 }
 
-function pemWithNewline(cert: x509.X509Certificate): string {
-  const pem = cert.toString("pem");
-  return pem.endsWith("\n") ? pem : `${pem}\n`;
-}
-
-async function newKeyPair(): Promise<CryptoKeyPair> {
-  // Non-extractable: the CA's private keys can sign but can never be serialized out of this process.
-  return (await crypto.subtle.generateKey(KEY_ALG, false, ["sign", "verify"])) as CryptoKeyPair;
-}
-
-export async function createCertificateAuthority(opts: {
+/** The authority around a chain whose intermediate key it holds (from createCertificateAuthority or ca-material.ts). */
+export async function authorityFrom(o: {
   trustDomain: string;
-  rootTtlMs?: number;
-  intermediateTtlMs?: number;
+  root: x509.X509Certificate;
+  intermediate: x509.X509Certificate;
+  intermediateKey: CryptoKey;
 }): Promise<CertificateAuthority> {
-  const { trustDomain } = opts;
+  const { trustDomain, intermediate, intermediateKey } = o;
   if (!isValidTrustDomain(trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(trustDomain)}`);
-  const now = Date.now();
-  const notBefore = new Date(now - CLOCK_SKEW_MS);
-  const rootNotAfter = new Date(now + (opts.rootTtlMs ?? 3650 * DAY));
-  const interNotAfter = new Date(Math.min(now + (opts.intermediateTtlMs ?? 365 * DAY), rootNotAfter.getTime()));
-  const caUsages = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign;
-
-  const rootKeys = await newKeyPair();
-  const rootSki = await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey);
-  const root = await x509.X509CertificateGenerator.createSelfSigned({
-    name: `CN=${trustDomain} root CA`,
-    keys: rootKeys,
-    serialNumber: randomSerialHex(),
-    notBefore,
-    notAfter: rootNotAfter,
-    signingAlgorithm: SIGNING_ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(caUsages, true), rootSki],
-  });
-
-  const interKeys = await newKeyPair();
-  const interSki = await x509.SubjectKeyIdentifierExtension.create(interKeys.publicKey);
-  const intermediate = await x509.X509CertificateGenerator.create({
-    subject: `CN=${trustDomain} intermediate CA`,
-    issuer: root.subjectName,
-    publicKey: interKeys.publicKey,
-    signingKey: rootKeys.privateKey,
-    serialNumber: randomSerialHex(),
-    notBefore,
-    notAfter: interNotAfter,
-    signingAlgorithm: SIGNING_ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(caUsages, true),
-      interSki,
-      new x509.AuthorityKeyIdentifierExtension(rootSki.keyId),
-    ],
-  });
-
-  const rootPem = pemWithNewline(root);
+  const interSki = intermediate.getExtension(x509.SubjectKeyIdentifierExtension);
+  if (interSki === null) throw new Error("intermediate certificate has no subject key identifier");
+  const rootPem = pemWithNewline(o.root);
   const intermediatePem = pemWithNewline(intermediate);
 
+  const create = async (publicKey: x509.PublicKey | CryptoKey, p: { subject: string; notBefore: Date; notAfter: Date; extensions: x509.Extension[]; signingAlgorithm?: EcdsaParams }) => {
+    const cert = await x509.X509CertificateGenerator.create({
+      subject: p.subject,
+      issuer: intermediate.subjectName,
+      publicKey,
+      signingKey: intermediateKey,
+      serialNumber: randomSerialHex(),
+      notBefore: p.notBefore,
+      notAfter: p.notAfter,
+      signingAlgorithm: p.signingAlgorithm ?? SIGNING_ALG,
+      extensions: p.extensions,
+    });
+    return pemWithNewline(cert);
+  };
+  const baseExtensions = async (publicKey: x509.PublicKey | CryptoKey, eku: string[]): Promise<x509.Extension[]> => [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension(eku),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    new x509.AuthorityKeyIdentifierExtension(interSki.keyId),
+  ];
+  // A leaf never outlives the intermediate that vouches for it.
+  const capped = (issuedAt: number, ttlMs: number) => new Date(Math.min(issuedAt + ttlMs, intermediate.notAfter.getTime()));
+
   const issueLeaf: LeafIssuer = async (p) => {
-    const extensions: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(p.publicKey),
-      new x509.AuthorityKeyIdentifierExtension(interSki.keyId),
-    ];
+    const extensions = await baseExtensions(p.publicKey, [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
     // SPIFFE: identity lives in the URI SAN; the subject stays empty, which RFC 5280 says makes the SAN critical.
     if (p.uris.length > 0) {
       extensions.push(new x509.SubjectAlternativeNameExtension(p.uris.map((value) => ({ type: "url" as const, value })), true));
     }
-    const leaf = await x509.X509CertificateGenerator.create({
+    const leafPem = await create(p.publicKey, {
       subject: p.uris.length > 0 ? "" : "CN=no-uri-san",
-      issuer: intermediate.subjectName,
-      publicKey: p.publicKey,
-      signingKey: interKeys.privateKey,
-      serialNumber: randomSerialHex(),
       notBefore: p.notBefore,
       notAfter: p.notAfter,
-      signingAlgorithm: p.unsafe?.signingAlgorithm ?? SIGNING_ALG,
       extensions: p.unsafe?.extensions?.(extensions) ?? extensions,
+      ...(p.unsafe?.signingAlgorithm === undefined ? {} : { signingAlgorithm: p.unsafe.signingAlgorithm }),
     });
-    return { leafPem: pemWithNewline(leaf), intermediatePem };
+    return { leafPem, intermediatePem };
   };
 
   const ca: CertificateAuthority = {
@@ -161,14 +136,19 @@ export async function createCertificateAuthority(opts: {
       }
       const csr = await parseCsr(csrPem);
       const issuedAt = Date.now();
-      // A leaf never outlives the intermediate that vouches for it.
-      const notAfter = new Date(Math.min(issuedAt + ttlMs, intermediate.notAfter.getTime()));
-      const { leafPem } = await issueLeaf({
-        publicKey: csr.publicKey,
-        uris: [spiffeId],
-        notBefore: new Date(issuedAt - CLOCK_SKEW_MS),
-        notAfter,
-      });
+      const { leafPem } = await issueLeaf({ publicKey: csr.publicKey, uris: [spiffeId], notBefore: new Date(issuedAt - CLOCK_SKEW_MS), notAfter: capped(issuedAt, ttlMs) });
+      return { certChainPem: leafPem + intermediatePem, notAfter: new x509.X509Certificate(leafPem).notAfter };
+    },
+    async issueServerCertificate(req) {
+      const extensions = await baseExtensions(req.publicKey, [x509.ExtendedKeyUsage.serverAuth]);
+      const names = [
+        { type: "url" as const, value: req.uri },
+        ...req.dnsNames.map((value) => ({ type: "dns" as const, value })),
+        ...req.ips.map((value) => ({ type: "ip" as const, value })),
+      ];
+      extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+      const issuedAt = Date.now();
+      const leafPem = await create(req.publicKey, { subject: `CN=${trustDomain} CA service`, notBefore: new Date(issuedAt - CLOCK_SKEW_MS), notAfter: capped(issuedAt, req.ttlMs), extensions });
       return { certChainPem: leafPem + intermediatePem, notAfter: new x509.X509Certificate(leafPem).notAfter };
     },
   };

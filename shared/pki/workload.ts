@@ -3,6 +3,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { CertificateAuthority } from "./ca.ts";
+import { splitCertificatePem } from "./pem.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -33,22 +34,38 @@ export async function createCsrPem(keys: CryptoKeyPair, spiffeId: string): Promi
   return csr.toString("pem");
 }
 
+/** A fresh key made here (extractable only so this process can hand it to its TLS stack as PEM) and its CSR. */
+export async function newWorkloadKey(spiffeId: string): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = (await crypto.subtle.generateKey(KEY_ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const csrPem = await createCsrPem(keys, spiffeId);
+  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
+  return { keyPem: `${x509.PemConverter.encode(pkcs8, "PRIVATE KEY")}\n`, csrPem };
+}
+
+/** What a stored or received leaf says about itself: its URI SANs and validity (first certificate of the chain). */
+export function leafInfo(certChainPem: string): { uris: string[]; notBefore: Date; notAfter: Date } {
+  const first = splitCertificatePem(certChainPem)[0];
+  if (first === undefined) throw new Error("no certificate in the chain");
+  const leaf = new x509.X509Certificate(first);
+  const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
+  const uris = san?.names.items.filter((n) => n.type === "url").map((n) => n.value) ?? [];
+  return { uris, notBefore: leaf.notBefore, notAfter: leaf.notAfter };
+}
+
+/** In-process issuing (tests, tools): the CA is an object here, not a service. */
 export async function issueWorkloadCredentials(
   ca: CaSigner,
   spiffeId: string,
   opts?: { ttlMs?: number },
 ): Promise<WorkloadCredentials> {
-  // Extractable only so the key can be handed to the TLS stack as PEM in this same process.
-  const keys = (await crypto.subtle.generateKey(KEY_ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-  const csrPem = await createCsrPem(keys, spiffeId);
+  const { keyPem, csrPem } = await newWorkloadKey(spiffeId);
   const [signed, trustBundlePem] = await Promise.all([
     ca.sign(csrPem, spiffeId, opts?.ttlMs === undefined ? undefined : { ttlMs: opts.ttlMs }),
     ca.trustBundlePem(),
   ]);
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
   return {
     spiffeId,
-    keyPem: `${x509.PemConverter.encode(pkcs8, "PRIVATE KEY")}\n`,
+    keyPem,
     certChainPem: signed.certChainPem,
     trustBundlePem,
     notAfter: signed.notAfter,

@@ -1,11 +1,12 @@
 // Test harness: a real mesh from real processes — the CA service, sidecars and a gateway — around test apps
 // that run in the test process and count what reaches them. Everything on 127.0.0.1 and free ports.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { ProcessGroup, BUN, type Started } from "../../deploy/lib/process-group.ts";
 import { freePort } from "../../deploy/lib/ports.ts";
+import { caServeCommand, devCa, initCa, type DevCa } from "../../deploy/lib/dev-ca.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 
@@ -32,10 +33,23 @@ export class TestMesh {
   readonly group = new ProcessGroup();
   readonly dir = mkdtempSync(join(tmpdir(), "mesh-test-"));
   caUrl = "";
+  ca: DevCa | undefined;
+  private members = 0;
 
-  async startCa(): Promise<void> {
-    const ca = await this.group.spawn("ca", [BUN, join(ROOT, "ca/main.ts"), "--port", "0", "--trust-domain", "mesh.local"]);
-    this.caUrl = `http://127.0.0.1:${ca.ready.port}`;
+  /** `ca init` in this mesh's temp dir, then `ca serve` on free loopback ports (a real HTTPS CA with join tokens). */
+  async startCa(opts: { port?: number } = {}): Promise<Started> {
+    const stateDir = join(this.dir, "ca");
+    const fingerprint = this.ca?.fingerprint ?? initCa(BUN, stateDir, "mesh.local");
+    const started = await this.group.spawn("ca", caServeCommand(BUN, stateDir, { port: opts.port ?? 0 }));
+    this.ca = devCa(stateDir, fingerprint, started.ready);
+    this.caUrl = this.ca.url;
+    return started;
+  }
+
+  /** --ca, --ca-fingerprint, a fresh single-use --join-token for `service`, and a state dir of its own. */
+  async memberArgs(service: string, stateName = `${service}-${++this.members}`): Promise<string[]> {
+    if (this.ca === undefined) throw new Error("startCa() first");
+    return this.ca.memberArgs(service, join(this.dir, "state", stateName));
   }
 
   writeConfig(config: unknown, name = "mesh.yaml"): string {
@@ -44,22 +58,29 @@ export class TestMesh {
     return path;
   }
 
-  async startSidecar(opts: { config: string; service: string; appPort: number; inboundPort?: number; outboundPort?: number; drain?: string }): Promise<Started & { inboundPort: number; outboundPort: number; adminPort: number }> {
+  /** `join` replaces the default join flags (memberArgs); `extra` is appended (e.g. --cert-ttl). */
+  async startSidecar(opts: { config: string; service: string; appPort: number; inboundPort?: number; outboundPort?: number; drain?: string; join?: string[]; extra?: string[] }): Promise<Started & { inboundPort: number; outboundPort: number; adminPort: number }> {
     const inboundPort = opts.inboundPort ?? (await freePort());
     const outboundPort = opts.outboundPort ?? (await freePort());
     const adminPort = await freePort();
     const s = await this.group.spawn(`sidecar-${opts.service}-${inboundPort}`, [
       BUN, join(ROOT, "sidecar/main.ts"), "--config", opts.config, "--service", opts.service, "--app-port", String(opts.appPort),
-      "--inbound-port", String(inboundPort), "--outbound-port", String(outboundPort), "--admin-port", String(adminPort), "--ca", this.caUrl,
-      "--access-log", "off",
+      "--inbound-port", String(inboundPort), "--outbound-port", String(outboundPort), "--admin-port", String(adminPort),
+      ...(opts.join ?? (await this.memberArgs(opts.service))), "--access-log", "off", ...(opts.extra ?? []),
     ]);
     return { ...s, inboundPort, outboundPort, adminPort };
   }
 
   async startGateway(config: string): Promise<Started & { adminPort: number }> {
     const adminPort = await freePort();
-    const g = await this.group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), "--config", config, "--ca", this.caUrl, "--admin-port", String(adminPort), "--access-log", "off"]);
+    const g = await this.group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), "--config", config, ...(await this.gatewayArgs(config)), "--admin-port", String(adminPort), "--access-log", "off"]);
     return { ...g, adminPort };
+  }
+
+  /** memberArgs for the gateway named in `config` (gateway.name, default "gateway"). */
+  async gatewayArgs(config: string): Promise<string[]> {
+    const doc = parse(readFileSync(config, "utf8")) as { gateway?: { name?: string } } | null;
+    return this.memberArgs(doc?.gateway?.name ?? "gateway");
   }
 
   async stop(): Promise<void> {

@@ -49,7 +49,8 @@ describe("issueTestLeaf", () => {
   });
 
   test("only works for CAs made by createCertificateAuthority", () => {
-    const fake: CertificateAuthority = { trustDomain: "mesh.local", sign: () => Promise.reject(new Error("no")), trustBundlePem: () => "" };
+    const no = () => Promise.reject(new Error("no"));
+    const fake: CertificateAuthority = { trustDomain: "mesh.local", sign: no, issueServerCertificate: no, trustBundlePem: () => "" };
     expect(() => unsafeLeafIssuer(fake)).toThrow(/not a CertificateAuthority/);
   });
 });

@@ -1,0 +1,92 @@
+// An HTTPS listener that asks every client for a certificate but also serves those without one (the CA: joining
+// members have none yet, renewing members prove themselves with theirs). The handler gets the verdict per connection.
+import type { Socket, SocketHandler, TCPSocketListenOptions } from "bun";
+import { assertStrictTlsEnvironment } from "../strict-env.ts";
+import { Http1Connection } from "./http1-connection.ts";
+import { createConnectionSet } from "./connection-set.ts";
+import { verifyPeer } from "./peer-identity.ts";
+import type { InboundLimits } from "../ports.ts";
+
+/** ok: the client's leaf chains to `ca` and meets the X509-SVID rules; otherwise why not (no certificate at all, too). */
+export type ClientCertificate = { ok: true; spiffeId: string } | { ok: false; reason: string };
+
+export type ClientCertServerOptions = {
+  hostname: string;
+  port: number;
+  /** Server chain and key (PEM), and the roots client certificates must chain to. */
+  tls: { cert: string; key: string; ca: string };
+  trustDomain: string;
+  limits: InboundLimits;
+  handler: (req: Request, client: ClientCertificate, target: string) => Promise<Response>;
+};
+
+export type ClientCertServer = { readonly port: number; close(opts: { drainMs: number }): Promise<void> };
+
+type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
+
+export function startClientCertServer(opts: ClientCertServerOptions): ClientCertServer {
+  // The variable is reported to switch certificate checks off (Bun #35240): `authorized` could not be trusted.
+  assertStrictTlsEnvironment();
+  const set = createConnectionSet(opts.limits);
+  const handlers: SocketHandler<SocketData> = {
+    binaryType: "buffer",
+    open(s) {
+      s.data = { conn: undefined, early: undefined };
+      if (set.draining()) s.terminate();
+    },
+    handshake(s, success, authError) {
+      if (!success || set.draining()) return void s.terminate();
+      const der = s.getPeerX509Certificate()?.raw;
+      // rejectUnauthorized is off so clients without a certificate get in; `authorized` says whether one verified.
+      const client: ClientCertificate = der === undefined
+        ? { ok: false, reason: "no client certificate" }
+        : !s.authorized
+          ? { ok: false, reason: `client certificate not trusted: ${authError?.message ?? "chain did not verify"}` }
+          : verifyPeer(der, opts.trustDomain, "client");
+      const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, client, target), set.host);
+      s.data.conn = conn;
+      set.add(conn);
+      const early = s.data.early;
+      s.data.early = undefined;
+      if (early) for (const b of early) conn.onData(b);
+    },
+    data(s, d) {
+      const c = s.data.conn;
+      if (c) return c.onData(d as Buffer);
+      // Bytes that arrive before the handshake callback wait for it (bounded), as on the inbound listener.
+      const early = (s.data.early ??= []);
+      early.push(Buffer.from(d as Buffer));
+      if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) s.terminate();
+    },
+    drain(s) {
+      s.data.conn?.onDrain();
+    },
+    close(s) {
+      const c = s.data.conn;
+      if (c) {
+        c.onClose();
+        set.remove(c);
+      }
+    },
+    error(s) {
+      s.data.conn?.destroy();
+    },
+  };
+  const options: TCPSocketListenOptions<SocketData> = {
+    hostname: opts.hostname,
+    port: opts.port,
+    data: { conn: undefined, early: undefined },
+    tls: { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
+    socket: handlers,
+  };
+  const listener = Bun.listen<SocketData>(options);
+  return {
+    port: listener.port,
+    async close({ drainMs }) {
+      if (set.draining()) return;
+      listener.stop(false);
+      await set.drain(drainMs);
+      listener.stop(true);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Root fingerprints for pinning: "sha256:<64 hex>" over the certificate's DER, the value `ca init` prints and
+// members are given with --ca-fingerprint. Also accepts openssl's "AB:CD:..." spelling.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { splitCertificatePem } from "./pem.ts";
+
+x509.cryptoProvider.set(crypto);
+
+const hex = (b: ArrayBuffer): string => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
+
+export async function certificateFingerprint(certPem: string): Promise<string> {
+  const cert = new x509.X509Certificate(certPem);
+  return `sha256:${hex(await crypto.subtle.digest("SHA-256", cert.rawData))}`;
+}
+
+/** "sha256:<hex>" in lower case, or undefined when the input is not a SHA-256 fingerprint in any usual spelling. */
+export function normalizeFingerprint(raw: string): string | undefined {
+  const body = raw.trim().replace(/^sha-?256(?: fingerprint)?\s*[:=]\s*/i, "").replaceAll(":", "").toLowerCase();
+  return /^[0-9a-f]{64}$/.test(body) ? `sha256:${body}` : undefined;
+}
+
+/**
+ * The root in `bundlePem` whose fingerprint is `fingerprint` and that really is a root (self-signed CA), or undefined.
+ * Only that certificate becomes the trust anchor: anything else in an unverified bundle is ignored.
+ */
+export async function findPinnedRoot(bundlePem: string, fingerprint: string): Promise<string | undefined> {
+  for (const pem of splitCertificatePem(bundlePem)) {
+    let cert: x509.X509Certificate;
+    try {
+      cert = new x509.X509Certificate(pem);
+    } catch {
+      continue;
+    }
+    if ((await certificateFingerprint(pem)) !== fingerprint) continue;
+    const bc = cert.getExtension(x509.BasicConstraintsExtension);
+    if (bc?.ca !== true || !(await cert.isSelfSigned())) return undefined;
+    return pem;
+  }
+  return undefined;
+}
+
+/** The fingerprints of every certificate in a bundle (for error messages: "the CA serves sha256:..."). */
+export async function bundleFingerprints(bundlePem: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pem of splitCertificatePem(bundlePem)) {
+    try {
+      out.push(await certificateFingerprint(pem));
+    } catch {
+      // not a certificate: nothing to report
+    }
+  }
+  return out;
+}
