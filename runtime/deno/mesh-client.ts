@@ -3,7 +3,9 @@
 import * as https from "node:https";
 import type { Endpoint } from "../../shared/types.ts";
 import { parseSpiffeId } from "../../shared/pki/spiffe.ts";
-import { checkX509Svid } from "../../shared/pki/svid.ts";
+import { createSvidCache } from "../../shared/pki/svid-cache.ts";
+
+const checkX509Svid = createSvidCache();
 import { stripHopByHop } from "../../shared/http/hop-by-hop.ts";
 import { markAbsent } from "../../shared/filters/identity.ts";
 import { authorityOf, pathAndQuery } from "../../shared/http/url.ts";

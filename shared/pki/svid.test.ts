@@ -48,3 +48,13 @@ describe("checkX509Svid", () => {
     expect(checkX509Svid(new Uint8Array([1, 2, 3]), TD, "client").ok).toBe(false);
   });
 });
+
+test("the verdict cache returns the same verdict without parsing again, per role", async () => {
+  const { createSvidCache } = await import("./svid-cache.ts");
+  const check = createSvidCache();
+  const d = await leaf({ uris: [ID] });
+  const first = check(d, TD, "client");
+  expect(check(d, TD, "client")).toBe(first);
+  expect(check(d, TD, "server")).not.toBe(first);
+  expect(check(d, "other.test", "client").ok).toBe(false);
+});
