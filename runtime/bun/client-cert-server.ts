@@ -3,7 +3,7 @@
 import type { Socket, SocketHandler, TCPSocketListenOptions } from "bun";
 import { assertStrictTlsEnvironment } from "../strict-env.ts";
 import { Http1Connection } from "./http1-connection.ts";
-import { createConnectionSet } from "./connection-set.ts";
+import { connectionEvents, createConnectionSet } from "./connection-set.ts";
 import { verifyPeer } from "./peer-identity.ts";
 import type { InboundLimits } from "../ports.ts";
 
@@ -58,19 +58,7 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
       early.push(Buffer.from(d as Buffer));
       if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) s.terminate();
     },
-    drain(s) {
-      s.data.conn?.onDrain();
-    },
-    close(s) {
-      const c = s.data.conn;
-      if (c) {
-        c.onClose();
-        set.remove(c);
-      }
-    },
-    error(s) {
-      s.data.conn?.destroy();
-    },
+    ...connectionEvents<SocketData>(set),
   };
   const options: TCPSocketListenOptions<SocketData> = {
     hostname: opts.hostname,

@@ -57,3 +57,22 @@ export function createConnectionSet(limits: InboundLimits): ConnectionSet {
     },
   };
 }
+
+/** The socket events every listener handles the same way once a socket carries a connection. */
+export function connectionEvents<D extends { conn: Http1Connection | undefined }>(set: ConnectionSet) {
+  return {
+    drain(s: { data: D }): void {
+      s.data.conn?.onDrain();
+    },
+    close(s: { data: D }): void {
+      const c = s.data.conn;
+      if (c) {
+        c.onClose();
+        set.remove(c);
+      }
+    },
+    error(s: { data: D }): void {
+      s.data.conn?.destroy();
+    },
+  };
+}

@@ -3,7 +3,7 @@
 
 import type { Socket, SocketHandler, TCPSocketListenOptions } from "bun";
 import { Http1Connection } from "./http1-connection.ts";
-import { createConnectionSet } from "./connection-set.ts";
+import { connectionEvents, createConnectionSet } from "./connection-set.ts";
 import type { InboundLimits } from "../ports.ts";
 
 export type HttpServerOptions = {
@@ -48,19 +48,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     data(s, d) {
       s.data.conn?.onData(d as Buffer);
     },
-    drain(s) {
-      s.data.conn?.onDrain();
-    },
-    close(s) {
-      const c = s.data.conn;
-      if (c) {
-        c.onClose();
-        set.remove(c);
-      }
-    },
-    error(s) {
-      s.data.conn?.destroy();
-    },
+    ...connectionEvents<SocketData>(set),
   };
   const options: TCPSocketListenOptions<SocketData> = {
     hostname: opts.hostname,

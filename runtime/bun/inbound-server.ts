@@ -5,7 +5,7 @@ import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions }
 import { assertStrictTlsEnvironment } from "../strict-env.ts";
 import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
 import { Http1Connection } from "./http1-connection.ts";
-import { createConnectionSet } from "./connection-set.ts";
+import { connectionEvents, createConnectionSet } from "./connection-set.ts";
 import { verifyPeer } from "./peer-identity.ts";
 import { sameMaterial } from "./tls-material.ts";
 import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "../ports.ts";
@@ -62,19 +62,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       early.push(Buffer.from(d as Buffer));
       if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) refuse(s, "too much data before the handshake completed");
     },
-    drain(s) {
-      s.data.conn?.onDrain();
-    },
-    close(s) {
-      const c = s.data.conn;
-      if (c) {
-        c.onClose();
-        set.remove(c);
-      }
-    },
-    error(s) {
-      s.data.conn?.destroy();
-    },
+    ...connectionEvents<SocketData>(set),
   };
 
   // reusePort (SO_REUSEPORT; works in Bun 1.4.4 though only typed for connect) lets a listener with rotated

@@ -1,4 +1,4 @@
-// Holds the current Snapshot of a process and swaps it when the provider yields a valid new config.
+// Holds a member's current Snapshot and swaps it when the provider yields a valid new config.
 // Readers call current() once per request; rejected configs are kept for the admin status, never applied.
 import type { Snapshot, Forwarder, ServiceInfo } from "../proxy/snapshot.ts";
 import type { ConfigIssue } from "../config/issues.ts";
@@ -28,7 +28,7 @@ export type LiveSnapshot = {
   status(): LiveStatus;
   /** Called after every applied snapshot (e.g. to refresh listeners or discovery). */
   onApply(fn: (snap: Snapshot) => void): void;
-  /** The process's clusters: what survives reloads (balancer state, discovered endpoints). */
+  /** The member's clusters: what survives reloads (balancer state, discovered endpoints). */
   readonly clusters: ClusterRegistry;
   stop(): void;
 };
@@ -50,7 +50,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
   let snap: Snapshot | undefined;
   let counter = 0;
   const listeners: Array<(s: Snapshot) => void> = [];
-  // One registry per holder, so an unchanged cluster keeps its state across every reload of this process.
+  // One registry per holder, so an unchanged cluster keeps its state across every reload of this member.
   const clusters = createClusterRegistry();
   const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined, rejectedDocuments: [], held: undefined, holds: 0 };
 

@@ -58,7 +58,7 @@ export function unsafeLeafIssuer(ca: CertificateAuthority): LeafIssuer {
   return issue;
 }
 
-/** An in-memory CA (tests, tools): its keys are non-extractable, so they can sign but never leave this process. */
+/** An in-memory CA (tests, tools): its keys are non-extractable, so they can sign but never leave the holder's memory. */
 export async function createCertificateAuthority(opts: { trustDomain: string; rootTtlMs?: number; intermediateTtlMs?: number }): Promise<CertificateAuthority> {
   if (!isValidTrustDomain(opts.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(opts.trustDomain)}`);
   const newKeys = async () => (await crypto.subtle.generateKey(KEY_ALG, false, ["sign", "verify"])) as CryptoKeyPair;

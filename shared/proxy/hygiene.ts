@@ -25,7 +25,7 @@ export type Rejection = { cause: ErrorCause; message: string };
 
 const CONTENT_LENGTH = /^\d{1,15}$/;
 
-/** Bun.serve's fixed request-head cap (FACTS.md); our inbound codec enforces maxHeaderBytes itself. */
+/** The listeners' own head cap: below it the listener's HTTP/1.1 codec answers 431 itself, so only a lower limit needs the walk. */
 const PARSER_HEADER_CAP = 16 * 1024;
 
 /**
@@ -37,7 +37,7 @@ export function checkRequestHead(req: Request, urlLength: number, limits: Resolv
     return { cause: "uri-too-long", message: `request target is ${urlLength} bytes, limit ${limits.maxUriLength}` };
   }
   const h = req.headers;
-  // Counted, not re-validated: both listener parsers (Bun.serve, the inbound HTTP/1.1 codec) reject CR/LF/NUL.
+  // Counted, not re-validated: the listeners' HTTP/1.1 parsers reject CR/LF/NUL themselves.
   // Both parsers also answer 431 past 16 KiB themselves, so only a lower limit needs the per-request walk.
   if (limits.maxHeaderBytes < PARSER_HEADER_CAP) {
     let headerBytes = 0;
