@@ -1,11 +1,15 @@
-// The CA's admin API, on 127.0.0.1 only and behind the admin secret from the state directory: create, list and
-// revoke join tokens. `meshctl token` is its client; the CA process stays the one writer of tokens.json.
+// The CA's admin API, on 127.0.0.1 only and behind the admin secret from the state directory: join tokens (create,
+// list, revoke) and root rotation (start, status). `meshctl token|ca` is its client; the CA process is the one writer.
 import { JoinTokenError, MAX_TOKEN_TTL_MS, MAX_TOKEN_USES, type TokenRecord, type TokenStore } from "../shared/pki/join-tokens.ts";
 import { formatSpiffeId } from "../shared/pki/spiffe.ts";
 import { DEFAULTS } from "../shared/config/defaults.ts";
 import { json, readJsonObject, refuse, type CaLog } from "./http.ts";
+import { RotationError, type CaTrust } from "./trust.ts";
 
-export type AdminApiDeps = { trustDomain: string; tokens: TokenStore; adminSecret: string; log: CaLog };
+export type AdminApiDeps = { trust: CaTrust; tokens: TokenStore; adminSecret: string; log: CaLog };
+
+const MIN_PROPAGATE_S = 1;
+const MAX_PROPAGATE_S = 7 * 24 * 3600;
 
 /** A record as the admin sees it: never the hash, plus its state in one word. */
 export function publicRecord(r: TokenRecord, now = Date.now()) {
@@ -32,13 +36,28 @@ export function createAdminApi(d: AdminApiDeps): (req: Request) => Promise<Respo
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_TOKEN_USES) return refuse(400, "bad-request", `uses must be an integer from 1 to ${MAX_TOKEN_USES}`);
     let spiffeId: string;
     try {
-      spiffeId = formatSpiffeId({ trustDomain: d.trustDomain, namespace: namespace ?? DEFAULTS.namespace, service });
+      spiffeId = formatSpiffeId({ trustDomain: d.trust.trustDomain, namespace: namespace ?? DEFAULTS.namespace, service });
     } catch (err) {
       return refuse(400, "bad-request", err instanceof Error ? err.message : String(err));
     }
     const { token, record } = await d.tokens.mint({ spiffeId, ttlMs: ttl * 1000, uses: n });
     d.log("info", "join token created", { tokenId: record.id, spiffeId, expiresAt: record.expiresAt, uses: n });
     return json(201, { token, ...publicRecord(record) });
+  }
+
+  async function rotate(req: Request): Promise<Response> {
+    const body = await readJsonObject(req);
+    if (body instanceof Response) return body;
+    const p = body.propagateSeconds ?? 60;
+    if (typeof p !== "number" || !Number.isFinite(p) || p < MIN_PROPAGATE_S || p > MAX_PROPAGATE_S) {
+      return refuse(400, "bad-request", `propagateSeconds must be a number from ${MIN_PROPAGATE_S} to ${MAX_PROPAGATE_S}`);
+    }
+    try {
+      return json(202, await d.trust.startRotation(Math.round(p * 1000)));
+    } catch (err) {
+      if (err instanceof RotationError) return refuse(409, err.code, err.message);
+      throw err;
+    }
   }
 
   return async (req) => {
@@ -51,6 +70,8 @@ export function createAdminApi(d: AdminApiDeps): (req: Request) => Promise<Respo
     try {
       if (pathname === "/v1/tokens" && req.method === "GET") return json(200, { tokens: d.tokens.list().map((r) => publicRecord(r)) });
       if (pathname === "/v1/tokens" && req.method === "POST") return await create(req);
+      if (pathname === "/v1/rotation" && req.method === "POST") return await rotate(req);
+      if (pathname === "/v1/status" && req.method === "GET") return json(200, d.trust.status());
       const m = /^\/v1\/tokens\/([0-9a-f]{16})\/revoke$/.exec(pathname);
       if (m !== null && req.method === "POST") {
         const r = await d.tokens.revoke(m[1]!);
@@ -58,7 +79,7 @@ export function createAdminApi(d: AdminApiDeps): (req: Request) => Promise<Respo
         d.log("info", "join token revoked", { tokenId: r.id, spiffeId: r.spiffeId });
         return json(200, publicRecord(r));
       }
-      return refuse(404, "not-found", "admin API: GET/POST /v1/tokens, POST /v1/tokens/<id>/revoke");
+      return refuse(404, "not-found", "admin API: GET/POST /v1/tokens, POST /v1/tokens/<id>/revoke, POST /v1/rotation, GET /v1/status");
     } catch (err) {
       if (err instanceof JoinTokenError) return refuse(400, err.code, err.message);
       d.log("error", "admin request failed", { path: pathname, err: String(err) });

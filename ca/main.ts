@@ -11,6 +11,8 @@ import { parsePort } from "../member/flags.ts";
 import { readFileIfExists } from "../runtime/node/private-files.ts";
 import { initState, readState, readTokenRecords, saveTokenRecords, STATE_FILES, writeAdminEndpoint } from "./state.ts";
 import { startCaService, type CaService } from "./server.ts";
+import { initialRoots, loadRoots, ROOTS_FILE } from "./roots-state.ts";
+import { openCaTrust, type CaTrust } from "./trust.ts";
 import { caLog } from "./http.ts";
 
 const USAGE = `usage: bun run ca/main.ts <command>
@@ -59,7 +61,7 @@ switch (command) {
     try {
       const material = await generateCaMaterial({ trustDomain });
       const fingerprint = await certificateFingerprint(material.rootCertPem);
-      initState(state, material, fingerprint);
+      initState(state, material, fingerprint, { [ROOTS_FILE]: `${JSON.stringify(initialRoots(fingerprint), null, 2)}\n` });
       console.error(`CA for trust domain ${trustDomain} initialized in ${state}; back this directory up (it holds the root key).`);
       console.error(`Members pin this root with --ca-fingerprint (or MESH_CA_FINGERPRINT):`);
       console.log(fingerprint);
@@ -92,16 +94,21 @@ async function serve(dir: string): Promise<void> {
   }
   const address = values.address ?? "127.0.0.1";
   let service: CaService;
+  let trust: CaTrust;
   try {
+    // Roots first: it finishes a rotation switch a crash cut short, before the active files are read.
+    const roots = await loadRoots(dir);
     const s = readState(dir);
     for (const w of s.warnings) caLog("warn", w);
     const ca = await loadCertificateAuthority(s.material);
+    trust = await openCaTrust({ dir, roots, signer: ca, log: caLog });
     const tokens = createTokenStore({ records: readTokenRecords(dir), save: (records) => saveTokenRecords(dir, records) });
-    service = await startCaService({ ca, tokens, rootFingerprint: s.rootFingerprint, adminSecret: s.adminSecret, address, port, adminPort, sans: values.san ?? [], log: caLog });
+    service = await startCaService({ trust, tokens, adminSecret: s.adminSecret, address, port, adminPort, sans: values.san ?? [], log: caLog });
     writeAdminEndpoint(dir, `http://127.0.0.1:${service.adminPort}`);
+    const st = trust.status();
     console.log(JSON.stringify({
       msg: "ready", service: "ca", port: service.port, adminPort: service.adminPort, address, trustDomain: ca.trustDomain,
-      rootFingerprint: s.rootFingerprint, serverCertNotAfter: service.serverNotAfter.toISOString(),
+      rootFingerprint: st.signingRoot, rotation: st.phase, roots: st.roots.map((r) => `${r.role}:${r.fingerprint}`), serverCertNotAfter: service.serverNotAfter.toISOString(),
     }));
   } catch (err) {
     fail(`CA failed to start: ${err instanceof Error ? err.message : String(err)}`, 1);
@@ -110,6 +117,7 @@ async function serve(dir: string): Promise<void> {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    trust.stop();
     await service.stop();
     process.exit(0);
   };

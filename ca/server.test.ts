@@ -57,7 +57,7 @@ describe("ca init", () => {
   test("the state directory is 0700 and every file in it 0600; the printed fingerprint is the root's", () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const files = readdirSync(dir).sort();
-    expect(files).toEqual(["admin-secret", "admin.json", "ca.json", "intermediate.key", "intermediate.pem", "root.key", "root.pem", "tokens.json"]);
+    expect(files).toEqual(["admin-secret", "admin.json", "ca.json", "intermediate.key", "intermediate.pem", "root.key", "root.pem", "roots.json", "tokens.json"]);
     for (const f of files) expect([f, statSync(join(dir, f)).mode & 0o777]).toEqual([f, 0o600]);
     expect(readFileSync(join(dir, "root.key"), "utf8")).toStartWith("-----BEGIN PRIVATE KEY-----");
     const root = new X509Certificate(readFileSync(join(dir, "root.pem")));

@@ -3,7 +3,6 @@
 import { isIP } from "node:net";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import type { CertificateAuthority } from "../shared/pki/ca.ts";
 import { caServiceId } from "../shared/pki/ca-client.ts";
 import { DAY } from "../shared/pki/ca-chain.ts";
 import type { TokenStore } from "../shared/pki/join-tokens.ts";
@@ -12,13 +11,13 @@ import { bunRuntime } from "../runtime/bun/ports.ts";
 import { createCaApi } from "./api.ts";
 import { createAdminApi } from "./admin-api.ts";
 import { MAX_BODY_BYTES, type CaLog } from "./http.ts";
+import type { CaTrust } from "./trust.ts";
 
 x509.cryptoProvider.set(crypto);
 
 export type CaServiceOptions = {
-  ca: CertificateAuthority;
+  trust: CaTrust;
   tokens: TokenStore;
-  rootFingerprint: string;
   adminSecret: string;
   address: string;
   port: number;
@@ -39,23 +38,37 @@ async function serverCertificate(o: CaServiceOptions): Promise<{ cert: string; k
   const names = [...o.sans, ...(o.address === "0.0.0.0" || o.address === "::" ? [] : [o.address])];
   const ips = [...new Set(names.filter((n) => isIP(n) !== 0))];
   const dnsNames = [...new Set(names.filter((n) => isIP(n) === 0))];
-  const signed = await o.ca.issueServerCertificate({ publicKey: keys.publicKey, uri: caServiceId(o.ca.trustDomain), dnsNames, ips, ttlMs: 3650 * DAY });
+  const ca = o.trust.signer();
+  const signed = await ca.issueServerCertificate({ publicKey: keys.publicKey, uri: caServiceId(ca.trustDomain), dnsNames, ips, ttlMs: 3650 * DAY });
   const key = `${x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY")}\n`;
   return { cert: signed.certChainPem, key, notAfter: signed.notAfter };
 }
 
 export async function startCaService(o: CaServiceOptions): Promise<CaService> {
-  const tls = await serverCertificate(o);
-  const api = createCaApi({ ca: o.ca, tokens: o.tokens, rootFingerprint: o.rootFingerprint, log: o.log });
+  let tls = await serverCertificate(o);
+  let certSigner = o.trust.signer();
+  const api = createCaApi({ trust: o.trust, tokens: o.tokens, log: o.log });
   const server = startClientCertServer({
     hostname: o.address,
     port: o.port,
-    tls: { cert: tls.cert, key: tls.key, ca: o.ca.trustBundlePem() },
-    trustDomain: o.ca.trustDomain,
+    tls: { cert: tls.cert, key: tls.key, ca: o.trust.bundlePem() },
+    trustDomain: o.trust.trustDomain,
     limits: { maxHeaderBytes: 16 * 1024, headerTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxBodyBytes: MAX_BODY_BYTES, bodyIdleTimeoutMs: 10_000, bodyTimeoutMs: 30_000 },
     handler: (req, client) => api(req, client),
   });
-  const adminApi = createAdminApi({ trustDomain: o.ca.trustDomain, tokens: o.tokens, adminSecret: o.adminSecret, log: o.log });
+  // A rotation changes the client roots (renewals from leaves of either root verify) and, at the switch, the signer:
+  // the listener's own certificate then comes from the new chain, which every member already trusts.
+  let reloading = Promise.resolve();
+  o.trust.onChange(() => {
+    reloading = reloading.then(async () => {
+      if (o.trust.signer() !== certSigner) {
+        certSigner = o.trust.signer();
+        tls = await serverCertificate(o);
+      }
+      server.setTls({ cert: tls.cert, key: tls.key, ca: o.trust.bundlePem() });
+    }).catch((err) => o.log("error", "could not reload the CA listener's certificate after a trust change", { err: String(err) }));
+  });
+  const adminApi = createAdminApi({ trust: o.trust, tokens: o.tokens, adminSecret: o.adminSecret, log: o.log });
   let admin: { port: number; stop(): void };
   try {
     // Loopback only, whatever --address says: tokens are minted on the CA host, never over the network.

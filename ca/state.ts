@@ -19,7 +19,7 @@ export const STATE_FILES = {
 type Meta = { version: 1; trustDomain: string; createdAt: string; rootFingerprint: string };
 
 /** Writes a new CA into `dir`; refuses when one is there already (overwriting it would cut every member off). */
-export function initState(dir: string, material: CaMaterial, rootFingerprint: string): void {
+export function initState(dir: string, material: CaMaterial, rootFingerprint: string, extraFiles: Record<string, string> = {}): void {
   if (readFileIfExists(join(dir, STATE_FILES.meta)) !== undefined) {
     throw new Error(`${dir} already holds a CA (${STATE_FILES.meta}); refusing to overwrite it: a new root would mean re-joining every member`);
   }
@@ -33,6 +33,7 @@ export function initState(dir: string, material: CaMaterial, rootFingerprint: st
   const secret = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
   put(STATE_FILES.adminSecret, `${secret}\n`);
   put(STATE_FILES.tokens, "[]\n");
+  for (const [name, text] of Object.entries(extraFiles)) put(name, text);
   const meta: Meta = { version: 1, trustDomain: material.trustDomain, createdAt: new Date().toISOString(), rootFingerprint };
   put(STATE_FILES.meta, `${JSON.stringify(meta, null, 2)}\n`);
 }

@@ -1,10 +1,20 @@
-// Client of the CA's admin API (127.0.0.1 only, admin secret from the CA's state directory): create, list and revoke
-// join tokens. Used by `meshctl token` and by the demo and test harnesses, which mint one token per member.
+// Client of the CA's admin API (127.0.0.1 only, admin secret from the CA's state directory): join tokens and root
+// rotation. Used by `meshctl token|ca` and by the demo and test harnesses, which mint one token per member.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export type TokenInfo = { id: string; spiffeId: string; createdAt: string; expiresAt: string; usesLeft: number; revoked: boolean; state: string };
+export type CaRootStatus = { fingerprint: string; role: "signing" | "next" | "retiring"; leavesValidUntil?: string; switchAt?: string };
+export type CaTrustStatus = {
+  phase: "idle" | "propagating" | "switched";
+  signingRoot: string;
+  bundleIndex: number;
+  roots: CaRootStatus[];
+  members: { seen: number; behind: Array<{ member: string; spiffeId: string; index: number; lastSeen: string }> };
+};
 export type CaAdmin = {
+  rotate(o: { propagateSeconds: number }): Promise<CaTrustStatus>;
+  status(): Promise<CaTrustStatus>;
   create(o: { service: string; namespace?: string; ttlSeconds?: number; uses?: number }): Promise<TokenInfo & { token: string }>;
   list(): Promise<TokenInfo[]>;
   revoke(id: string): Promise<TokenInfo>;
@@ -61,6 +71,8 @@ export function caAdmin(baseUrl: string, secret: string): CaAdmin {
     return body;
   }
   return {
+    rotate: async (o) => (await call("/v1/rotation", { method: "POST", body: o })) as CaTrustStatus,
+    status: async () => (await call("/v1/status", { method: "GET" })) as CaTrustStatus,
     create: async (o) => (await call("/v1/tokens", { method: "POST", body: o })) as TokenInfo & { token: string },
     list: async () => ((await call("/v1/tokens", { method: "GET" })) as { tokens: TokenInfo[] }).tokens,
     revoke: async (id) => (await call(`/v1/tokens/${encodeURIComponent(id)}/revoke`, { method: "POST" })) as TokenInfo,

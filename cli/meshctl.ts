@@ -10,6 +10,7 @@ import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-k
 import { confirm, lastDocumentNote, removeMarker, teardown } from "./confirm-marker.ts";
 import { authzCheck, formatCheck, loadConfig } from "./authz-check.ts";
 import { runToken, TOKEN_USAGE } from "./token.ts";
+import { CA_USAGE, runCa } from "./ca-rotate.ts";
 
 const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json]
   validate -f FILE          check a mesh file (the same model as the sidecar's --config)
@@ -27,7 +28,8 @@ const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json
                             the verdict of SVC's inbound authorization and the rule that decided it (exit 1 = deny),
                             against the live config in KV (or FILE); without --from: a caller with no identity
   --max-document-bytes N    per-document limit checked by validate/apply/diff (default 524288, or MESH_KV_MAX_DOCUMENT_BYTES)
-${TOKEN_USAGE}`;
+${TOKEN_USAGE}
+${CA_USAGE}`;
 
 class InvalidInput extends Error {
   constructor(readonly issues: ConfigIssue[], message?: string) {
@@ -84,6 +86,7 @@ function renderDiff(changes: Change[]): string {
 async function run(argv: string[], out: Out): Promise<void> {
   // Join tokens talk to the CA, not Consul, and have flags of their own.
   if (argv[0] === "token") return runToken(argv.slice(1), out);
+  if (argv[0] === "ca") return runCa(argv.slice(1), out);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -23,7 +23,7 @@ export type CaConnection = {
 
 export function connectCa(o: { caFetch: CaFetch; url: string; fingerprint: string; trustDomain: string }): CaConnection {
   const serverId = caServiceId(o.trustDomain);
-  const via = (tls: CaTls): CaClient => createCaClient(o.url, (r) => o.caFetch(`${o.url.replace(/\/+$/, "")}${r.path}`, { ...r, tls, timeoutMs: TIMEOUT_MS }));
+  const via = (tls: CaTls): CaClient => createCaClient(o.url, (r) => o.caFetch(`${o.url.replace(/\/+$/, "")}${r.path}`, { method: r.method, ...(r.body === undefined ? {} : { body: r.body }), tls, timeoutMs: r.timeoutMs ?? TIMEOUT_MS }));
   const client = (rootsPem: string, clientCert?: { keyPem: string; certChainPem: string }) =>
     via({ verify: "pinned", rootsPem, serverId, ...(clientCert === undefined ? {} : { client: clientCert }) });
   return {

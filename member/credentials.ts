@@ -1,11 +1,13 @@
 // Keeps this member's workload certificate: from its state directory when still valid, else by joining with a token;
-// renewed over mTLS at about half its life (with jitter); with the CA down it keeps the current one and retries with backoff.
+// renewed over mTLS at about half its life (with jitter, or soon after a root rotation); the CA down = keep it, retry.
 import type { CaFetch, TlsMaterial } from "../runtime/ports.ts";
 import { readFileIfExists } from "../runtime/node/private-files.ts";
-import { CaRefusedError, type IssuedLeaf } from "../shared/pki/ca-client.ts";
+import { CaRefusedError, type IssuedLeaf, type TrustBundleState } from "../shared/pki/ca-client.ts";
+import { bundleRoots, chainRootFingerprint } from "../shared/pki/bundle.ts";
 import { leafInfo, newWorkloadKey } from "../shared/pki/workload.ts";
 import { connectCa } from "./ca-connection.ts";
 import { loadIdentity, saveIdentity } from "./identity-state.ts";
+import { startTrustWatch, WATCH_WAIT_MS } from "./trust-watch.ts";
 
 export type JoinArgs = {
   /** https://host:port of the CA. */
@@ -24,8 +26,12 @@ export type CredentialStore = {
   current(): TlsMaterial;
   notAfter(): Date;
   secondsLeft(): number;
+  /** Which roots this member trusts and which one its leaf chains to (admin /info; rotation progress). */
+  trust(): TrustView;
   stop(): void;
 };
+
+export type TrustView = { bundleRoots: string[]; leafRoot: string | undefined; signingRoot: string | undefined; bundleIndex: number | undefined };
 
 type Log = { info(o: object, msg: string): void; warn(o: object, msg: string): void; error(o: object, msg: string): void };
 /** `receivedAt`: when this member got the leaf. The leaf's notBefore is backdated for clock skew, so it can't say. */
@@ -42,6 +48,7 @@ export class JoinError extends Error {
 const MIN_VALID_MS = 10_000; // a stored leaf closer to its end than this is not worth starting on
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 60_000;
+const EARLY_RENEW_SPREAD_MS = 3000; // after the CA switches roots, members renew within this (spread, not all at once)
 
 export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs; spiffeId: string; trustDomain: string; log: Log }): Promise<CredentialStore> {
   const { join: j, spiffeId, log } = o;
@@ -67,7 +74,8 @@ export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs
     }
     if (info.uris[0] !== spiffeId) return `the stored certificate names ${info.uris.join(", ")}, not ${spiffeId}`;
     if (info.notAfter.getTime() - Date.now() < MIN_VALID_MS) return `the stored certificate expired at ${info.notAfter.toISOString()}`;
-    if (!(await ca.holdsPinnedRoot(s.trustBundlePem))) return `the stored trust bundle does not hold the pinned root ${j.caFingerprint}`;
+    // After a rotation the bundle has moved on from the pinned root; it came over connections verified from it.
+    if (s.pinnedRoot !== j.caFingerprint && !(await ca.holdsPinnedRoot(s.trustBundlePem))) return `the stored trust bundle does not hold the pinned root ${j.caFingerprint}`;
     const saved = Date.parse(s.savedAt);
     const receivedAt = new Date(Number.isNaN(saved) ? info.notBefore.getTime() : Math.min(saved, Date.now()));
     return { spiffeId, keyPem: s.keyPem, certChainPem: s.certChainPem, trustBundlePem: s.trustBundlePem, notAfter: info.notAfter, receivedAt };
@@ -95,7 +103,7 @@ export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs
       throw err;
     }
     const creds = accept(leaf, keyPem, bundle, await ca.holdsPinnedRoot(leaf.trustBundlePem));
-    saveIdentity(j.stateDir, creds);
+    saveIdentity(j.stateDir, creds, j.caFingerprint);
     log.info({ tokenId: leaf.tokenId, notAfter: creds.notAfter.toISOString(), stateDir: j.stateDir }, "joined the mesh with a join token");
     return creds;
   }
@@ -128,12 +136,15 @@ export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs
       const { keyPem, csrPem } = await newWorkloadKey(spiffeId);
       const client = ca.client(creds.trustBundlePem, { keyPem: creds.keyPem, certChainPem: creds.certChainPem });
       const leaf = await client.renew({ csrPem, spiffeId, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
-      const bundleOk = await ca.holdsPinnedRoot(leaf.trustBundlePem);
-      if (!bundleOk) log.warn({ pinned: j.caFingerprint }, "the CA's new trust bundle lacks the pinned root; keeping the current bundle");
+      // The answer came over a connection verified against the current bundle; a bundle that cannot verify the new
+      // leaf itself is a CA fault, and the current bundle is kept.
+      const bundleOk = (await chainRootFingerprint(leaf.certChainPem, leaf.trustBundlePem)) !== undefined;
+      if (!bundleOk) log.warn({}, "the CA's trust bundle does not hold the root of the leaf it just issued; keeping the current bundle");
       creds = accept(leaf, keyPem, creds.trustBundlePem, bundleOk);
+      await refreshView();
       failures = 0;
       try {
-        saveIdentity(j.stateDir, creds);
+        saveIdentity(j.stateDir, creds, j.caFingerprint);
       } catch (err) {
         log.error({ err: String(err), stateDir: j.stateDir }, "could not save the renewed certificate; a restart would need a join token");
       }
@@ -151,12 +162,48 @@ export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs
   };
   scheduleFromLifetime();
 
+  // What /info shows, recomputed whenever the bundle or the leaf changes (fingerprints are async to compute).
+  let view: TrustView = { bundleRoots: [], leafRoot: undefined, signingRoot: undefined, bundleIndex: undefined };
+  async function refreshView(state?: TrustBundleState): Promise<void> {
+    const roots = (await bundleRoots(creds.trustBundlePem)).map((r) => r.fingerprint);
+    const leafRoot = await chainRootFingerprint(creds.certChainPem, creds.trustBundlePem);
+    view = { bundleRoots: roots, leafRoot, signingRoot: state?.signingRoot ?? view.signingRoot, bundleIndex: state?.index ?? view.bundleIndex };
+  }
+  await refreshView();
+
+  const memberId = crypto.randomUUID();
+  let earlyFor: string | undefined;
+  const watch = startTrustWatch({
+    log,
+    watch: (index) => ca.client(creds.trustBundlePem, { keyPem: creds.keyPem, certChainPem: creds.certChainPem }).watchBundle({ index, waitMs: WATCH_WAIT_MS, member: memberId }),
+    async onState(st) {
+      if (st.trustBundlePem !== creds.trustBundlePem && (await bundleRoots(st.trustBundlePem)).length > 0) {
+        creds = { ...creds, trustBundlePem: st.trustBundlePem };
+        try {
+          saveIdentity(j.stateDir, creds, j.caFingerprint);
+        } catch (err) {
+          log.error({ err: String(err), stateDir: j.stateDir }, "could not save the new trust bundle");
+        }
+        log.info({ bundleIndex: st.index, roots: st.rootFingerprints, signingRoot: st.signingRoot }, "trust bundle updated from the CA");
+      }
+      await refreshView(st);
+      // The CA signs from another root now: renew soon (spread over a few seconds) so the old root can retire.
+      if (view.leafRoot !== st.signingRoot && earlyFor !== st.signingRoot) {
+        earlyFor = st.signingRoot;
+        clearTimeout(timer);
+        schedule(Math.random() * EARLY_RENEW_SPREAD_MS);
+      }
+    },
+  });
+
   return {
     current: () => creds,
     notAfter: () => creds.notAfter,
     secondsLeft: () => Math.max(0, Math.floor((creds.notAfter.getTime() - Date.now()) / 1000)),
+    trust: () => view,
     stop: () => {
       stopped = true;
+      watch.stop();
       clearTimeout(timer);
     },
   };

@@ -5,10 +5,11 @@ import type { TlsMaterial } from "../runtime/ports.ts";
 
 export const IDENTITY_FILE = "identity.json";
 
-export type StoredIdentity = TlsMaterial & { notAfter: string; savedAt: string };
+/** `pinnedRoot`: the --ca-fingerprint this identity descends from; after a root rotation the bundle no longer holds it. */
+export type StoredIdentity = TlsMaterial & { notAfter: string; savedAt: string; pinnedRoot?: string };
 
 /** `receivedAt` is stored as savedAt: when the leaf arrived, from which a restarted member schedules its renewal. */
-export function saveIdentity(dir: string, m: TlsMaterial & { notAfter: Date; receivedAt: Date }): void {
+export function saveIdentity(dir: string, m: TlsMaterial & { notAfter: Date; receivedAt: Date }, pinnedRoot: string): void {
   const stored: StoredIdentity = {
     spiffeId: m.spiffeId,
     keyPem: m.keyPem,
@@ -16,6 +17,7 @@ export function saveIdentity(dir: string, m: TlsMaterial & { notAfter: Date; rec
     trustBundlePem: m.trustBundlePem,
     notAfter: m.notAfter.toISOString(),
     savedAt: m.receivedAt.toISOString(),
+    pinnedRoot,
   };
   writePrivateFile(joinPath(dir, IDENTITY_FILE), `${JSON.stringify(stored, null, 2)}\n`);
 }

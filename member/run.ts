@@ -71,7 +71,7 @@ export async function serveMember(o: ServeOptions): Promise<void> {
     ready,
     discovery: member.discovery === undefined ? undefined : () => ({ source: "consul", consul: args.consul, services: member.discovery!.status() }),
     // Every member shows how long its certificate has left: with the CA down, this is the time the member has.
-    info: () => ({ ...o.info(draining), certNotAfter: member.creds.notAfter().toISOString(), certSecondsLeft: member.creds.secondsLeft() }),
+    info: () => ({ ...o.info(draining), certNotAfter: member.creds.notAfter().toISOString(), certSecondsLeft: member.creds.secondsLeft(), trust: member.creds.trust() }),
   });
   const token = process.env.CONSUL_HTTP_TOKEN;
   const reg = o.registration;

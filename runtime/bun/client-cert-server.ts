@@ -20,7 +20,12 @@ export type ClientCertServerOptions = {
   handler: (req: Request, client: ClientCertificate, target: string) => Promise<Response>;
 };
 
-export type ClientCertServer = { readonly port: number; close(opts: { drainMs: number }): Promise<void> };
+export type ClientCertServer = {
+  readonly port: number;
+  /** New certificate or client roots for later connections (the CA after a root rotation); open ones keep theirs. */
+  setTls(tls: { cert: string; key: string; ca: string }): void;
+  close(opts: { drainMs: number }): Promise<void>;
+};
 
 type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
 
@@ -60,16 +65,30 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
     },
     ...connectionEvents<SocketData>(set),
   };
-  const options: TCPSocketListenOptions<SocketData> = {
-    hostname: opts.hostname,
-    port: opts.port,
-    data: { conn: undefined, early: undefined },
-    tls: { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false },
-    socket: handlers,
+  // reusePort (SO_REUSEPORT, as on the inbound listener): a listener with new TLS settings binds the same port
+  // before the old one stops accepting, so no connection attempt meets a closed port.
+  const listen = (tls: { cert: string; key: string; ca: string }, port: number) => {
+    const options: TCPSocketListenOptions<SocketData> & { reusePort: boolean } = {
+      hostname: opts.hostname,
+      port,
+      reusePort: true,
+      data: { conn: undefined, early: undefined },
+      tls: { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false },
+      socket: handlers,
+    };
+    return Bun.listen<SocketData>(options);
   };
-  const listener = Bun.listen<SocketData>(options);
+  let listener = listen(opts.tls, opts.port);
+  const port = listener.port;
   return {
-    port: listener.port,
+    port,
+    setTls(tls) {
+      if (set.draining()) return;
+      const fresh = listen(tls, port);
+      const old = listener;
+      listener = fresh;
+      old.stop(false);
+    },
     async close({ drainMs }) {
       if (set.draining()) return;
       listener.stop(false);

@@ -13,7 +13,8 @@ export function subjectAltNameHasUri(san: string | undefined, uri: string): bool
   return entries !== undefined && entries.some(([type, value]) => type === "URI" && value === uri);
 }
 
-export type CaTransport = (req: { path: string; method: "GET" | "POST"; body?: string }) => Promise<{ status: number; text: string }>;
+/** `timeoutMs` is set by calls that wait on purpose (the trust-bundle watch); others take the transport's default. */
+export type CaTransport = (req: { path: string; method: "GET" | "POST"; body?: string; timeoutMs?: number }) => Promise<{ status: number; text: string }>;
 
 /** The CA could not be reached or its answer was unreadable: worth retrying later. */
 export class CaUnreachableError extends Error {
@@ -28,10 +29,18 @@ export class CaRefusedError extends Error {
   }
 }
 
+/** The CA's trust state: every root members must trust now, the one that signs new leaves, and a version number. */
+export type TrustBundleState = { trustDomain: string; trustBundlePem: string; index: number; signingRoot: string; rootFingerprints: string[] };
+
 export type IssuedLeaf = { certChainPem: string; trustBundlePem: string; notAfter: Date; tokenId?: string };
 
 export type CaClient = {
   trustBundle(): Promise<{ trustDomain: string; trustBundlePem: string }>;
+  /**
+   * The trust state once its index differs from `index` (or after `waitMs`, unchanged): a long poll. `member` is a
+   * per-process id the CA uses to see which members already hold a rotated bundle.
+   */
+  watchBundle(o: { index: number; waitMs: number; member: string }): Promise<TrustBundleState>;
   join(o: { token: string; csrPem: string; spiffeId: string; ttlMs?: number }): Promise<IssuedLeaf>;
   /** Must go over a transport that presents the member's current leaf as its client certificate. */
   renew(o: { csrPem: string; spiffeId: string; ttlMs?: number }): Promise<IssuedLeaf>;
@@ -42,10 +51,10 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function createCaClient(baseUrl: string, transport: CaTransport): CaClient {
   const base = baseUrl.replace(/\/+$/, "");
 
-  async function call(path: string, method: "GET" | "POST", payload?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async function call(path: string, method: "GET" | "POST", payload?: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> {
     let res: { status: number; text: string };
     try {
-      res = await transport({ path, method, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }) });
+      res = await transport({ path, method, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     } catch (err) {
       throw new CaUnreachableError(`CA at ${base} unreachable (${path}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -78,6 +87,15 @@ export function createCaClient(baseUrl: string, transport: CaTransport): CaClien
       const body = await call("/v1/trust-bundle", "GET");
       if (typeof body.trustBundlePem !== "string" || typeof body.trustDomain !== "string") throw new CaUnreachableError(`CA at ${base} sent a malformed trust bundle answer`);
       return { trustDomain: body.trustDomain, trustBundlePem: body.trustBundlePem };
+    },
+    async watchBundle(o) {
+      const q = `?index=${o.index}&wait=${Math.max(0, Math.floor(o.waitMs / 1000))}s&member=${encodeURIComponent(o.member)}`;
+      const body = await call(`/v1/trust-bundle${q}`, "GET", undefined, o.waitMs + 10_000);
+      const { trustDomain, trustBundlePem, index, signingRoot, rootFingerprints } = body;
+      if (typeof trustBundlePem !== "string" || typeof trustDomain !== "string" || typeof index !== "number" || typeof signingRoot !== "string" || !Array.isArray(rootFingerprints)) {
+        throw new CaUnreachableError(`CA at ${base} sent a malformed trust bundle answer (an older CA without rotation?)`);
+      }
+      return { trustDomain, trustBundlePem, index, signingRoot, rootFingerprints: rootFingerprints.filter((f): f is string => typeof f === "string") };
     },
     async join(o) {
       return leaf(await call("/v1/join", "POST", withTtl({ token: o.token, csrPem: o.csrPem, spiffeId: o.spiffeId }, o.ttlMs)), "/v1/join");
