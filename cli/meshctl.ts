@@ -26,7 +26,8 @@ const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json
   status                    every registered sidecar and gateway: health and the config it has applied
   authz check [--from SVC|SPIFFE-ID] --to SVC METHOD PATH [-H 'k: v']... [-f FILE]
                             the verdict of SVC's inbound authorization and the rule that decided it (exit 1 = deny),
-                            against the live config in KV (or FILE); without --from: a caller with no identity
+                            against the live config in KV (or FILE); without --from (or --from unauthenticated): a
+                            plaintext caller of a permissive service, which has no identity
   --max-document-bytes N    per-document limit checked by validate/apply/diff (default 524288, or MESH_KV_MAX_DOCUMENT_BYTES)
 ${TOKEN_USAGE}
 ${CA_USAGE}`;

@@ -1,5 +1,5 @@
 // The ports every runtime adapter implements (runtime/bun, runtime/deno): what the member layer and the assemblies
-// code against. Inbound is strict mTLS with the caller's SPIFFE id from the verified peer certificate; outbound pins the server's id.
+// code against. Inbound: mTLS, caller's SPIFFE id from its verified certificate (permissive: plaintext too); outbound pins the server's id.
 
 import type { Endpoint } from "../shared/types.ts";
 
@@ -14,14 +14,20 @@ export type InboundLimits = {
   bodyIdleTimeoutMs?: number;
   bodyTimeoutMs?: number;
 };
+/** "strict": mTLS only. "permissive": the same port also takes plaintext HTTP/1.1, from callers without an identity. */
+export type InboundMode = "strict" | "permissive";
 export type MtlsServerOptions = {
   hostname: string;
   port: number; // port 0 = pick a free one
   credentials: () => TlsMaterial; // read when the listener starts and again for new connections after it changes
   trustDomain: string; // peers must present a spiffe id in this trust domain
   limits: InboundLimits;
+  /** The mode at start (default "strict"); MtlsServer.setMode changes it. */
+  mode?: InboundMode;
   /** `target`: path + query as received (before URL parsing resolved any dot-segments). */
   handler: (req: Request, peer: PeerIdentity, target: string) => Promise<Response>;
+  /** Requests from plaintext callers, which have no identity: required for "permissive", never called in "strict". */
+  plaintextHandler?: (req: Request, target: string) => Promise<Response>;
   /** Optional: told about each refused peer (bad identity, failed handshake) for logs and metrics. */
   onRefused?: (reason: string) => void;
 };
@@ -32,6 +38,12 @@ export type MtlsServer = {
   close(opts: { drainMs: number }): Promise<void>;
   /** Optional extra: connections accepted with a valid identity since start (tests and metrics). */
   connectionsAccepted(): number;
+  mode(): InboundMode;
+  /**
+   * Switches the mode on the same port for new connections. Leaving "permissive" closes plaintext connections once
+   * their request in flight is answered; mTLS connections carry on. Throws if the port cannot be taken (the mode stays).
+   */
+  setMode(mode: InboundMode): void;
 };
 export type SendOptions = { signal: AbortSignal; connectTimeoutMs: number };
 export type MeshClient = {

@@ -1,5 +1,5 @@
 // `bun run sidecar`: one per service instance. Outbound listener (app -> mesh), inbound mTLS listener
-// (mesh -> app, caller identity from the peer certificate), admin listener on loopback.
+// (mesh -> app, caller identity from the peer certificate; plaintext too for `mtls: permissive`), admin listener on loopback.
 import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
@@ -12,6 +12,11 @@ import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
 import { serveMember, startMember } from "../member/run.ts";
+import type { Snapshot } from "../shared/proxy/snapshot.ts";
+import type { InboundMode } from "../runtime/ports.ts";
+
+/** Only `mtls: permissive` opens the inbound port to plaintext; anything else (and an undeclared service) is strict. */
+const inboundMode = (snap: Snapshot, service: string): InboundMode => (snap.services.get(service)?.mtls === "permissive" ? "permissive" : "strict");
 
 function parse(): SidecarArgs | undefined {
   try {
@@ -38,20 +43,35 @@ async function main(): Promise<void> {
 
   const app = { address: args.appAddress, port: args.appPort };
   const appHealth = startAppHealth({ address: args.appAddress, port: args.appPort, path: args.appHealthPath, log });
+  const inboundHandler = createInboundHandler({
+    observe,
+    limits: () => live.current().limits,
+    forward: (req, signal) => member.plainClient.send(app, req, { signal }),
+    // Read per request from the snapshot it holds: a policy change applies to the next request.
+    filters: [authorizationFilter(() => live.current().authorization.get(args.service))],
+  });
   const inbound = await startMtlsServer({
     hostname: args.inboundAddress,
     port: args.inboundPort,
     credentials: member.creds.current,
     trustDomain: member.trustDomain,
     limits: listenerLimits(live.current().limits),
-    handler: createInboundHandler({
-      observe,
-      limits: () => live.current().limits,
-      forward: (req, signal) => member.plainClient.send(app, req, { signal }),
-      // Read per request from the snapshot it holds: a policy change applies to the next request.
-      filters: [authorizationFilter(() => live.current().authorization.get(args.service))],
-    }),
+    mode: inboundMode(live.current(), args.service),
+    handler: inboundHandler,
+    // A plaintext caller (permissive only) has no identity: authorization admits it only by an "unauthenticated" rule.
+    plaintextHandler: (req, target) => inboundHandler(req, undefined, target),
     onRefused: (reason) => log.warn({ reason }, "inbound connection refused"),
+  });
+  // The mode follows the config live: the inbound rebinds its port in the new mode (connections already open carry on).
+  live.onApply((snap) => {
+    const mode = inboundMode(snap, args.service);
+    if (mode === inbound.mode()) return;
+    try {
+      inbound.setMode(mode);
+      log.info({ mode }, "inbound mTLS mode changed");
+    } catch (err) {
+      log.error({ mode, err: String(err), kept: inbound.mode() }, "inbound mTLS mode change failed; the old mode stays");
+    }
   });
   const outbound = startOutboundListener({ port: args.outboundPort, live, observe });
 
@@ -61,7 +81,7 @@ async function main(): Promise<void> {
     runtime, member, log, args,
     listeners: [{ close: (drainMs) => inbound.close({ drainMs }) }, { close: (drainMs) => outbound.stop(drainMs) }],
     healthy: appHealth.healthy,
-    info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, outboundPort: outbound.port, inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
+    info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, inboundMode: inbound.mode(), outboundPort: outbound.port, inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
     registration: { id: args.instance, service: args.service, address: args.advertiseAddress, port: inbound.port, tags: args.tags, meta: { kind: "sidecar", ...args.meta }, drainDelayMs: args.drainDelayMs },
     onStopped: () => appHealth.stop(),
     readyFields: { service: args.service, instance: args.instance, inboundPort: inbound.port, outboundPort: outbound.port, appPort: args.appPort },

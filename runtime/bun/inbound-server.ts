@@ -1,5 +1,5 @@
-// The inbound mTLS listener: Bun.listen with TLS, client certificates required and verified against the trust bundle.
-// The caller's SPIFFE id is read once per connection from the verified peer certificate, then HTTP/1.1 runs on it.
+// The inbound mTLS listener: Bun.listen with TLS, client certificates required, the caller's SPIFFE id read once per
+// connection from the verified certificate, then HTTP/1.1. Permissive mode adds a plaintext front (permissive-front.ts).
 
 import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { assertStrictTlsEnvironment } from "../strict-env.ts";
@@ -8,12 +8,15 @@ import { Http1Connection } from "./http1-connection.ts";
 import { connectionEvents, createConnectionSet } from "./connection-set.ts";
 import { verifyPeer } from "./peer-identity.ts";
 import { sameMaterial } from "./tls-material.ts";
-import type { MtlsServer, MtlsServerOptions, TlsMaterial } from "../ports.ts";
+import { startPermissiveFront, type PermissiveFront } from "./permissive-front.ts";
+import type { InboundMode, MtlsServer, MtlsServerOptions, TlsMaterial } from "../ports.ts";
 
 // `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
 // first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
 type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
 
+/** Where the TLS listener goes while a permissive front holds the port: reached only through the front's relay. */
+const LOOPBACK = "127.0.0.1";
 
 export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServer> {
   assertStrictTlsEnvironment();
@@ -67,9 +70,9 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
 
   // reusePort (SO_REUSEPORT; works in Bun 1.4.4 though only typed for connect) lets a listener with rotated
   // credentials bind the same port before the old one stops accepting.
-  const listen = (creds: TlsMaterial, port: number): TCPSocketListener<SocketData> => {
+  const listen = (creds: TlsMaterial, hostname: string, port: number): TCPSocketListener<SocketData> => {
     const options: TCPSocketListenOptions<SocketData> & { reusePort: boolean } = {
-      hostname: opts.hostname,
+      hostname,
       port,
       reusePort: true,
       data: { conn: undefined, early: undefined },
@@ -79,34 +82,74 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
     return Bun.listen<SocketData>(options);
   };
 
-  const first = listen(creds, opts.port);
-  const port = first.port;
-  const active = { listener: first, creds };
+  // Strict: the TLS listener holds the port. Permissive: a front holds it and relays TLS to the listener on loopback.
+  let mode: InboundMode = opts.mode ?? "strict";
+  let front: PermissiveFront | undefined;
+  let retired: PermissiveFront[] = [];
+  const startFront = (publicPort: number, tlsListener: TCPSocketListener<SocketData>): PermissiveFront => {
+    try {
+      if (opts.plaintextHandler === undefined) throw new Error("permissive mode needs a plaintextHandler");
+      return startPermissiveFront({ hostname: opts.hostname, port: publicPort, tlsPort: tlsListener.port, set, handler: opts.plaintextHandler, onRefused: opts.onRefused });
+    } catch (e) {
+      tlsListener.stop(true);
+      throw e;
+    }
+  };
+  const first = mode === "strict" ? listen(creds, opts.hostname, opts.port) : listen(creds, LOOPBACK, 0);
+  if (mode === "permissive") front = startFront(opts.port, first);
+  const port = front?.port ?? first.port;
+  const active = { listener: first, creds, hostname: mode === "strict" ? opts.hostname : LOOPBACK, port: first.port };
+
+  /** Puts `fresh` in the place of the TLS listener; the old one stops accepting, its connections run on. */
+  const replace = (fresh: TCPSocketListener<SocketData>, hostname: string): void => {
+    const old = active.listener;
+    Object.assign(active, { listener: fresh, hostname, port: fresh.port });
+    old.stop(false);
+  };
   const rotate = (next: TlsMaterial): void => {
     let fresh: TCPSocketListener<SocketData>;
     try {
-      fresh = listen(next, port);
+      fresh = listen(next, active.hostname, active.port);
     } catch (e) {
       opts.onRefused?.(`credential rotation failed, keeping the old certificate: ${String(e)}`);
       active.creds = next; // do not retry on every connection
       return;
     }
-    const old = active.listener;
-    active.listener = fresh;
-    active.creds = next;
     // Connections already accepted keep running on the old certificate until they close.
-    old.stop(false);
+    replace(fresh, active.hostname);
+    active.creds = next;
+  };
+  const setMode = (next: InboundMode): void => {
+    if (next === mode || set.draining()) return;
+    const now = opts.credentials();
+    // Either way the new listener binds the port (reusePort) before the old one lets go: no gap in between.
+    if (next === "permissive") {
+      const inner = listen(now, LOOPBACK, 0);
+      front = startFront(port, inner);
+      replace(inner, LOOPBACK);
+    } else {
+      replace(listen(now, opts.hostname, port), opts.hostname);
+      front!.retire();
+      retired = [...retired.filter((f) => f.connections() > 0), front!];
+      front = undefined;
+    }
+    active.creds = now;
+    mode = next;
   };
 
   return {
     port,
     inFlight: () => set.inFlight(),
     connectionsAccepted: () => accepted,
+    mode: () => mode,
+    setMode,
     async close({ drainMs }) {
       if (set.draining()) return;
       active.listener.stop(false);
+      front?.retire();
       await set.drain(drainMs);
       active.listener.stop(true);
+      for (const f of [front, ...retired]) f?.destroy();
     },
   };
 }

@@ -130,10 +130,17 @@ export const Subset = v.strictObject({
   meta: v.optional(StringMap),
 });
 
+/**
+ * How a service takes traffic (the modes of Istio's PeerAuthentication). "strict" (default): its instances are inbound
+ * sidecars that accept mTLS only. "permissive": callers in the mesh still use mTLS, and the inbound port also accepts
+ * plaintext HTTP from callers outside it, which carry no identity (for migrations). "disable": a service outside the
+ * mesh, reached in plaintext.
+ */
+export const MtlsMode = v.picklist(["strict", "permissive", "disable"]);
+
 export const Service = v.strictObject({
   protocol: v.optional(v.picklist(["http"])),
-  /** "strict" (default): instances are inbound sidecars reached over mTLS. "disable": a service outside the mesh, reached in plaintext. */
-  mtls: v.optional(v.picklist(["strict", "disable"])),
+  mtls: v.optional(MtlsMode),
   instances: v.optional(v.array(Instance)),
   subsets: v.optional(v.record(Name, Subset)),
   policy: v.optional(Policy),
@@ -166,14 +173,21 @@ export const Gateway = v.strictObject({
 const Action = v.picklist(["allow", "deny"]);
 
 /**
- * One authorization rule. A request matches when its caller is one of `from` (a service name, a SPIFFE id, or "*"
- * for any verified caller) AND, when given, its canonical path matches one of `paths`, its method is one of
- * `methods` and every header condition holds. Deny rules win over allow rules.
+ * The caller keyword for callers without an identity: plaintext requests a "permissive" inbound accepted. Only rules
+ * that name it (and deny rules from "*") apply to them; a default never admits them.
+ */
+export const UNAUTHENTICATED = "unauthenticated";
+
+/**
+ * One authorization rule. A request matches when its caller is one of `from` (a service name, a SPIFFE id, "*" for
+ * any verified caller, or "unauthenticated"; a deny rule's "*" also covers callers without an identity) AND, when
+ * given, its canonical path matches one of `paths`, its method is one of `methods` and every header condition holds.
+ * Deny rules win over allow rules.
  */
 export const AuthzRule = v.strictObject({
   name: Name,
   action: Action,
-  from: v.pipe(v.array(v.string()), v.minLength(1, "needs at least one caller (a service name, a SPIFFE id, or \"*\")")),
+  from: v.pipe(v.array(v.string()), v.minLength(1, 'needs at least one caller (a service name, a SPIFFE id, "*" or "unauthenticated")')),
   paths: v.optional(v.array(v.union([v.strictObject({ exact: v.string() }), v.strictObject({ prefix: v.string() })], "must be {exact} or {prefix}"))),
   methods: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9-]*$/, "must be an upper-case HTTP method")))),
   headers: v.optional(v.array(HeaderMatch)),
@@ -205,6 +219,7 @@ export type RouteActionConfig = v.InferOutput<typeof RouteAction>;
 export type PolicyConfig = v.InferOutput<typeof Policy>;
 export type RetryPolicyConfig = v.InferOutput<typeof RetryPolicy>;
 export type ServiceConfig = v.InferOutput<typeof Service>;
+export type MtlsModeConfig = v.InferOutput<typeof MtlsMode>;
 export type InstanceConfig = v.InferOutput<typeof Instance>;
 export type HeaderOpsConfig = v.InferOutput<typeof HeaderOps>;
 export type LimitsConfig = v.InferOutput<typeof Limits>;

@@ -1,6 +1,6 @@
 // Semantic checks of an authorization policy that the schema cannot express: callers that can be parsed, paths in
 // canonical form (a rule on a path no request can have would silently never apply), unique rule names, valid regexes.
-import type { AuthzPolicyConfig } from "./schema.ts";
+import { UNAUTHENTICATED, type AuthzPolicyConfig } from "./schema.ts";
 import type { Report } from "./validate-policy.ts";
 import { parseSpiffeId } from "../pki/spiffe.ts";
 import { canonicalizePath } from "../http/canonical-path.ts";
@@ -17,10 +17,15 @@ export function validateAuthzPolicy(policy: AuthzPolicyConfig, base: string, ser
     rule.from.forEach((caller, j) => {
       const at = `${path}.from[${j}]`;
       if (caller === "*") return;
+      if (caller === UNAUTHENTICATED) {
+        // The keyword always means "no identity": a service of that name would make the rule read two ways.
+        if (caller in services) report(at, `ambiguous: "${UNAUTHENTICATED}" means callers without an identity, but a service has that name too (rename the service; to mean the service, use its SPIFFE id)`);
+        return;
+      }
       if (caller.startsWith("spiffe://")) {
         if (parseSpiffeId(caller) === undefined) report(at, `"${caller}" is not a valid SPIFFE id`);
       } else if (!SERVICE.test(caller)) {
-        report(at, `"${caller}" is neither a service name, a SPIFFE id nor "*"`);
+        report(at, `"${caller}" is neither a service name, a SPIFFE id, "*" nor "${UNAUTHENTICATED}"`);
       } else if (!(caller in services)) {
         report(at, `unknown service "${caller}" (declare it under services, name the gateway, or use its SPIFFE id)`);
       }

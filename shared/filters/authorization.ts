@@ -1,24 +1,31 @@
-// Inbound authorization: a service's policy compiled once per snapshot into a verdict function, and the filter
-// that applies it to the verified caller. Deny rules win; then allow rules; then the service's or mesh's default.
+// Inbound authorization: a service's policy compiled once per snapshot into a verdict function, and the filter that
+// applies it to the caller (verified SPIFFE id, or none). Deny wins; then allow rules; then the default (verified only).
 import type { Filter } from "../types.ts";
-import type { AuthzPolicyConfig, AuthzRuleConfig } from "../config/schema.ts";
+import { UNAUTHENTICATED, type AuthzPolicyConfig, type AuthzRuleConfig } from "../config/schema.ts";
 import { parseSpiffeId } from "../pki/spiffe.ts";
 import { anchoredRegex } from "../routing/match-conditions.ts";
 import { errorResponse } from "../http/errors.ts";
 import { splitUrl } from "../http/url.ts";
 
 export type AuthzVerdict = { readonly allowed: boolean; readonly rule: string | undefined; readonly reason: string };
+/** `peer` undefined: a caller without an identity (plaintext, accepted by a "permissive" inbound). */
 export type AuthzInput = { readonly peer: string | undefined; readonly method: string; readonly path: string; readonly headers: Headers };
 export type Authorizer = { readonly service: string; evaluate(input: AuthzInput): AuthzVerdict };
 
 type Compiled = { name: string; action: "allow" | "deny"; test: (i: AuthzInput) => boolean };
 
-function callerTest(from: readonly string[], trustDomain: string): (peer: string | undefined) => boolean {
-  if (from.includes("*")) return (peer) => peer !== undefined;
+/**
+ * "*" is any verified caller; a deny rule's "*" also covers callers without an identity, so "deny from *" shuts a
+ * path for everyone. Otherwise a caller without an identity matches only a rule that names "unauthenticated".
+ */
+function callerTest(from: readonly string[], action: "allow" | "deny", trustDomain: string): (peer: string | undefined) => boolean {
+  const anyVerified = from.includes("*");
+  const unauthenticated = from.includes(UNAUTHENTICATED) || (anyVerified && action === "deny");
+  if (anyVerified) return (peer) => peer !== undefined || unauthenticated;
   const ids = new Set(from.filter((f) => f.startsWith("spiffe://")));
-  const services = new Set(from.filter((f) => !f.startsWith("spiffe://")));
+  const services = new Set(from.filter((f) => !f.startsWith("spiffe://") && f !== UNAUTHENTICATED));
   return (peer) => {
-    if (peer === undefined) return false;
+    if (peer === undefined) return unauthenticated;
     if (ids.has(peer)) return true;
     if (services.size === 0) return false;
     const p = parseSpiffeId(peer);
@@ -28,7 +35,7 @@ function callerTest(from: readonly string[], trustDomain: string): (peer: string
 
 function compileRule(rule: AuthzRuleConfig, trustDomain: string): Compiled {
   const tests: Array<(i: AuthzInput) => boolean> = [];
-  const caller = callerTest(rule.from, trustDomain);
+  const caller = callerTest(rule.from, rule.action, trustDomain);
   tests.push((i) => caller(i.peer));
   if (rule.paths !== undefined) {
     const paths = rule.paths;
@@ -64,6 +71,8 @@ export function compileAuthorizer(service: string, policy: AuthzPolicyConfig | u
     evaluate(i) {
       for (const r of denies) if (r.test(i)) return { allowed: false, rule: r.name, reason: `denied by rule "${r.name}" of ${service}'s policy` };
       for (const r of allows) if (r.test(i)) return { allowed: true, rule: r.name, reason: `allowed by rule "${r.name}" of ${service}'s policy` };
+      // A default speaks for callers the mesh has verified: one without an identity gets in only by a rule that names it.
+      if (i.peer === undefined) return { allowed: false, rule: undefined, reason: `no rule of ${service}'s policy allows "${UNAUTHENTICATED}" callers, and a default never admits a caller without an identity` };
       return { allowed: fallback === "allow", rule: undefined, reason: `no rule matched: ${defaultReason}` };
     },
   };

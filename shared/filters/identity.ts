@@ -1,8 +1,8 @@
 // The inbound chain's first filter: the app learns its caller only from the verified peer certificate. A caller-sent
-// identity header is replaced, and what the calling member's HTTP client added on its own is removed.
+// identity header is replaced (removed for a caller without one), and what a calling member's HTTP client invented is removed.
 import type { Filter } from "../types.ts";
 
-/** Set from the verified peer certificate only; any value the caller sent is dropped. */
+/** Set from the verified peer certificate only; any value the caller sent is dropped, so a plaintext request has none. */
 export const CLIENT_ID_HEADER = "x-mesh-client-id";
 
 /**
@@ -17,7 +17,9 @@ export function identityFilter(): Filter {
     const absent = h.get(ABSENT_HEADER);
     if (absent !== null) {
       h.delete(ABSENT_HEADER);
-      for (const t of absent.split(",")) {
+      // Only a mesh member marks what its own client invented; from a caller without an identity it is just dropped.
+      const names = ctx.peer === undefined ? [] : absent.split(",");
+      for (const t of names) {
         const name = t.trim().toLowerCase();
         if (name === "user-agent" || name === "accept") h.delete(name);
       }

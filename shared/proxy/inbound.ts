@@ -1,5 +1,5 @@
-// The core's entry for one request arriving at an inbound sidecar from a verified mesh peer: hygiene and the path
-// policy, then the inbound filter chain (identity header from the peer certificate, later authorization), then the app.
+// The core's entry for one request arriving at an inbound sidecar (from a verified mesh peer, or a plaintext caller): hygiene,
+// the path policy, then the inbound filter chain (identity header from the peer certificate, authorization), then the app.
 import type { Filter, Handler } from "../types.ts";
 import type { Observation } from "../telemetry/observe.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
@@ -24,14 +24,15 @@ export type InboundOptions = {
   readonly filters?: readonly Filter[];
 };
 
-export type InboundHandler = (req: Request, peer: InboundPeer, target: string) => Promise<Response>;
+/** `peer` undefined: a plaintext caller that a "permissive" inbound accepted; it has no identity. */
+export type InboundHandler = (req: Request, peer: InboundPeer | undefined, target: string) => Promise<Response>;
 
 /** Builds the inbound chain once; each request then runs hygiene, the chain, and the forward to the app. */
 export function createInboundHandler(opts: InboundOptions): InboundHandler {
   const app: Handler = async (req, ctx) => opts.forward(req, ctx.signal);
   const chain = [identityFilter(), ...(opts.filters ?? [])].reduceRight<Handler>((next, f) => f(next), app);
 
-  const handle = async (req: Request, peer: InboundPeer, target: string, requestId: string) => {
+  const handle = async (req: Request, peer: InboundPeer | undefined, target: string, requestId: string) => {
     const url = splitUrl(req.url);
     const rejected = checkRequestHead(req, req.url.length - url.origin.length, opts.limits());
     if (rejected !== undefined) return { response: errorResponse(rejected.cause, requestId, rejected.message), requestId, route: undefined, ctx: undefined };
@@ -43,11 +44,13 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
     const headers = editableHeaders(req.headers);
     removeHopByHop(headers);
     headers.set("x-request-id", requestId);
-    setForwardedHeaders(headers, undefined, "https", true);
+    // Forwarding headers are trusted from mesh members only; a plaintext caller's are not passed on as facts.
+    if (peer === undefined) headers.delete("x-forwarded-for");
+    setForwardedHeaders(headers, undefined, peer === undefined ? "http" : "https", peer !== undefined);
     // Body size (declared or chunked) is enforced by the listener's parser, before and while it streams.
     const appReq = upstreamRequest(req, headers, url.origin, canonical.path, url.pathname, url.search);
     const ctx = requestContext(requestId, req.signal);
-    ctx.peer = peer.spiffeId;
+    ctx.peer = peer?.spiffeId;
     let response: Response;
     try {
       response = cleanResponse(await chain(appReq, ctx), requestId);
@@ -60,7 +63,7 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
   return async (req, peer, target) => {
     const startedAt = performance.now();
     const r = await handle(req, peer, target, requestIdOf(req.headers));
-    if (opts.observe.wantsRequests) emitRequest(opts.observe, "inbound", req, target, r, startedAt, peer.spiffeId);
+    if (opts.observe.wantsRequests) emitRequest(opts.observe, "inbound", req, target, r, startedAt, peer?.spiffeId);
     return r.response;
   };
 }

@@ -4,13 +4,14 @@ import type { Cluster, Endpoint, Handler } from "../types.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Authorizer } from "../filters/authorization.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
-import type { ListenerConfig } from "../config/schema.ts";
+import type { ListenerConfig, MtlsModeConfig } from "../config/schema.ts";
 
 export type CompiledRoute = { readonly name: string; readonly handler: Handler };
 
 export type ServiceInfo = {
   readonly name: string;
-  readonly mtls: "strict" | "disable";
+  /** "permissive" is reached like "strict" (mTLS); only its own inbound also takes plaintext. */
+  readonly mtls: MtlsModeConfig;
   readonly spiffeId: string;
 };
 
