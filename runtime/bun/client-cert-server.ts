@@ -5,6 +5,7 @@ import { assertStrictTlsEnvironment } from "../strict-env.ts";
 import { Http1Connection } from "./http1-connection.ts";
 import { connectionEvents, createConnectionSet } from "./connection-set.ts";
 import { verifyPeer } from "./peer-identity.ts";
+import { createHandshakeDeadline } from "./handshake-deadline.ts";
 import type { InboundLimits } from "../ports.ts";
 
 /** ok: the client's leaf chains to `ca` and meets the X509-SVID rules; otherwise why not (no certificate at all, too). */
@@ -33,13 +34,18 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
   // The variable is reported to switch certificate checks off (Bun #35240): `authorized` could not be trusted.
   assertStrictTlsEnvironment();
   const set = createConnectionSet(opts.limits);
+  const events = connectionEvents<SocketData>(set);
+  const handshakes = createHandshakeDeadline(opts.limits.headerTimeoutMs, (s) => s.terminate());
   const handlers: SocketHandler<SocketData> = {
     binaryType: "buffer",
     open(s) {
       s.data = { conn: undefined, early: undefined };
-      if (set.draining()) s.terminate();
+      if (set.draining()) return void s.terminate();
+      // A handshake gets the header timeout; the parser's own timers start after it.
+      handshakes.add(s);
     },
     handshake(s, success, authError) {
+      handshakes.done(s);
       if (!success || set.draining()) return void s.terminate();
       const der = s.getPeerX509Certificate()?.raw;
       // rejectUnauthorized is off so clients without a certificate get in; `authorized` says whether one verified.
@@ -63,7 +69,11 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
       early.push(Buffer.from(d as Buffer));
       if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) s.terminate();
     },
-    ...connectionEvents<SocketData>(set),
+    ...events,
+    close(s) {
+      handshakes.done(s); // a socket that closed mid-handshake
+      events.close(s);
+    },
   };
   // reusePort (SO_REUSEPORT, as on the inbound listener): a listener with new TLS settings binds the same port
   // before the old one stops accepting, so no connection attempt meets a closed port.
@@ -94,6 +104,7 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
       listener.stop(false);
       await set.drain(drainMs);
       listener.stop(true);
+      handshakes.stop();
     },
   };
 }

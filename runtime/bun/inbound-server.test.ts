@@ -190,3 +190,24 @@ describe("inbound HTTP/1.1 framing", () => {
     expect(out.startsWith("HTTP/1.1 500 ")).toBe(true);
   });
 });
+
+describe("a TLS handshake that never finishes", () => {
+  test("is closed after the header timeout (no socket held open by a silent or half-sent ClientHello)", async () => {
+    const server = await serve(undefined, { headerTimeoutMs: 300 });
+    const closedAfter = async (send: Uint8Array | undefined): Promise<number> => {
+      const started = performance.now();
+      let closed = 0;
+      const sock = await Bun.connect({ hostname: "127.0.0.1", port: server.port, socket: { data() {}, close() { closed = performance.now() - started; } } });
+      cleanups.push(() => sock.end());
+      if (send !== undefined) sock.write(send);
+      for (let i = 0; i < 60 && closed === 0; i++) await Bun.sleep(50);
+      return closed;
+    };
+    // Nothing at all; then the first bytes of a TLS record (a ClientHello that never completes).
+    for (const send of [undefined, new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])]) {
+      const ms = await closedAfter(send);
+      expect(ms).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(2000);
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
 import { Http1Connection } from "./http1-connection.ts";
 import { connectionEvents, createConnectionSet } from "./connection-set.ts";
 import { verifyPeer } from "./peer-identity.ts";
+import { createHandshakeDeadline } from "./handshake-deadline.ts";
 import { sameMaterial } from "./tls-material.ts";
 import { startPermissiveFront, type PermissiveFront } from "./permissive-front.ts";
 import type { InboundMode, MtlsServer, MtlsServerOptions, TlsMaterial } from "../ports.ts";
@@ -23,6 +24,8 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
   if (!isValidTrustDomain(opts.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(opts.trustDomain)}`);
   const creds = opts.credentials();
   const set = createConnectionSet(opts.limits);
+  const events = connectionEvents<SocketData>(set);
+  const handshakes = createHandshakeDeadline(opts.limits.headerTimeoutMs, (s) => s.terminate());
   let accepted = 0;
   const refuse = (s: Socket<SocketData>, reason: string): void => {
     opts.onRefused?.(reason);
@@ -34,6 +37,8 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
     open(s) {
       s.data = { conn: undefined, early: undefined };
       if (set.draining()) return s.terminate();
+      // A handshake gets the header timeout; the parser's own timers start after it.
+      handshakes.add(s);
       // Changed credentials (rotation) swap the listener for later connections. Compared by content, since a
       // provider may hand out a fresh object each call; equal strings usually share storage, so this is cheap.
       const now = opts.credentials();
@@ -41,6 +46,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       else active.creds = now;
     },
     handshake(s, success, authError) {
+      handshakes.done(s);
       if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`);
       // Before any byte is parsed: the leaf must meet the X509-SVID rules, not just chain to our bundle.
       const verdict = verifyPeer(s.getPeerX509Certificate()?.raw, opts.trustDomain, "client");
@@ -65,7 +71,11 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       early.push(Buffer.from(d as Buffer));
       if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) refuse(s, "too much data before the handshake completed");
     },
-    ...connectionEvents<SocketData>(set),
+    ...events,
+    close(s) {
+      handshakes.done(s); // a socket that closed mid-handshake
+      events.close(s);
+    },
   };
 
   // reusePort (SO_REUSEPORT; works in Bun 1.4.4 though only typed for connect) lets a listener with rotated
@@ -149,6 +159,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       front?.retire();
       await set.drain(drainMs);
       active.listener.stop(true);
+      handshakes.stop();
       for (const f of [front, ...retired]) f?.destroy();
     },
   };
