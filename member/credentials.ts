@@ -45,7 +45,7 @@ export class JoinError extends Error {
   }
 }
 
-const MIN_VALID_MS = 10_000; // a stored leaf closer to its end than this is not worth starting on
+const MIN_VALID_MS = 10_000; // a stored leaf closer to its end than this is renewed before starting on it
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 60_000;
 const EARLY_RENEW_SPREAD_MS = 3000; // after the CA switches roots, members renew within this (spread, not all at once)
@@ -73,7 +73,7 @@ export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs
       return "the stored certificate does not parse";
     }
     if (info.uris[0] !== spiffeId) return `the stored certificate names ${info.uris.join(", ")}, not ${spiffeId}`;
-    if (info.notAfter.getTime() - Date.now() < MIN_VALID_MS) return `the stored certificate expired at ${info.notAfter.toISOString()}`;
+    if (info.notAfter.getTime() - Date.now() < 1000) return `the stored certificate expired at ${info.notAfter.toISOString()}`;
     // After a rotation the bundle has moved on from the pinned root; it came over connections verified from it.
     if (s.pinnedRoot !== j.caFingerprint && !(await ca.holdsPinnedRoot(s.trustBundlePem))) return `the stored trust bundle does not hold the pinned root ${j.caFingerprint}`;
     const saved = Date.parse(s.savedAt);
@@ -108,7 +108,29 @@ export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs
     return creds;
   }
 
-  const stored = await fromState();
+  /** New credentials from the CA, authenticated by `current` over mTLS (no token). */
+  async function renewed(current: Creds): Promise<Creds> {
+    const { keyPem, csrPem } = await newWorkloadKey(spiffeId);
+    const client = ca.client(current.trustBundlePem, { keyPem: current.keyPem, certChainPem: current.certChainPem });
+    const leaf = await client.renew({ csrPem, spiffeId, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
+    // The answer came over a connection verified against the current bundle; a bundle that cannot verify the new
+    // leaf itself is a CA fault, and the current bundle is kept.
+    const bundleOk = (await chainRootFingerprint(leaf.certChainPem, leaf.trustBundlePem)) !== undefined;
+    if (!bundleOk) log.warn({}, "the CA's trust bundle does not hold the root of the leaf it just issued; keeping the current bundle");
+    return accept(leaf, keyPem, current.trustBundlePem, bundleOk);
+  }
+
+  let stored = await fromState();
+  // Nearly over (a restart just before renewal, short leaves): renew with it now; only if that fails is a token needed.
+  if (typeof stored !== "string" && stored.notAfter.getTime() - Date.now() < MIN_VALID_MS) {
+    try {
+      stored = await renewed(stored);
+      saveIdentity(j.stateDir, stored, j.caFingerprint);
+      log.info({ notAfter: stored.notAfter.toISOString() }, "stored certificate was about to expire; renewed it at start");
+    } catch (err) {
+      stored = `the stored certificate expires at ${stored.notAfter.toISOString()} and renewing it failed (${err instanceof Error ? err.message : String(err)})`;
+    }
+  }
   let creds: Creds;
   if (typeof stored === "string") {
     creds = await joinWithToken(`no usable certificate in ${j.stateDir} (${stored})`);
@@ -133,14 +155,7 @@ export async function startCredentialStore(o: { caFetch: CaFetch; join: JoinArgs
   };
   const renew = async (): Promise<void> => {
     try {
-      const { keyPem, csrPem } = await newWorkloadKey(spiffeId);
-      const client = ca.client(creds.trustBundlePem, { keyPem: creds.keyPem, certChainPem: creds.certChainPem });
-      const leaf = await client.renew({ csrPem, spiffeId, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
-      // The answer came over a connection verified against the current bundle; a bundle that cannot verify the new
-      // leaf itself is a CA fault, and the current bundle is kept.
-      const bundleOk = (await chainRootFingerprint(leaf.certChainPem, leaf.trustBundlePem)) !== undefined;
-      if (!bundleOk) log.warn({}, "the CA's trust bundle does not hold the root of the leaf it just issued; keeping the current bundle");
-      creds = accept(leaf, keyPem, creds.trustBundlePem, bundleOk);
+      creds = await renewed(creds);
       await refreshView();
       failures = 0;
       try {

@@ -86,6 +86,19 @@ describe("joining", () => {
     await stopByPid(again);
   }, 60_000);
 
+  test("a stored leaf with under 10 s left is renewed at start with itself (no token needed)", async () => {
+    const t = await mesh.ca!.admin.create({ service: "web" });
+    const dir = stateDir("web-near-end");
+    const first = await mesh.startSidecar({ config, service: "web", appPort: webApp.port, join: [...pin(), "--join-token", t.token, "--state-dir", dir, "--cert-ttl", "12s"] });
+    const before = await info(first.adminPort);
+    await stopByPid(first);
+    await until(async () => Date.parse(before.certNotAfter) - Date.now() < 9000, 10_000);
+    const again = await mesh.startSidecar({ config, service: "web", appPort: webApp.port, join: [...pin(), "--state-dir", dir, "--cert-ttl", "12s"] });
+    expect(mesh.group.output(again.pid)).toContain("stored certificate was about to expire; renewed it at start");
+    expect(Date.parse((await info(again.adminPort)).certNotAfter)).toBeGreaterThan(Date.parse(before.certNotAfter));
+    await stopByPid(again);
+  }, 60_000);
+
   test("each refused token stops the member with a fatal line naming why; the CA logs the same reason", async () => {
     const admin = mesh.ca!.admin;
     const used = await admin.create({ service: "echo" });

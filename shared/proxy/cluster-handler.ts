@@ -18,6 +18,8 @@ export function clusterHandler(cluster: MutableCluster, forward: Forwarder, poli
     if (endpoint === undefined) {
       throw new UpstreamError("no-healthy-endpoint", `no healthy endpoint in cluster ${cluster.name}`);
     }
+    // Re-added at the end: balancers read the last id as the endpoint that failed most recently.
+    ctx.tried.delete(endpoint.id);
     ctx.tried.add(endpoint.id);
     ctx.lastEndpoint = endpoint;
     ctx.lastCluster = cluster.name;

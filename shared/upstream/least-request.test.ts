@@ -84,4 +84,10 @@ describe("least request", () => {
     lb.report(a, "reset");
     expect(lb.inFlight("a")).toBe(0);
   });
+
+  test("when a retry has tried everything, it avoids the endpoint that failed last", () => {
+    const b = createLeastRequest();
+    b.update([endpoint("a"), endpoint("b")]);
+    expect(Array.from({ length: 20 }, () => b.pick(new Set(["a", "b"]))?.id)).toEqual(Array(20).fill("a"));
+  });
 });

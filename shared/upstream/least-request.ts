@@ -1,5 +1,6 @@
 // Least-request balancer: power of two random choices on in-flight attempt counts (start/report pairs).
 // P2C avoids the herd that "always the global minimum" causes when many pickers see the same counts.
+import { lastTried } from "./last-tried.ts";
 import type { Balancer, Endpoint } from "../types.ts";
 
 export type LeastRequestBalancer = Balancer & {
@@ -22,7 +23,9 @@ export function createLeastRequest(random: () => number = Math.random): LeastReq
       let pool = endpoints;
       if (exclude && exclude.size > 0) {
         const fresh = endpoints.filter((e) => !exclude.has(e.id));
-        if (fresh.length > 0) pool = fresh; // else everything was tried: fall back to any
+        // Everything tried: fall back to any endpoint but the one that just failed.
+        const last = lastTried(exclude);
+        pool = fresh.length > 0 ? fresh : endpoints.length > 1 ? endpoints.filter((e) => e.id !== last) : endpoints;
       }
       const n = pool.length;
       if (n === 0) return undefined;

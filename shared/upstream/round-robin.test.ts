@@ -29,11 +29,11 @@ describe("round robin", () => {
     expect(b.pick(new Set(["b"]))?.id).toBe("c");
   });
 
-  test("falls back to any endpoint when all were tried", () => {
+  test("falls back to the other endpoints in turn when all were tried, never the last one tried", () => {
     const b = createRoundRobin();
-    b.update([endpoint("a"), endpoint("b")]);
-    const all = new Set(["a", "b"]);
-    expect(ids(4, () => b.pick(all))).toEqual(["a", "b", "a", "b"]);
+    b.update([endpoint("a"), endpoint("b"), endpoint("c")]);
+    const all = new Set(["a", "c", "b"]);
+    expect(ids(4, () => b.pick(all))).toEqual(["a", "c", "a", "c"]);
   });
 
   test("update replaces the set; a shrinking set never yields undefined", () => {
@@ -52,5 +52,13 @@ describe("round robin", () => {
     b.start(a);
     b.report(a, "connect-failure");
     expect(ids(2, () => b.pick())).toEqual(["a", "b"]);
+  });
+
+  test("when a retry has tried everything, it avoids the endpoint that failed last (a dead host is not tried twice in a row)", () => {
+    const b = createRoundRobin();
+    b.update([endpoint("a"), endpoint("b")]);
+    expect(b.pick()?.id).toBe("a"); // the turn is now b's
+    expect(b.pick(new Set(["a", "b"]))?.id).toBe("a");
+    expect(b.pick(new Set(["b", "a"]))?.id).toBe("b");
   });
 });

@@ -1,6 +1,7 @@
 // Round-robin balancer: endpoints take turns; no per-endpoint state, so start/report are no-ops.
 // Honours `exclude` (ids a retry already tried) whenever another endpoint is available.
 import type { Balancer, Endpoint } from "../types.ts";
+import { lastTried } from "./last-tried.ts";
 
 export function createRoundRobin(): Balancer {
   let endpoints: readonly Endpoint[] = [];
@@ -23,7 +24,13 @@ export function createRoundRobin(): Balancer {
             return e;
           }
         }
-        // Everything was tried already: any endpoint beats failing the retry outright.
+        // Everything was tried already: any endpoint beats failing the retry outright, except the one that just failed.
+        const last = lastTried(exclude);
+        if (n > 1 && endpoints[start]?.id === last) {
+          const at = (start + 1) % n;
+          next = (at + 1) % n;
+          return endpoints[at];
+        }
       }
       next = (start + 1) % n;
       return endpoints[start];
