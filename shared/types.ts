@@ -71,6 +71,8 @@ export type RequestContext = {
   lastCluster?: string;
   /** The caller's SPIFFE id from its verified certificate (inbound only); policies key on it, never on a header. */
   peer?: string;
+  /** The authorization verdict, when a policy decided (inbound): for metrics; `rule` is the rule name or "default". */
+  authz?: { readonly allowed: boolean; readonly rule: string };
   /** Set only when someone subscribed to attempt events (telemetry/observe.ts): the cluster handler reports each try. */
   observe?: { attempt(e: AttemptEvent): void };
   /** Upstream tries made so far: counted by the retry filter (0 on routes without retries). */

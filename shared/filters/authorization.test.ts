@@ -103,8 +103,11 @@ describe("authorizationFilter", () => {
     expect(denied.headers.get("x-mesh-authz-rule")).toBe("no-admin");
     expect(await denied.json()).toMatchObject({ error: "forbidden", status: 403, message: expect.stringContaining("no-admin") });
     expect(reached).toBe(0);
+    expect(ctx.authz).toEqual({ allowed: false, rule: "no-admin" });
     expect((await f(new Request("http://echo/ok"), ctx)).status).toBe(200);
     expect(reached).toBe(1);
+    // The verdict stays on the context for metrics: the deciding rule, or "default".
+    expect(ctx.authz?.allowed).toBe(true);
   });
 });
 

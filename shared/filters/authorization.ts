@@ -78,12 +78,15 @@ export function compileAuthorizer(service: string, policy: AuthzPolicyConfig | u
   };
 }
 
+const ALLOWED_BY_DEFAULT = { allowed: true, rule: "default" } as const;
+
 /** The inbound filter: a denied request gets 403 naming the rule and never reaches the app. */
 export function authorizationFilter(current: () => Authorizer | undefined): Filter {
   return (next) => async (req, ctx) => {
     const authz = current();
     if (authz === undefined) return next(req, ctx);
     const v = authz.evaluate({ peer: ctx.peer, method: req.method, path: splitUrl(req.url).pathname, headers: req.headers });
+    ctx.authz = v.allowed ? (v.rule === undefined ? ALLOWED_BY_DEFAULT : { allowed: true, rule: v.rule }) : { allowed: false, rule: v.rule ?? "default" };
     if (v.allowed) return next(req, ctx);
     const res = errorResponse("forbidden", ctx.requestId, v.reason);
     if (v.rule !== undefined) res.headers.set("x-mesh-authz-rule", v.rule);

@@ -35,6 +35,7 @@ export function emitRequest(
     // The retry filter counts tries; a route without one made at most a single try.
     attempts: ctx === undefined ? 0 : ctx.attempts || (ctx.lastEndpoint ? 1 : 0),
     peer,
+    authz: ctx?.authz,
     bytesIn: declared(req.headers),
     bytesOut: declared(res.headers),
   });

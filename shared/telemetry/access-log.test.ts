@@ -6,7 +6,7 @@ import { createObservation, type RequestEvent } from "./observe.ts";
 
 const event = (over: Partial<RequestEvent> = {}): RequestEvent => ({
   listener: "outbound", method: "GET", path: "/a?b=1", status: 200, cause: undefined, requestId: "r1", startedAt: 0, durationMs: 1.5,
-  route: "echo-split", cluster: "echo", endpoint: undefined, attempts: 1, peer: undefined, bytesIn: undefined, bytesOut: undefined, ...over,
+  route: "echo-split", cluster: "echo", endpoint: undefined, attempts: 1, peer: undefined, authz: undefined, bytesIn: undefined, bytesOut: undefined, ...over,
 });
 
 test("an access line is one JSON object with pino's fields", () => {

@@ -21,6 +21,8 @@ export type RequestEvent = {
   readonly attempts: number;
   /** Caller identity from the verified peer certificate (inbound), when there is one. */
   readonly peer: string | undefined;
+  /** The inbound authorization verdict when a policy decided: rule name, or "default". */
+  readonly authz: { readonly allowed: boolean; readonly rule: string } | undefined;
   readonly bytesIn: number | undefined; // declared request body length
   readonly bytesOut: number | undefined; // declared response body length
 };
