@@ -1,6 +1,6 @@
 // An HTTPS listener that asks every client for a certificate but also serves those without one (the CA: joining
 // members have none yet, renewing members prove themselves with theirs). The handler gets the verdict per connection.
-import type { Socket, SocketHandler, TCPSocketListenOptions } from "bun";
+import type { Socket, SocketHandler, TLSOptions } from "bun";
 import { assertStrictTlsEnvironment } from "../strict-env.ts";
 import { Http1Connection } from "./http1-connection.ts";
 import { connectionEvents, createConnectionSet } from "./connection-set.ts";
@@ -30,6 +30,9 @@ export type ClientCertServer = {
 
 type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
 
+// rejectUnauthorized is off so members without a certificate (joining) get in; the handshake handler records the verdict.
+const tlsOptions = (t: { cert: string; key: string; ca: string }): TLSOptions => ({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: false });
+
 export function startClientCertServer(opts: ClientCertServerOptions): ClientCertServer {
   // The variable is reported to switch certificate checks off (Bun #35240): `authorized` could not be trusted.
   assertStrictTlsEnvironment();
@@ -39,10 +42,7 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
   const handlers: SocketHandler<SocketData> = {
     binaryType: "buffer",
     open(s) {
-      s.data = { conn: undefined, early: undefined };
-      if (set.draining()) return void s.terminate();
-      // A handshake gets the header timeout; the parser's own timers start after it.
-      handshakes.add(s);
+      s.data ??= { conn: undefined, early: undefined };
     },
     handshake(s, success, authError) {
       handshakes.done(s);
@@ -75,29 +75,24 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
       events.close(s);
     },
   };
-  // reusePort (SO_REUSEPORT, as on the inbound listener): a listener with new TLS settings binds the same port
-  // before the old one stops accepting, so no connection attempt meets a closed port.
-  const listen = (tls: { cert: string; key: string; ca: string }, port: number) => {
-    const options: TCPSocketListenOptions<SocketData> & { reusePort: boolean } = {
-      hostname: opts.hostname,
-      port,
-      reusePort: true,
-      data: { conn: undefined, early: undefined },
-      tls: { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false },
-      socket: handlers,
-    };
-    return Bun.listen<SocketData>(options);
+  // Each accepted socket is upgraded with the TLS settings of that moment, so new settings (after a root rotation)
+  // never mean a new listening socket: closing one drops the connections still in its accept queue.
+  let tls = tlsOptions(opts.tls);
+  const accept: SocketHandler<undefined> = {
+    open(raw) {
+      if (set.draining()) return void raw.terminate();
+      const [, s] = raw.upgradeTLS<SocketData>({ data: { conn: undefined, early: undefined }, tls, socket: handlers });
+      // A handshake gets the header timeout; the parser's own timers start after it.
+      handshakes.add(s);
+    },
+    data() {},
+    close() {},
   };
-  let listener = listen(opts.tls, opts.port);
-  const port = listener.port;
+  const listener = Bun.listen<undefined>({ hostname: opts.hostname, port: opts.port, data: undefined, socket: accept });
   return {
-    port,
-    setTls(tls) {
-      if (set.draining()) return;
-      const fresh = listen(tls, port);
-      const old = listener;
-      listener = fresh;
-      old.stop(false);
+    port: listener.port,
+    setTls(next) {
+      tls = tlsOptions(next);
     },
     async close({ drainMs }) {
       if (set.draining()) return;
