@@ -347,11 +347,47 @@ describe("credential rotation", () => {
     expect(await (await c.send(endpoint, ECHO, new Request("http://echo/"), opts())).text()).toBe(WEB);
     const before = await serialSeen();
     current = rotated;
-    await serialSeen(); // this connection triggers the swap; it was already accepted with the old certificate
-    const after = await serialSeen();
+    const after = await serialSeen(); // the very next connection: credentials are read at accept time
+    expect(after).toBe(await serialSeen());
     expect(after).not.toBe(before);
     expect(after).toBe(new X509Certificate(rotated.certChainPem).serialNumber);
     // The pooled connection made before the rotation still serves requests.
     expect(await (await c.send(endpoint, ECHO, new Request("http://echo/"), opts())).text()).toBe(WEB);
   });
+
+  test("rotations while new connections keep arriving reset none of them (no listener swap, no lost accept queue)", async () => {
+    let current: TlsMaterial = serverCreds;
+    const server = await startMtlsServer({ hostname: "127.0.0.1", port: 0, credentials: () => current, trustDomain: TD, limits: LIMITS, handler: async () => new Response("ok") });
+    cleanups.push(() => server.close({ drainMs: 0 }));
+    const endpoint: Endpoint = { id: "r", address: "127.0.0.1", port: server.port, tags: [], meta: {} };
+    let running = true;
+    let sent = 0;
+    const failures: string[] = [];
+    // A fresh client every few requests: new connections all through the rotations.
+    const loop = async () => {
+      let c = client();
+      for (let i = 0; running; i++) {
+        if (i % 3 === 0) {
+          c.close();
+          c = client();
+        }
+        sent++;
+        try {
+          await (await c.send(endpoint, ECHO, new Request("http://echo/"), opts())).text();
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+      c.close();
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    for (let k = 0; k < 25; k++) {
+      await Bun.sleep(60);
+      current = await issueWorkloadCredentials(ca, ECHO);
+    }
+    running = false;
+    await Promise.all(loops);
+    expect(failures.slice(0, 3)).toEqual([]);
+    expect(sent).toBeGreaterThan(300);
+  }, 20_000);
 });
