@@ -2,7 +2,8 @@
 // pinned with --ca-fingerprint; every later call (join, renew) verifies the CA's chain against that root and its id.
 import type { CaFetch, CaTls } from "../runtime/ports.ts";
 import { caServiceId, createCaClient, type CaClient } from "../shared/pki/ca-client.ts";
-import { bundleFingerprints, findPinnedRoot } from "../shared/pki/fingerprint.ts";
+import { bundleFingerprints } from "../shared/pki/fingerprint.ts";
+import { findPinnedRoot } from "../shared/pki/bundle.ts";
 
 const TIMEOUT_MS = 10_000;
 

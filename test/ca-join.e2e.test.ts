@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { TestMesh, ROOT, startTestApp } from "./support/mesh.ts";
-import { BUN, type Started } from "../deploy/lib/process-group.ts";
+import { BUN, stopByPid, type Started } from "../deploy/lib/process-group.ts";
 import { freePort } from "../deploy/lib/ports.ts";
 import { until } from "./support/until.ts";
 
@@ -39,13 +39,6 @@ async function runToExit(cmd: string[], ms = 15_000): Promise<{ code: number | n
     clearTimeout(timer);
     p.kill("SIGKILL");
   }
-}
-
-async function stopByPid(s: Started): Promise<void> {
-  s.proc.kill("SIGTERM");
-  await Promise.race([s.proc.exited, Bun.sleep(10_000)]);
-  s.proc.kill("SIGKILL");
-  await s.proc.exited;
 }
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { TestMesh, ROOT, startTestApp } from "./support/mesh.ts";
-import { BUN, type Started } from "../deploy/lib/process-group.ts";
+import { BUN, stopByPid, type Started } from "../deploy/lib/process-group.ts";
 import { freePort } from "../deploy/lib/ports.ts";
 import { until } from "./support/until.ts";
 import type { CaTrustStatus } from "../cli/ca-admin-client.ts";
@@ -27,13 +27,6 @@ function meshctl(...args: string[]): { code: number; out: string; err: string } 
   return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 const status = (): CaTrustStatus => JSON.parse(meshctl("ca", "status", "--json").out) as CaTrustStatus;
-
-async function stopByPid(s: Started): Promise<void> {
-  s.proc.kill("SIGTERM");
-  await Promise.race([s.proc.exited, Bun.sleep(10_000)]);
-  s.proc.kill("SIGKILL");
-  await s.proc.exited;
-}
 
 /** Keep-alive loops through the gateway and through web's sidecar to echo; every non-200 is a failure. */
 function startLoad() {

@@ -14,6 +14,14 @@ export type SpawnOptions = {
 
 export const BUN = process.execPath;
 
+/** SIGTERM, up to `graceMs` to exit, then SIGKILL: one process of a group, e.g. to restart it in a test. */
+export async function stopByPid(s: Started, graceMs = 10_000): Promise<void> {
+  s.proc.kill("SIGTERM");
+  await Promise.race([s.proc.exited, Bun.sleep(graceMs)]);
+  s.proc.kill("SIGKILL");
+  await s.proc.exited;
+}
+
 export class ProcessGroup {
   private readonly children: Started[] = [];
   private readonly tails = new Map<number, string[]>();

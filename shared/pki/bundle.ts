@@ -27,6 +27,14 @@ export async function bundleRoots(bundlePem: string): Promise<BundleRoot[]> {
 }
 
 /**
+ * The root in `bundlePem` whose fingerprint is `fingerprint` and that really is a root (self-signed CA), or undefined.
+ * Only that certificate becomes the trust anchor: anything else in an unverified bundle is ignored.
+ */
+export async function findPinnedRoot(bundlePem: string, fingerprint: string): Promise<string | undefined> {
+  return (await bundleRoots(bundlePem)).find((r) => r.fingerprint === fingerprint)?.pem;
+}
+
+/**
  * The fingerprint of the root in `bundlePem` that signed the top of `certChainPem` (leaf first, then intermediates),
  * by signature, not by name: two roots of one trust domain have the same subject. Undefined when none did.
  */

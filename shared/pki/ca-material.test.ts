@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCaMaterial, loadCertificateAuthority } from "./ca-material.ts";
-import { bundleFingerprints, certificateFingerprint, findPinnedRoot, normalizeFingerprint } from "./fingerprint.ts";
+import { bundleFingerprints, certificateFingerprint, normalizeFingerprint } from "./fingerprint.ts";
+import { findPinnedRoot } from "./bundle.ts";
 import { issueWorkloadCredentials } from "./workload.ts";
 import { splitCertificatePem } from "./pem.ts";
 

@@ -19,26 +19,6 @@ export function normalizeFingerprint(raw: string): string | undefined {
   return /^[0-9a-f]{64}$/.test(body) ? `sha256:${body}` : undefined;
 }
 
-/**
- * The root in `bundlePem` whose fingerprint is `fingerprint` and that really is a root (self-signed CA), or undefined.
- * Only that certificate becomes the trust anchor: anything else in an unverified bundle is ignored.
- */
-export async function findPinnedRoot(bundlePem: string, fingerprint: string): Promise<string | undefined> {
-  for (const pem of splitCertificatePem(bundlePem)) {
-    let cert: x509.X509Certificate;
-    try {
-      cert = new x509.X509Certificate(pem);
-    } catch {
-      continue;
-    }
-    if ((await certificateFingerprint(pem)) !== fingerprint) continue;
-    const bc = cert.getExtension(x509.BasicConstraintsExtension);
-    if (bc?.ca !== true || !(await cert.isSelfSigned())) return undefined;
-    return pem;
-  }
-  return undefined;
-}
-
 /** The fingerprints of every certificate in a bundle (for error messages: "the CA serves sha256:..."). */
 export async function bundleFingerprints(bundlePem: string): Promise<string[]> {
   const out: string[] = [];
