@@ -34,8 +34,8 @@ export async function runGateway(o: { runtime: RuntimePorts; listen: (opts: Gate
   if (args === undefined) return;
   const { runtime } = o;
   let name = "gateway";
-  const { member, log, observe } = await startMember({
-    runtime, logName: "gateway", args,
+  const { member, log, observe, metrics } = await startMember({
+    runtime, logName: "gateway", kind: "gateway", args,
     service: (first) => {
       if (first.gateway === undefined) throw new Error("gateway: missing; the gateway needs listeners and routes in its config");
       name = first.gateway.name ?? "gateway";
@@ -62,7 +62,8 @@ export async function runGateway(o: { runtime: RuntimePorts; listen: (opts: Gate
   // The gateway registers too (address = its first listener), so `meshctl status` and health checks see it.
   const first = servers[0]!.server;
   await serveMember({
-    runtime, member, log, args,
+    runtime, member, log, args, metrics,
+    inFlight: () => ({ gateway: servers.reduce((n, s) => n + s.server.inFlight(), 0) }),
     listeners: servers.map((s) => ({ close: (drainMs: number) => s.server.close({ drainMs }) })),
     info: (draining) => ({ gateway: name, runtime: runtime.name, spiffeId: member.spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: servers.reduce((n, s) => n + s.server.inFlight(), 0), draining }),
     registration: { id: `${name}-${first.port}`, service: name, address: first.hostname === "0.0.0.0" ? "127.0.0.1" : first.hostname, port: first.port, tags: ["gateway"], meta: { kind: "gateway" }, drainDelayMs: 0 },

@@ -2,6 +2,7 @@
 // Shared by sidecar and gateway; refuses to bind anything but a loopback address.
 import type { LiveSnapshot } from "../shared/build/live.ts";
 import type { ServeWeb } from "../runtime/ports.ts";
+import { metricsResponse, type Render } from "./metrics/listener.ts";
 
 export type AdminOptions = {
   serveWeb: ServeWeb;
@@ -11,6 +12,8 @@ export type AdminOptions = {
   info: () => Record<string, unknown>;
   /** Discovery state per service (Consul mode), or undefined with the file's static endpoints. */
   discovery?: () => Record<string, unknown> | undefined;
+  /** Prometheus text for /metrics; undefined with --metrics off (then /metrics is a 404). */
+  metrics?: Render;
 };
 
 export type AdminServer = { port: number; stop(): void };
@@ -20,6 +23,8 @@ function json(body: unknown, status = 200): Response {
 }
 
 export function startAdmin(opts: AdminOptions): AdminServer {
+  const paths = ["/ready", "/live", "/config", "/clusters", "/info", "/discovery", ...(opts.metrics === undefined ? [] : ["/metrics"])];
+  const metrics = opts.metrics;
   const server = opts.serveWeb({
     hostname: "127.0.0.1",
     port: opts.port,
@@ -48,8 +53,11 @@ export function startAdmin(opts: AdminOptions): AdminServer {
           return json(opts.info());
         case "/discovery":
           return json(opts.discovery?.() ?? { source: "file" });
+        case "/metrics":
+          if (metrics !== undefined) return metricsResponse(metrics);
+          return json({ error: "metrics are off (--metrics off)", paths }, 404);
         default:
-          return json({ error: "not found", paths: ["/ready", "/live", "/config", "/clusters", "/info", "/discovery"] }, 404);
+          return json({ error: "not found", paths }, 404);
       }
     },
   });

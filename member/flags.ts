@@ -14,6 +14,47 @@ export function parsePort(name: string, raw: string | undefined, fallback: numbe
   return n;
 }
 
+/** A switch flag: "on" or "off" (anything else is a mistake worth stopping for). */
+export function parseOnOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "on" || raw === "off") return raw === "on";
+  throw new Error(`--${name}: "${raw}" must be on or off`);
+}
+
+/** HOST:PORT ([v6]:PORT for IPv6), e.g. 0.0.0.0:9102 for a scraper on another host. */
+export function parseHostPort(name: string, raw: string | undefined): { hostname: string; port: number } | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d+)$/.exec(raw);
+  if (m === null) throw new Error(`--${name}: "${raw}" is not HOST:PORT`);
+  return { hostname: m[1]!.replace(/^\[|\]$/g, ""), port: parsePort(name, m[2], 0) };
+}
+
+/** --metrics on|off and --metrics-address HOST:PORT, the same for the sidecar and the gateway. */
+export function parseMetricsFlags(get: (flag: "metrics" | "metrics-address") => string | undefined): { metrics: boolean; metricsAddress: { hostname: string; port: number } | undefined } {
+  const metrics = parseOnOff("metrics", get("metrics"), true);
+  const metricsAddress = parseHostPort("metrics-address", get("metrics-address"));
+  if (!metrics && metricsAddress !== undefined) throw new Error("--metrics-address needs --metrics on");
+  return { metrics, metricsAddress };
+}
+
+/**
+ * --otlp-endpoint: where spans go (OTLP/HTTP, JSON). A bare collector address gets OTLP's trace path, like
+ * OTEL_EXPORTER_OTLP_ENDPOINT (http://collector:4318 → http://collector:4318/v1/traces); a URL with a path is used as it is.
+ */
+export function parseOtlpEndpoint(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`--otlp-endpoint: "${raw}" is not a URL (http://HOST:4318 or a full URL ending in /v1/traces)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`--otlp-endpoint: "${raw}" must be an http:// or https:// URL`);
+  if (url.username !== "" || url.password !== "") throw new Error("--otlp-endpoint: credentials in the URL would end up in logs; put the collector behind a local agent instead");
+  if (url.pathname === "/" || url.pathname === "") url.pathname = "/v1/traces";
+  return url.toString();
+}
+
 /** KV prefixes are folders: "mesh" and "mesh/" both mean the documents under mesh/. */
 export function kvPrefix(raw: string | undefined): string {
   const p = (raw ?? "mesh/").replace(/^\/+/, "");

@@ -28,9 +28,14 @@ export type MtlsServerOptions = {
   handler: (req: Request, peer: PeerIdentity, target: string) => Promise<Response>;
   /** Requests from plaintext callers, which have no identity: required for "permissive", never called in "strict". */
   plaintextHandler?: (req: Request, target: string) => Promise<Response>;
-  /** Optional: told about each refused peer (bad identity, failed handshake) for logs and metrics. */
-  onRefused?: (reason: string) => void;
+  /**
+   * Optional: told about each refused peer (bad identity, failed handshake) for logs and metrics. `code` buckets the
+   * refusal for metrics; it is absent for listener events that refuse no peer (a failed relay, a failed rotation).
+   */
+  onRefused?: (reason: string, code?: RefusalReason) => void;
 };
+/** Why a connection was refused before any request: failed handshake, X509-SVID rules, draining, bytes before the handshake, handshake timeout. */
+export type RefusalReason = "handshake" | "svid" | "draining" | "early-data" | "timeout";
 export type MtlsServer = {
   readonly port: number;
   inFlight(): number;

@@ -53,6 +53,23 @@ export type Cluster = {
   endpoints(): readonly Endpoint[];
 };
 
+/**
+ * This hop's span in a trace (telemetry/trace-hop.ts), for the request event (access log, tracing) and the upstream's
+ * traceparent. Only sampled hops are recorded; an unsampled one still has ids, so the trace stays whole across members
+ * and log lines can name it.
+ */
+export type HopTrace = {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** The caller's span (from its traceparent or B3 headers); undefined when this hop started the trace. */
+  readonly parentSpanId: string | undefined;
+  readonly sampled: boolean;
+  /** The caller's tracestate when it was valid; passed on unchanged. */
+  readonly tracestate: string | undefined;
+  /** "b3" when the context came from either B3 form: upstream gets a traceparent instead. */
+  readonly from: "traceparent" | "b3" | undefined;
+};
+
 /** Per-request state threaded through filters. Created by the listener, never shared between requests. */
 export type RequestContext = {
   readonly requestId: string;
@@ -77,6 +94,8 @@ export type RequestContext = {
   observe?: { attempt(e: AttemptEvent): void };
   /** Upstream tries made so far: counted by the retry filter (0 on routes without retries). */
   attempts: number;
+  /** This hop's span when the request is part of a trace; every attempt's traceparent names it as parent. */
+  trace?: HopTrace;
 };
 
 /** One upstream try, for observers (telemetry/observe.ts): which endpoint, how it ended, how long it took. */
@@ -89,6 +108,8 @@ export type AttemptEvent = {
   readonly status: number | undefined;
   readonly outcome: "success" | "http-5xx" | "connect-failure" | "reset" | "timeout" | "identity-mismatch" | "no-healthy-endpoint";
   readonly durationMs: number;
+  /** The span that made the attempt (the request's hop), when the request is part of a trace. */
+  readonly trace?: HopTrace;
 };
 
 export type Handler = (req: Request, ctx: RequestContext) => Promise<Response>;

@@ -2,7 +2,7 @@
 // Parsed with node:util parseArgs (standard library, works in Bun and Deno) rather than a hand-written parser.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../shared/config/duration.ts";
-import { consulAddr, envName, kvPrefix, parseJoinFlags, parsePort, type JoinFlags } from "../member/flags.ts";
+import { consulAddr, envName, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags } from "../member/flags.ts";
 
 export type SidecarArgs = {
   /** The YAML file; without it (and with --consul) config comes from Consul KV under kvPrefix. */
@@ -19,6 +19,11 @@ export type SidecarArgs = {
   /** The CA, its pinned root, the join token and the state directory (default .mesh/state/<instance or service>). */
   join: JoinFlags;
   accessLog: boolean;
+  /** Metrics on /metrics of the admin listener (default on), and optionally on a listener of their own. */
+  metrics: boolean;
+  metricsAddress: { hostname: string; port: number } | undefined;
+  /** OTLP/HTTP collector for this member's spans; without it none are recorded (trace headers still propagate). */
+  otlpEndpoint: string | undefined;
   /** Consul agent HTTP address: endpoints come from its health checks instead of the file's instances. */
   consul: string | undefined;
   tags: string[];
@@ -54,6 +59,9 @@ const FLAGS = {
   "app-health-path": { type: "string" },
   "drain-delay": { type: "string" },
   "access-log": { type: "string" },
+  metrics: { type: "string" },
+  "metrics-address": { type: "string" },
+  "otlp-endpoint": { type: "string" },
   "sidecar-config": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -63,6 +71,8 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   (the token is needed once: the key and certificate are kept in --state-dir, default .mesh/state/<instance or service>)
   [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
   [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
+  [--metrics on|off (default on: /metrics on the admin port)] [--metrics-address HOST:PORT (a listener serving only /metrics)]
+  [--otlp-endpoint http://HOST:4318 (send sampled spans there, OTLP/HTTP JSON; sampling is set in the mesh config)]
   [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
   [--tag T]... [--meta k=v]... [--advertise-address A (default: the inbound address)] [--app-health-path /health]
   [--drain-delay 2s (after leaving rotation on SIGTERM, before draining)]
@@ -128,6 +138,8 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     adminPort: parsePort("admin-port", get("admin-port"), 15000),
     join,
     accessLog: (get("access-log") ?? "on") !== "off",
+    ...parseMetricsFlags(get),
+    otlpEndpoint: parseOtlpEndpoint(get("otlp-endpoint")),
     consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),
     tags: list("tag"),
     meta,

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const args = parse();
   if (args === undefined) return;
   const runtime = bunRuntime;
-  const { member, log, observe } = await startMember({ runtime, logName: `sidecar/${args.service}`, args, service: args.service });
+  const { member, log, observe, metrics } = await startMember({ runtime, logName: `sidecar/${args.service}`, kind: "sidecar", args, service: args.service });
   const { live } = member;
 
   const app = { address: args.appAddress, port: args.appPort };
@@ -49,7 +49,11 @@ async function main(): Promise<void> {
     forward: (req, signal) => member.plainClient.send(app, req, { signal }),
     // Read per request from the snapshot it holds: a policy change applies to the next request.
     filters: [authorizationFilter(() => live.current().authorization.get(args.service))],
+    // Traces that start at this inbound (callers that sent no context) are sampled at the mesh's rate.
+    traceSampling: () => live.current().traceSampling,
   });
+  // Handshakes are the listener's own tally, read at scrape; `inbound` exists by the first scrape.
+  const tls = metrics?.inboundTls(() => inbound.connectionsAccepted());
   const inbound = await startMtlsServer({
     hostname: args.inboundAddress,
     port: args.inboundPort,
@@ -60,7 +64,11 @@ async function main(): Promise<void> {
     handler: inboundHandler,
     // A plaintext caller (permissive only) has no identity: authorization admits it only by an "unauthenticated" rule.
     plaintextHandler: (req, target) => inboundHandler(req, undefined, target),
-    onRefused: (reason) => log.warn({ reason }, "inbound connection refused"),
+    onRefused: (reason, code) => {
+      if (code !== undefined) tls?.refused(code);
+      // Handshake timeouts are counted, not logged: a port scan would otherwise write a line per connection.
+      if (code !== "timeout") log.warn({ reason }, "inbound connection refused");
+    },
   });
   // The mode follows the config live: the inbound rebinds its port in the new mode (connections already open carry on).
   live.onApply((snap) => {
@@ -78,7 +86,8 @@ async function main(): Promise<void> {
   // Registered last (inside serveMember): Consul sends callers here only once every listener is up and the app answers.
   await appHealth.first;
   await serveMember({
-    runtime, member, log, args,
+    runtime, member, log, args, metrics,
+    inFlight: () => ({ inbound: inbound.inFlight(), outbound: outbound.inFlight() }),
     listeners: [{ close: (drainMs) => inbound.close({ drainMs }) }, { close: (drainMs) => outbound.stop(drainMs) }],
     healthy: appHealth.healthy,
     info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, inboundMode: inbound.mode(), outboundPort: outbound.port, inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),

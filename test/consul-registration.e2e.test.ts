@@ -33,12 +33,14 @@ async function sidecar(id: string, appPort: number, extra: string[] = []): Promi
 }
 
 let sidecarA: Started;
+let metricsPort = 0;
 
 beforeAll(async () => {
   consul = await startConsul();
   await mesh.startCa();
   config = mesh.writeConfig({ services: { upstream: { policy: { retries: { attempts: 2 } } }, client: {} } });
-  sidecarA = await sidecar("upstream-a", a.port, ["--tag", "v1", "--tag", "blue", "--meta", "version=v1", "--app-health-path", "/health"]);
+  metricsPort = await freePort();
+  sidecarA = await sidecar("upstream-a", a.port, ["--tag", "v1", "--tag", "blue", "--meta", "version=v1", "--app-health-path", "/health", "--metrics-address", `127.0.0.1:${metricsPort}`]);
   await sidecar("upstream-b", b.port, ["--tag", "v1"]);
   clientOutbound = await freePort();
   await mesh.group.spawn("sidecar-client", [BUN, join(ROOT, "sidecar/main.ts"), "--config", config, "--service", "client", "--app-port", "1",
@@ -61,6 +63,9 @@ test("the registration carries the inbound listener, tags, meta and an HTTP chec
   expect(svc.Port).toBe(Number(sidecarA.ready.inboundPort));
   expect(svc.Tags).toEqual(["v1", "blue"]);
   expect(svc.Meta).toMatchObject({ protocol: "http", version: "v1" });
+  // Where prometheus.consul.yml scrapes: only a member with a separate metrics listener advertises one.
+  expect(svc.Meta).toMatchObject({ metrics_port: String(metricsPort), metrics_address: "127.0.0.1" });
+  expect(((await (await consulGet("/v1/agent/service/upstream-b")).json()) as Agent["Service"]).Meta.metrics_port).toBeUndefined();
   const checks = (await (await consulGet("/v1/agent/checks")).json()) as Record<string, { ServiceID: string; Status: string; Type?: string }>;
   expect(checks["upstream-a:ready"]).toMatchObject({ ServiceID: "upstream-a", Status: "passing" });
 });

@@ -28,6 +28,8 @@ export type ScenarioEnv = {
   readonly ca: () => Promise<DevCa>;
   /** false: start sidecars and the gateway with --access-log off (to measure what the access log costs). */
   readonly accessLog: boolean;
+  /** false: start them with --metrics off (no metrics subscriber on the hub); default on, as in production. */
+  readonly metrics?: boolean;
   /** Extra Bun flags for one proxy process (e.g. --cpu-prof for bench/profile.ts). */
   readonly runtimeFlags?: (processName: string) => readonly string[];
 };
@@ -50,7 +52,8 @@ function writeConfig(env: ScenarioEnv, name: string, cfg: unknown): string {
   return path;
 }
 
-const accessLogArgs = (env: ScenarioEnv): string[] => (env.accessLog ? [] : ["--access-log", "off"]);
+/** The access log and metrics switches every mesh process gets (both on unless a scenario turns one off). */
+const observeArgs = (env: ScenarioEnv): string[] => [...(env.accessLog ? [] : ["--access-log", "off"]), ...(env.metrics === false ? ["--metrics", "off"] : [])];
 
 type SidecarSpec = { name: string; config: string; service: string; appPort: number; inbound: number; outbound: number; admin: number };
 
@@ -59,7 +62,7 @@ async function startSidecar(env: ScenarioEnv, s: SidecarSpec): Promise<Managed> 
   const m = env.set.spawn(s.name, proxyCmd(env, s.name, "sidecar/main.ts", [
     "--config", s.config, "--service", s.service,
     "--app-port", String(s.appPort), "--inbound-port", String(s.inbound),
-    "--outbound-port", String(s.outbound), "--admin-port", String(s.admin), ...(await ca.memberArgs(s.service, join(env.tmp, "state", s.name))), ...accessLogArgs(env),
+    "--outbound-port", String(s.outbound), "--admin-port", String(s.admin), ...(await ca.memberArgs(s.service, join(env.tmp, "state", s.name))), ...observeArgs(env),
   ]));
   await env.set.waitReady(m, { adminPort: s.admin, timeoutMs: READY_TIMEOUT_MS });
   return m;
@@ -92,6 +95,14 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 
+  // The hop with metrics off (the access log as in sidecar-hop): the difference to sidecar-hop is what metrics cost.
+  async "sidecar-hop-nometrics"(env) {
+    const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
+    const config = writeConfig(env, "sidecar-hop-nometrics", hopConfig(env.upstreamPort));
+    const m = await startSidecar({ ...env, metrics: false }, { name: "hop-nometrics-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
+  },
+
   async "sidecar-pair"(env) {
     const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
     const config = writeConfig(env, "sidecar-pair", meshConfig(bIn));
@@ -109,13 +120,23 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
   },
 
+  // The pair with metrics off on both sidecars: the difference to sidecar-pair is what metrics cost on both sides.
+  async "sidecar-pair-nometrics"(env) {
+    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
+    const config = writeConfig(env, "sidecar-pair-nometrics", meshConfig(bIn));
+    const off = { ...env, metrics: false };
+    const b = await startSidecar(off, { name: "nometrics-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const a = await startSidecar(off, { name: "nometrics-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
+    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+  },
+
   async gateway(env) {
     const [gw, gwAdmin, bIn, bOut, bAdmin] = (await freePorts(5)) as [number, number, number, number, number];
     const config = writeConfig(env, "gateway", meshConfig(bIn, gw));
     const b = await startSidecar(env, { name: "gw-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
     const ca = await env.ca();
     const joinArgs = await ca.memberArgs("gateway", join(env.tmp, "state", "gateway"));
-    const g = env.set.spawn("gateway", proxyCmd(env, "gateway", "gateway/main.ts", ["--config", config, ...joinArgs, "--admin-port", String(gwAdmin), ...accessLogArgs(env)]));
+    const g = env.set.spawn("gateway", proxyCmd(env, "gateway", "gateway/main.ts", ["--config", config, ...joinArgs, "--admin-port", String(gwAdmin), ...observeArgs(env)]));
     await env.set.waitReady(g, { adminPort: gwAdmin, timeoutMs: READY_TIMEOUT_MS });
     return { url: `http://127.0.0.1:${gw}/`, host: UPSTREAM_SERVICE, proxies: new Map([["gateway", g], ["sidecar-b", b]]) };
   },

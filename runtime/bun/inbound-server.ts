@@ -10,7 +10,7 @@ import { verifyPeer } from "./peer-identity.ts";
 import { createHandshakeDeadline } from "./handshake-deadline.ts";
 import { sameMaterial } from "./tls-material.ts";
 import { startPermissiveFront, type PermissiveFront } from "./permissive-front.ts";
-import type { InboundMode, MtlsServer, MtlsServerOptions, TlsMaterial } from "../ports.ts";
+import type { InboundMode, MtlsServer, MtlsServerOptions, RefusalReason, TlsMaterial } from "../ports.ts";
 
 // `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
 // first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
@@ -27,10 +27,13 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
   const creds = opts.credentials();
   const set = createConnectionSet(opts.limits);
   const events = connectionEvents<SocketData>(set);
-  const handshakes = createHandshakeDeadline(opts.limits.headerTimeoutMs, (s) => s.terminate());
+  const handshakes = createHandshakeDeadline(opts.limits.headerTimeoutMs, (s) => {
+    opts.onRefused?.("TLS handshake not finished within the header timeout", "timeout");
+    s.terminate();
+  });
   let accepted = 0;
-  const refuse = (s: Socket<SocketData>, reason: string): void => {
-    opts.onRefused?.(reason);
+  const refuse = (s: Socket<SocketData>, reason: string, code: RefusalReason): void => {
+    opts.onRefused?.(reason, code);
     s.terminate();
   };
 
@@ -65,12 +68,12 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
     },
     handshake(s, success, authError) {
       handshakes.done(s);
-      if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`);
+      if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`, "handshake");
       // Before any byte is parsed: the leaf must meet the X509-SVID rules, not just chain to our bundle.
       const verdict = verifyPeer(s.getPeerX509Certificate()?.raw, opts.trustDomain, "client");
-      if (!verdict.ok) return refuse(s, `peer certificate refused: ${verdict.reason}`);
+      if (!verdict.ok) return refuse(s, `peer certificate refused: ${verdict.reason}`, "svid");
       const id = verdict.spiffeId;
-      if (set.draining()) return refuse(s, "listener draining");
+      if (set.draining()) return refuse(s, "listener draining", "draining");
       s.setNoDelay(true);
       const peer = { spiffeId: id };
       const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, peer, target), set.host);
@@ -87,7 +90,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       // Not verified yet: hold the bytes (bounded), never parse them before the identity is known.
       const early = (s.data.early ??= []);
       early.push(Buffer.from(d as Buffer));
-      if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) refuse(s, "too much data before the handshake completed");
+      if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) refuse(s, "too much data before the handshake completed", "early-data");
     },
     ...events,
     close(s) {

@@ -49,7 +49,11 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     routes.map((route) => ({
       name: route.name,
       match: route.match,
-      value: { name: route.name, handler: routeHandler(route, { serviceConfigs, services, clusterFor, forwarder: opts.forwarder }) } as CompiledRoute,
+      value: {
+        name: route.name,
+        handler: routeHandler(route, { serviceConfigs, services, clusterFor, forwarder: opts.forwarder }),
+        traceSampling: route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100,
+      } as CompiledRoute,
     }));
 
   // A service with no explicit route is still reachable by its name, like a Kubernetes Service.
@@ -83,6 +87,7 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     source: opts.source,
     trustDomain,
     limits,
+    traceSampling: (config.tracing?.sampling ?? DEFAULTS.traceSampling) / 100,
     meshRoutes,
     gatewayRoutes,
     gatewayListeners: config.gateway?.listeners ?? [],

@@ -7,6 +7,8 @@ export const DEFAULTS = {
   connectTimeout: "2s",
   maxReplayBytes: 64 * 1024,
   retryBackoff: "25ms",
+  /** Percent of the traces a member starts that are sampled (tracing.sampling); a caller's decision always wins. */
+  traceSampling: 1,
   limits: {
     maxHeaderBytes: 16384,
     maxUriLength: 8192,

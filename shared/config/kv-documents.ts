@@ -24,12 +24,13 @@ function semanticIssues(kind: Kind, doc: unknown, services: Record<string, Servi
   return found;
 }
 
-/** `<prefix>settings`: the mesh-wide fields. */
+/** `<prefix>settings`: the mesh-wide fields (trustDomain, namespace, limits, tracing, defaultAuthorization). */
 // The same field schemas as the whole-file model, so an assembled state needs no second schema pass (provider.ts).
 const Settings = v.strictObject({
   trustDomain: MeshConfig.entries.trustDomain,
   namespace: MeshConfig.entries.namespace,
   limits: MeshConfig.entries.limits,
+  tracing: MeshConfig.entries.tracing,
   defaultAuthorization: MeshConfig.entries.defaultAuthorization,
 });
 

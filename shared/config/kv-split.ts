@@ -9,6 +9,7 @@ export function splitIntoKvDocuments(config: MeshConfig, prefix: string): Map<st
   if (config.trustDomain !== undefined) settings.trustDomain = config.trustDomain;
   if (config.namespace !== undefined) settings.namespace = config.namespace;
   if (config.limits !== undefined) settings.limits = config.limits;
+  if (config.tracing !== undefined) settings.tracing = config.tracing;
   if (config.defaultAuthorization !== undefined) settings.defaultAuthorization = config.defaultAuthorization;
   if (Object.keys(settings).length > 0) docs.set(`${prefix}settings`, stringify(settings));
   for (const [name, svc] of Object.entries(config.services ?? {})) docs.set(`${prefix}services/${name}`, stringify(svc));

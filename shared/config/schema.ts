@@ -110,10 +110,21 @@ export const RouteAction = v.strictObject({
   policy: v.optional(Policy),
 });
 
+const SAMPLING_RANGE = "must be a percentage from 0 to 100 (e.g. 1 = 1 %, 0.1 = one trace in a thousand)";
+
+/**
+ * Trace sampling: the percentage of traces a member starts that are recorded (fractions allowed). A caller's decision
+ * (traceparent or B3) always wins: this only decides for traces that start here. Mesh-wide, and per route.
+ */
+export const Tracing = v.strictObject({
+  sampling: v.optional(v.pipe(v.number(), v.minValue(0, SAMPLING_RANGE), v.maxValue(100, SAMPLING_RANGE))),
+});
+
 export const Route = v.strictObject({
   name: Name,
   match: v.optional(RouteMatch),
   action: RouteAction,
+  tracing: v.optional(Tracing),
 });
 
 export const Instance = v.strictObject({
@@ -203,6 +214,7 @@ export const MeshConfig = v.strictObject({
   trustDomain: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9.-]+$/, "must be a lowercase DNS name"))),
   namespace: v.optional(Name),
   limits: v.optional(Limits),
+  tracing: v.optional(Tracing),
   services: v.optional(v.record(Name, Service)),
   routes: v.optional(v.array(Route)),
   gateway: v.optional(Gateway),
@@ -227,3 +239,4 @@ export type ListenerConfig = v.InferOutput<typeof Listener>;
 export type PathMatchConfig = v.InferOutput<typeof PathMatch>;
 export type AuthzPolicyConfig = v.InferOutput<typeof AuthzPolicy>;
 export type AuthzRuleConfig = v.InferOutput<typeof AuthzRule>;
+export type TracingConfig = v.InferOutput<typeof Tracing>;

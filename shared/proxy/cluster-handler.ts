@@ -14,6 +14,8 @@ function outcomeOf(err: unknown): Outcome {
 
 export function clusterHandler(cluster: MutableCluster, forward: Forwarder, policy: CompiledPolicy): Handler {
   return async (req, ctx) => {
+    // Set before the empty check: a 503 for want of endpoints still names its destination (logs, metrics).
+    ctx.lastCluster = cluster.name;
     const endpoint = cluster.balancer.pick(ctx.tried);
     if (endpoint === undefined) {
       throw new UpstreamError("no-healthy-endpoint", `no healthy endpoint in cluster ${cluster.name}`);
@@ -22,7 +24,6 @@ export function clusterHandler(cluster: MutableCluster, forward: Forwarder, poli
     ctx.tried.delete(endpoint.id);
     ctx.tried.add(endpoint.id);
     ctx.lastEndpoint = endpoint;
-    ctx.lastCluster = cluster.name;
     cluster.balancer.start(endpoint);
     const observe = ctx.observe;
     const began = observe === undefined ? 0 : performance.now();
@@ -30,13 +31,13 @@ export function clusterHandler(cluster: MutableCluster, forward: Forwarder, poli
       const res = await forward(endpoint, cluster, req, { signal: ctx.signal, connectTimeoutMs: policy.connectTimeoutMs });
       const outcome = res.status >= 500 ? "http-5xx" : "success";
       cluster.balancer.report(endpoint, outcome);
-      observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: res.status, outcome, durationMs: performance.now() - began });
+      observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: res.status, outcome, durationMs: performance.now() - began, trace: ctx.trace });
       return res;
     } catch (err) {
       const outcome = outcomeOf(err);
       cluster.balancer.report(endpoint, outcome);
       const kind = err instanceof UpstreamError && err.kind === "identity-mismatch" ? "identity-mismatch" : outcome;
-      observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: undefined, outcome: kind, durationMs: performance.now() - began });
+      observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: undefined, outcome: kind, durationMs: performance.now() - began, trace: ctx.trace });
       throw err;
     }
   };

@@ -2,7 +2,7 @@
 // Listeners (gateway, outbound sidecar) call this with the snapshot they hold for the whole request.
 import type { RouteTable } from "../routing/route-table.ts";
 import type { CompiledRoute, Snapshot } from "./snapshot.ts";
-import type { RequestContext } from "../types.ts";
+import type { HopTrace, RequestContext } from "../types.ts";
 import type { Observation } from "../telemetry/observe.ts";
 import { routeByPath } from "../routing/route-path.ts";
 import { splitTarget, splitUrl } from "../http/url.ts";
@@ -11,6 +11,7 @@ import { checkRequestHead, requestIdOf, setForwardedHeaders } from "./hygiene.ts
 import { errorResponse, responseForError } from "../http/errors.ts";
 import { cleanResponse, editableHeaders, requestContext, upstreamRequest } from "./messages.ts";
 import { emitRequest } from "./emit.ts";
+import { propagateTrace, traceHop } from "../telemetry/trace-hop.ts";
 
 export type DownstreamInfo = {
   /** Names the listener in observation events ("gateway/http", "outbound"). */
@@ -33,6 +34,8 @@ export type DownstreamResult = {
   requestId: string;
   route: string | undefined;
   ctx: RequestContext | undefined;
+  /** This hop's span; undefined for a request refused before routing (the event then reads it alone). */
+  trace: HopTrace | undefined;
 };
 
 function hostOf(headers: Headers, origin: string): string {
@@ -50,7 +53,11 @@ export async function handleDownstream(
 ): Promise<DownstreamResult> {
   const startedAt = performance.now();
   const r = await route(req, snap, table, info);
-  if (info.observe.wantsRequests) emitRequest(info.observe, info.listener, req, info.target, r, startedAt, undefined);
+  if (info.observe.wantsRequests) {
+    // A refused request forwards nothing, so its trace is read only when someone records it.
+    if (r.trace === undefined && r.ctx === undefined) r.trace = traceHop(req.headers, snap.traceSampling);
+    emitRequest(info.observe, info.listener, req, info.target, r, startedAt, undefined);
+  }
   return r;
 }
 
@@ -59,28 +66,33 @@ async function route(req: Request, snap: Snapshot, table: RouteTable<CompiledRou
   const url = splitUrl(req.url);
   const rejected = checkRequestHead(req, req.url.length - url.origin.length, snap.limits);
   if (rejected !== undefined) {
-    return { response: errorResponse(rejected.cause, requestId, rejected.message), requestId, route: undefined, ctx: undefined };
+    return { response: errorResponse(rejected.cause, requestId, rejected.message), requestId, route: undefined, ctx: undefined, trace: undefined };
   }
   const received = info.target === undefined ? url : splitTarget(info.target);
   const parts = { method: req.method, host: hostOf(req.headers, url.origin), headers: req.headers };
   const routed = routeByPath(table, parts, received.pathname, received.search);
   if (!routed.ok) {
-    return { response: errorResponse("invalid-path", requestId, routed.reason), requestId, route: undefined, ctx: undefined };
+    return { response: errorResponse("invalid-path", requestId, routed.reason), requestId, route: undefined, ctx: undefined, trace: undefined };
   }
   const { head, hit } = routed;
   if (hit === undefined) {
     // Never fall back to the Host header as a destination: that would make the listener an open proxy.
-    return { response: errorResponse("no-route", requestId, `no route for ${head.host}${head.path}`), requestId, route: undefined, ctx: undefined };
+    return { response: errorResponse("no-route", requestId, `no route for ${head.host}${head.path}`), requestId, route: undefined, ctx: undefined, trace: undefined };
   }
 
   const headers = editableHeaders(req.headers);
   removeHopByHop(headers);
   headers.set("x-request-id", requestId);
   setForwardedHeaders(headers, info.clientIp, info.proto, info.trustForwarded);
+  // Before the upstream request exists: its traceparent names this hop's span. A route may override the rate; its
+  // "0" in a mesh that samples still starts an unsampled trace, so the members behind this one follow that "no".
+  const rate = hit.value.traceSampling ?? snap.traceSampling;
+  const trace = propagateTrace(headers, rate, rate > 0 || snap.traceSampling > 0);
   const upstreamReq = upstreamRequest(req, headers, `http://${head.host}`, head.path, url.pathname, url.search);
 
   const ctx = requestContext(requestId, req.signal);
   if (info.observe.wantsAttempts) ctx.observe = info.observe;
+  if (trace !== undefined) ctx.trace = trace;
   let response: Response;
   try {
     const upstream = await hit.value.handler(upstreamReq, ctx);
@@ -88,5 +100,5 @@ async function route(req: Request, snap: Snapshot, table: RouteTable<CompiledRou
   } catch (err) {
     response = responseForError(err, requestId);
   }
-  return { response, requestId, route: hit.name, ctx };
+  return { response, requestId, route: hit.name, ctx, trace };
 }

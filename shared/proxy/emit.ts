@@ -38,5 +38,6 @@ export function emitRequest(
     authz: ctx?.authz,
     bytesIn: declared(req.headers),
     bytesOut: declared(res.headers),
+    trace: r.trace,
   });
 }

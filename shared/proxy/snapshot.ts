@@ -6,7 +6,12 @@ import type { Authorizer } from "../filters/authorization.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
 import type { ListenerConfig, MtlsModeConfig } from "../config/schema.ts";
 
-export type CompiledRoute = { readonly name: string; readonly handler: Handler };
+export type CompiledRoute = {
+  readonly name: string;
+  readonly handler: Handler;
+  /** The route's own trace sampling probability (0..1, from tracing.sampling percent); undefined = the mesh's. */
+  readonly traceSampling: number | undefined;
+};
 
 export type ServiceInfo = {
   readonly name: string;
@@ -30,6 +35,8 @@ export type Snapshot = {
   readonly source: string;
   readonly trustDomain: string;
   readonly limits: ResolvedLimits;
+  /** Probability (0..1) that a trace started here is sampled: the mesh-wide tracing.sampling percent / 100. */
+  readonly traceSampling: number;
   /** Outbound sidecar table: explicit mesh routes, then one default route per service (Host = service name). */
   readonly meshRoutes: RouteTable<CompiledRoute>;
   /** Gateway edge table; empty when the config has no gateway. */

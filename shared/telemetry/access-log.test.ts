@@ -30,6 +30,15 @@ test("upstream, cause and peer appear when the event has them", () => {
   expect(j).toMatchObject({ upstream: "echo-v1", cause: "timeout", peer: "spiffe://mesh.local/ns/default/svc/web" });
 });
 
+test("traceId and spanId appear when the request is part of a trace, sampled or not", () => {
+  const trace = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", parentSpanId: undefined, sampled: false, tracestate: undefined, from: undefined };
+  const j = JSON.parse(formatAccessLine("x", event({ trace }), 1));
+  expect(j).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" });
+  const none = JSON.parse(formatAccessLine("x", event(), 1));
+  expect(none.traceId).toBeUndefined();
+  expect(none.spanId).toBeUndefined();
+});
+
 test("the access log subscribes to the hook only when on", () => {
   const observe = createObservation();
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 // The observation hook: the core emits one event per downstream request and one per upstream attempt; access log,
 // metrics and tracing subscribe. Emitters check `wants*` first, so with nobody subscribed no event is even built.
-import type { AttemptEvent } from "../types.ts";
+import type { AttemptEvent, HopTrace } from "../types.ts";
 
 export type { AttemptEvent };
 
@@ -25,8 +25,9 @@ export type RequestEvent = {
   readonly authz: { readonly allowed: boolean; readonly rule: string } | undefined;
   readonly bytesIn: number | undefined; // declared request body length
   readonly bytesOut: number | undefined; // declared response body length
+  /** This hop's span when the request is part of a trace (sampled or not): ids for logs, the span for tracing. */
+  readonly trace?: HopTrace;
 };
-
 
 export type Observer = { request?(e: RequestEvent): void; attempt?(e: AttemptEvent): void };
 

@@ -1,0 +1,72 @@
+// The hub subscriber for RED metrics: requests, durations, retries and authorization per request event; upstream
+// tries per attempt event. Per event: one key string, one Map lookup, a few field increments (no label hashing).
+import type { Observer, RequestEvent, AttemptEvent } from "../../shared/telemetry/observe.ts";
+import {
+  ATTEMPT_DURATION_LABELS, ATTEMPT_LABELS, AUTHZ_LABELS, DURATION_BUCKETS, DURATION_LABELS, REQUEST_LABELS, RETRY_LABELS,
+  attemptKey, attemptLabels, authzLabels, labelContext, requestKey, requestLabels, type Side,
+} from "../../shared/telemetry/metric-labels.ts";
+import { SeriesCounter, SeriesHistogram, type CounterChild, type HistogramChild } from "./series.ts";
+import type { MetricsRegistry } from "./registry.ts";
+
+/** The caches map raw event fields to children; past this many keys they start over (the series stay). */
+const CACHE_LIMIT = 4096;
+
+type RequestSeries = { requests: CounterChild; duration: HistogramChild; retries: CounterChild | undefined };
+type AttemptSeries = { attempts: CounterChild; duration: HistogramChild };
+
+export function requestMetrics(registry: MetricsRegistry, o: { service: string; trustDomain: string; attemptSide: Side }): Observer {
+  const requests = registry.register(new SeriesCounter("mesh_requests_total", "Downstream requests by side, route, destination, caller, status class and the mesh's own error cause.", REQUEST_LABELS));
+  const duration = registry.register(new SeriesHistogram("mesh_request_duration_seconds", "Time from a request's arrival until its response head was ready.", DURATION_LABELS, DURATION_BUCKETS));
+  const retries = registry.register(new SeriesCounter("mesh_upstream_retries_total", "Upstream tries after the first, by destination service.", RETRY_LABELS));
+  const upstream = registry.register(new SeriesCounter("mesh_upstream_requests_total", "Upstream tries by destination and how each ended.", ATTEMPT_LABELS));
+  const upstreamDuration = registry.register(new SeriesHistogram("mesh_upstream_request_duration_seconds", "Duration of each upstream try until its response head (or failure).", ATTEMPT_DURATION_LABELS, DURATION_BUCKETS));
+  const authz = registry.register(new SeriesCounter("mesh_authz_decisions_total", "Inbound authorization verdicts by decision and the rule that decided (or default).", AUTHZ_LABELS));
+
+  const ctx = labelContext(o.service, o.trustDomain);
+  const requestCache = new Map<string, RequestSeries>();
+  const attemptCache = new Map<string, AttemptSeries>();
+  const authzCache = new Map<string, CounterChild>();
+
+  const requestMiss = (key: string, e: RequestEvent): RequestSeries => {
+    if (requestCache.size >= CACHE_LIMIT) requestCache.clear();
+    const l = requestLabels(e, ctx);
+    // The inbound side forwards to its app and never retries: no retry series for it.
+    const s = { requests: requests.child(l.requests), duration: duration.child(l.duration), retries: l.side === "inbound" ? undefined : retries.child(l.retries) };
+    requestCache.set(key, s);
+    return s;
+  };
+  const attemptMiss = (key: string, e: AttemptEvent): AttemptSeries => {
+    if (attemptCache.size >= CACHE_LIMIT) attemptCache.clear();
+    const l = attemptLabels(e, o.attemptSide, ctx);
+    const s = { attempts: upstream.child(l.attempts), duration: upstreamDuration.child(l.duration) };
+    attemptCache.set(key, s);
+    return s;
+  };
+  const authzChild = (v: { readonly allowed: boolean; readonly rule: string }): CounterChild => {
+    const key = (v.allowed ? "+" : "-") + v.rule;
+    let c = authzCache.get(key);
+    if (c === undefined) {
+      if (authzCache.size >= CACHE_LIMIT) authzCache.clear();
+      authzCache.set(key, (c = authz.child(authzLabels(v, ctx))));
+    }
+    return c;
+  };
+
+  return {
+    request(e) {
+      const key = requestKey(e);
+      const s = requestCache.get(key) ?? requestMiss(key, e);
+      s.requests.inc();
+      s.duration.observe(e.durationMs / 1000);
+      // The retry filter counts tries per request; attempt events can't tell a re-try of the same endpoint.
+      if (e.attempts > 1 && s.retries !== undefined) s.retries.inc(e.attempts - 1);
+      if (e.authz !== undefined) authzChild(e.authz).inc();
+    },
+    attempt(e) {
+      const key = attemptKey(e);
+      const s = attemptCache.get(key) ?? attemptMiss(key, e);
+      s.attempts.inc();
+      s.duration.observe(e.durationMs / 1000);
+    },
+  };
+}
