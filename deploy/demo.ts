@@ -1,5 +1,5 @@
 // `npm run demo`: the whole mesh on one machine from deploy/examples/demo.yaml — CA, gateway, echo v1/v2, web,
-// each app behind its own sidecar, all mTLS. Ctrl-C stops every process it started.
+// each app behind its own sidecar, all mTLS; --observe adds Prometheus, --otlp URL sends traces. Ctrl-C stops it all.
 import { parseArgs } from "node:util";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +11,8 @@ import { demoPlan } from "./lib/demo-plan.ts";
 import { startConsul, type ConsulAgent } from "./lib/consul-agent.ts";
 import { consulClient } from "../member/consul/client.ts";
 import { caServeCommand, devCa, initCa } from "./lib/dev-ca.ts";
+import { startDemoPrometheus } from "./lib/demo-observe.ts";
+import type { PrometheusServer } from "./lib/prometheus.ts";
 
 async function consulVersion(addr: string): Promise<string> {
   const self = (await consulClient(addr).agent.self()) as { Config?: { Version?: string } };
@@ -20,7 +22,9 @@ async function consulVersion(addr: string): Promise<string> {
 const ROOT = resolve(import.meta.dir, "..");
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { config: { type: "string" }, "log-dir": { type: "string" }, consul: { type: "boolean" } } });
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { config: { type: "string" }, "log-dir": { type: "string" }, consul: { type: "boolean" }, observe: { type: "boolean" }, otlp: { type: "string" } } });
+  // Every member exports its spans there (OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces); sampling is in the config.
+  const otlp = values.otlp === undefined ? [] : ["--otlp-endpoint", values.otlp];
   const consulMode = values.consul === true;
   const configPath = resolve(values.config ?? join(ROOT, "deploy/examples/demo.yaml"));
   const parsed = parseMeshConfig(await Bun.file(configPath).text(), configPath);
@@ -38,12 +42,14 @@ async function main(): Promise<void> {
   const group = new ProcessGroup();
   let stopping = false;
   let consul: ConsulAgent | undefined;
+  let prometheus: PrometheusServer | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log("\nstopping every process the demo started...");
     await group.stopAll();
     await consul?.stop();
+    await prometheus?.stop();
     rmSync(stateDir, { recursive: true, force: true });
     process.exit(code);
   };
@@ -72,15 +78,30 @@ async function main(): Promise<void> {
         `sidecar-${i.id}`,
         [BUN, join(ROOT, "sidecar/main.ts"), ...source, "--service", i.service, "--instance", i.id, "--app-port", String(i.appPort),
           "--inbound-port", String(i.inboundPort), "--outbound-port", String(i.outboundPort), "--admin-port", String(i.adminPort), ...(await ca.memberArgs(i.service, join(stateDir, i.id))),
-          ...i.tags.flatMap((t) => ["--tag", t]), ...Object.entries(i.meta).flatMap(([k, v]) => ["--meta", `${k}=${v}`]), "--app-health-path", "/health"],
+          ...i.tags.flatMap((t) => ["--tag", t]), ...Object.entries(i.meta).flatMap(([k, v]) => ["--meta", `${k}=${v}`]), "--app-health-path", "/health", ...otlp],
         log(`sidecar-${i.id}`),
       );
       console.log(`${i.id.padEnd(11)} app :${i.appPort}  sidecar inbound(mTLS) :${i.inboundPort} outbound :${i.outboundPort} admin :${i.adminPort}  ${sc.ready.spiffeId}`);
     }
     const gwJoin = await ca.memberArgs(parsed.config.gateway?.name ?? "gateway", join(stateDir, "gateway"));
-    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), ...source, ...gwJoin, "--admin-port", String(plan.gatewayAdminPort)], log("gateway"));
+    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), ...source, ...gwJoin, "--admin-port", String(plan.gatewayAdminPort), ...otlp], log("gateway"));
     console.log(`gateway     ${(gw.ready.listeners as string[]).join(", ")}  admin :${plan.gatewayAdminPort}  ${gw.ready.spiffeId}`);
-    console.log(`
+    let observeNote = "";
+    if (values.observe === true) {
+      const p = await startDemoPrometheus();
+      if (typeof p === "string") observeNote = `\n${p}\n`;
+      else {
+        prometheus = p;
+        observeNote = `
+Prometheus  ${p.url}  (scrapes every member's /metrics every 5 s; recording rules and alerts from deploy/prometheus/rules)
+  ${p.url}/graph?g0.expr=mesh_service_side:mesh_requests:rate1m   requests/s per service and side    ${p.url}/alerts   alerts
+  curl -s http://127.0.0.1:${plan.gatewayAdminPort}/metrics | grep mesh_requests_total   # one member's metrics
+  Grafana: import deploy/grafana/*.json and point its Prometheus data source at ${p.url} (deploy/grafana/README.md)
+`;
+      }
+    }
+    if (values.otlp !== undefined) observeNote += `\nTraces go to ${values.otlp} (sampling: tracing.sampling in ${configPath}, default 1 %).\n`;
+    console.log(`${observeNote}
 The mesh is up (logs in ${logDir}). Try:
   curl -s ${plan.gatewayUrl}/echo          # JSON from echo v1 (80%) or v2 (20%); caller = the gateway's SPIFFE id
   curl -s ${plan.gatewayUrl}/web           # web calls echo through its own sidecar; echo's caller = web's SPIFFE id
@@ -92,7 +113,7 @@ ${consul === undefined
   CONSUL_HTTP_ADDR=${consul.httpAddr} npm run meshctl -- apply -f ${join(ROOT, "deploy/examples/echo-50-50.yaml")}
   curl -s ${consul.httpAddr}/v1/health/service/echo?passing | grep -o '"ID":"echo-v[12]"'   # registered instances`}
 Ctrl-C stops everything.`);
-    console.log(JSON.stringify({ msg: "ready", service: "demo", gateway: plan.gatewayUrl, consul: consul?.httpAddr }));
+    console.log(JSON.stringify({ msg: "ready", service: "demo", gateway: plan.gatewayUrl, consul: consul?.httpAddr, prometheus: prometheus?.url }));
   } catch (err) {
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     await stop(1);
