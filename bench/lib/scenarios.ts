@@ -28,7 +28,10 @@ export type ScenarioEnv = {
   readonly ca: () => Promise<DevCa>;
   /** false: start sidecars and the gateway with --access-log off (to measure what the access log costs). */
   readonly accessLog: boolean;
-  /** false: start them with --metrics off (no metrics subscriber on the hub); default on, as in production. */
+  /**
+   * false ("dark"): --metrics off and tracing sampling 0, i.e. no metrics subscriber and no trace context made.
+   * Default: metrics on and 1 % of traces sampled and exported (to the bench upstream, which accepts any POST).
+   */
   readonly metrics?: boolean;
   /** Extra Bun flags for one proxy process (e.g. --cpu-prof for bench/profile.ts). */
   readonly runtimeFlags?: (processName: string) => readonly string[];
@@ -52,8 +55,14 @@ function writeConfig(env: ScenarioEnv, name: string, cfg: unknown): string {
   return path;
 }
 
-/** The access log and metrics switches every mesh process gets (both on unless a scenario turns one off). */
-const observeArgs = (env: ScenarioEnv): string[] => [...(env.accessLog ? [] : ["--access-log", "off"]), ...(env.metrics === false ? ["--metrics", "off"] : [])];
+/** The access log, metrics and span export every mesh process gets (all on unless a scenario turns them off). */
+const observeArgs = (env: ScenarioEnv): string[] => [
+  ...(env.accessLog ? [] : ["--access-log", "off"]),
+  ...(env.metrics === false ? ["--metrics", "off"] : ["--otlp-endpoint", `http://127.0.0.1:${env.upstreamPort}/v1/traces`]),
+];
+
+/** The config of a "dark" scenario: no trace context is made (sampling 0). */
+const dark = <T extends object>(cfg: T): T & { tracing: { sampling: number } } => ({ ...cfg, tracing: { sampling: 0 } });
 
 type SidecarSpec = { name: string; config: string; service: string; appPort: number; inbound: number; outbound: number; admin: number };
 
@@ -95,11 +104,12 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 
-  // The hop with metrics off (the access log as in sidecar-hop): the difference to sidecar-hop is what metrics cost.
-  async "sidecar-hop-nometrics"(env) {
+  // The hop with metrics and tracing off (the access log as in sidecar-hop): the difference to sidecar-hop is what
+  // metrics and 1 % tracing cost.
+  async "sidecar-hop-dark"(env) {
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
-    const config = writeConfig(env, "sidecar-hop-nometrics", hopConfig(env.upstreamPort));
-    const m = await startSidecar({ ...env, metrics: false }, { name: "hop-nometrics-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+    const config = writeConfig(env, "sidecar-hop-dark", dark(hopConfig(env.upstreamPort)));
+    const m = await startSidecar({ ...env, metrics: false }, { name: "hop-dark-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 
@@ -120,13 +130,13 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
   },
 
-  // The pair with metrics off on both sidecars: the difference to sidecar-pair is what metrics cost on both sides.
-  async "sidecar-pair-nometrics"(env) {
+  // The pair with metrics and tracing off on both sidecars: the difference to sidecar-pair is what they cost.
+  async "sidecar-pair-dark"(env) {
     const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const config = writeConfig(env, "sidecar-pair-nometrics", meshConfig(bIn));
+    const config = writeConfig(env, "sidecar-pair-dark", dark(meshConfig(bIn)));
     const off = { ...env, metrics: false };
-    const b = await startSidecar(off, { name: "nometrics-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
-    const a = await startSidecar(off, { name: "nometrics-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
+    const b = await startSidecar(off, { name: "dark-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const a = await startSidecar(off, { name: "dark-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
     return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
   },
 
