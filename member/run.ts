@@ -53,7 +53,7 @@ export async function startMember(opts: {
       const namespace = parseSpiffeId(member.spiffeId)?.namespace ?? "default";
       // Loaded only here: a member without a collector never pays for the SDK's modules.
       const { startTracing } = await import("./tracing/tracing.ts");
-      tracings.set(member, startTracing({ endpoint: a.otlpEndpoint, service, namespace, observe, log }));
+      tracings.set(member, startTracing({ endpoint: a.otlpEndpoint, service, namespace, observe, log, plainClient: member.plainClient }));
     }
     return { member, log, sink, observe, metrics };
   } catch (err) {

@@ -2,6 +2,7 @@
 // queue ships them to an OTLP/HTTP collector. Sampling and propagation live in the core; this only records.
 import { AlwaysOnSampler, BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { resourceFromAttributes } from "@opentelemetry/resources";
+import type { PlainClient } from "../../runtime/ports.ts";
 import type { Observation } from "../../shared/telemetry/observe.ts";
 import { PresetIds } from "./preset-ids.ts";
 import { spanRecorder } from "./span-recorder.ts";
@@ -20,9 +21,9 @@ export type Tracing = {
 const QUEUE = { maxQueue: 1024, maxBatch: 256, delayMs: 1000 };
 const EXPORT_TIMEOUT_MS = 10_000;
 
-export function startTracing(o: { endpoint: string; service: string; namespace: string; observe: Observation; log: ExportLog }): Tracing {
+export function startTracing(o: { endpoint: string; service: string; namespace: string; observe: Observation; log: ExportLog; plainClient?: PlainClient }): Tracing {
   const ids = new PresetIds();
-  const queue = new BatchQueue(otlpHttpExporter({ url: o.endpoint, timeoutMs: EXPORT_TIMEOUT_MS, log: o.log }), QUEUE);
+  const queue = new BatchQueue(otlpHttpExporter({ url: o.endpoint, timeoutMs: EXPORT_TIMEOUT_MS, log: o.log, ...(o.plainClient === undefined ? {} : { plainClient: o.plainClient }) }), QUEUE);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ "service.name": o.service, "service.namespace": o.namespace }),
     idGenerator: ids,
