@@ -1,5 +1,5 @@
 // Consul's health/service answer as Endpoints: pure mapping (the watch that asks Consul lives in
-// member/consul/health-watch.ts, since the Consul client sits on node:http and this folder stays runtime-neutral).
+// member/consul/health-watch.ts, since the Consul client needs a runtime HTTP stack and this folder stays runtime-neutral).
 import type { Endpoint } from "../types.ts";
 
 type Obj = Record<string, unknown>;

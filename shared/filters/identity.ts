@@ -6,7 +6,7 @@ import type { Filter } from "../types.ts";
 export const CLIENT_ID_HEADER = "x-mesh-client-id";
 
 /**
- * Bun's fetch adds User-Agent and Accept to requests that have none; a proxy must not invent headers. The sending
+ * A runtime's fetch may add User-Agent and Accept to requests that have none; a proxy must not invent headers. The sending
  * member names what its request lacked here, and the receiving inbound removes those before the app sees them.
  */
 export const ABSENT_HEADER = "x-mesh-absent";

@@ -1,5 +1,5 @@
 // Builds a new Request from an existing one with a different URL, headers or body, handing the body stream on unread.
-// Built from the URL, not `new Request(req, init)`: Bun ignores an init body when the input Request's body was read.
+// Built from the URL, not `new Request(req, init)`: a runtime may ignore an init body when the input Request's body was read (one does).
 
 export type RequestChanges = { readonly url?: string; readonly headers?: Headers; readonly body?: BodyInit | null };
 

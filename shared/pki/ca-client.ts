@@ -7,7 +7,7 @@ export function caServiceId(trustDomain: string): string {
   return `spiffe://${trustDomain}/mesh/ca`;
 }
 
-/** True when a Node/Bun `subjectaltname` string has exactly `uri` among its URI entries. */
+/** True when a TLS stack's `subjectaltname` string has exactly `uri` among its URI entries. */
 export function subjectAltNameHasUri(san: string | undefined, uri: string): boolean {
   const entries = san === undefined ? undefined : splitSubjectAltName(san);
   return entries !== undefined && entries.some(([type, value]) => type === "URI" && value === uri);

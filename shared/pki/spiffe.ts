@@ -37,7 +37,7 @@ export function parseSpiffeId(s: string): SpiffeIdParts | undefined {
 }
 
 /**
- * Splits Node/Bun's `subjectaltname` string ("DNS:a, URI:b") into [type, value] entries.
+ * Splits a TLS stack's `subjectaltname` string ("DNS:a, URI:b") into [type, value] entries.
  * Values with special characters arrive JSON-quoted; honouring the quotes stops a crafted
  * DNS name like `x, URI:spiffe://...` from posing as a second entry (the CVE-2021-44532 class).
  * Returns undefined for anything malformed.

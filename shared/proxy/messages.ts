@@ -3,7 +3,7 @@
 import type { RequestContext } from "../types.ts";
 import { removeHopByHop } from "../http/hop-by-hop.ts";
 
-/** Headers we may edit: the request's own where the runtime allows it (Bun), else a copy (Fetch guard). */
+/** Headers we may edit: the request's own where the runtime allows it, else a copy (Fetch guard). */
 export function editableHeaders(headers: Headers): Headers {
   try {
     headers.delete("proxy-connection");
