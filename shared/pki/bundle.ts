@@ -7,11 +7,11 @@ import { splitCertificatePem } from "./pem.ts";
 
 x509.cryptoProvider.set(crypto);
 
-export type BundleRoot = { fingerprint: string; cert: x509.X509Certificate; pem: string };
+export type RootInBundle = { fingerprint: string; cert: x509.X509Certificate; pem: string };
 
 /** The self-signed CA certificates in a bundle, in order; anything else in it is skipped. */
-export async function bundleRoots(bundlePem: string): Promise<BundleRoot[]> {
-  const out: BundleRoot[] = [];
+export async function bundleRoots(bundlePem: string): Promise<RootInBundle[]> {
+  const out: RootInBundle[] = [];
   for (const pem of splitCertificatePem(bundlePem)) {
     let cert: x509.X509Certificate;
     try {
