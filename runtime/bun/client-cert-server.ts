@@ -1,9 +1,9 @@
 // An HTTPS listener that asks every client for a certificate but also serves those without one (the CA: joining
 // members have none yet, renewing members prove themselves with theirs). The handler gets the verdict per connection.
-import type { Socket, SocketHandler, TLSOptions } from "bun";
+import type { SocketHandler, TLSOptions } from "bun";
 import { assertStrictTlsEnvironment } from "../strict-env.ts";
-import { Http1Connection } from "./http1-connection.ts";
-import { connectionEvents, createConnectionSet } from "./connection-set.ts";
+import { createConnectionSet } from "./connection-set.ts";
+import { startConnection, tlsSocketEvents, upgradingAccept, type TlsSocketData } from "./tls-accept.ts";
 import { verifyPeer } from "./peer-identity.ts";
 import { createHandshakeDeadline } from "./handshake-deadline.ts";
 import type { InboundLimits } from "../ports.ts";
@@ -28,8 +28,6 @@ export type ClientCertServer = {
   close(opts: { drainMs: number }): Promise<void>;
 };
 
-type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
-
 // rejectUnauthorized is off so members without a certificate (joining) get in; the handshake handler records the verdict.
 const tlsOptions = (t: { cert: string; key: string; ca: string }): TLSOptions => ({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: false });
 
@@ -37,13 +35,9 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
   // The variable is reported to switch certificate checks off (Bun #35240): `authorized` could not be trusted.
   assertStrictTlsEnvironment();
   const set = createConnectionSet(opts.limits);
-  const events = connectionEvents<SocketData>(set);
   const handshakes = createHandshakeDeadline(opts.limits.headerTimeoutMs, (s) => s.terminate());
-  const handlers: SocketHandler<SocketData> = {
-    binaryType: "buffer",
-    open(s) {
-      s.data ??= { conn: undefined, early: undefined };
-    },
+  const handlers: SocketHandler<TlsSocketData> = {
+    ...tlsSocketEvents({ set, handshakes, maxEarlyBytes: opts.limits.maxHeaderBytes, tooEarly: (s) => s.terminate() }),
     handshake(s, success, authError) {
       handshakes.done(s);
       if (!success || set.draining()) return void s.terminate();
@@ -54,40 +48,12 @@ export function startClientCertServer(opts: ClientCertServerOptions): ClientCert
         : !s.authorized
           ? { ok: false, reason: `client certificate not trusted: ${authError?.message ?? "chain did not verify"}` }
           : verifyPeer(der, opts.trustDomain, "client");
-      const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, client, target), set.host);
-      s.data.conn = conn;
-      set.add(conn);
-      const early = s.data.early;
-      s.data.early = undefined;
-      if (early) for (const b of early) conn.onData(b);
-    },
-    data(s, d) {
-      const c = s.data.conn;
-      if (c) return c.onData(d as Buffer);
-      // Bytes that arrive before the handshake callback wait for it (bounded), as on the inbound listener.
-      const early = (s.data.early ??= []);
-      early.push(Buffer.from(d as Buffer));
-      if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) s.terminate();
-    },
-    ...events,
-    close(s) {
-      handshakes.done(s); // a socket that closed mid-handshake
-      events.close(s);
+      startConnection(s, set, (req, target) => opts.handler(req, client, target));
     },
   };
-  // Each accepted socket is upgraded with the TLS settings of that moment, so new settings (after a root rotation)
-  // never mean a new listening socket: closing one drops the connections still in its accept queue.
+  // New TLS settings (a root rotation) apply to each socket accepted after them.
   let tls = tlsOptions(opts.tls);
-  const accept: SocketHandler<undefined> = {
-    open(raw) {
-      if (set.draining()) return void raw.terminate();
-      const [, s] = raw.upgradeTLS<SocketData>({ data: { conn: undefined, early: undefined }, tls, socket: handlers });
-      // A handshake gets the header timeout; the parser's own timers start after it.
-      handshakes.add(s);
-    },
-    data() {},
-    close() {},
-  };
+  const accept = upgradingAccept({ set, handshakes, tls: () => tls, socket: handlers });
   const listener = Bun.listen<undefined>({ hostname: opts.hostname, port: opts.port, data: undefined, socket: accept });
   return {
     port: listener.port,

@@ -4,17 +4,13 @@
 import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions, TLSOptions } from "bun";
 import { assertStrictTlsEnvironment } from "../strict-env.ts";
 import { isValidTrustDomain } from "../../shared/pki/spiffe.ts";
-import { Http1Connection } from "./http1-connection.ts";
-import { connectionEvents, createConnectionSet } from "./connection-set.ts";
+import { createConnectionSet } from "./connection-set.ts";
+import { startConnection, tlsSocketEvents, upgradingAccept, type TlsSocketData } from "./tls-accept.ts";
 import { verifyPeer } from "./peer-identity.ts";
 import { createHandshakeDeadline } from "./handshake-deadline.ts";
 import { sameMaterial } from "./tls-material.ts";
 import { startPermissiveFront, type PermissiveFront } from "./permissive-front.ts";
 import type { InboundMode, MtlsServer, MtlsServerOptions, RefusalReason, TlsMaterial } from "../ports.ts";
-
-// `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
-// first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
-type SocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
 
 /** Where the TLS listener goes while a permissive front holds the port: reached only through the front's relay. */
 const LOOPBACK = "127.0.0.1";
@@ -26,13 +22,12 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
   if (!isValidTrustDomain(opts.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(opts.trustDomain)}`);
   const creds = opts.credentials();
   const set = createConnectionSet(opts.limits);
-  const events = connectionEvents<SocketData>(set);
   const handshakes = createHandshakeDeadline(opts.limits.headerTimeoutMs, (s) => {
     opts.onRefused?.("TLS handshake not finished within the header timeout", "timeout");
     s.terminate();
   });
   let accepted = 0;
-  const refuse = (s: Socket<SocketData>, reason: string, code: RefusalReason): void => {
+  const refuse = (s: Socket<TlsSocketData>, reason: string, code: RefusalReason): void => {
     opts.onRefused?.(reason, code);
     s.terminate();
   };
@@ -47,25 +42,8 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
     return tls.options;
   };
 
-  // Rotated credentials apply to the next accepted socket; the listening socket never changes. (Swapping listeners
-  // on the port, as before, reset connections still in the closed listener's accept queue: ~1 in 300 new
-  // connections during a swap, measured.)
-  const accept: SocketHandler<undefined> = {
-    open(raw) {
-      if (set.draining()) return raw.terminate();
-      const [, s] = raw.upgradeTLS<SocketData>({ data: { conn: undefined, early: undefined }, tls: currentTls(), socket: handlers });
-      // A handshake gets the header timeout; the parser's own timers start after it.
-      handshakes.add(s);
-    },
-    data() {},
-    close() {},
-  };
-
-  const handlers: SocketHandler<SocketData> = {
-    binaryType: "buffer",
-    open(s) {
-      s.data ??= { conn: undefined, early: undefined };
-    },
+  const handlers: SocketHandler<TlsSocketData> = {
+    ...tlsSocketEvents({ set, handshakes, maxEarlyBytes: opts.limits.maxHeaderBytes, tooEarly: (s) => refuse(s, "too much data before the handshake completed", "early-data") }),
     handshake(s, success, authError) {
       handshakes.done(s);
       if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`, "handshake");
@@ -76,28 +54,13 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       if (set.draining()) return refuse(s, "listener draining", "draining");
       s.setNoDelay(true);
       const peer = { spiffeId: id };
-      const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, peer, target), set.host);
-      s.data.conn = conn;
-      set.add(conn);
       accepted++;
-      const early = s.data.early;
-      s.data.early = undefined;
-      if (early) for (const b of early) conn.onData(b);
-    },
-    data(s, d) {
-      const c = s.data.conn;
-      if (c) return c.onData(d as Buffer);
-      // Not verified yet: hold the bytes (bounded), never parse them before the identity is known.
-      const early = (s.data.early ??= []);
-      early.push(Buffer.from(d as Buffer));
-      if (early.reduce((n, b) => n + b.length, 0) > opts.limits.maxHeaderBytes) refuse(s, "too much data before the handshake completed", "early-data");
-    },
-    ...events,
-    close(s) {
-      handshakes.done(s); // a socket that closed mid-handshake
-      events.close(s);
+      startConnection(s, set, (req, target) => opts.handler(req, peer, target));
     },
   };
+
+  // Rotated credentials apply to the next accepted socket; the listening socket never changes.
+  const accept = upgradingAccept({ set, handshakes, tls: currentTls, socket: handlers });
 
   // reusePort (SO_REUSEPORT; works in Bun 1.4.4 though only typed for connect) lets the listener of another mode
   // bind the same port before the old one stops accepting.
