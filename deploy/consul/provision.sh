@@ -34,27 +34,9 @@ if [ -x "$cached" ] && works "$cached"; then echo "$cached"; exit 0; fi
 
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
-mkdir -p "$d/lists/partial" "$d/etc" "$d/archives/partial"
-
-uri=""
-if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-  uri="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)"
-fi
-if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-  uri="$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)"
-fi
-uri="${uri:-http://deb.debian.org/debian}"
-
-printf 'Types: deb\nURIs: %s\nSuites: bullseye\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" >"$d/etc/bullseye.sources"
-o=(-q "-oDir::State::Lists=$d/lists" "-oDir::Etc::SourceList=/dev/null" "-oDir::Etc::SourceParts=$d/etc"
-   "-oDir::Cache::Archives=$d/archives" "-oDebug::NoLocking=1")
-
-log "fetching consul from Debian 11 (bullseye) at $uri ..."
-apt-get "${o[@]}" update >&2
-(cd "$d" && apt-get "${o[@]}" download consul >&2)
-deb="$(ls "$d"/consul_*.deb 2>/dev/null | head -n1)"
-if [ -z "$deb" ]; then log "apt-get download consul produced no .deb"; exit 1; fi
-dpkg -x "$deb" "$d/x"
+# shellcheck source=../lib/debian-fetch.sh
+. "$repo/deploy/lib/debian-fetch.sh"
+debian_extract bullseye consul "$d/x" || { log "could not fetch consul from Debian"; exit 1; }
 if ! works "$d/x/usr/bin/consul"; then log "extracted consul does not run"; exit 1; fi
 
 # Copy next to the target, then rename: readers never see a half-written binary.

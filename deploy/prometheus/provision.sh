@@ -43,28 +43,10 @@ if works "$cache_dir/prometheus" && works "$cache_dir/promtool"; then found "$ca
 
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
-mkdir -p "$d/lists/partial" "$d/etc" "$d/archives/partial"
-
-uri=""
-if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-  uri="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)"
-fi
-if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-  uri="$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)"
-fi
-uri="${uri:-http://deb.debian.org/debian}"
-
 # Debian 12 (bookworm) ships prometheus 2.42 with promtool; its Go binaries run on other Debian releases too.
-printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" >"$d/etc/bookworm.sources"
-o=(-q "-oDir::State::Lists=$d/lists" "-oDir::Etc::SourceList=/dev/null" "-oDir::Etc::SourceParts=$d/etc"
-   "-oDir::Cache::Archives=$d/archives" "-oDebug::NoLocking=1")
-
-log "fetching prometheus from Debian 12 (bookworm) at $uri ..."
-apt-get "${o[@]}" update >&2
-(cd "$d" && apt-get "${o[@]}" download prometheus >&2)
-deb="$(ls "$d"/prometheus_*.deb 2>/dev/null | head -n1)"
-if [ -z "$deb" ]; then log "apt-get download prometheus produced no .deb"; exit 1; fi
-dpkg -x "$deb" "$d/x"
+# shellcheck source=../lib/debian-fetch.sh
+. "$repo/deploy/lib/debian-fetch.sh"
+debian_extract bookworm prometheus "$d/x" || { log "could not fetch prometheus from Debian"; exit 1; }
 for b in prometheus promtool; do
   if ! works "$d/x/usr/bin/$b"; then log "extracted $b does not run"; exit 1; fi
 done
