@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./ports.ts";
 import { consulClient } from "../../member/consul/client.ts";
+import { killOnExit, pump, release } from "./child-process.ts";
 
 export type ConsulAgent = {
   /** http://127.0.0.1:PORT */
@@ -21,8 +22,6 @@ const READY_TIMEOUT_MS = 20_000;
 const KILL_GRACE_MS = 5_000;
 
 let binary: Promise<string> | undefined;
-const running = new Set<Subprocess>();
-let hooked = false;
 
 function consulBinary(): Promise<string> {
   binary ??= (async () => {
@@ -36,20 +35,6 @@ function consulBinary(): Promise<string> {
   return binary;
 }
 
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  // A crashed test file must not leave agents behind; 'exit' handlers may only do synchronous work.
-  process.on("exit", () => {
-    for (const p of running) {
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 type Ports = { http: number; serfLan: number; serfWan: number; server: number };
 
@@ -76,16 +61,6 @@ async function waitForLeader(httpAddr: string, proc: Subprocess, output: () => s
   throw new Error(`consul had no leader after ${READY_TIMEOUT_MS} ms\n--- consul output ---\n${output()}`);
 }
 
-async function pump(stream: ReadableStream<Uint8Array>, tail: string[]): Promise<void> {
-  const dec = new TextDecoder();
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    tail.push(dec.decode(value, { stream: true }));
-    if (tail.length > 400) tail.splice(0, tail.length - 400);
-  }
-}
 
 async function kill(proc: Subprocess): Promise<void> {
   if (proc.exitCode === null && proc.signalCode === null) {
@@ -94,13 +69,12 @@ async function kill(proc: Subprocess): Promise<void> {
     await proc.exited;
     clearTimeout(timer);
   }
-  running.delete(proc);
+  release(proc);
 }
 
 /** `hcl`: extra agent config, e.g. `limits { kv_max_value_size = 2000000 }` (kept across restart()). */
 export async function startConsul(opts: { hcl?: string } = {}): Promise<ConsulAgent> {
   const bin = await consulBinary();
-  hookExit();
   const ports = await distinctFreePorts();
   const httpAddr = `http://127.0.0.1:${ports.http}`;
   let proc: Subprocess | undefined;
@@ -117,7 +91,7 @@ export async function startConsul(opts: { hcl?: string } = {}): Promise<ConsulAg
         ...(opts.hcl === undefined ? [] : ["-hcl", opts.hcl])],
       { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
     );
-    running.add(p);
+    killOnExit(p);
     proc = p;
     void pump(p.stdout as ReadableStream<Uint8Array>, tail);
     void pump(p.stderr as ReadableStream<Uint8Array>, tail);

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { freePort } from "./ports.ts";
+import { killOnExit, pump, release } from "./child-process.ts";
 
 export type PrometheusBinaries = { prometheus: string; promtool: string };
 
@@ -30,8 +31,6 @@ const READY_TIMEOUT_MS = 20_000;
 const KILL_GRACE_MS = 5_000;
 
 let binaries: Promise<PrometheusBinaries> | undefined;
-const running = new Set<Subprocess>();
-let hooked = false;
 
 /** prometheus and promtool paths: $PROMETHEUS_BIN/$PROMTOOL_BIN, PATH, .cache/prometheus/, else Debian's package. */
 export function prometheusBinaries(): Promise<PrometheusBinaries> {
@@ -56,31 +55,7 @@ export async function promtool(args: string[], cwd?: string): Promise<ToolRun> {
   return { code, stdout, stderr };
 }
 
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  // A crashed test file must not leave servers behind; 'exit' handlers may only do synchronous work.
-  process.on("exit", () => {
-    for (const p of running) {
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
-async function pump(stream: ReadableStream<Uint8Array>, tail: string[]): Promise<void> {
-  const dec = new TextDecoder();
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    tail.push(dec.decode(value, { stream: true }));
-    if (tail.length > 400) tail.splice(0, tail.length - 400);
-  }
-}
 
 async function waitReady(url: string, proc: Subprocess, output: () => string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -105,7 +80,6 @@ type ApiAnswer<T> = { status: "success" | "error"; data?: T; error?: string; err
  */
 export async function startPrometheus(opts: { config: string; files?: Record<string, string>; extraArgs?: string[] }): Promise<PrometheusServer> {
   const { prometheus: bin } = await prometheusBinaries();
-  hookExit();
   const dir = mkdtempSync(join(tmpdir(), "mesh-prometheus-"));
   const configFile = join(dir, "prometheus.yml");
   writeFileSync(configFile, opts.config);
@@ -122,7 +96,7 @@ export async function startPrometheus(opts: { config: string; files?: Record<str
       "--log.level=warn", ...(opts.extraArgs ?? [])],
     { stdout: "pipe", stderr: "pipe", stdin: "ignore", cwd: dir },
   );
-  running.add(proc);
+  killOnExit(proc);
   void pump(proc.stdout as ReadableStream<Uint8Array>, tail);
   void pump(proc.stderr as ReadableStream<Uint8Array>, tail);
   const output = () => tail.join("");
@@ -134,7 +108,7 @@ export async function startPrometheus(opts: { config: string; files?: Record<str
       await proc.exited;
       clearTimeout(timer);
     }
-    running.delete(proc);
+    release(proc);
     rmSync(dir, { recursive: true, force: true });
   };
 
