@@ -34,9 +34,13 @@ function startProbes(baseUrl: string) {
   return { seen, stop: async () => ((stop = true), await Promise.all(loops)) };
 }
 
-/** After a change at t0 from `before` to `after`: when the last `before` answer started, and whether every probe started later than `windowMs` got `after`. */
+/**
+ * After a change at t0 from `before` to `after`: when the last `before` answer started, and whether every probe started
+ * later than `windowMs` got `after`. Only probes that also ended before `until` (the next change) count: one that
+ * started just before it can reach echo after it (three hops under load) and rightly see the next policy.
+ */
 function window(seen: Probe[], t0: number, until: number, before: number, after: number, windowMs: number) {
-  const since = seen.filter((p) => p.start >= t0 && p.start < until);
+  const since = seen.filter((p) => p.start >= t0 && p.end < until);
   const lastBefore = Math.max(0, ...since.filter((p) => p.echoStatus === before).map((p) => p.start - t0));
   const firstAfter = Math.min(...since.filter((p) => p.echoStatus === after).map((p) => p.end - t0));
   const late = since.filter((p) => p.start - t0 > windowMs);
