@@ -33,7 +33,7 @@ export function defaultStateDir(name: string): string {
   return `.mesh/state/${name}`;
 }
 
-export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string | undefined; kvPrefix: string; join: JoinFlags; service: string | ((first: MeshConfig) => string); log: Logger; consul?: string | undefined }): Promise<Member> {
+export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string | undefined; kvPrefix: string; join: JoinFlags; service: string | ((first: MeshConfig) => string); instance?: string | undefined; log: Logger; consul?: string | undefined }): Promise<Member> {
   // The variable also weakens the client side's chain check: no mesh member starts with it, inbound or not.
   assertStrictTlsEnvironment();
   const source = await openConfigSource({ configPath: opts.configPath, consul: opts.consul, kvPrefix: opts.kvPrefix, log: opts.log });
@@ -52,6 +52,7 @@ export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string
     held: source.held,
     holds: source.holds,
     forwarder: forwarderFactory(client, plainClient),
+    self: { service, instance: opts.instance },
     log: { info: (o, m) => opts.log.info(o, m), error: (o, m) => opts.log.error(o, m), flush: () => flushLog(opts.log) },
   });
   // With Consul, endpoints follow its health checks (passing only); without, the file's static instances.

@@ -37,6 +37,8 @@ export async function startMember(opts: {
   kind: MemberKind;
   args: CommonArgs;
   service: string | ((first: MeshConfig) => string);
+  /** This member's instance id (sidecars): a service's fault may target instances. */
+  instance?: string;
 }): Promise<{ member: Member; log: Logger; sink: LogSink; observe: Observation; metrics: MemberMetrics | undefined }> {
   const sink = opts.runtime.stdoutSink();
   const log = createLogger({ service: opts.logName, sink });
@@ -45,7 +47,7 @@ export async function startMember(opts: {
   subscribeAccessLog(observe, opts.logName, sink, opts.args.accessLog);
   try {
     const a = opts.args;
-    const member = await joinMesh({ runtime: opts.runtime, configPath: a.config, kvPrefix: a.kvPrefix, join: a.join, consul: a.consul, service: opts.service, log });
+    const member = await joinMesh({ runtime: opts.runtime, configPath: a.config, kvPrefix: a.kvPrefix, join: a.join, consul: a.consul, service: opts.service, instance: opts.instance, log });
     // Subscribed before any listener starts; the service name comes from the identity the member joined with.
     const service = member.spiffeId.slice(member.spiffeId.lastIndexOf("/") + 1);
     const metrics = a.metrics ? startMemberMetrics({ kind: opts.kind, service, trustDomain: member.trustDomain, observe }) : undefined;

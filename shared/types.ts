@@ -16,13 +16,18 @@ export type Outcome = "success" | "connect-failure" | "reset" | "timeout" | "htt
 export interface Balancer {
   /** Replace the endpoint set; keeps per-endpoint state (e.g. in-flight counts) for endpoints that stay. */
   update(endpoints: readonly Endpoint[]): void;
-  /** Pick an endpoint, avoiding `exclude` (endpoint ids already tried) when another is available. */
-  pick(exclude?: ReadonlySet<string>): Endpoint | undefined;
+  /**
+   * Pick an endpoint, avoiding `exclude` (endpoint ids already tried) when another is available. `hash` is the request's
+   * affinity key hashed (consistent-hash balancers map it onto the same endpoint; others ignore it).
+   */
+  pick(exclude?: ReadonlySet<string>, hash?: number): Endpoint | undefined;
   /** An attempt on `endpoint` started (least-request counts in-flight). */
   start(endpoint: Endpoint): void;
-  /** An attempt on `endpoint` ended with `outcome`. Always paired with one start(). */
-  report(endpoint: Endpoint, outcome: Outcome): void;
+  /** An attempt on `endpoint` ended with `outcome` (and `status` when a response came). Always paired with one start(). */
+  report(endpoint: Endpoint, outcome: Outcome, status?: number): void;
 }
+
+export type LoadBalancerKind = "round_robin" | "least_request" | "ring_hash" | "maglev";
 
 export type RetryOn = "connect-failure" | "reset" | "5xx" | "gateway-error" | number;
 
@@ -33,10 +38,16 @@ export type CompiledRetry = {
   readonly backoffMs: number;
   readonly allowNonIdempotent: boolean;
   readonly maxReplayBytes: number;
+  /** Linkerd's retry budget (state per cluster); undefined: retries are bounded by `attempts` alone. */
+  readonly budget: { readonly ratio: number; readonly minPerSecond: number; readonly ttlMs: number } | undefined;
 };
 
+/** What a consistent-hash balancer hashes; "caller": the verified peer, else the downstream's address. */
+export type HashOnKind = { readonly header: string } | { readonly cookie: string } | { readonly caller: true };
+
 export type CompiledPolicy = {
-  readonly loadBalancer: "round_robin" | "least_request";
+  readonly loadBalancer: LoadBalancerKind;
+  readonly hashOn: HashOnKind | undefined;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly retries: CompiledRetry | undefined;
@@ -88,6 +99,12 @@ export type RequestContext = {
   lastCluster?: string;
   /** The caller's SPIFFE id from its verified certificate (inbound only); policies key on it, never on a header. */
   peer?: string;
+  /** The downstream's address where a listener knows it (gateway, outbound): what "caller" keys on without a peer. */
+  clientIp?: string;
+  /** The request's affinity key, hashed (set by the hash filter on routes with a consistent-hash balancer). */
+  hash?: number;
+  /** What fault injection did to this request, for the access log and metrics. */
+  fault?: "delay" | "abort" | "delay+abort";
   /** The authorization verdict, when a policy decided (inbound): for metrics; `rule` is the rule name or "default". */
   authz?: { readonly allowed: boolean; readonly rule: string };
   /** Set only when someone subscribed to attempt events (telemetry/observe.ts): the cluster handler reports each try. */
@@ -106,7 +123,7 @@ export type AttemptEvent = {
   readonly try: number; // 1 for the first attempt
   /** HTTP status, or undefined when the attempt failed before a response (see `outcome`). */
   readonly status: number | undefined;
-  readonly outcome: "success" | "http-5xx" | "connect-failure" | "reset" | "timeout" | "identity-mismatch" | "no-healthy-endpoint";
+  readonly outcome: "success" | "http-5xx" | "connect-failure" | "reset" | "timeout" | "identity-mismatch" | "no-healthy-endpoint" | "overflow";
   readonly durationMs: number;
   /** The span that made the attempt (the request's hop), when the request is part of a trace. */
   readonly trace?: HopTrace;
@@ -127,7 +144,7 @@ export type RequestHead = {
 };
 
 /** Thrown/returned by forwarding code; mapped to 502/503/504 by http/errors.ts. */
-export type UpstreamErrorKind = "connect-failure" | "reset" | "timeout" | "no-healthy-endpoint" | "identity-mismatch";
+export type UpstreamErrorKind = "connect-failure" | "reset" | "timeout" | "no-healthy-endpoint" | "identity-mismatch" | "overflow";
 
 export class UpstreamError extends Error {
   readonly kind: UpstreamErrorKind;

@@ -7,6 +7,7 @@ import { parseSidecarArgs, SIDECAR_USAGE, type SidecarArgs } from "./args.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
 import { createInboundHandler } from "../shared/proxy/inbound.ts";
+import { inboundPolicyFilter } from "../shared/build/inbound-policy.ts";
 import { authorizationFilter } from "../shared/filters/authorization.ts";
 import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   const args = parse();
   if (args === undefined) return;
   const runtime = bunRuntime;
-  const { member, log, observe, metrics } = await startMember({ runtime, logName: `sidecar/${args.service}`, kind: "sidecar", args, service: args.service });
+  const { member, log, observe, metrics } = await startMember({ runtime, logName: `sidecar/${args.service}`, kind: "sidecar", args, service: args.service, instance: args.instance });
   const { live } = member;
 
   const app = { address: args.appAddress, port: args.appPort };
@@ -48,7 +49,11 @@ async function main(): Promise<void> {
     limits: () => live.current().limits,
     forward: (req, signal) => member.plainClient.send(app, req, { signal }),
     // Read per request from the snapshot it holds: a policy change applies to the next request.
-    filters: [authorizationFilter(() => live.current().authorization.get(args.service))],
+    filters: [
+      authorizationFilter(() => live.current().authorization.get(args.service)),
+      // After authorization: a denied caller takes no token; fault injection last, right before the app.
+      inboundPolicyFilter(() => live.current().inbound.get(args.service)),
+    ],
     // Traces that start at this inbound (callers that sent no context) are sampled at the mesh's rate.
     traceSampling: () => live.current().traceSampling,
   });

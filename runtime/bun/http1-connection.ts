@@ -9,6 +9,7 @@ import { isHeadError, parseRequestHead, type RequestHead } from "./http1-head.ts
 import { writeResponse } from "./http1-response-writer.ts";
 import { SocketWriter } from "./socket-writer.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
+import { isResetResponse } from "../../shared/http/errors.ts";
 import type { InboundLimits } from "../ports.ts";
 
 export type ConnectionHost = {
@@ -227,6 +228,11 @@ export class Http1Connection {
         res = await this.handler(req, head.target);
       } catch {
         this.reject(500, "handler failed");
+        return;
+      }
+      // An injected reset: the caller sees the connection drop, as from a crashed upstream.
+      if (isResetResponse(res)) {
+        this.destroy();
         return;
       }
       // Already answered by the connection itself (408/413 while the body streamed): drop the late response.

@@ -2,7 +2,10 @@
 // Everything that can fail does so here, at reload time, so the request path never meets a config error.
 import type { MeshConfig, RouteConfig, ServiceConfig } from "../config/schema.ts";
 import type { CompiledRoute, Forwarder, MutableCluster, ServiceInfo, Snapshot } from "../proxy/snapshot.ts";
-import type { Endpoint } from "../types.ts";
+import type { Endpoint, LoadBalancerKind } from "../types.ts";
+import type { ManagedCluster } from "../upstream/cluster.ts";
+import { breakerLimits, outlierConfig } from "./resilience.ts";
+import { compileInboundPolicy, type InboundPolicy } from "./inbound-policy.ts";
 import { buildRouteTable } from "../routing/route-table.ts";
 import { compileAuthorizer, type Authorizer } from "../filters/authorization.ts";
 import { formatSpiffeId } from "../pki/spiffe.ts";
@@ -18,6 +21,8 @@ export type CompileOptions = {
   forwarder: (service: ServiceInfo) => Forwarder;
   /** Clusters that outlive snapshots (the live holder's, one per process). Absent: every cluster is new. */
   clusters?: ClusterRegistry;
+  /** The member compiling: its service (or the gateway's name) and instance id; faults with `from`/`instances` use them. */
+  self?: { readonly service: string; readonly instance?: string | undefined };
 };
 
 function staticEndpoints(svc: ServiceConfig): Endpoint[] {
@@ -35,23 +40,28 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
 
   // Clusters are staged, not applied: a compile that throws below must leave the live clusters as they are.
   const plan = (opts.clusters ?? createClusterRegistry()).begin();
-  const clusterFor = (service: string, subset: string | undefined, loadBalancer: "round_robin" | "least_request"): MutableCluster => {
+  const clusterFor = (service: string, subset: string | undefined, loadBalancer: LoadBalancerKind): ManagedCluster => {
     const svc = serviceConfigs[service];
     const info = services.get(service);
     if (svc === undefined || info === undefined) throw new Error(`unknown service ${service}`);
     const selector = subset === undefined ? undefined : svc.subsets?.[subset];
     if (subset !== undefined && selector === undefined) throw new Error(`unknown subset ${service}/${subset}`);
     const name = subset === undefined ? service : `${service}/${subset}`;
-    return plan.cluster({ name, service, subset, selector, spiffeId: info.spiffeId, loadBalancer, staticEndpoints: staticEndpoints(svc) });
+    const p = svc.policy;
+    const resilience = { breaker: p?.circuitBreaker === undefined ? undefined : breakerLimits(p.circuitBreaker), outlier: p?.outlierDetection === undefined ? undefined : outlierConfig(p.outlierDetection) };
+    return plan.cluster({ name, service, subset, selector, spiffeId: info.spiffeId, loadBalancer, staticEndpoints: staticEndpoints(svc), resilience });
   };
 
-  const compileRoutes = (routes: readonly RouteConfig[]) =>
+  const compileRoutes = (routes: readonly RouteConfig[], table: "mesh" | "gateway") =>
     routes.map((route) => ({
       name: route.name,
       match: route.match,
       value: {
         name: route.name,
-        handler: routeHandler(route, { serviceConfigs, services, clusterFor, forwarder: opts.forwarder }),
+        handler: routeHandler(route, {
+          serviceConfigs, services, clusterFor, forwarder: opts.forwarder, trustDomain, namespace, self: opts.self?.service,
+          buckets: (key, c) => plan.buckets(`${table}:${key}`, c),
+        }),
         traceSampling: route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100,
       } as CompiledRoute,
     }));
@@ -62,8 +72,8 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     match: { host: [name] },
     action: { destinations: [{ service: name }] },
   }));
-  const meshRoutes = buildRouteTable([...compileRoutes(config.routes ?? []), ...compileRoutes(defaults)]);
-  const gatewayRoutes = buildRouteTable(compileRoutes(config.gateway?.routes ?? []));
+  const meshRoutes = buildRouteTable([...compileRoutes(config.routes ?? [], "mesh"), ...compileRoutes(defaults, "mesh")]);
+  const gatewayRoutes = buildRouteTable(compileRoutes(config.gateway?.routes ?? [], "gateway"));
 
   const l = config.limits ?? {};
   const d = DEFAULTS.limits;
@@ -80,6 +90,13 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
   const meshDefault = config.defaultAuthorization ?? "allow";
   const authorization = new Map<string, Authorizer>();
   for (const name of services.keys()) authorization.set(name, compileAuthorizer(name, config.authorization?.[name], meshDefault, trustDomain));
+  // Only this member's own service has an inbound here; other members compile theirs from the same config.
+  const inbound = new Map<string, InboundPolicy>();
+  const own = opts.self === undefined ? undefined : serviceConfigs[opts.self.service]?.policy;
+  if (own !== undefined && opts.self !== undefined) {
+    const p = compileInboundPolicy(own, { trustDomain, namespace, service: opts.self.service, instance: opts.self.instance, buckets: (key, c) => plan.buckets(`inbound:${key}`, c) });
+    if (p !== undefined) inbound.set(opts.self.service, p);
+  }
   // Last, after everything that can throw: from here on the registry serves this config's clusters.
   const clusters = plan.commit();
   return {
@@ -93,6 +110,7 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     gatewayListeners: config.gateway?.listeners ?? [],
     services,
     authorization,
+    inbound,
     clusters,
   };
 }

@@ -36,6 +36,8 @@ export type LiveSnapshot = {
 export type LiveOptions = {
   updates: AsyncIterable<ConfigState | CheckedState>;
   forwarder: (service: ServiceInfo) => Forwarder;
+  /** The member: its service (or gateway name) and instance, for faults that target callers or instances. */
+  self?: { readonly service: string; readonly instance?: string | undefined };
   /** Lifecycle lines (applied, rejected) are ones supervisors and tests wait for: `flush` writes them out at once. */
   log: { info(o: object, msg: string): void; error(o: object, msg: string): void; flush?(): void };
   documentIssues?: () => ConfigIssue[];
@@ -71,7 +73,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
 
     const watcher = createConfigWatcher<Snapshot>({
       updates: opts.updates,
-      compile: (config) => compileSnapshot(config, { version: counter + 1, source: "", forwarder: opts.forwarder, clusters }),
+      compile: (config) => compileSnapshot(config, { version: counter + 1, source: "", forwarder: opts.forwarder, clusters, ...(opts.self === undefined ? {} : { self: opts.self }) }),
       onApply: (value, info) => {
         counter = info.version;
         snap = { ...value, version: info.version, source: info.source };

@@ -1,21 +1,36 @@
-// Builds one route's handler from config: direct response, redirect, or a weighted split over destinations,
-// each destination with its own filter chain (rewrite, headers, timeout, retry) ending at the cluster.
+// Builds one route's handler from config: direct response, redirect, or a weighted split over destinations. Route
+// filters (rate limit, mirror, rewrite, headers) run once; each destination has its own chain (fault, affinity hash,
+// timeout, retry) ending at the cluster. A kind a route doesn't configure adds no filter and costs nothing.
 import type { RouteConfig, ServiceConfig } from "../config/schema.ts";
 import type { Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
-import type { Filter, Handler } from "../types.ts";
+import type { Filter, Handler, LoadBalancerKind } from "../types.ts";
+import type { KeyedBuckets, TokenBucketConfig } from "../filters/token-bucket.ts";
+import type { ManagedCluster } from "../upstream/cluster.ts";
 import { createWeightedPicker } from "../routing/split.ts";
 import { timeoutFilter } from "../filters/timeout.ts";
 import { retryFilter } from "../filters/retry.ts";
 import { headerOpsFilter } from "../filters/header-ops.ts";
 import { prefixRewriteFilter } from "../filters/rewrite.ts";
+import { faultFilter } from "../filters/fault.ts";
+import { rateLimitFilter } from "../filters/rate-limit.ts";
+import { hashFilter } from "../filters/hash-key.ts";
+import { mirrorFilter } from "../filters/mirror.ts";
 import { clusterHandler } from "../proxy/cluster-handler.ts";
 import { resolvePolicy } from "./policy.ts";
+import { compileFault } from "./resilience.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 
 export type RouteDeps = {
   serviceConfigs: Readonly<Record<string, ServiceConfig>>;
   services: ReadonlyMap<string, ServiceInfo>;
-  clusterFor(service: string, subset: string | undefined, lb: "round_robin" | "least_request"): MutableCluster;
+  clusterFor(service: string, subset: string | undefined, lb: LoadBalancerKind): ManagedCluster;
   forwarder(service: ServiceInfo): Forwarder;
+  /** Rate limiter state that outlives snapshots (the cluster registry's). */
+  buckets(key: string, c: TokenBucketConfig): KeyedBuckets;
+  trustDomain: string;
+  namespace: string;
+  /** The member building this route (its service, or the gateway's name): a fault's `from` is matched against it. */
+  self: string | undefined;
 };
 
 /** Filters listed outermost first. */
@@ -37,6 +52,42 @@ function redirect(r: NonNullable<RouteConfig["action"]["redirect"]>): Handler {
   };
 }
 
+const HASHED = new Set<LoadBalancerKind>(["ring_hash", "maglev"]);
+
+function destinationChain(route: RouteConfig, service: string, subset: string | undefined, deps: RouteDeps): Handler {
+  const info = deps.services.get(service);
+  if (info === undefined) throw new Error(`route ${route.name}: unknown service ${service}`);
+  const policy = resolvePolicy(deps.serviceConfigs[service]?.policy, route.action.policy);
+  const cluster = deps.clusterFor(service, subset, policy.loadBalancer);
+  const filters: Filter[] = [];
+  const fault = route.action.policy?.fault;
+  const compiled = fault === undefined ? undefined : compileFault(fault, { trustDomain: deps.trustDomain, namespace: deps.namespace, self: deps.self, instance: undefined, side: "caller" });
+  if (compiled !== undefined) filters.push(faultFilter(compiled));
+  if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) filters.push(hashFilter(policy.hashOn));
+  filters.push(timeoutFilter(policy.timeoutMs));
+  if (policy.retries !== undefined) {
+    const budget = policy.retries.budget === undefined ? undefined : cluster.retryBudget(policy.retries.budget);
+    filters.push(retryFilter(policy.retries, { budget, breaker: () => cluster.breaker }));
+  }
+  return chain(filters, clusterHandler(cluster, deps.forwarder(info), policy));
+}
+
+function mirrorOf(route: RouteConfig, deps: RouteDeps): Filter | undefined {
+  const m = route.action.mirror;
+  if (m === undefined) return undefined;
+  const info = deps.services.get(m.service);
+  if (info === undefined) throw new Error(`route ${route.name}: unknown mirror service ${m.service}`);
+  const policy = resolvePolicy(deps.serviceConfigs[m.service]?.policy, undefined);
+  const cluster = deps.clusterFor(m.service, m.subset, policy.loadBalancer);
+  return mirrorFilter({
+    rate: (m.percent ?? DEFAULTS.mirror.percent) / 100,
+    maxBodyBytes: m.maxBodyBytes ?? DEFAULTS.mirror.maxBodyBytes,
+    send: clusterHandler(cluster, deps.forwarder(info), policy),
+    timeoutMs: policy.timeoutMs,
+    count: (result) => cluster.countMirror(result),
+  });
+}
+
 export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
   const action = route.action;
   if (action.directResponse !== undefined) return directResponse(action.directResponse.status, action.directResponse.body);
@@ -46,21 +97,20 @@ export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
 
   const prefix = route.match?.path !== undefined && "prefix" in route.match.path ? route.match.path.prefix : undefined;
   const shared: Filter[] = [];
+  const limit = action.policy?.rateLimit;
+  if (limit !== undefined) {
+    const buckets = deps.buckets(`route:${route.name}`, { ratePerSecond: limit.requestsPerSecond, burst: limit.burst ?? Math.max(1, Math.ceil(limit.requestsPerSecond)) });
+    shared.push(rateLimitFilter(buckets, limit.key?.header !== undefined ? { header: limit.key.header } : limit.key?.caller === true ? { caller: true } : undefined));
+  }
   if (action.rewrite !== undefined && prefix !== undefined) shared.push(prefixRewriteFilter(prefix, action.rewrite.prefix));
   if (action.requestHeaders !== undefined || action.responseHeaders !== undefined) {
     shared.push(headerOpsFilter({ request: action.requestHeaders, response: action.responseHeaders }));
   }
+  // After the header edits: the mirror gets the request as the destination would.
+  const mirror = mirrorOf(route, deps);
+  if (mirror !== undefined) shared.push(mirror);
 
-  const handlers = destinations.map((d) => {
-    const info = deps.services.get(d.service);
-    if (info === undefined) throw new Error(`route ${route.name}: unknown service ${d.service}`);
-    const policy = resolvePolicy(deps.serviceConfigs[d.service]?.policy, action.policy);
-    const cluster = deps.clusterFor(d.service, d.subset, policy.loadBalancer);
-    const filters: Filter[] = [timeoutFilter(policy.timeoutMs)];
-    if (policy.retries !== undefined) filters.push(retryFilter(policy.retries));
-    return { value: chain(filters, clusterHandler(cluster, deps.forwarder(info), policy)), weight: d.weight ?? 1 };
-  });
-
+  const handlers = destinations.map((d) => ({ value: destinationChain(route, d.service, d.subset, deps), weight: d.weight ?? 1 }));
   const pick = handlers.length === 1 ? undefined : createWeightedPicker(handlers);
   const only = handlers[0]!.value;
   const split: Handler = pick === undefined ? only : (req, ctx) => pick()(req, ctx);

@@ -17,9 +17,10 @@ const ORDER: Record<Kind, number> = { settings: 0, services: 1, routes: 2, gatew
 function semanticIssues(kind: Kind, doc: unknown, services: Record<string, ServiceConfig>, gateways: Record<string, unknown>): Array<{ path: string; message: string }> {
   const found: Array<{ path: string; message: string }> = [];
   const report = (path: string, message: string) => found.push({ path: path.replace(/^\./, "") || ROOT_PATH, message });
-  if (kind === "routes") validateRoute(doc as RouteConfig, "", services, report);
-  if (kind === "services" && (doc as ServiceConfig).policy !== undefined) validatePolicy((doc as ServiceConfig).policy!, "policy", report);
-  if (kind === "gateway") (doc as { routes: RouteConfig[] }).routes.forEach((r, i) => validateRoute(r, `routes[${i}]`, services, report));
+  const callers = { ...services, ...gateways };
+  if (kind === "routes") validateRoute(doc as RouteConfig, "", services, callers, report);
+  if (kind === "services" && (doc as ServiceConfig).policy !== undefined) validatePolicy((doc as ServiceConfig).policy!, "policy", report, { kind: "service", callers });
+  if (kind === "gateway") (doc as { routes: RouteConfig[] }).routes.forEach((r, i) => validateRoute(r, `routes[${i}]`, services, callers, report));
   if (kind === "authorization") validateAuthzPolicy(doc as AuthzPolicyConfig, "", { ...services, ...gateways }, report);
   return found;
 }

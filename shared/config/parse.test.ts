@@ -50,7 +50,7 @@ describe("schema", () => {
       `services.Bad_: invalid name "Bad_": must be a DNS label: lowercase letters, digits and '-', 1-63 chars`,
       "services.echo.instances[0].port: expected >=1, got 0",
       "routes[0].name: is required",
-      'routes[1].action.policy.loadBalancer: expected "round_robin" | "least_request", got "random"',
+      'routes[1].action.policy.loadBalancer: expected "round_robin" | "least_request" | "ring_hash" | "maglev", got "random"',
     ]);
   });
   test("union messages say what was wrong", () => {

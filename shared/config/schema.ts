@@ -60,8 +60,23 @@ export const HeaderOps = v.strictObject({
   remove: v.optional(v.array(HeaderName)),
 });
 
+const Percent = v.pipe(v.number(), v.minValue(0, "must be a percentage from 0 to 100"), v.maxValue(100, "must be a percentage from 0 to 100"));
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const PositiveCount = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/**
+ * Linkerd's retry budget: retries may add at most `percent` of the requests of the last `ttl`, plus `minRetriesPerSecond`
+ * (so a quiet service can still retry). Counted per destination cluster, shared by every route to it.
+ */
+export const RetryBudget = v.strictObject({
+  percent: v.optional(Percent),
+  minRetriesPerSecond: v.optional(Count),
+  ttl: v.optional(Duration),
+});
+
 export const RetryPolicy = v.strictObject({
   attempts: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10)),
+  budget: v.optional(RetryBudget),
   on: v.optional(
     v.array(v.union([v.picklist(["connect-failure", "reset", "5xx", "gateway-error"]), v.pipe(v.number(), v.integer(), v.minValue(500), v.maxValue(599))])),
   ),
@@ -72,19 +87,81 @@ export const RetryPolicy = v.strictObject({
 });
 
 /**
- * Per-destination policy. Every kind a mesh user expects has a slot so the shape is stable;
- * kinds not implemented yet are rejected by validate.ts with a clear message instead of being ignored.
+ * Fault injection: delay and/or abort a share of requests before the upstream is contacted. On a route it is applied by
+ * the caller's member (gateway or outbound sidecar); on a service by that service's own inbound sidecars. `when`
+ * narrows it: every header condition must hold, the caller must be one of `from` (service names or SPIFFE ids: on a
+ * route, the member applying it; on a service, the verified caller), the inbound instance one of `instances`.
+ */
+export const FaultPolicy = v.strictObject({
+  delay: v.optional(v.strictObject({ fixed: Duration, percent: v.optional(Percent) })),
+  abort: v.optional(v.strictObject({
+    status: v.optional(v.pipe(v.number(), v.integer(), v.minValue(200), v.maxValue(599))),
+    reset: v.optional(v.literal(true)),
+    percent: v.optional(Percent),
+  })),
+  when: v.optional(v.strictObject({
+    headers: v.optional(v.array(HeaderMatch)),
+    from: v.optional(v.array(v.string())),
+    instances: v.optional(v.array(v.string())),
+  })),
+});
+
+/** Envoy's cluster thresholds; overflow answers 503 (cause "overflow") at once, never an unbounded queue. */
+export const CircuitBreakerPolicy = v.strictObject({
+  maxConnections: v.optional(PositiveCount),
+  maxPendingRequests: v.optional(Count),
+  maxRequests: v.optional(PositiveCount),
+  maxRetries: v.optional(Count),
+});
+
+/** Envoy's outlier detection (consecutive errors): endpoints that keep failing are ejected for a growing time. */
+export const OutlierDetectionPolicy = v.strictObject({
+  consecutive5xx: v.optional(PositiveCount),
+  consecutiveGatewayErrors: v.optional(PositiveCount),
+  interval: v.optional(Duration),
+  baseEjectionTime: v.optional(Duration),
+  maxEjectionTime: v.optional(Duration),
+  maxEjectionPercent: v.optional(Percent),
+  minHealthPercent: v.optional(Percent),
+});
+
+/** A local token bucket: `requestsPerSecond` steady, `burst` at once; keyed by a header or the caller when `key` says so. */
+export const RateLimitPolicy = v.strictObject({
+  requestsPerSecond: v.pipe(v.number(), v.minValue(0.001, "must be above 0")),
+  burst: v.optional(PositiveCount),
+  key: v.optional(v.strictObject({ header: v.optional(HeaderName), caller: v.optional(v.literal(true)) })),
+});
+
+/** What a consistent-hash balancer (ring_hash, maglev) hashes: one of a header, a cookie, or the caller. */
+export const HashOn = v.strictObject({
+  header: v.optional(HeaderName),
+  cookie: v.optional(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid cookie name"))),
+  caller: v.optional(v.literal(true)),
+});
+
+/**
+ * Per-destination policy. On a route it applies to that route's destinations; on a service it is the default for every
+ * route to it, and the cluster-level kinds (circuitBreaker, outlierDetection) live only there.
  */
 export const Policy = v.strictObject({
-  loadBalancer: v.optional(v.picklist(["round_robin", "least_request"])),
+  loadBalancer: v.optional(v.picklist(["round_robin", "least_request", "ring_hash", "maglev"])),
+  hashOn: v.optional(HashOn),
   timeout: v.optional(Duration),
   retries: v.optional(RetryPolicy),
   connectTimeout: v.optional(Duration),
   concurrency: v.optional(v.unknown()),
-  outlierDetection: v.optional(v.unknown()),
-  fault: v.optional(v.unknown()),
-  rateLimit: v.optional(v.unknown()),
-  circuitBreaker: v.optional(v.unknown()),
+  outlierDetection: v.optional(OutlierDetectionPolicy),
+  fault: v.optional(FaultPolicy),
+  rateLimit: v.optional(RateLimitPolicy),
+  circuitBreaker: v.optional(CircuitBreakerPolicy),
+});
+
+/** Traffic mirroring: a share of a route's requests is also sent to another destination; its answer is thrown away. */
+export const Mirror = v.strictObject({
+  service: Name,
+  subset: v.optional(Name),
+  percent: v.optional(Percent),
+  maxBodyBytes: v.optional(Bytes),
 });
 
 export const Destination = v.strictObject({
@@ -108,6 +185,7 @@ export const RouteAction = v.strictObject({
   requestHeaders: v.optional(HeaderOps),
   responseHeaders: v.optional(HeaderOps),
   policy: v.optional(Policy),
+  mirror: v.optional(Mirror),
 });
 
 const SAMPLING_RANGE = "must be a percentage from 0 to 100 (e.g. 1 = 1 %, 0.1 = one trace in a thousand)";
@@ -230,6 +308,12 @@ export type RouteMatchConfig = v.InferOutput<typeof RouteMatch>;
 export type RouteActionConfig = v.InferOutput<typeof RouteAction>;
 export type PolicyConfig = v.InferOutput<typeof Policy>;
 export type RetryPolicyConfig = v.InferOutput<typeof RetryPolicy>;
+export type FaultPolicyConfig = v.InferOutput<typeof FaultPolicy>;
+export type CircuitBreakerConfig = v.InferOutput<typeof CircuitBreakerPolicy>;
+export type OutlierDetectionConfig = v.InferOutput<typeof OutlierDetectionPolicy>;
+export type RateLimitConfig = v.InferOutput<typeof RateLimitPolicy>;
+export type HashOnConfig = v.InferOutput<typeof HashOn>;
+export type MirrorConfig = v.InferOutput<typeof Mirror>;
 export type ServiceConfig = v.InferOutput<typeof Service>;
 export type MtlsModeConfig = v.InferOutput<typeof MtlsMode>;
 export type InstanceConfig = v.InferOutput<typeof Instance>;

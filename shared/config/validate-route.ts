@@ -63,7 +63,14 @@ function validateMatch(match: RouteMatchConfig, path: string, report: Report): v
   });
 }
 
-function validateAction(action: RouteActionConfig, path: string, services: Services, report: Report): void {
+function checkDestination(service: string, subset: string | undefined, path: string, services: Services, report: Report): ServiceConfig | undefined {
+  const svc = Object.hasOwn(services, service) ? services[service] : undefined;
+  if (svc === undefined) report(`${path}.service`, `unknown service "${service}" (declare it under services)`);
+  else if (subset !== undefined && !Object.hasOwn(svc.subsets ?? {}, subset)) report(`${path}.subset`, `service "${service}" has no subset "${subset}"`);
+  return svc;
+}
+
+function validateAction(action: RouteActionConfig, path: string, services: Services, callers: Record<string, unknown>, report: Report): void {
   checkExactlyOne(action, ["destinations", "redirect", "directResponse"], path, report);
   if (action.rewrite !== undefined) {
     if (action.destinations === undefined) report(`${path}.rewrite`, "only allowed together with destinations");
@@ -76,17 +83,22 @@ function validateAction(action: RouteActionConfig, path: string, services: Servi
   }
   dests.forEach((d, j) => {
     const dp = `${path}.destinations[${j}]`;
-    const svc = Object.hasOwn(services, d.service) ? services[d.service] : undefined;
-    if (svc === undefined) {
-      report(`${dp}.service`, `unknown service "${d.service}" (declare it under services)`);
-    } else if (d.subset !== undefined && !Object.hasOwn(svc.subsets ?? {}, d.subset)) {
-      report(`${dp}.subset`, `service "${d.service}" has no subset "${d.subset}"`);
+    const svc = checkDestination(d.service, d.subset, dp, services, report);
+    // The balancer and what it hashes may come from the route or the service; together they must make sense.
+    // (A hashing balancer set on the service without hashOn is reported there, once.)
+    const lb = action.policy?.loadBalancer;
+    if ((lb === "ring_hash" || lb === "maglev") && (action.policy?.hashOn ?? svc?.policy?.hashOn) === undefined) {
+      report(`${dp}`, `loadBalancer ${lb} needs hashOn (a header, a cookie or the caller), on the route's policy or the service's`);
     }
   });
-  if (action.policy !== undefined) validatePolicy(action.policy, `${path}.policy`, report);
+  if (action.policy !== undefined) validatePolicy(action.policy, `${path}.policy`, report, { kind: "route", callers });
+  if (action.mirror !== undefined) {
+    if (action.destinations === undefined) report(`${path}.mirror`, "only allowed together with destinations");
+    checkDestination(action.mirror.service, action.mirror.subset, `${path}.mirror`, services, report);
+  }
 }
 
-export function validateRoute(route: RouteConfig, path: string, services: Services, report: Report): void {
+export function validateRoute(route: RouteConfig, path: string, services: Services, callers: Record<string, unknown>, report: Report): void {
   if (route.match !== undefined) validateMatch(route.match, `${path}.match`, report);
-  validateAction(route.action, `${path}.action`, services, report);
+  validateAction(route.action, `${path}.action`, services, callers, report);
 }

@@ -159,21 +159,67 @@ describe("uniqueness", () => {
 });
 
 describe("policies", () => {
-  const tail = "not implemented yet; remove it (it would otherwise be silently ignored)";
-  test("each unimplemented kind is refused where it appears", () => {
-    expect(check((c) => (c.services.echo.policy = { fault: { abort: 503 } }))).toEqual([`services.echo.policy.fault: fault injection is ${tail}`]);
-    expect(check((c) => (c.routes[0].action.policy = { rateLimit: 10, concurrency: null }))).toEqual([
-      `routes[0].action.policy.concurrency: concurrency limits are ${tail}`,
-      `routes[0].action.policy.rateLimit: rate limiting is ${tail}`,
-    ]);
-    expect(check((c) => (c.gateway.routes[0].action.policy = { outlierDetection: {}, circuitBreaker: {} }))).toEqual([
-      `gateway.routes[0].action.policy.outlierDetection: outlier detection is ${tail}`,
-      `gateway.routes[0].action.policy.circuitBreaker: circuit breaking is ${tail}`,
+  const cluster = "belongs to the destination's clusters: set it in services.<name>.policy (every route to the service shares the cluster's breaker and ejections)";
+  test("concurrency is refused with a pointer to the circuit breaker", () => {
+    expect(check((c) => (c.routes[0].action.policy = { concurrency: null }))).toEqual([
+      "routes[0].action.policy.concurrency: is not a policy kind of its own: use circuitBreaker.maxRequests (fail fast) or circuitBreaker.maxConnections with maxPendingRequests (a bounded queue)",
     ]);
   });
+  test("every resilience kind is accepted where it belongs", () => {
+    expect(check((c) => {
+      c.services.echo.policy = {
+        loadBalancer: "maglev", hashOn: { header: "x-user" },
+        fault: { delay: { fixed: "10ms", percent: 5 }, abort: { status: 503, percent: 1 }, when: { headers: [{ name: "x-mesh-fault", exact: "on" }], from: ["echo"], instances: ["echo-v2"] } },
+        circuitBreaker: { maxConnections: 10, maxPendingRequests: 5, maxRequests: 20, maxRetries: 2 },
+        outlierDetection: { consecutive5xx: 3, consecutiveGatewayErrors: 2, interval: "1s", baseEjectionTime: "5s", maxEjectionTime: "1m", maxEjectionPercent: 50, minHealthPercent: 30 },
+        rateLimit: { requestsPerSecond: 100, burst: 10, key: { caller: true } },
+        retries: { attempts: 2, budget: { percent: 20, minRetriesPerSecond: 5, ttl: "10s" } },
+      };
+      c.routes[0].action.policy = { fault: { abort: { reset: true } }, rateLimit: { requestsPerSecond: 5, key: { header: "x-user" } }, loadBalancer: "ring_hash", hashOn: { cookie: "session" } };
+      c.routes[0].action.mirror = { service: "echo", subset: "v2", percent: 10, maxBodyBytes: 1024 };
+    })).toEqual([]);
+  });
+  test("cluster-level kinds are refused on routes", () => {
+    expect(check((c) => (c.gateway.routes[0].action.policy = { outlierDetection: {}, circuitBreaker: {} }))).toEqual([
+      `gateway.routes[0].action.policy.circuitBreaker: ${cluster}`,
+      `gateway.routes[0].action.policy.outlierDetection: ${cluster}`,
+    ]);
+  });
+  test("fault: something to inject, one kind of abort, known callers, instances only on a service", () => {
+    expect(check((c) => (c.services.echo.policy = { fault: {} }))).toEqual(["services.echo.policy.fault: needs a delay, an abort, or both"]);
+    expect(check((c) => (c.services.echo.policy = { fault: { abort: { status: 500, reset: true } } }))).toEqual(["services.echo.policy.fault.abort: needs exactly one of status, reset (found status and reset)"]);
+    expect(check((c) => (c.services.echo.policy = { fault: { abort: { percent: 5 } } }))).toEqual(["services.echo.policy.fault.abort: needs exactly one of status, reset (found none)"]);
+    expect(check((c) => (c.services.echo.policy = { fault: { delay: { fixed: "1s" }, when: { from: ["web", "spiffe://x"] } } }))).toEqual([
+      'services.echo.policy.fault.when.from[0]: unknown caller "web" (a declared service, the gateway\'s name, or a SPIFFE id)',
+      'services.echo.policy.fault.when.from[1]: "spiffe://x" is not a valid SPIFFE id',
+    ]);
+    expect(check((c) => (c.routes[0].action.policy = { fault: { delay: { fixed: "1s" }, when: { instances: ["echo-v1"] } } }))).toEqual([
+      "routes[0].action.policy.fault.when.instances: only on a service's policy (its inbound sidecars know their instance); a route's fault is applied by the caller",
+    ]);
+  });
+  test("outlier detection: the longest ejection is not shorter than the first", () => {
+    expect(check((c) => (c.services.echo.policy = { outlierDetection: { baseEjectionTime: "1m", maxEjectionTime: "30s" } }))).toEqual([
+      "services.echo.policy.outlierDetection.maxEjectionTime: 30s is shorter than baseEjectionTime 1m",
+    ]);
+  });
+  test("rate limit keys and hashOn need exactly one source; hashing needs a hashing balancer and vice versa", () => {
+    expect(check((c) => (c.services.echo.policy = { rateLimit: { requestsPerSecond: 1, key: {} } }))).toEqual(["services.echo.policy.rateLimit.key: needs exactly one of header, caller (found none)"]);
+    expect(check((c) => (c.services.echo.policy = { loadBalancer: "ring_hash" }))).toEqual(["services.echo.policy.loadBalancer: ring_hash needs hashOn (a header, a cookie or the caller) to hash requests by"]);
+    expect(check((c) => (c.services.echo.policy = { loadBalancer: "least_request", hashOn: { header: "x", caller: true } }))).toEqual([
+      "services.echo.policy.hashOn: needs exactly one of header, cookie, caller (found header and caller)",
+      "services.echo.policy.hashOn: only used by loadBalancer ring_hash or maglev (this policy says least_request)",
+    ]);
+    expect(check((c) => (c.routes[0].action.policy = { loadBalancer: "maglev" }))).toEqual([
+      "routes[0].action.destinations[0]: loadBalancer maglev needs hashOn (a header, a cookie or the caller), on the route's policy or the service's",
+    ]);
+  });
+  test("a mirror needs a known destination and a forwarding route", () => {
+    expect(check((c) => (c.routes[0].action.mirror = { service: "nope" }))).toEqual(['routes[0].action.mirror.service: unknown service "nope" (declare it under services)']);
+    expect(check((c) => (c.routes[0].action.mirror = { service: "echo", subset: "v9" }))).toEqual(['routes[0].action.mirror.subset: service "echo" has no subset "v9"']);
+  });
   test("a YAML key with no value still counts", () => {
-    const r = parseMeshConfig("services:\n  echo:\n    policy:\n      fault:\n", "t.yaml");
-    expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(["services.echo.policy.fault"]);
+    const r = parseMeshConfig("services:\n  echo:\n    policy:\n      concurrency:\n", "t.yaml");
+    expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(["services.echo.policy.concurrency"]);
   });
   test("perTryTimeout must fit in timeout", () => {
     expect(check((c) => (c.routes[0].action.policy = { timeout: "1s", retries: { attempts: 2, perTryTimeout: "1500ms" } }))).toEqual([

@@ -16,12 +16,12 @@ function uniqueness<K>(report: Report) {
   };
 }
 
-function validateRoutes(routes: readonly RouteConfig[], base: string, config: MeshConfig, report: Report): void {
+function validateRoutes(routes: readonly RouteConfig[], base: string, config: MeshConfig, callers: Record<string, unknown>, report: Report): void {
   const names = uniqueness<string>(report);
   routes.forEach((route, i) => {
     const path = `${base}[${i}]`;
     names(route.name, `${path}.name`, (first) => `duplicate route name "${route.name}" (already used at ${first})`);
-    validateRoute(route, path, config.services ?? {}, report);
+    validateRoute(route, path, config.services ?? {}, callers, report);
   });
 }
 
@@ -29,19 +29,19 @@ export function validateMeshConfig(config: MeshConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const report: Report = (path, message) => issues.push({ source: "", path, message });
 
+  // Callers may be services or the gateway (a mesh member with its own identity).
+  const callers = { ...(config.services ?? {}), ...(config.gateway === undefined ? {} : { [config.gateway.name ?? "gateway"]: {} }) };
   for (const [name, svc] of Object.entries(config.services ?? {})) {
     const base = `services.${name}`;
     const ids = uniqueness<string>(report);
     svc.instances?.forEach((inst, i) => {
       ids(inst.id, `${base}.instances[${i}].id`, (first) => `duplicate instance id "${inst.id}" (already used at ${first})`);
     });
-    if (svc.policy !== undefined) validatePolicy(svc.policy, `${base}.policy`, report);
+    if (svc.policy !== undefined) validatePolicy(svc.policy, `${base}.policy`, report, { kind: "service", callers });
   }
 
-  if (config.routes !== undefined) validateRoutes(config.routes, "routes", config, report);
+  if (config.routes !== undefined) validateRoutes(config.routes, "routes", config, callers, report);
 
-  // Callers may be services or the gateway (a mesh member with its own identity).
-  const callers = { ...(config.services ?? {}), ...(config.gateway === undefined ? {} : { [config.gateway.name ?? "gateway"]: {} }) };
   for (const [name, policy] of Object.entries(config.authorization ?? {})) {
     if (!(name in (config.services ?? {}))) report(`authorization.${name}`, `policy for unknown service "${name}" (declare it under services)`);
     validateAuthzPolicy(policy, `authorization.${name}`, callers, report);
@@ -57,7 +57,7 @@ export function validateMeshConfig(config: MeshConfig): ConfigIssue[] {
       // Port 0 asks the OS for a free port, so several listeners may use it.
       if (l.port !== 0) ports(l.port, `${path}.port`, (first) => `port ${l.port} is already used by ${first}`);
     });
-    validateRoutes(gw.routes, "gateway.routes", config, report);
+    validateRoutes(gw.routes, "gateway.routes", config, callers, report);
   }
   return issues;
 }

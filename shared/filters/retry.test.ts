@@ -6,6 +6,8 @@ import { UpstreamError } from "../types.ts";
 import { createRoundRobin } from "../upstream/round-robin.ts";
 import { endpoint } from "../../test/support/endpoints.ts";
 import { retryFilter } from "./retry.ts";
+import { createRetryBudget } from "../upstream/retry-budget.ts";
+import { createCircuitBreaker } from "../upstream/circuit-breaker.ts";
 import { chunkedStream, delay, makeContext, never } from "../../test/support/filter-context.ts";
 
 function policy(p: Partial<Omit<CompiledRetry, "on">> & { on?: RetryOn[] } = {}): CompiledRetry {
@@ -16,6 +18,7 @@ function policy(p: Partial<Omit<CompiledRetry, "on">> & { on?: RetryOn[] } = {})
     backoffMs: p.backoffMs ?? 0,
     allowNonIdempotent: p.allowNonIdempotent ?? false,
     maxReplayBytes: p.maxReplayBytes ?? 1024,
+    budget: undefined,
   };
 }
 
@@ -310,5 +313,39 @@ describe("retryFilter: giving up, abort, timing", () => {
   test("perTryTimeout also bounds a non-retryable (POST) single try", async () => {
     const err = await retryFilter(policy({ perTryTimeoutMs: 15 }))(() => never())(new Request("http://s/", { method: "POST", body: "b" }), makeContext()).catch((e: unknown) => e);
     expect((err as UpstreamError).kind).toBe("timeout");
+  });
+});
+
+describe("retryFilter: budget and breaker", () => {
+  const fiveHundred = () => new Response("no", { status: 503 });
+
+  test("a retry budget bounds retries to its share of requests (plus the floor), then the last response stands", async () => {
+    const up = fakeUpstream(fiveHundred);
+    const now = 1000;
+    const budget = createRetryBudget({ ratio: 0.2, minPerSecond: 0, ttlMs: 10_000 }, () => now);
+    const f = retryFilter(policy({ attempts: 2, on: ["5xx"] }), { budget })(up.handler);
+    let statuses = 0;
+    for (let i = 0; i < 100; i++) statuses += (await f(new Request("http://s/"), makeContext())).status === 503 ? 1 : 0;
+    expect(statuses).toBe(100);
+    // 100 first tries; retries may add 20 % of them.
+    expect(up.calls.length).toBe(100 + 20);
+    expect(budget.stats().exhausted).toBe(80);
+  });
+
+  test("the breaker's maxRetries bounds retries in flight; each retry's slot is given back when it ends", async () => {
+    const breaker = createCircuitBreaker({ maxConnections: Infinity, maxPendingRequests: Infinity, maxRequests: Infinity, maxRetries: 1 });
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    // First tries fail fast; the retry of request 1 hangs until released, holding the one retry slot.
+    const up = fakeUpstream(async (_ep, n) => (n === 2 ? (await gate, new Response("late")) : fiveHundred()));
+    const f = retryFilter(policy({ attempts: 2, on: ["5xx"] }), { breaker: () => breaker })(up.handler);
+    const first = f(new Request("http://s/1"), makeContext());
+    await delay(5);
+    const second = await f(new Request("http://s/2"), makeContext());
+    expect(second.status).toBe(503); // its retry was refused: one retry in flight already
+    expect(breaker.stats().overflows.retries).toBe(1);
+    release!();
+    expect(await (await first).text()).toBe("late");
+    expect(breaker.stats().activeRetries).toBe(0);
   });
 });

@@ -1,16 +1,23 @@
 // Retry filter: re-sends idempotent requests on connect failures, resets, per-try timeouts and chosen statuses,
 // replaying a bounded buffered body; each try can pick a fresh endpoint because ctx.tried is kept across tries.
 import type { CompiledRetry, Filter, RequestContext } from "../types.ts";
+import type { RetryBudget } from "../upstream/retry-budget.ts";
+import type { CircuitBreaker } from "../upstream/circuit-breaker.ts";
 import { UpstreamError } from "../types.ts";
 import { callWithDeadline, discard } from "./deadline.ts";
 import { prepareReplay } from "./replay-body.ts";
 import { copyRequest } from "./request-copy.ts";
 
+const NOT_A_RETRY = { release: undefined };
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
 export type RetryDeps = {
   /** Jitter source, injectable for tests. */
   readonly random?: () => number;
+  /** The destination cluster's retry budget for this policy: every request counts, each retry must fit. */
+  readonly budget?: RetryBudget;
+  /** The destination cluster's breaker, read per retry (a reload may add one): its maxRetries bounds retries in flight. */
+  readonly breaker?: () => CircuitBreaker | undefined;
 };
 
 /**
@@ -32,7 +39,18 @@ export function retryFilter(policy: CompiledRetry, deps: RetryDeps = {}): Filter
     };
     const plainTimeout = () => new UpstreamError("timeout", `try got no response within ${policy.perTryTimeoutMs}ms`);
 
+    const budget = deps.budget;
+    const breakerOf = deps.breaker;
+    /** Whether one more try may go; when it may and a breaker counts retries, `release` ends that count. */
+    const mayRetry = (): { release: (() => void) | undefined } | undefined => {
+      if (budget !== undefined && !budget.tryRetry()) return undefined;
+      const breaker = breakerOf?.();
+      if (breaker === undefined) return { release: undefined };
+      return breaker.tryRetry() ? { release: () => breaker.retryDone() } : undefined;
+    };
+
     return async (req, ctx) => {
+      budget?.request();
       if (policy.attempts <= 1 || (!policy.allowNonIdempotent && !IDEMPOTENT.has(req.method))) {
         return tryOnce(req, ctx, plainTimeout);
       }
@@ -41,9 +59,14 @@ export function retryFilter(policy: CompiledRetry, deps: RetryDeps = {}): Filter
 
       let last: { response: Response } | { error: unknown } | undefined;
       for (let n = 1; n <= policy.attempts; n++) {
+        // A retry must fit the budget and the breaker's retry threshold; if not, the last result stands.
+        const retry = n === 1 ? NOT_A_RETRY : mayRetry();
+        if (retry === undefined) break;
         if (last !== undefined) {
-          if (ctx.signal.aborted) break;
-          if (policy.backoffMs > 0 && !(await sleep(random() * policy.backoffMs * 2 ** (n - 2), ctx.signal))) break;
+          if (ctx.signal.aborted || (policy.backoffMs > 0 && !(await sleep(random() * policy.backoffMs * 2 ** (n - 2), ctx.signal)))) {
+            retry.release?.();
+            break;
+          }
           if ("response" in last) await discard(last.response); // free the connection before the next try
         }
         const tryReq = body.kind === "none" ? req : copyRequest(req, { body: body.bytes });
@@ -58,6 +81,8 @@ export function retryFilter(policy: CompiledRetry, deps: RetryDeps = {}): Filter
             (error === timedOut || ((error.kind === "connect-failure" || error.kind === "reset") && on.has(error.kind)));
           if (!retryable) throw error;
           last = { error };
+        } finally {
+          retry.release?.();
         }
       }
       if (last !== undefined && "response" in last) return last.response;

@@ -14,6 +14,9 @@ export type ErrorCause =
   | "no-route"
   | "forbidden"
   | "unavailable"
+  | "rate-limited"
+  | "fault-abort"
+  | "fault-reset"
   | "internal";
 
 const STATUS: Record<ErrorCause, number> = {
@@ -21,6 +24,12 @@ const STATUS: Record<ErrorCause, number> = {
   reset: 502,
   "identity-mismatch": 502,
   "no-healthy-endpoint": 503,
+  // A circuit breaker threshold was reached: refused at once, like Envoy's overflow (x-envoy-overflow).
+  overflow: 503,
+  "rate-limited": 429,
+  // Injected faults: the abort's own status replaces this default; a reset never writes a response at all.
+  "fault-abort": 503,
+  "fault-reset": 502,
   timeout: 504,
   "bad-request": 400,
   "invalid-path": 400,
@@ -35,13 +44,13 @@ const STATUS: Record<ErrorCause, number> = {
   internal: 500,
 };
 
-export function errorResponse(cause: ErrorCause, requestId: string, message?: string): Response {
-  const status = STATUS[cause];
+export function errorResponse(cause: ErrorCause, requestId: string, message?: string, statusOverride?: number, extra?: Record<string, string>): Response {
+  const status = statusOverride ?? STATUS[cause];
   const body = new TextEncoder().encode(JSON.stringify({ error: cause, status, message: message ?? cause, requestId }));
   // A declared length lets a listener write head and body in one go instead of chunking a body of known size.
   return new Response(body, {
     status,
-    headers: { "content-type": "application/json", "content-length": String(body.length), "x-request-id": requestId, "x-mesh-error": cause },
+    headers: { "content-type": "application/json", "content-length": String(body.length), "x-request-id": requestId, "x-mesh-error": cause, ...extra },
   });
 }
 
@@ -50,4 +59,18 @@ export function responseForError(err: unknown, requestId: string): Response {
   if (err instanceof UpstreamError) return errorResponse(err.kind, requestId, err.message);
   if (err instanceof Error && err.name === "AbortError") return errorResponse("timeout", requestId, "request aborted");
   return errorResponse("internal", requestId, err instanceof Error ? err.message : String(err));
+}
+
+/** Responses that stand for "reset the downstream connection": listeners close the socket instead of writing them. */
+const resets = new WeakSet<Response>();
+
+/** An injected connection reset: the listener that gets this response drops the connection without an answer. */
+export function resetResponse(requestId: string): Response {
+  const res = errorResponse("fault-reset", requestId, "fault injected: connection reset");
+  resets.add(res);
+  return res;
+}
+
+export function isResetResponse(res: Response): boolean {
+  return resets.has(res);
 }

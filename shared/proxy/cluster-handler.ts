@@ -1,8 +1,9 @@
-// The innermost handler of every destination chain: pick an endpoint of the cluster and forward one attempt.
-// Each attempt is reported to the balancer; an empty cluster fails fast with 503 instead of waiting.
-import type { CompiledPolicy, Handler, Outcome } from "../types.ts";
+// The innermost handler of every destination chain: pass the cluster's circuit breaker, pick an endpoint and forward
+// one attempt. Each attempt is reported to the balancer (and outlier detection); an empty cluster fails fast with 503.
+import type { CompiledPolicy, Handler, Outcome, RequestContext } from "../types.ts";
 import { UpstreamError } from "../types.ts";
-import type { Forwarder, MutableCluster } from "./snapshot.ts";
+import type { Forwarder } from "./snapshot.ts";
+import type { ManagedCluster } from "../upstream/cluster.ts";
 
 function outcomeOf(err: unknown): Outcome {
   if (err instanceof UpstreamError) {
@@ -12,11 +13,14 @@ function outcomeOf(err: unknown): Outcome {
   return "connect-failure";
 }
 
-export function clusterHandler(cluster: MutableCluster, forward: Forwarder, policy: CompiledPolicy): Handler {
-  return async (req, ctx) => {
-    // Set before the empty check: a 503 for want of endpoints still names its destination (logs, metrics).
-    ctx.lastCluster = cluster.name;
-    const endpoint = cluster.balancer.pick(ctx.tried);
+function overflow(cluster: ManagedCluster, kind: string, ctx: RequestContext): never {
+  ctx.observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint: { id: "", address: "", port: 0, tags: [], meta: {} }, try: ctx.tried.size + 1, status: undefined, outcome: "overflow", durationMs: 0, trace: ctx.trace });
+  throw new UpstreamError("overflow", `circuit breaker of cluster ${cluster.name}: max ${kind} reached`);
+}
+
+export function clusterHandler(cluster: ManagedCluster, forward: Forwarder, policy: CompiledPolicy): Handler {
+  const attempt: Handler = async (req, ctx) => {
+    const endpoint = cluster.balancer.pick(ctx.tried, ctx.hash);
     if (endpoint === undefined) {
       throw new UpstreamError("no-healthy-endpoint", `no healthy endpoint in cluster ${cluster.name}`);
     }
@@ -30,7 +34,7 @@ export function clusterHandler(cluster: MutableCluster, forward: Forwarder, poli
     try {
       const res = await forward(endpoint, cluster, req, { signal: ctx.signal, connectTimeoutMs: policy.connectTimeoutMs });
       const outcome = res.status >= 500 ? "http-5xx" : "success";
-      cluster.balancer.report(endpoint, outcome);
+      cluster.balancer.report(endpoint, outcome, res.status);
       observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: res.status, outcome, durationMs: performance.now() - began, trace: ctx.trace });
       return res;
     } catch (err) {
@@ -39,6 +43,21 @@ export function clusterHandler(cluster: MutableCluster, forward: Forwarder, poli
       const kind = err instanceof UpstreamError && err.kind === "identity-mismatch" ? "identity-mismatch" : outcome;
       observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint, try: ctx.tried.size, status: undefined, outcome: kind, durationMs: performance.now() - began, trace: ctx.trace });
       throw err;
+    }
+  };
+
+  return async (req, ctx) => {
+    // Set before any refusal: a 503 for want of endpoints or capacity still names its destination (logs, metrics).
+    ctx.lastCluster = cluster.name;
+    const breaker = cluster.breaker;
+    if (breaker === undefined) return attempt(req, ctx);
+    const admitted = breaker.admit(ctx.signal);
+    if (typeof admitted === "string") return overflow(cluster, admitted, ctx);
+    if (admitted !== undefined) await admitted; // waited in the bounded pending queue; rejects if the request gave up
+    try {
+      return await attempt(req, ctx);
+    } finally {
+      breaker.release();
     }
   };
 }

@@ -92,6 +92,7 @@ async function route(req: Request, snap: Snapshot, table: RouteTable<CompiledRou
 
   const ctx = requestContext(requestId, req.signal);
   if (info.observe.wantsAttempts) ctx.observe = info.observe;
+  if (info.clientIp !== undefined) ctx.clientIp = info.clientIp;
   if (trace !== undefined) ctx.trace = trace;
   let response: Response;
   try {

@@ -39,5 +39,6 @@ export function emitRequest(
     bytesIn: declared(req.headers),
     bytesOut: declared(res.headers),
     trace: r.trace,
+    fault: ctx?.fault,
   });
 }

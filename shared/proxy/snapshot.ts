@@ -3,6 +3,8 @@
 import type { Cluster, Endpoint, Handler } from "../types.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Authorizer } from "../filters/authorization.ts";
+import type { ManagedCluster } from "../upstream/cluster.ts";
+import type { InboundPolicy } from "../build/inbound-policy.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
 import type { ListenerConfig, MtlsModeConfig } from "../config/schema.ts";
 
@@ -20,7 +22,7 @@ export type ServiceInfo = {
   readonly spiffeId: string;
 };
 
-export type MutableCluster = Cluster & { setServiceEndpoints(all: readonly Endpoint[]): void };
+export type MutableCluster = ManagedCluster;
 
 /** How the core reaches an endpoint; supplied by the runtime (mTLS mesh client, or plain fetch). */
 export type Forwarder = (
@@ -45,5 +47,7 @@ export type Snapshot = {
   readonly services: ReadonlyMap<string, ServiceInfo>;
   /** Inbound authorization per service (every declared service has one: its policy, or the mesh-wide default). */
   readonly authorization: ReadonlyMap<string, Authorizer>;
+  /** The inbound policy (fault, rate limit) of this member's own service, when it has one. */
+  readonly inbound: ReadonlyMap<string, InboundPolicy>;
   readonly clusters: ReadonlyMap<string, MutableCluster>;
 };

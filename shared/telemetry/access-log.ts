@@ -17,6 +17,7 @@ export function formatAccessLine(name: string, e: RequestEvent, now: number): st
   if (e.route !== undefined || e.attempts > 0) line += `,"attempts":${e.attempts}`;
   if (e.cause !== undefined) line += `,"cause":${str(e.cause)}`;
   if (e.peer !== undefined) line += `,"peer":${str(e.peer)}`;
+  if (e.fault !== undefined) line += `,"fault":"${e.fault}"`;
   // Ids are hex we generated or validated (telemetry/trace-context.ts): nothing to escape.
   if (e.trace !== undefined) line += `,"traceId":"${e.trace.traceId}","spanId":"${e.trace.spanId}"`;
   return `${line},"msg":"access"}\n`;

@@ -25,10 +25,11 @@ const CAUSES: Record<ErrorCause, true> = {
   "connect-failure": true, reset: true, "identity-mismatch": true, "no-healthy-endpoint": true, timeout: true,
   "bad-request": true, "invalid-path": true, "uri-too-long": true, "headers-too-large": true, "body-too-large": true,
   "request-timeout": true, "not-implemented": true, "no-route": true, forbidden: true, unavailable: true, internal: true,
+  overflow: true, "rate-limited": true, "fault-abort": true, "fault-reset": true,
 };
 
 const OUTCOMES: Record<AttemptEvent["outcome"], true> = {
-  success: true, "http-5xx": true, "connect-failure": true, reset: true, timeout: true, "identity-mismatch": true, "no-healthy-endpoint": true,
+  success: true, "http-5xx": true, "connect-failure": true, reset: true, timeout: true, "identity-mismatch": true, "no-healthy-endpoint": true, overflow: true,
 };
 
 export function sideOf(listener: string): Side {

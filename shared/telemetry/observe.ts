@@ -25,6 +25,8 @@ export type RequestEvent = {
   readonly authz: { readonly allowed: boolean; readonly rule: string } | undefined;
   readonly bytesIn: number | undefined; // declared request body length
   readonly bytesOut: number | undefined; // declared response body length
+  /** What fault injection did to the request, if anything. */
+  readonly fault?: "delay" | "abort" | "delay+abort" | undefined;
   /** This hop's span when the request is part of a trace (sampled or not): ids for logs, the span for tracing. */
   readonly trace?: HopTrace;
 };

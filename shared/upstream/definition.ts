@@ -1,7 +1,7 @@
 // What a cluster is built from, and the canonical identity the registry compares across reloads.
 // Equal identities build interchangeable clusters, so the registry keeps the live one (and its balancer state).
 import type { Endpoint } from "../types.ts";
-import type { ClusterOptions } from "./cluster.ts";
+import type { ClusterOptions, ClusterResilience } from "./cluster.ts";
 
 export type ClusterDefinition = ClusterOptions & {
   /**
@@ -9,6 +9,8 @@ export type ClusterDefinition = ClusterOptions & {
    * place, like a discovery update, so balancer state of the instances that stay survives it.
    */
   readonly staticEndpoints: readonly Endpoint[];
+  /** Breaker and outlier settings: applied to the live cluster in place, so an open breaker or an ejection survives a reload. */
+  readonly resilience?: ClusterResilience;
 };
 
 /**
@@ -34,6 +36,6 @@ export function canonicalJson(value: unknown): string {
 
 /** Everything the cluster object is built from; any difference means a new cluster (fresh balancer state). */
 export function definitionIdentity(d: ClusterDefinition): string {
-  const { staticEndpoints: _endpoints, ...built } = d;
+  const { staticEndpoints: _endpoints, resilience: _resilience, ...built } = d;
   return canonicalJson(built);
 }

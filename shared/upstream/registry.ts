@@ -3,17 +3,25 @@
 import type { Endpoint } from "../types.ts";
 import { createCluster, type ManagedCluster } from "./cluster.ts";
 import { canonicalJson, clusterKey, definitionIdentity, type ClusterDefinition } from "./definition.ts";
+import { createKeyedBuckets, type KeyedBuckets, type TokenBucketConfig } from "../filters/token-bucket.ts";
 
 /** One reload's worth of clusters, staged so a compile that fails half-way leaves the registry untouched. */
 export type ClusterPlan = {
   /** The cluster for `definition` in the coming generation: the live one if its identity is unchanged, else a new one. */
   cluster(definition: ClusterDefinition): ManagedCluster;
   /**
+   * The rate limiter's buckets under `key` ("route:<name>", "inbound:<service>"), reconfigured to `c`: the live ones
+   * when the key was in use, so a reload does not refill every bucket. Not applied before commit() (a staged copy).
+   */
+  buckets(key: string, c: TokenBucketConfig): KeyedBuckets;
+  /**
    * Makes the staged clusters the registry's content and retires the rest. Returns them by key in a fresh map (for
    * the snapshot). Throws if another plan was committed since this one began.
    */
   commit(): ReadonlyMap<string, ManagedCluster>;
 };
+
+const NO_RESILIENCE = { breaker: undefined, outlier: undefined } as const;
 
 export type ClusterRegistry = {
   begin(): ClusterPlan;
@@ -28,10 +36,11 @@ export type ClusterRegistry = {
 };
 
 type Entry = { readonly cluster: ManagedCluster; readonly identity: string; readonly service: string; readonly staticKey: string };
-type Staged = { readonly entry: Entry; readonly staticEndpoints: readonly Endpoint[]; readonly staticKey: string };
+type Staged = { readonly entry: Entry; readonly staticEndpoints: readonly Endpoint[]; readonly staticKey: string; readonly definition: ClusterDefinition };
 
 export function createClusterRegistry(): ClusterRegistry {
   let entries = new Map<string, Entry>();
+  let limiters = new Map<string, KeyedBuckets>();
   let generation = 0;
   // Only clusters with attempts in flight stay here, and only until those attempts report: the snapshots the
   // requests hold keep the objects alive meanwhile, so this set is a count for operators, never an owner.
@@ -39,12 +48,16 @@ export function createClusterRegistry(): ClusterRegistry {
 
   const retire = (cluster: ManagedCluster): void => {
     retiring.add(cluster);
-    cluster.whenIdle(() => retiring.delete(cluster));
+    cluster.whenIdle(() => {
+      retiring.delete(cluster);
+      cluster.stop();
+    });
   };
 
   const begin = (): ClusterPlan => {
     const began = generation;
     const staged = new Map<string, Staged>();
+    const stagedLimiters = new Map<string, { buckets: KeyedBuckets; config: TokenBucketConfig }>();
     let byService: Map<string, Entry[]> | undefined;
 
     // A new cluster of a service we already serve starts from that service's current endpoints (which discovery
@@ -74,21 +87,35 @@ export function createClusterRegistry(): ClusterRegistry {
         if (live !== undefined && live.identity === identity) {
           entry = live; // static endpoint changes wait for commit(): nothing live may change before it
         } else {
-          const cluster = createCluster(d);
+          const cluster = createCluster(d, d.resilience);
           cluster.setServiceEndpoints(seed(d, staticKey, live));
           entry = { cluster, identity, service: d.service, staticKey };
         }
-        staged.set(key, { entry, staticEndpoints: d.staticEndpoints, staticKey });
+        staged.set(key, { entry, staticEndpoints: d.staticEndpoints, staticKey, definition: d });
         return entry.cluster;
+      },
+      buckets(key, c) {
+        const live = limiters.get(key);
+        // A limiter new to this reload starts full; a live one is reconfigured only at commit.
+        const buckets = live ?? stagedLimiters.get(key)?.buckets ?? createKeyedBuckets(c);
+        stagedLimiters.set(key, { buckets, config: c });
+        return buckets;
       },
       commit() {
         if (began !== generation) throw new Error("cluster plan is stale: another reload was committed since it began");
         generation += 1;
+        const nextLimiters = new Map<string, KeyedBuckets>();
+        for (const [key, l] of stagedLimiters) {
+          l.buckets.configure(l.config);
+          nextLimiters.set(key, l.buckets);
+        }
+        limiters = nextLimiters;
         for (const [key, e] of entries) if (staged.get(key)?.entry !== e) retire(e.cluster);
         const next = new Map<string, Entry>();
         const out = new Map<string, ManagedCluster>();
         for (const [key, s] of staged) {
           let e = s.entry;
+          e.cluster.configure(s.definition.resilience ?? NO_RESILIENCE);
           if (e.staticKey !== s.staticKey) {
             e.cluster.setServiceEndpoints(s.staticEndpoints); // discovery (if any) re-applies its list on apply
             e = { ...e, staticKey: s.staticKey };

@@ -1,0 +1,38 @@
+// A service's own inbound policy (fault injection and local rate limit from services.<name>.policy), compiled per
+// snapshot for that service's sidecars; the inbound filter reads the live snapshot's, so changes apply without restart.
+import type { PolicyConfig } from "../config/schema.ts";
+import type { Filter, Handler } from "../types.ts";
+import type { KeyedBuckets, TokenBucketConfig } from "../filters/token-bucket.ts";
+import { compileFault } from "./resilience.ts";
+import { faultFilter } from "../filters/fault.ts";
+import { rateLimitFilter } from "../filters/rate-limit.ts";
+
+/** `wrap` puts the policy's filters (rate limit outermost, then fault) in front of the rest of the inbound chain. */
+export type InboundPolicy = { readonly wrap: Filter };
+
+export function compileInboundPolicy(p: PolicyConfig, o: { trustDomain: string; namespace: string; service: string; instance: string | undefined; buckets(key: string, c: TokenBucketConfig): KeyedBuckets }): InboundPolicy | undefined {
+  const filters: Filter[] = [];
+  if (p.rateLimit !== undefined) {
+    const l = p.rateLimit;
+    const buckets = o.buckets(o.service, { ratePerSecond: l.requestsPerSecond, burst: l.burst ?? Math.max(1, Math.ceil(l.requestsPerSecond)) });
+    filters.push(rateLimitFilter(buckets, l.key?.header !== undefined ? { header: l.key.header } : l.key?.caller === true ? { caller: true } : undefined));
+  }
+  const fault = p.fault === undefined ? undefined : compileFault(p.fault, { trustDomain: o.trustDomain, namespace: o.namespace, self: o.service, instance: o.instance, side: "inbound" });
+  if (fault !== undefined) filters.push(faultFilter(fault));
+  if (filters.length === 0) return undefined;
+  return { wrap: (next: Handler) => filters.reduceRight<Handler>((h, f) => f(h), next) };
+}
+
+/** The inbound filter: runs the live policy when there is one, its chain built once per policy (i.e. per snapshot). */
+export function inboundPolicyFilter(current: () => InboundPolicy | undefined): Filter {
+  return (next) => {
+    const built = new WeakMap<InboundPolicy, Handler>();
+    return (req, ctx) => {
+      const p = current();
+      if (p === undefined) return next(req, ctx);
+      let h = built.get(p);
+      if (h === undefined) built.set(p, (h = p.wrap(next)));
+      return h(req, ctx);
+    };
+  };
+}

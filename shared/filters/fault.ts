@@ -1,0 +1,47 @@
+// Fault injection: delays and/or aborts a share of requests before the upstream (or, on an inbound, the app) is
+// contacted. Each request rolls its own dice; what was injected is noted on the context for the access log and metrics.
+import type { Filter, RequestContext } from "../types.ts";
+import type { CompiledFault } from "../build/resilience.ts";
+import { errorResponse, resetResponse } from "../http/errors.ts";
+
+export type FaultDeps = { readonly random?: () => number };
+
+/** Resolves after `ms`, or at once when `signal` aborts (the caller gave up: nothing to wait for). */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Whether this request is one the fault targets: header conditions, then (inbound) the verified caller. */
+function targeted(f: CompiledFault, req: Request, ctx: RequestContext): boolean {
+  if (f.headers !== undefined && !f.headers(req.headers)) return false;
+  if (f.from !== undefined && (ctx.peer === undefined || !f.from.has(ctx.peer))) return false;
+  return true;
+}
+
+export function faultFilter(f: CompiledFault, deps: FaultDeps = {}): Filter {
+  const random = deps.random ?? Math.random;
+  return (next) => async (req, ctx) => {
+    if (!targeted(f, req, ctx)) return next(req, ctx);
+    // Envoy rolls delay and abort independently: a request may be delayed and then aborted.
+    const delayed = f.delayRate > 0 && random() < f.delayRate;
+    const aborted = f.abort !== undefined && f.abortRate > 0 && random() < f.abortRate;
+    if (!delayed && !aborted) return next(req, ctx);
+    ctx.fault = delayed && aborted ? "delay+abort" : delayed ? "delay" : "abort";
+    if (delayed) await delay(f.delayMs, ctx.signal);
+    if (aborted) {
+      await req.body?.cancel().catch(() => {}); // the upstream will never read it
+      if ("reset" in f.abort!) return resetResponse(ctx.requestId);
+      return errorResponse("fault-abort", ctx.requestId, "fault injected", f.abort!.status);
+    }
+    return next(req, ctx);
+  };
+}

@@ -1,0 +1,26 @@
+// Local rate limiting: a token bucket per route (gateway, outbound) or per service (inbound), optionally one bucket
+// per caller or per header value. Over the limit: 429 with Retry-After, and the upstream never sees the request.
+import type { Filter, RequestContext } from "../types.ts";
+import type { KeyedBuckets } from "./token-bucket.ts";
+import { errorResponse } from "../http/errors.ts";
+
+/** What a request's bucket is keyed by: nothing (one bucket), a header's value, or the caller. */
+export type RateLimitKey = { readonly header: string } | { readonly caller: true } | undefined;
+
+function keyOf(key: RateLimitKey, req: Request, ctx: RequestContext): string {
+  if (key === undefined) return "";
+  if ("header" in key) return req.headers.get(key.header) ?? "";
+  // The verified identity where there is one (inbound), else the downstream's address (gateway, outbound).
+  return ctx.peer ?? ctx.clientIp ?? "";
+}
+
+export function rateLimitFilter(buckets: KeyedBuckets, key: RateLimitKey): Filter {
+  const header = key !== undefined && "header" in key ? { header: key.header.toLowerCase() } : key;
+  return (next) => (req, ctx) => {
+    const waitMs = buckets.take(keyOf(header, req, ctx), performance.now());
+    if (waitMs === 0) return next(req, ctx);
+    void req.body?.cancel().catch(() => {});
+    // Retry-After is in whole seconds (RFC 9110); round up so a client that obeys it finds a token.
+    return Promise.resolve(errorResponse("rate-limited", ctx.requestId, "local rate limit exceeded", undefined, { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) }));
+  };
+}
