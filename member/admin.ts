@@ -46,7 +46,17 @@ export function startAdmin(opts: AdminOptions): AdminServer {
           return json(opts.live.status());
         case "/clusters": {
           const snap = opts.live.current();
-          const clusters = [...snap.clusters.values()].map((c) => ({ name: c.name, spiffeId: c.spiffeId, endpoints: c.endpoints() }));
+          // Resilience state next to the endpoints: which are ejected, breaker load and overflows, budget refusals.
+          const clusters = [...snap.clusters.values()].map((c) => {
+            const s = c.stats();
+            return {
+              name: c.name, spiffeId: c.spiffeId, endpoints: c.endpoints(), ejected: [...c.ejected()],
+              ...(s.breaker === undefined ? {} : { circuitBreaker: s.breaker }),
+              ...(s.outlier === undefined ? {} : { outlierDetection: s.outlier }),
+              ...(s.retryBudgetExhausted === 0 ? {} : { retryBudgetExhausted: s.retryBudgetExhausted }),
+              ...(s.mirrored + s.mirrorSkipped === 0 ? {} : { mirrored: s.mirrored, mirrorSkipped: s.mirrorSkipped }),
+            };
+          });
           return json({ version: snap.version, clusters });
         }
         case "/info":

@@ -19,6 +19,36 @@ export function hopConfig(upstreamPort: number): MeshConfig {
   };
 }
 
+/**
+ * sidecar-hop-policies: the hop through an explicit route that configures every resilience kind without triggering
+ * any: a fault only for a header wrk never sends, a rate limit far above the load, retries with a budget on an
+ * upstream that never fails, a 0 % mirror, ring-hash affinity on a header wrk never sends, and a breaker and outlier
+ * detection on the cluster with limits the load stays under. Against sidecar-hop: what idle policies cost per request.
+ */
+export function policiesHopConfig(upstreamPort: number): MeshConfig {
+  const cfg = hopConfig(upstreamPort);
+  cfg.services![UPSTREAM_SERVICE]!.policy = {
+    circuitBreaker: { maxConnections: 4096, maxPendingRequests: 4096, maxRequests: 4096, maxRetries: 64 },
+    outlierDetection: { consecutive5xx: 5, interval: "10s", baseEjectionTime: "30s" },
+  };
+  cfg.routes = [{
+    name: "all-policies",
+    match: { host: [UPSTREAM_SERVICE] },
+    action: {
+      destinations: [{ service: UPSTREAM_SERVICE }],
+      policy: {
+        loadBalancer: "ring_hash",
+        hashOn: { header: "x-session" },
+        retries: { attempts: 2, on: ["5xx", "connect-failure", "reset"], budget: { percent: 20 } },
+        fault: { abort: { status: 503 }, when: { headers: [{ name: "x-mesh-fault", exact: "on" }] } },
+        rateLimit: { requestsPerSecond: 1_000_000, burst: 1_000_000 },
+      },
+      mirror: { service: UPSTREAM_SERVICE, percent: 0 },
+    },
+  }];
+  return cfg;
+}
+
 /** sidecar-pair and gateway: `upstream` is a mesh service (mTLS strict) whose one instance is sidecar B's inbound listener. */
 export function meshConfig(inboundPort: number, gatewayPort?: number): MeshConfig {
   const cfg: MeshConfig = {

@@ -71,14 +71,14 @@ export function summarize(rounds: RoundResult[]): ScenarioSummary {
 
 type Summaries = Partial<Record<ScenarioName, ScenarioSummary>>;
 
-function ratioTarget(name: string, s: Summaries, scenario: ScenarioName, metric: "rps" | "cpu_ms_per_1k", bound: number, atLeast: boolean): TargetResult {
+function ratioTarget(name: string, s: Summaries, scenario: ScenarioName, metric: "rps" | "cpu_ms_per_1k", bound: number, atLeast: boolean, against: ScenarioName = "bun-bare"): TargetResult {
   const cur = s[scenario];
-  const ref = s["bun-bare"];
+  const ref = s[against];
   const r = ratio(cur?.c64[metric] ?? undefined, ref?.c64[metric] ?? undefined);
-  if (!cur || !ref || r === undefined) return { name, status: "SKIP", detail: `needs ${scenario} and bun-bare` };
+  if (!cur || !ref || r === undefined) return { name, status: "SKIP", detail: `needs ${scenario} and ${against}` };
   const ok = (atLeast ? r >= bound : r <= bound) && cur.errors === 0;
   const errs = cur.errors > 0 ? ` (${cur.errors} failed responses)` : "";
-  return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x bun-bare, target ${atLeast ? ">=" : "<="} ${bound}x${errs}` };
+  return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}` };
 }
 
 export function evaluateTargets(s: Summaries): TargetResult[] {
@@ -86,6 +86,10 @@ export function evaluateTargets(s: Summaries): TargetResult[] {
     ratioTarget("sidecar-hop rps >= 0.90x bun-bare", s, "sidecar-hop", "rps", 0.9, true),
     ratioTarget("sidecar-hop cpu_ms_per_1k <= 1.15x bun-bare", s, "sidecar-hop", "cpu_ms_per_1k", 1.15, false),
     ratioTarget("sidecar-pair rps >= 0.40x bun-bare", s, "sidecar-pair", "rps", 0.4, true),
+    // What observability costs (metrics on, 1 % of traces exported) and what configured-but-idle resilience costs.
+    ratioTarget("sidecar-hop cpu_ms_per_1k <= 1.05x sidecar-hop-dark", s, "sidecar-hop", "cpu_ms_per_1k", 1.05, false, "sidecar-hop-dark"),
+    ratioTarget("sidecar-pair cpu_ms_per_1k <= 1.05x sidecar-pair-dark", s, "sidecar-pair", "cpu_ms_per_1k", 1.05, false, "sidecar-pair-dark"),
+    ratioTarget("sidecar-hop-policies cpu_ms_per_1k <= 1.10x sidecar-hop", s, "sidecar-hop-policies", "cpu_ms_per_1k", 1.1, false, "sidecar-hop"),
   ];
   const sidecars: { label: string; mb: number }[] = [];
   for (const name of ["sidecar-hop", "sidecar-pair", "gateway"] as const) {

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ScenarioName } from "./args.ts";
-import { authzPairConfig, hopConfig, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
+import { authzPairConfig, hopConfig, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
 import { freePorts } from "./ports.ts";
 import type { Managed, ProcessSet } from "./proc.ts";
 import { caServeCommand, devCa, initCa, type DevCa } from "../../deploy/lib/dev-ca.ts";
@@ -110,6 +110,14 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
     const config = writeConfig(env, "sidecar-hop-dark", dark(hopConfig(env.upstreamPort)));
     const m = await startSidecar({ ...env, metrics: false }, { name: "hop-dark-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
+  },
+
+  // The hop through a route with every resilience kind configured and none triggering (bench/lib/mesh-config.ts).
+  async "sidecar-hop-policies"(env) {
+    const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
+    const config = writeConfig(env, "sidecar-hop-policies", policiesHopConfig(env.upstreamPort));
+    const m = await startSidecar(env, { name: "hop-policies-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 

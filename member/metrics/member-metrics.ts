@@ -4,6 +4,7 @@ import type { Observation } from "../../shared/telemetry/observe.ts";
 import type { Side } from "../../shared/telemetry/metric-labels.ts";
 import { createRegistry, type MemberKind } from "./registry.ts";
 import { requestMetrics } from "./request-metrics.ts";
+import { resilienceMetrics } from "./resilience-metrics.ts";
 import { stateMetrics, type MemberState } from "./state-metrics.ts";
 import { processMetrics } from "./process-metrics.ts";
 import { tlsMetrics, type TlsMetrics } from "./tls-metrics.ts";
@@ -30,6 +31,7 @@ export function startMemberMetrics(o: { kind: MemberKind; service: string; trust
     inboundTls: (accepted) => tlsMetrics(registry, "inbound", accepted),
     attach(state) {
       stateMetrics(registry, state);
+      resilienceMetrics(registry, state.live);
       registry.register(new ScrapeGauge("mesh_requests_in_flight", "Requests being served right now, per side.", () =>
         Object.entries(state.inFlight()).map(([side, n]) => [{ side }, n] as const)));
     },

@@ -3,7 +3,7 @@
 import type { Observer, RequestEvent, AttemptEvent } from "../../shared/telemetry/observe.ts";
 import {
   ATTEMPT_DURATION_LABELS, ATTEMPT_LABELS, AUTHZ_LABELS, DURATION_BUCKETS, DURATION_LABELS, REQUEST_LABELS, RETRY_LABELS,
-  attemptKey, attemptLabels, authzLabels, labelContext, requestKey, requestLabels, type Side,
+  attemptKey, attemptLabels, authzLabels, labelContext, requestKey, requestLabels, sideOf, splitCluster, type Side,
 } from "../../shared/telemetry/metric-labels.ts";
 import { SeriesCounter, SeriesHistogram, type CounterChild, type HistogramChild } from "./series.ts";
 import type { MetricsRegistry } from "./registry.ts";
@@ -20,6 +20,7 @@ export function requestMetrics(registry: MetricsRegistry, o: { service: string; 
   const retries = registry.register(new SeriesCounter("mesh_upstream_retries_total", "Upstream tries after the first, by destination service.", RETRY_LABELS));
   const upstream = registry.register(new SeriesCounter("mesh_upstream_requests_total", "Upstream tries by destination and how each ended.", ATTEMPT_LABELS));
   const upstreamDuration = registry.register(new SeriesHistogram("mesh_upstream_request_duration_seconds", "Duration of each upstream try until its response head (or failure).", ATTEMPT_DURATION_LABELS, DURATION_BUCKETS));
+  const faults = registry.register(new SeriesCounter("mesh_fault_injections_total", "Requests fault injection delayed or aborted, by side, destination service and what was injected.", ["side", "destination_service", "fault"]));
   const authz = registry.register(new SeriesCounter("mesh_authz_decisions_total", "Inbound authorization verdicts by decision and the rule that decided (or default).", AUTHZ_LABELS));
 
   const ctx = labelContext(o.service, o.trustDomain);
@@ -61,6 +62,8 @@ export function requestMetrics(registry: MetricsRegistry, o: { service: string; 
       // The retry filter counts tries per request; attempt events can't tell a re-try of the same endpoint.
       if (e.attempts > 1 && s.retries !== undefined) s.retries.inc(e.attempts - 1);
       if (e.authz !== undefined) authzChild(e.authz).inc();
+      // Rare by design (faults are for tests): the labels are built when it happens, not cached.
+      if (e.fault !== undefined) faults.child([sideOf(e.listener), e.listener === "inbound" ? o.service : splitCluster(e.cluster)[0], e.fault]).inc();
     },
     attempt(e) {
       const key = attemptKey(e);

@@ -1,5 +1,6 @@
 // Scrape-time metrics from fake member state: config version, rejections counted once each, holds, discovery
 // (file mode and Consul mode with a failure streak), certificate expiry, in-flight, mTLS refusals and process.
+import { createCluster } from "../../shared/upstream/cluster.ts";
 import { expect, test } from "bun:test";
 import type { LiveSnapshot, LiveStatus } from "../../shared/build/live.ts";
 import type { ServiceDiscoveryStatus } from "../consul/discovery-feed.ts";
@@ -16,9 +17,15 @@ const lbl = (s: string) => `{${s},mesh_service="echo",mesh_kind="sidecar"}`;
 
 function fakeLive(status: LiveStatus): LiveSnapshot {
   const ep = (id: string) => ({ id, address: "127.0.0.1", port: 1, tags: [], meta: {} });
+  // Real clusters (pure objects): the resilience metrics read their stats too.
+  const cluster = (name: string, subset: string | undefined, eps: ReturnType<typeof ep>[]) => {
+    const c = createCluster({ name, service: "web", subset, spiffeId: "spiffe://mesh.local/ns/default/svc/web", loadBalancer: "round_robin" });
+    c.setServiceEndpoints(eps);
+    return c;
+  };
   const clusters = new Map([
-    ["web", { service: "web", endpoints: () => [ep("w1"), ep("w2")] }],
-    ["web/v1", { service: "web", endpoints: () => [ep("w1")] }],
+    ["web", cluster("web", undefined, [ep("w1"), ep("w2")])],
+    ["web/v1", cluster("web/v1", undefined, [ep("w1")])],
   ]);
   return { current: () => ({ clusters }), status: () => status, onApply() {}, stop() {} } as unknown as LiveSnapshot;
 }

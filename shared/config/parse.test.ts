@@ -87,12 +87,21 @@ describe("shipped examples", () => {
       expect(weights).toEqual(name === "demo.yaml" ? [80, 20] : [50, 50]);
     });
   }
+  for (const name of ["resilience.yaml", "resilience-fault.yaml"]) {
+    test(`deploy/examples/${name} is valid and keeps the demo's instances`, () => {
+      const r = parseMeshConfig(readFileSync(new URL(`../../deploy/examples/${name}`, import.meta.url), "utf8"), name);
+      if (!r.ok) throw new Error(r.issues.map((i) => `${i.path}: ${i.message}`).join("\n"));
+      expect(r.config.services?.echo?.instances?.map((i) => i.id)).toEqual(["echo-v1", "echo-v2"]);
+      expect(r.config.services?.echo?.policy?.outlierDetection).toBeDefined();
+      expect(r.config.services?.echo?.policy?.fault !== undefined).toBe(name === "resilience-fault.yaml");
+    });
+  }
 });
 
 test("every complete example in docs/config.md is valid", () => {
   const md = readFileSync(new URL("../../docs/config.md", import.meta.url), "utf8");
   const blocks = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("gateway:"));
-  expect(blocks.length).toBe(2);
+  expect(blocks.length).toBeGreaterThanOrEqual(2);
   for (const b of blocks) {
     const r = parseMeshConfig(b, "docs/config.md");
     if (!r.ok) throw new Error(r.issues.map((i) => `${i.path}: ${i.message}`).join("\n"));

@@ -3,6 +3,7 @@
 import type { PolicyConfig } from "./schema.ts";
 import { parseDuration } from "./duration.ts";
 import { parseSpiffeId } from "../pki/spiffe.ts";
+import { DEFAULTS } from "./defaults.ts";
 
 export type Report = (path: string, message: string) => void;
 
@@ -57,8 +58,9 @@ function validateFault(f: NonNullable<PolicyConfig["fault"]>, path: string, scop
 }
 
 function validateOutlier(o: NonNullable<PolicyConfig["outlierDetection"]>, path: string, report: Report): void {
-  if (o.baseEjectionTime !== undefined && o.maxEjectionTime !== undefined && parseDuration(o.maxEjectionTime) < parseDuration(o.baseEjectionTime)) {
-    report(`${path}.maxEjectionTime`, `${o.maxEjectionTime} is shorter than baseEjectionTime ${o.baseEjectionTime}`);
+  const base = o.baseEjectionTime ?? DEFAULTS.outlierDetection.baseEjectionTime;
+  if (o.maxEjectionTime !== undefined && parseDuration(o.maxEjectionTime) < parseDuration(base)) {
+    report(`${path}.maxEjectionTime`, `${o.maxEjectionTime} is shorter than baseEjectionTime ${base}${o.baseEjectionTime === undefined ? " (the default)" : ""}`);
   }
   if (o.interval !== undefined && parseDuration(o.interval) === 0) report(`${path}.interval`, "must be longer than 0");
 }

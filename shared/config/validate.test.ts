@@ -201,6 +201,9 @@ describe("policies", () => {
     expect(check((c) => (c.services.echo.policy = { outlierDetection: { baseEjectionTime: "1m", maxEjectionTime: "30s" } }))).toEqual([
       "services.echo.policy.outlierDetection.maxEjectionTime: 30s is shorter than baseEjectionTime 1m",
     ]);
+    expect(check((c) => (c.services.echo.policy = { outlierDetection: { maxEjectionTime: "10s" } }))).toEqual([
+      "services.echo.policy.outlierDetection.maxEjectionTime: 10s is shorter than baseEjectionTime 30s (the default)",
+    ]);
   });
   test("rate limit keys and hashOn need exactly one source; hashing needs a hashing balancer and vice versa", () => {
     expect(check((c) => (c.services.echo.policy = { rateLimit: { requestsPerSecond: 1, key: {} } }))).toEqual(["services.echo.policy.rateLimit.key: needs exactly one of header, caller (found none)"]);
