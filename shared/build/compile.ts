@@ -1,11 +1,11 @@
 // Compiles a validated MeshConfig into a Snapshot: route tables, clusters and the filter chain per destination.
 // Everything that can fail does so here, at reload time, so the request path never meets a config error.
 import type { MeshConfig, RouteConfig, ServiceConfig } from "../config/schema.ts";
-import type { CompiledRoute, Forwarder, MutableCluster, ServiceInfo, Snapshot } from "../proxy/snapshot.ts";
+import type { CompiledRoute, Forwarder, InboundPolicy, ServiceInfo, Snapshot } from "../proxy/snapshot.ts";
 import type { Endpoint, LoadBalancerKind } from "../types.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
 import { breakerLimits, outlierConfig } from "./resilience.ts";
-import { compileInboundPolicy, type InboundPolicy } from "./inbound-policy.ts";
+import { compileInboundPolicy } from "./inbound-policy.ts";
 import { buildRouteTable } from "../routing/route-table.ts";
 import { compileAuthorizer, type Authorizer } from "../filters/authorization.ts";
 import { formatSpiffeId } from "../pki/spiffe.ts";

@@ -2,13 +2,12 @@
 // snapshot for that service's sidecars; the inbound filter reads the live snapshot's, so changes apply without restart.
 import type { PolicyConfig } from "../config/schema.ts";
 import type { Filter, Handler } from "../types.ts";
-import type { KeyedBuckets, TokenBucketConfig } from "../filters/token-bucket.ts";
+import type { KeyedBuckets, TokenBucketConfig } from "../upstream/token-bucket.ts";
+import type { InboundPolicy } from "../proxy/snapshot.ts";
 import { compileFault } from "./resilience.ts";
 import { faultFilter } from "../filters/fault.ts";
 import { rateLimitFilter } from "../filters/rate-limit.ts";
 
-/** `wrap` puts the policy's filters (rate limit outermost, then fault) in front of the rest of the inbound chain. */
-export type InboundPolicy = { readonly wrap: Filter };
 
 export function compileInboundPolicy(p: PolicyConfig, o: { trustDomain: string; namespace: string; service: string; instance: string | undefined; buckets(key: string, c: TokenBucketConfig): KeyedBuckets }): InboundPolicy | undefined {
   const filters: Filter[] = [];

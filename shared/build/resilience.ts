@@ -4,6 +4,7 @@ import type { CircuitBreakerConfig, FaultPolicyConfig, OutlierDetectionConfig } 
 import type { BreakerLimits } from "../upstream/circuit-breaker.ts";
 import type { OutlierConfig } from "../upstream/outlier-detection.ts";
 import type { RequestHead } from "../types.ts";
+import type { CompiledFault } from "../filters/fault.ts";
 import { parseDuration } from "../config/duration.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { compileHeaderMatch } from "../routing/match-conditions.ts";
@@ -32,18 +33,6 @@ export function outlierConfig(c: OutlierDetectionConfig): OutlierConfig {
     minHealthPercent: c.minHealthPercent ?? d.minHealthPercent,
   };
 }
-
-/** A fault ready for the request path: rates as 0..1, the `when` conditions as one predicate (undefined: always). */
-export type CompiledFault = {
-  readonly delayMs: number;
-  readonly delayRate: number;
-  readonly abort: { readonly status: number } | { readonly reset: true } | undefined;
-  readonly abortRate: number;
-  /** Header conditions; caller and instance conditions are settled where the fault is built (see compileFault). */
-  readonly headers: ((headers: Headers) => boolean) | undefined;
-  /** SPIFFE ids a verified caller must have (inbound faults with `from`); undefined: any caller. */
-  readonly from: ReadonlySet<string> | undefined;
-};
 
 const rate = (percent: number | undefined): number => (percent ?? 100) / 100;
 

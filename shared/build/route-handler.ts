@@ -1,10 +1,10 @@
 // Builds one route's handler from config: direct response, redirect, or a weighted split over destinations. Route
-// filters (rate limit, mirror, rewrite, headers) run once; each destination has its own chain (fault, affinity hash,
+// filters (rate limit, rewrite, headers) run once; each destination has its own chain (fault, mirror, affinity hash,
 // timeout, retry) ending at the cluster. A kind a route doesn't configure adds no filter and costs nothing.
 import type { RouteConfig, ServiceConfig } from "../config/schema.ts";
 import type { Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
 import type { Filter, Handler, LoadBalancerKind } from "../types.ts";
-import type { KeyedBuckets, TokenBucketConfig } from "../filters/token-bucket.ts";
+import type { KeyedBuckets, TokenBucketConfig } from "../upstream/token-bucket.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
 import { createWeightedPicker } from "../routing/split.ts";
 import { timeoutFilter } from "../filters/timeout.ts";
@@ -54,7 +54,7 @@ function redirect(r: NonNullable<RouteConfig["action"]["redirect"]>): Handler {
 
 const HASHED = new Set<LoadBalancerKind>(["ring_hash", "maglev"]);
 
-function destinationChain(route: RouteConfig, service: string, subset: string | undefined, deps: RouteDeps): Handler {
+function destinationChain(route: RouteConfig, service: string, subset: string | undefined, mirror: Filter | undefined, deps: RouteDeps): Handler {
   const info = deps.services.get(service);
   if (info === undefined) throw new Error(`route ${route.name}: unknown service ${service}`);
   const policy = resolvePolicy(deps.serviceConfigs[service]?.policy, route.action.policy);
@@ -63,6 +63,8 @@ function destinationChain(route: RouteConfig, service: string, subset: string | 
   const fault = route.action.policy?.fault;
   const compiled = fault === undefined ? undefined : compileFault(fault, { trustDomain: deps.trustDomain, namespace: deps.namespace, self: deps.self, instance: undefined, side: "caller" });
   if (compiled !== undefined) filters.push(faultFilter(compiled));
+  // After the fault (as in Envoy, where an aborted request never reaches the router that mirrors).
+  if (mirror !== undefined) filters.push(mirror);
   if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) filters.push(hashFilter(policy.hashOn));
   filters.push(timeoutFilter(policy.timeoutMs));
   if (policy.retries !== undefined) {
@@ -106,11 +108,10 @@ export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
   if (action.requestHeaders !== undefined || action.responseHeaders !== undefined) {
     shared.push(headerOpsFilter({ request: action.requestHeaders, response: action.responseHeaders }));
   }
-  // After the header edits: the mirror gets the request as the destination would.
+  // One mirror for the route, run in each destination's chain after the header edits: it gets the request as the
+  // destination would.
   const mirror = mirrorOf(route, deps);
-  if (mirror !== undefined) shared.push(mirror);
-
-  const handlers = destinations.map((d) => ({ value: destinationChain(route, d.service, d.subset, deps), weight: d.weight ?? 1 }));
+  const handlers = destinations.map((d) => ({ value: destinationChain(route, d.service, d.subset, mirror, deps), weight: d.weight ?? 1 }));
   const pick = handlers.length === 1 ? undefined : createWeightedPicker(handlers);
   const only = handlers[0]!.value;
   const split: Handler = pick === undefined ? only : (req, ctx) => pick()(req, ctx);

@@ -1,8 +1,19 @@
 // Fault injection: delays and/or aborts a share of requests before the upstream (or, on an inbound, the app) is
 // contacted. Each request rolls its own dice; what was injected is noted on the context for the access log and metrics.
 import type { Filter, RequestContext } from "../types.ts";
-import type { CompiledFault } from "../build/resilience.ts";
 import { errorResponse, resetResponse } from "../http/errors.ts";
+
+/** A fault ready for the request path: rates as 0..1, the `when` conditions as one predicate (undefined: always). */
+export type CompiledFault = {
+  readonly delayMs: number;
+  readonly delayRate: number;
+  readonly abort: { readonly status: number } | { readonly reset: true } | undefined;
+  readonly abortRate: number;
+  /** Header conditions; caller and instance conditions are settled where the fault is built (see compileFault). */
+  readonly headers: ((headers: Headers) => boolean) | undefined;
+  /** SPIFFE ids a verified caller must have (inbound faults with `from`); undefined: any caller. */
+  readonly from: ReadonlySet<string> | undefined;
+};
 
 export type FaultDeps = { readonly random?: () => number };
 

@@ -29,7 +29,13 @@ function fire(o: MirrorOptions, req: Request, ctx: RequestContext): void {
   // Its own signal: the copy must not be cut short by the caller leaving, nor outlive its deadline.
   const shadowCtx: RequestContext = { requestId: ctx.requestId, startedAt: performance.now(), signal: AbortSignal.timeout(o.timeoutMs), tried: new Set(), attempts: 0 };
   if (ctx.observe !== undefined) shadowCtx.observe = ctx.observe;
-  o.send(req, shadowCtx).then(
+  let sent: Promise<Response>;
+  try {
+    sent = o.send(req, shadowCtx);
+  } catch (err) {
+    sent = Promise.reject(err); // a handler that throws at once must not reach the caller either
+  }
+  sent.then(
     (res) => void res.body?.cancel().catch(() => {}),
     () => {}, // a failing mirror is the mirror's problem; its attempt events already count it
   );

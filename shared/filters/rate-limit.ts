@@ -1,7 +1,7 @@
 // Local rate limiting: a token bucket per route (gateway, outbound) or per service (inbound), optionally one bucket
 // per caller or per header value. Over the limit: 429 with Retry-After, and the upstream never sees the request.
 import type { Filter, RequestContext } from "../types.ts";
-import type { KeyedBuckets } from "./token-bucket.ts";
+import type { KeyedBuckets } from "../upstream/token-bucket.ts";
 import { errorResponse } from "../http/errors.ts";
 
 /** What a request's bucket is keyed by: nothing (one bucket), a header's value, or the caller. */

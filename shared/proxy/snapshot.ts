@@ -1,10 +1,9 @@
 // The Snapshot: immutable, compiled from one validated config, swapped atomically on reload.
 // A request holds the snapshot it started with, so a reload never changes a request mid-flight.
-import type { Cluster, Endpoint, Handler } from "../types.ts";
+import type { Cluster, Endpoint, Filter, Handler } from "../types.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Authorizer } from "../filters/authorization.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
-import type { InboundPolicy } from "../build/inbound-policy.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
 import type { ListenerConfig, MtlsModeConfig } from "../config/schema.ts";
 
@@ -14,6 +13,9 @@ export type CompiledRoute = {
   /** The route's own trace sampling probability (0..1, from tracing.sampling percent); undefined = the mesh's. */
   readonly traceSampling: number | undefined;
 };
+
+/** A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the inbound chain. */
+export type InboundPolicy = { readonly wrap: Filter };
 
 export type ServiceInfo = {
   readonly name: string;

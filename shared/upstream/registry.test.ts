@@ -4,6 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { createClusterRegistry } from "./registry.ts";
 import type { ClusterDefinition } from "./definition.ts";
 import { endpoint } from "../../test/support/endpoints.ts";
+import type { BreakerLimits } from "./circuit-breaker.ts";
+import type { ManagedCluster } from "./cluster.ts";
+import type { OutlierConfig } from "./outlier-detection.ts";
 
 const eps = [endpoint("a", { meta: { version: "v1" } }), endpoint("b", { meta: { version: "v2" } }), endpoint("c", { meta: { version: "v1" } })];
 
@@ -161,5 +164,160 @@ describe("cluster registry: plans", () => {
     const plan = reg.begin();
     expect(plan.cluster(def())).toBe(plan.cluster(def()));
     expect(() => plan.cluster(def({ spiffeId: "y" }))).toThrow(/two different definitions/);
+  });
+});
+
+// Resilience state is what a reload must not reset: an open breaker or an ejection survives a policy change, and
+// rate limit buckets keep their levels while their key stays in use.
+describe("cluster registry: resilience across reloads", () => {
+  const outlier = (o: Partial<OutlierConfig> = {}): OutlierConfig => ({
+    consecutive5xx: 2,
+    consecutiveGatewayErrors: undefined,
+    intervalMs: 10_000,
+    baseEjectionMs: 30_000,
+    maxEjectionMs: 300_000,
+    maxEjectionPercent: 100,
+    minHealthPercent: 0,
+    ...o,
+  });
+  const breaker = (l: Partial<BreakerLimits> = {}): BreakerLimits => ({ maxConnections: 1, maxPendingRequests: 0, maxRequests: 100, maxRetries: 3, ...l });
+  const never = new AbortController().signal;
+
+  /** Two consecutive 503s from "a": ejected under consecutive5xx 2. */
+  function ejectA(c: ManagedCluster): void {
+    for (let i = 0; i < 2; i++) {
+      c.balancer.start(eps[0]!);
+      c.balancer.report(eps[0]!, "http-5xx", 503);
+    }
+  }
+
+  test("an ejection and breaker counts survive a reload that changes only resilience settings", () => {
+    const reg = createClusterRegistry();
+    const c = reg.reconcile([def({ resilience: { breaker: breaker(), outlier: outlier() } })]).get("echo#round_robin")!;
+    ejectA(c);
+    expect(c.breaker!.admit(never)).toBeUndefined(); // holds the only connection
+    expect(c.breaker!.admit(never)).toBe("pending");
+    const b = c.breaker;
+
+    const again = reg.reconcile([def({ resilience: { breaker: breaker({ maxConnections: 2 }), outlier: outlier({ consecutive5xx: 9, baseEjectionMs: 60_000 }) } })]);
+    expect(again.get("echo#round_robin")).toBe(c);
+    expect(c.breaker).toBe(b);
+    expect(c.breaker!.stats()).toMatchObject({ active: 1, overflows: { pending: 1 } });
+    expect([...c.ejected()]).toEqual(["a"]);
+    for (let i = 0; i < 20; i++) expect(c.balancer.pick()?.id).not.toBe("a");
+    // The new limits are live: a second connection is now allowed next to the one still held.
+    expect(c.breaker!.admit(never)).toBeUndefined();
+    expect(c.breaker!.stats().active).toBe(2);
+    expect(reg.retired()).toBe(0);
+    c.stop();
+  });
+
+  test("new resilience settings apply at commit, not when the plan stages the cluster", () => {
+    const reg = createClusterRegistry();
+    const c = reg.reconcile([def({ resilience: { breaker: breaker(), outlier: outlier() } })]).get("echo#round_robin")!;
+    expect(c.breaker!.admit(never)).toBeUndefined();
+    const plan = reg.begin();
+    expect(plan.cluster(def({ resilience: { breaker: breaker({ maxConnections: 5 }), outlier: outlier({ minHealthPercent: 100 }) } }))).toBe(c);
+    expect(c.breaker!.admit(never)).toBe("pending"); // still the live limits
+    ejectA(c);
+    expect([...c.ejected()]).toEqual(["a"]); // and no panic line moved yet
+    plan.commit();
+    expect(c.breaker!.admit(never)).toBeUndefined();
+    expect(c.ejected().size).toBe(0); // minHealthPercent 100 with one ejected: panic
+    expect(c.stats().outlier).toMatchObject({ ejected: 1, panic: true });
+    c.stop();
+  });
+
+  test("a reload dropping the settings removes breaker and ejections from the same cluster", () => {
+    const reg = createClusterRegistry();
+    const c = reg.reconcile([def({ resilience: { breaker: breaker(), outlier: outlier() } })]).get("echo#round_robin")!;
+    ejectA(c);
+    expect(reg.reconcile([def()]).get("echo#round_robin")).toBe(c);
+    expect(c.breaker).toBeUndefined();
+    expect(c.ejected().size).toBe(0);
+    expect(new Set(Array.from({ length: 9 }, () => c.balancer.pick()?.id))).toEqual(new Set(["a", "b", "c"]));
+  });
+
+  test("a new cluster (identity changed) starts with the definition's resilience and clean state", () => {
+    const reg = createClusterRegistry();
+    const old = reg.reconcile([def({ resilience: { breaker: breaker(), outlier: outlier() } })]).get("echo#round_robin")!;
+    ejectA(old);
+    const next = reg.reconcile([def({ spiffeId: "y", resilience: { breaker: breaker({ maxConnections: 3 }), outlier: outlier() } })]).get("echo#round_robin")!;
+    expect(next).not.toBe(old);
+    expect(next.ejected().size).toBe(0);
+    expect(next.breaker!.stats().active).toBe(0);
+    for (let i = 0; i < 3; i++) expect(next.breaker!.admit(never)).toBeUndefined();
+    old.stop();
+    next.stop();
+  });
+
+  test("buckets: the same object across plans while the key stays; a new one once a commit dropped the key", () => {
+    const reg = createClusterRegistry();
+    const cfg = { ratePerSecond: 1, burst: 2 };
+    const p1 = reg.begin();
+    const first = p1.buckets("route:r", cfg);
+    expect(p1.buckets("route:r", cfg)).toBe(first); // asked twice in one plan (two listeners): one limiter
+    p1.commit();
+    expect(first.take("", 0)).toBe(0);
+    expect(first.take("", 0)).toBe(0);
+    expect(first.take("", 0)).toBeGreaterThan(0);
+
+    const p2 = reg.begin();
+    expect(p2.buckets("route:r", { ratePerSecond: 1, burst: 5 })).toBe(first);
+    p2.commit();
+    // Kept, with its level: still empty at the same instant, not refilled to the new burst.
+    expect(first.take("", 0)).toBeGreaterThan(0);
+
+    reg.begin().commit(); // a reload whose routes no longer ask for "route:r"
+    const p4 = reg.begin();
+    const fresh = p4.buckets("route:r", cfg);
+    p4.commit();
+    expect(fresh).not.toBe(first);
+    expect(fresh.take("", 0)).toBe(0); // a new limiter starts full
+  });
+
+  test("buckets: keys are independent", () => {
+    const reg = createClusterRegistry();
+    const plan = reg.begin();
+    const route = plan.buckets("route:r", { ratePerSecond: 1, burst: 1 });
+    const inbound = plan.buckets("inbound:api", { ratePerSecond: 1, burst: 1 });
+    plan.commit();
+    expect(route).not.toBe(inbound);
+    expect(route.take("", 0)).toBe(0);
+    expect(inbound.take("", 0)).toBe(0);
+  });
+
+  test("buckets: a staged plan that is never committed does not reconfigure live buckets", () => {
+    const reg = createClusterRegistry();
+    const p1 = reg.begin();
+    const live = p1.buckets("route:r", { ratePerSecond: 1, burst: 5 });
+    p1.commit();
+    for (let i = 0; i < 5; i++) expect(live.take("", 0)).toBe(0);
+
+    const abandoned = reg.begin();
+    expect(abandoned.buckets("route:r", { ratePerSecond: 1000, burst: 5 })).toBe(live);
+    // 10 ms later: at 1/s no token yet; at the staged 1000/s there would be ten.
+    expect(live.take("", 10)).toBeGreaterThan(0);
+
+    // A plan that does commit applies its rate.
+    const p3 = reg.begin();
+    p3.buckets("route:r", { ratePerSecond: 1000, burst: 5 });
+    p3.commit();
+    expect(live.take("", 20)).toBe(0);
+  });
+
+  test("buckets: a stale plan's settings are never applied", () => {
+    const reg = createClusterRegistry();
+    const p1 = reg.begin();
+    const live = p1.buckets("route:r", { ratePerSecond: 1, burst: 1 });
+    p1.commit();
+    expect(live.take("", 0)).toBe(0);
+    const late = reg.begin();
+    late.buckets("route:r", { ratePerSecond: 1000, burst: 1 });
+    const winner = reg.begin();
+    winner.buckets("route:r", { ratePerSecond: 1, burst: 1 });
+    winner.commit();
+    expect(() => late.commit()).toThrow(/stale/);
+    expect(live.take("", 10)).toBeGreaterThan(0);
   });
 });

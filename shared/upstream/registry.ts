@@ -3,7 +3,7 @@
 import type { Endpoint } from "../types.ts";
 import { createCluster, type ManagedCluster } from "./cluster.ts";
 import { canonicalJson, clusterKey, definitionIdentity, type ClusterDefinition } from "./definition.ts";
-import { createKeyedBuckets, type KeyedBuckets, type TokenBucketConfig } from "../filters/token-bucket.ts";
+import { createKeyedBuckets, type KeyedBuckets, type TokenBucketConfig } from "./token-bucket.ts";
 
 /** One reload's worth of clusters, staged so a compile that fails half-way leaves the registry untouched. */
 export type ClusterPlan = {
