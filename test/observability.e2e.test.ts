@@ -76,6 +76,9 @@ async function writeConfig(dir: string): Promise<string> {
     { name: "broken", match: { path: { prefix: "/broken" } }, action: { destinations: [{ service: "echo", subset: "down" }], rewrite: { prefix: "/" } } },
     { name: "empty", match: { path: { prefix: "/v3" } }, action: { destinations: [{ service: "echo", subset: "v3" }], rewrite: { prefix: "/" } } },
   );
+  // Outlier detection and a breaker on echo: the resilience panels read their gauges and counters (web's outbound and
+  // the gateway call echo). The breaker's limits are far above this traffic.
+  (config.services.echo as { policy?: unknown }).policy = { outlierDetection: { consecutiveGatewayErrors: 3 }, circuitBreaker: { maxRequests: 4096 } };
   config.authorization = { web: { rules: [{ name: "no-admin", action: "deny", from: ["*"], paths: [{ prefix: "/admin" }] }] } };
   const path = join(dir, "mesh.yaml");
   writeFileSync(path, stringify(config));

@@ -44,6 +44,21 @@ export const service = dashboard({
       ],
     },
     {
+      title: "Resilience (destinations with outlier detection or a circuit breaker)",
+      panels: [
+        { w: 8, title: "Ejected endpoints per destination", unit: "short", min: 0, description: "Endpoints outlier detection keeps out of this service's balancing right now (per member); panic = too few healthy, ejections ignored.", targets: [
+          { expr: `max by (destination_service, destination_subset) (mesh_outlier_ejected_endpoints${s()})`, legend: "{{destination_service}} {{destination_subset}}" },
+          { expr: `max by (destination_service, destination_subset) (mesh_outlier_panic${s()})`, legend: "panic {{destination_service}} {{destination_subset}}" },
+        ] },
+        { w: 8, title: "Ejections/s by destination", unit: "short", description: "Endpoints ejected by outlier detection (consecutive 5xx or gateway errors).", targets: [{ expr: `sum by (destination_service, destination_subset) (rate(mesh_outlier_ejections_total${s()}[${RATE}]))`, legend: "{{destination_service}} {{destination_subset}}" }] },
+        { w: 8, title: "Circuit breaker: in flight, pending, overflows/s", unit: "short", description: "Attempts the destination's breaker counts, those waiting for a connection slot, and refusals (503 overflow) or retries not made, by threshold.", targets: [
+          { expr: `sum by (destination_service) (mesh_circuit_breaker_active_requests${s()})`, legend: "active {{destination_service}}" },
+          { expr: `sum by (destination_service) (mesh_circuit_breaker_pending_requests${s()})`, legend: "pending {{destination_service}}" },
+          { expr: `sum by (destination_service, threshold) (rate(mesh_circuit_breaker_overflows_total${s()}[${RATE}]))`, legend: "overflow {{destination_service}} {{threshold}}" },
+        ] },
+      ],
+    },
+    {
       title: "Callers, authorization and TLS",
       panels: [
         { w: 8, title: "Inbound requests/s by caller", unit: "reqps", description: "Who called this service (from the verified SPIFFE id; unauthenticated = plaintext in permissive mode), by status class.", targets: [{ expr: `sum by (source_service, response_code_class) (rate(mesh_requests_total${s('side="inbound"')}[${RATE}]))`, legend: "{{source_service}} {{response_code_class}}" }] },
