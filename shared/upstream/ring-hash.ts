@@ -6,9 +6,8 @@ import { lastTried } from "./last-tried.ts";
 import { createRoundRobin } from "./round-robin.ts";
 
 export type RingHashOptions = {
-  /** Fewest points on the ring (Envoy's minimum_ring_size); more points, more even shares. Default 1024. Each
-   * endpoint gets at least 160 points regardless, so the ring is usually larger than this minimum. */
-  readonly minRingSize?: number;
+  /** Points each endpoint owns on the ring (ketama's 160 by default); more points, more even shares. */
+  readonly pointsPerEndpoint?: number;
   /** Most points on the ring (Envoy's maximum_ring_size); at most 8M. Default 8M. */
   readonly maxRingSize?: number;
 };
@@ -20,20 +19,19 @@ export type RingHashBalancer = Balancer & {
 
 const MAX_RING_SIZE = 8 * 1024 * 1024;
 // Points every endpoint gets however many endpoints there are (ketama's 160). Envoy gives each ceil(minRingSize / n)
-// points; that count changes with n, and every change moves keys between endpoints that stayed (at 10 endpoints
-// and the default minimum, removing one moved 7.5% of the other keys, adding an 11th moved 17% of all keys, not
-// ~1/11). A fixed count keeps the consistent-hashing guarantee; the minimum only adds points while n * 160 is
-// below it (n ≤ 6 at the default), and the maximum only removes them beyond 52k endpoints.
+// points; that count changes with n, and every change moves keys between endpoints that stayed (at 10 endpoints and
+// Envoy's default minimum, removing one moved 7.5% of the other keys; at 3 → 2 endpoints, 14.5%). A fixed count keeps
+// the consistent-hashing guarantee at any size; the maximum only removes points beyond 52k endpoints.
 const STABLE_POINTS = 160;
 // Sorting packs (point hash, endpoint index) into one float64: 32 + 21 bits fit the 53-bit mantissa exactly.
 const INDEX_RANGE = 2 ** 21;
 
 export function createRingHash(o: RingHashOptions = {}): RingHashBalancer {
-  const minRing = o.minRingSize ?? 1024;
+  const each = o.pointsPerEndpoint ?? STABLE_POINTS;
   const maxRing = o.maxRingSize ?? MAX_RING_SIZE;
-  if (!Number.isInteger(minRing) || minRing < 1) throw new Error(`minRingSize must be a positive integer, got ${minRing}`);
-  if (!Number.isInteger(maxRing) || maxRing < minRing || maxRing > MAX_RING_SIZE) {
-    throw new Error(`maxRingSize must be an integer from minRingSize (${minRing}) to ${MAX_RING_SIZE}, got ${maxRing}`);
+  if (!Number.isInteger(each) || each < 1) throw new Error(`pointsPerEndpoint must be a positive integer, got ${each}`);
+  if (!Number.isInteger(maxRing) || maxRing < 1 || maxRing > MAX_RING_SIZE) {
+    throw new Error(`maxRingSize must be an integer from 1 to ${MAX_RING_SIZE}, got ${maxRing}`);
   }
   // Sorted by id, so point order (and tie-breaking between equal point hashes) depends only on the set of ids.
   let endpoints: Endpoint[] = [];
@@ -43,9 +41,8 @@ export function createRingHash(o: RingHashOptions = {}): RingHashBalancer {
 
   function build(): void {
     const n = endpoints.length;
-    // Enough points to reach the minimum ring size, never past the maximum; at least one each, so nobody is unreachable.
-    const wanted = Math.max(STABLE_POINTS, Math.ceil(minRing / n));
-    const perEndpoint = n === 0 ? 0 : Math.max(1, Math.min(wanted, Math.floor(maxRing / n)));
+    // Never past the maximum; at least one point each, so nobody is unreachable.
+    const perEndpoint = n === 0 ? 0 : Math.max(1, Math.min(each, Math.floor(maxRing / n)));
     const total = n * perEndpoint;
     const hashes = new Uint32Array(total);
     const owners = new Uint32Array(total);
