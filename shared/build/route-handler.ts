@@ -62,7 +62,7 @@ function destinationChain(route: RouteConfig, service: string, subset: string | 
   const filters: Filter[] = [];
   const fault = route.action.policy?.fault;
   const compiled = fault === undefined ? undefined : compileFault(fault, { trustDomain: deps.trustDomain, namespace: deps.namespace, self: deps.self, instance: undefined, side: "caller" });
-  if (compiled !== undefined) filters.push(faultFilter(compiled));
+  if (compiled !== undefined) filters.push(faultFilter(compiled, { cluster: cluster.name }));
   // After the fault (as in Envoy, where an aborted request never reaches the router that mirrors).
   if (mirror !== undefined) filters.push(mirror);
   if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) filters.push(hashFilter(policy.hashOn));

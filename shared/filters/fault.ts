@@ -15,7 +15,11 @@ export type CompiledFault = {
   readonly from: ReadonlySet<string> | undefined;
 };
 
-export type FaultDeps = { readonly random?: () => number };
+export type FaultDeps = {
+  readonly random?: () => number;
+  /** The destination cluster (caller-side faults): named on the context so an abort's metrics and log say where it was going. */
+  readonly cluster?: string;
+};
 
 /** Resolves after `ms`, or at once when `signal` aborts (the caller gave up: nothing to wait for). */
 function delay(ms: number, signal: AbortSignal): Promise<void> {
@@ -47,6 +51,7 @@ export function faultFilter(f: CompiledFault, deps: FaultDeps = {}): Filter {
     const aborted = f.abort !== undefined && f.abortRate > 0 && random() < f.abortRate;
     if (!delayed && !aborted) return next(req, ctx);
     ctx.fault = delayed && aborted ? "delay+abort" : delayed ? "delay" : "abort";
+    if (deps.cluster !== undefined) ctx.lastCluster = deps.cluster;
     if (delayed) await delay(f.delayMs, ctx.signal);
     if (aborted) {
       await req.body?.cancel().catch(() => {}); // the upstream will never read it

@@ -2,7 +2,7 @@
 // alone beyond it), and that the mirror's failures, hangs and signal never reach the primary request.
 import { describe, expect, test } from "bun:test";
 import type { Handler, RequestContext } from "../types.ts";
-import { mirrorFilter, type MirrorOptions } from "./mirror.ts";
+import { mirrorFilter, shadowHost, type MirrorOptions } from "./mirror.ts";
 import { chunkedStream, delay, makeContext, never } from "../../test/support/filter-context.ts";
 
 type Seen = { req: Request; ctx: RequestContext; body: Uint8Array };
@@ -75,7 +75,7 @@ describe("mirrorFilter: the copy", () => {
     const m = mirrored();
     await m.handler(new Request("http://api.mesh:8080/"), makeContext());
     await settle();
-    expect(m.shadow.seen[0]!.req.headers.get("host")).toBe("api.mesh:8080-shadow");
+    expect(m.shadow.seen[0]!.req.headers.get("host")).toBe("api.mesh-shadow:8080");
   });
 
   test("a body within the bound is mirrored byte for byte, and the primary still gets all of it", async () => {
@@ -191,4 +191,11 @@ describe("mirrorFilter: isolation from the primary", () => {
     await delay(40);
     expect(signal.aborted).toBe(true);
   });
+});
+
+test("shadowHost: the suffix goes on the host, before a port", () => {
+  expect(shadowHost("orders")).toBe("orders-shadow");
+  expect(shadowHost("127.0.0.1:8080")).toBe("127.0.0.1-shadow:8080");
+  expect(shadowHost("[::1]:80")).toBe("[::1]-shadow:80");
+  expect(shadowHost("[::1]")).toBe("[::1]-shadow");
 });

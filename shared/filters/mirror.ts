@@ -17,11 +17,18 @@ export type MirrorOptions = {
 
 const NO_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "TRACE"]);
 
+/** "api:8080" → "api-shadow:8080", "[::1]:80" → "[::1]-shadow:80": the suffix goes on the host, never after the port. */
+export function shadowHost(host: string): string {
+  const close = host.lastIndexOf("]");
+  const colon = host.lastIndexOf(":");
+  if (colon > close && /^\d+$/.test(host.slice(colon + 1))) return `${host.slice(0, colon)}-shadow${host.slice(colon)}`;
+  return `${host}-shadow`;
+}
+
 /** Envoy's convention: the mirror sees the Host with "-shadow" appended, so it can tell copies from real traffic. */
 function shadowOf(req: Request, body: ArrayBuffer | null): Request {
   const headers = new Headers(req.headers);
-  const host = headers.get("host") ?? new URL(req.url).host;
-  headers.set("host", `${host}-shadow`);
+  headers.set("host", shadowHost(headers.get("host") ?? new URL(req.url).host));
   return copyRequest(req, { headers, body });
 }
 
