@@ -1,6 +1,6 @@
 // Command-line options of the bench runner: --quick, --rounds N, --only a,b, --access-log on|off.
 // Pure so the runner's durations and scenario selection are unit-tested.
-export const SCENARIOS = ["direct", "bun-bare", "sidecar-hop", "sidecar-hop-nolog", "sidecar-hop-dark", "sidecar-hop-policies", "sidecar-pair", "sidecar-pair-authz", "sidecar-pair-dark", "gateway"] as const;
+export const SCENARIOS = ["direct", "bun-bare", "sidecar-hop", "sidecar-hop-nolog", "sidecar-hop-dark", "sidecar-hop-otlp", "sidecar-hop-policies", "sidecar-pair", "sidecar-pair-authz", "sidecar-pair-dark", "gateway"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export type BenchOptions = {

@@ -37,9 +37,9 @@ describe("evaluateTargets", () => {
       "sidecar-hop": summarize([round(1, 950, 50, { sidecar: 45 })]),
       "sidecar-pair": summarize([round(1, 300, 90, { "sidecar-a": 50, "sidecar-b": 61 })]),
     });
-    expect(t.map((x) => x.status)).toEqual(["PASS", "MISS", "MISS", "SKIP", "SKIP", "SKIP", "MISS"]);
+    expect(t.map((x) => x.status)).toEqual(["PASS", "MISS", "MISS", "SKIP", "SKIP", "SKIP", "SKIP", "MISS"]);
     expect(t[1]!.detail).toContain("1.25x");
-    expect(t[6]!.detail).toBe("sidecar-pair/sidecar-b 61.0 MB");
+    expect(t[7]!.detail).toBe("sidecar-pair/sidecar-b 61.0 MB");
   });
 
   test("failed responses turn a fast result into a MISS", () => {
@@ -49,7 +49,7 @@ describe("evaluateTargets", () => {
   });
 
   test("skips targets whose scenarios did not run", () => {
-    expect(evaluateTargets({ "bun-bare": bare }).map((x) => x.status)).toEqual(["SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP"]);
+    expect(evaluateTargets({ "bun-bare": bare }).map((x) => x.status)).toEqual(["SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP"]);
   });
 
   test("observability and idle policies are compared with their own reference scenarios", () => {
@@ -61,6 +61,7 @@ describe("evaluateTargets", () => {
     expect(t[3]).toEqual({ name: "sidecar-hop cpu_ms_per_1k <= 1.05x sidecar-hop-dark", status: "PASS", detail: "1.04x sidecar-hop-dark, target <= 1.05x" });
     expect(t[5]!.status).toBe("MISS");
     expect(t[5]!.detail).toBe("1.11x sidecar-hop, target <= 1.1x");
+    expect(t[6]).toEqual({ name: "sidecar-hop peak RSS <= sidecar-hop-dark + 5 MB", status: "PASS", detail: "+0.0 MB (40.0 vs 40.0 MB), budget +5 MB" });
   });
 });
 

@@ -81,6 +81,16 @@ function ratioTarget(name: string, s: Summaries, scenario: ScenarioName, metric:
   return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}` };
 }
 
+/** The peak RSS of `scenario`'s sidecar against `against`'s: a memory budget in MB (highest peak of each over all rounds). */
+function rssGrowthTarget(name: string, s: Summaries, scenario: ScenarioName, against: ScenarioName, budgetMb: number): TargetResult {
+  const peak = (x: ScenarioSummary | undefined) => (x === undefined ? undefined : Math.max(...Object.entries(x.c64.rss_mb_per_process).filter(([p]) => p.startsWith("sidecar")).map(([, mb]) => mb)));
+  const cur = peak(s[scenario]);
+  const ref = peak(s[against]);
+  if (cur === undefined || ref === undefined || !Number.isFinite(cur) || !Number.isFinite(ref)) return { name, status: "SKIP", detail: `needs ${scenario} and ${against}` };
+  const grown = cur - ref;
+  return { name, status: grown <= budgetMb ? "PASS" : "MISS", detail: `${grown >= 0 ? "+" : ""}${grown.toFixed(1)} MB (${cur.toFixed(1)} vs ${ref.toFixed(1)} MB), budget +${budgetMb} MB` };
+}
+
 export function evaluateTargets(s: Summaries): TargetResult[] {
   const out = [
     ratioTarget("sidecar-hop rps >= 0.90x bun-bare", s, "sidecar-hop", "rps", 0.9, true),
@@ -90,6 +100,7 @@ export function evaluateTargets(s: Summaries): TargetResult[] {
     ratioTarget("sidecar-hop cpu_ms_per_1k <= 1.05x sidecar-hop-dark", s, "sidecar-hop", "cpu_ms_per_1k", 1.05, false, "sidecar-hop-dark"),
     ratioTarget("sidecar-pair cpu_ms_per_1k <= 1.05x sidecar-pair-dark", s, "sidecar-pair", "cpu_ms_per_1k", 1.05, false, "sidecar-pair-dark"),
     ratioTarget("sidecar-hop-policies cpu_ms_per_1k <= 1.10x sidecar-hop", s, "sidecar-hop-policies", "cpu_ms_per_1k", 1.1, false, "sidecar-hop"),
+    rssGrowthTarget("sidecar-hop peak RSS <= sidecar-hop-dark + 5 MB", s, "sidecar-hop", "sidecar-hop-dark", 5),
   ];
   const sidecars: { label: string; mb: number }[] = [];
   for (const name of ["sidecar-hop", "sidecar-pair", "gateway"] as const) {

@@ -30,9 +30,12 @@ export type ScenarioEnv = {
   readonly accessLog: boolean;
   /**
    * false ("dark"): --metrics off and tracing sampling 0, i.e. no metrics subscriber and no trace context made.
-   * Default: metrics on and 1 % of traces sampled and exported (to the bench upstream, which accepts any POST).
+   * Default: a member as shipped: metrics on and 1 % of traces sampled (trace context propagated; spans recorded
+   * only where a collector is configured, see `otlp`).
    */
   readonly metrics?: boolean;
+  /** true: spans of the sampled 1 % are also recorded and exported (to the bench upstream, which accepts any POST). */
+  readonly otlp?: boolean;
   /** Extra Bun flags for one proxy process (e.g. --cpu-prof for bench/profile.ts). */
   readonly runtimeFlags?: (processName: string) => readonly string[];
 };
@@ -55,10 +58,11 @@ function writeConfig(env: ScenarioEnv, name: string, cfg: unknown): string {
   return path;
 }
 
-/** The access log, metrics and span export every mesh process gets (all on unless a scenario turns them off). */
+/** The access log, metrics and span export of a mesh process (as shipped unless a scenario says otherwise). */
 const observeArgs = (env: ScenarioEnv): string[] => [
   ...(env.accessLog ? [] : ["--access-log", "off"]),
-  ...(env.metrics === false ? ["--metrics", "off"] : ["--otlp-endpoint", `http://127.0.0.1:${env.upstreamPort}/v1/traces`]),
+  ...(env.metrics === false ? ["--metrics", "off"] : []),
+  ...(env.otlp === true ? ["--otlp-endpoint", `http://127.0.0.1:${env.upstreamPort}/v1/traces`] : []),
 ];
 
 /** The config of a "dark" scenario: no trace context is made (sampling 0). */
@@ -101,6 +105,14 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
     const config = writeConfig(env, "sidecar-hop-nolog", hopConfig(env.upstreamPort));
     const m = await startSidecar({ ...env, accessLog: false }, { name: "hop-nolog-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
+  },
+
+  // The hop with a collector: the sampled 1 % of traces recorded as spans and exported over OTLP/HTTP.
+  async "sidecar-hop-otlp"(env) {
+    const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
+    const config = writeConfig(env, "sidecar-hop-otlp", hopConfig(env.upstreamPort));
+    const m = await startSidecar({ ...env, otlp: true }, { name: "hop-otlp-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 
