@@ -1,6 +1,6 @@
 // Fault injection: delays and/or aborts a share of requests before the upstream (or, on an inbound, the app) is
 // contacted. Each request rolls its own dice; what was injected is noted on the context for the access log and metrics.
-import type { Filter, RequestContext } from "../types.ts";
+import type { Filter, Handler, RequestContext } from "../types.ts";
 import { errorResponse, resetResponse } from "../http/errors.ts";
 
 /** A fault ready for the request path: rates as 0..1, the `when` conditions as one predicate (undefined: always). */
@@ -44,20 +44,25 @@ function targeted(f: CompiledFault, req: Request, ctx: RequestContext): boolean 
 
 export function faultFilter(f: CompiledFault, deps: FaultDeps = {}): Filter {
   const random = deps.random ?? Math.random;
-  return (next) => async (req, ctx) => {
+  // Not async: a request the fault leaves alone is handed on without a promise layer of its own (it runs per request).
+  return (next) => (req, ctx) => {
     if (!targeted(f, req, ctx)) return next(req, ctx);
     // Envoy rolls delay and abort independently: a request may be delayed and then aborted.
     const delayed = f.delayRate > 0 && random() < f.delayRate;
     const aborted = f.abort !== undefined && f.abortRate > 0 && random() < f.abortRate;
     if (!delayed && !aborted) return next(req, ctx);
-    ctx.fault = delayed && aborted ? "delay+abort" : delayed ? "delay" : "abort";
-    if (deps.cluster !== undefined) ctx.lastCluster = deps.cluster;
-    if (delayed) await delay(f.delayMs, ctx.signal);
-    if (aborted) {
-      await req.body?.cancel().catch(() => {}); // the upstream will never read it
-      if ("reset" in f.abort!) return resetResponse(ctx.requestId);
-      return errorResponse("fault-abort", ctx.requestId, "fault injected", f.abort!.status);
-    }
-    return next(req, ctx);
+    return inject(f, deps, next, req, ctx, delayed, aborted);
   };
+}
+
+async function inject(f: CompiledFault, deps: FaultDeps, next: Handler, req: Request, ctx: RequestContext, delayed: boolean, aborted: boolean): Promise<Response> {
+  ctx.fault = delayed && aborted ? "delay+abort" : delayed ? "delay" : "abort";
+  if (deps.cluster !== undefined) ctx.lastCluster = deps.cluster;
+  if (delayed) await delay(f.delayMs, ctx.signal);
+  if (aborted) {
+    await req.body?.cancel().catch(() => {}); // the upstream will never read it
+    if ("reset" in f.abort!) return resetResponse(ctx.requestId);
+    return errorResponse("fault-abort", ctx.requestId, "fault injected", f.abort!.status);
+  }
+  return next(req, ctx);
 }

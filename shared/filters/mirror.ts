@@ -50,22 +50,27 @@ function fire(o: MirrorOptions, req: Request, ctx: RequestContext): void {
 
 export function mirrorFilter(o: MirrorOptions): Filter {
   const random = o.random ?? Math.random;
-  return (next) => async (req, ctx) => {
+  // Not async: a request not picked (or without a body) is handed on without a promise layer of its own.
+  return (next) => (req, ctx) => {
     if (o.rate < 1 && random() >= o.rate) return next(req, ctx);
     if (req.body === null || NO_BODY.has(req.method)) {
       o.count?.("sent");
       fire(o, shadowOf(req, null), ctx);
       return next(req, ctx);
     }
-    // A body is read once for both copies, so only a declared length within the bound is mirrored.
-    const declared = Number(req.headers.get("content-length") ?? NaN);
-    if (!(declared <= o.maxBodyBytes)) {
-      o.count?.("body-too-large");
-      return next(req, ctx);
-    }
-    const bytes = await req.arrayBuffer();
-    o.count?.("sent");
-    fire(o, shadowOf(req, bytes), ctx);
-    return next(copyRequest(req, { body: bytes }), ctx);
+    return mirrorWithBody(o, next, req, ctx);
   };
+}
+
+/** A body is read once for both copies, so only a declared length within the bound is mirrored. */
+async function mirrorWithBody(o: MirrorOptions, next: Handler, req: Request, ctx: RequestContext): Promise<Response> {
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (!(declared <= o.maxBodyBytes)) {
+    o.count?.("body-too-large");
+    return next(req, ctx);
+  }
+  const bytes = await req.arrayBuffer();
+  o.count?.("sent");
+  fire(o, shadowOf(req, bytes), ctx);
+  return next(copyRequest(req, { body: bytes }), ctx);
 }

@@ -4,6 +4,7 @@ import type { CompiledPolicy, Handler, Outcome, RequestContext } from "../types.
 import { UpstreamError } from "../types.ts";
 import type { Forwarder } from "./snapshot.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
+import type { CircuitBreaker } from "../upstream/circuit-breaker.ts";
 
 function outcomeOf(err: unknown): Outcome {
   if (err instanceof UpstreamError) {
@@ -13,9 +14,9 @@ function outcomeOf(err: unknown): Outcome {
   return "connect-failure";
 }
 
-function overflow(cluster: ManagedCluster, kind: string, ctx: RequestContext): never {
+function overflowError(cluster: ManagedCluster, kind: string, ctx: RequestContext): UpstreamError {
   ctx.observe?.attempt({ requestId: ctx.requestId, cluster: cluster.name, endpoint: { id: "", address: "", port: 0, tags: [], meta: {} }, try: ctx.tried.size + 1, status: undefined, outcome: "overflow", durationMs: 0, trace: ctx.trace });
-  throw new UpstreamError("overflow", `circuit breaker of cluster ${cluster.name}: max ${kind} reached`);
+  return new UpstreamError("overflow", `circuit breaker of cluster ${cluster.name}: max ${kind} reached`);
 }
 
 export function clusterHandler(cluster: ManagedCluster, forward: Forwarder, policy: CompiledPolicy): Handler {
@@ -46,18 +47,27 @@ export function clusterHandler(cluster: ManagedCluster, forward: Forwarder, poli
     }
   };
 
-  return async (req, ctx) => {
-    // Set before any refusal: a 503 for want of endpoints or capacity still names its destination (logs, metrics).
-    ctx.lastCluster = cluster.name;
-    const breaker = cluster.breaker;
-    if (breaker === undefined) return attempt(req, ctx);
-    const admitted = breaker.admit(ctx.signal);
-    if (typeof admitted === "string") return overflow(cluster, admitted, ctx);
-    if (admitted !== undefined) await admitted; // waited in the bounded pending queue; rejects if the request gave up
+  const queued = async (admitted: Promise<undefined>, breaker: CircuitBreaker, req: Request, ctx: RequestContext): Promise<Response> => {
+    await admitted; // waited in the bounded pending queue; rejects if the request gave up (no slot taken then)
     try {
       return await attempt(req, ctx);
     } finally {
       breaker.release();
     }
+  };
+
+  // Not async: the usual admitted-at-once attempt gets no promise layer of its own (this runs per try).
+  return (req, ctx) => {
+    // Set before any refusal: a 503 for want of endpoints or capacity still names its destination (logs, metrics).
+    ctx.lastCluster = cluster.name;
+    const breaker = cluster.breaker;
+    if (breaker === undefined) return attempt(req, ctx);
+    const admitted = breaker.admit(ctx.signal);
+    if (typeof admitted === "string") return Promise.reject(overflowError(cluster, admitted, ctx));
+    if (admitted !== undefined) return queued(admitted, breaker, req, ctx);
+    const p = attempt(req, ctx);
+    const release = () => breaker.release();
+    p.then(release, release);
+    return p;
   };
 }
