@@ -2,6 +2,7 @@
 // contacted. Each request rolls its own dice; what was injected is noted on the context for the access log and metrics.
 import type { Filter, Handler, RequestContext } from "../types.ts";
 import { errorResponse, resetResponse } from "../http/errors.ts";
+import { sleep } from "../discovery/pacing.ts";
 
 /** A fault ready for the request path: rates as 0..1, the `when` conditions as one predicate (undefined: always). */
 export type CompiledFault = {
@@ -20,20 +21,6 @@ export type FaultDeps = {
   /** The destination cluster (caller-side faults): named on the context so an abort's metrics and log say where it was going. */
   readonly cluster?: string;
 };
-
-/** Resolves after `ms`, or at once when `signal` aborts (the caller gave up: nothing to wait for). */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 /** Whether this request is one the fault targets: header conditions, then (inbound) the verified caller. */
 function targeted(f: CompiledFault, req: Request, ctx: RequestContext): boolean {
@@ -58,7 +45,7 @@ export function faultFilter(f: CompiledFault, deps: FaultDeps = {}): Filter {
 async function inject(f: CompiledFault, deps: FaultDeps, next: Handler, req: Request, ctx: RequestContext, delayed: boolean, aborted: boolean): Promise<Response> {
   ctx.fault = delayed && aborted ? "delay+abort" : delayed ? "delay" : "abort";
   if (deps.cluster !== undefined) ctx.lastCluster = deps.cluster;
-  if (delayed) await delay(f.delayMs, ctx.signal);
+  if (delayed) await sleep(f.delayMs, ctx.signal); // cut short when the caller gives up: nothing to wait for
   if (aborted) {
     await req.body?.cancel().catch(() => {}); // the upstream will never read it
     if ("reset" in f.abort!) return resetResponse(ctx.requestId);
