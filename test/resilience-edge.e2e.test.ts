@@ -202,7 +202,12 @@ test("route delay: fixed 300ms at 100% holds every request at least 300 ms, then
     expect(r.ms).toBeLessThan(1500);
   }
   expect(seenUnder(echo, "/delay/")).toBe(before + 5);
-  const logged = mesh.group.output(gateway.pid).split("\n").filter((l) => l.includes('"msg":"access"') && l.includes('"path":"/delay/d'));
+  // Access lines reach stdout in batches: wait for all five rather than read once (CI once saw 4 of 5 at first read).
+  let logged: string[] = [];
+  await until(async () => {
+    logged = mesh.group.output(gateway.pid).split("\n").filter((l) => l.includes('"msg":"access"') && l.includes('"path":"/delay/d'));
+    return logged.length >= 5;
+  }, 3000);
   expect(logged.length).toBe(5);
   for (const l of logged) expect(JSON.parse(l).fault).toBe("delay");
   const metrics = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
