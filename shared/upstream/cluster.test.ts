@@ -1,5 +1,6 @@
 // Unit tests for clusters: subset filtering of discovery updates and feeding the chosen balancer.
 // Verifies the cluster never hands the balancer an endpoint outside its subset.
+import { outlierConfig } from "../../test/support/outlier.ts";
 import { describe, expect, test } from "bun:test";
 import { createCluster } from "./cluster.ts";
 import { endpoint } from "../../test/support/endpoints.ts";
@@ -86,16 +87,7 @@ describe("createCluster: in-flight attempts", () => {
 // Outlier detection inside the cluster: ejections come from the start/report pairs the cluster handler makes, and
 // the balancer only ever sees the endpoints that are not ejected (unless the cluster panics).
 describe("createCluster: outlier detection", () => {
-  const outlier = (o: Partial<OutlierConfig> = {}): OutlierConfig => ({
-    consecutive5xx: 3,
-    consecutiveGatewayErrors: undefined,
-    intervalMs: 10_000,
-    baseEjectionMs: 30_000,
-    maxEjectionMs: 300_000,
-    maxEjectionPercent: 100,
-    minHealthPercent: 0,
-    ...o,
-  });
+  const outlier = (o: Partial<OutlierConfig> = {}): OutlierConfig => outlierConfig({ consecutive5xx: 3, ...o });
   const [a, b, c] = [endpoint("a"), endpoint("b"), endpoint("c")];
 
   /** One attempt on `e` as the cluster handler makes it: start, then report with the answer's status. */

@@ -1,5 +1,6 @@
 // Unit tests for the cluster registry: what a reload keeps, rebuilds and forgets, and that a failed or stale
 // reload changes nothing. Balancer state is observed through the balancers themselves (RR turn, P2C counts).
+import { outlierConfig } from "../../test/support/outlier.ts";
 import { describe, expect, test } from "bun:test";
 import { createClusterRegistry } from "./registry.ts";
 import type { ClusterDefinition } from "./definition.ts";
@@ -170,16 +171,7 @@ describe("cluster registry: plans", () => {
 // Resilience state is what a reload must not reset: an open breaker or an ejection survives a policy change, and
 // rate limit buckets keep their levels while their key stays in use.
 describe("cluster registry: resilience across reloads", () => {
-  const outlier = (o: Partial<OutlierConfig> = {}): OutlierConfig => ({
-    consecutive5xx: 2,
-    consecutiveGatewayErrors: undefined,
-    intervalMs: 10_000,
-    baseEjectionMs: 30_000,
-    maxEjectionMs: 300_000,
-    maxEjectionPercent: 100,
-    minHealthPercent: 0,
-    ...o,
-  });
+  const outlier = (o: Partial<OutlierConfig> = {}): OutlierConfig => outlierConfig({ consecutive5xx: 2, ...o });
   const breaker = (l: Partial<BreakerLimits> = {}): BreakerLimits => ({ maxConnections: 1, maxPendingRequests: 0, maxRequests: 100, maxRetries: 3, ...l });
   const never = new AbortController().signal;
 
