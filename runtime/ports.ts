@@ -2,6 +2,15 @@
 // code against. Inbound: mTLS, caller's SPIFFE id from its verified certificate (permissive: plaintext too); outbound pins the server's id.
 
 import type { Endpoint } from "../shared/types.ts";
+import type { RelayPlanner } from "../shared/proxy/inbound-relay-plan.ts";
+import type { Observation } from "../shared/telemetry/observe.ts";
+
+/** The inbound fast path: request heads the planner accepts are relayed to the app without a Request/Response. */
+export type InboundRelay = {
+  readonly planner: RelayPlanner;
+  readonly app: { readonly address: string; readonly port: number };
+  readonly observe: Observation;
+};
 
 export type TlsMaterial = { spiffeId: string; keyPem: string; certChainPem: string /* leaf + intermediate */; trustBundlePem: string /* roots */ };
 export type PeerIdentity = { spiffeId: string };
@@ -28,6 +37,8 @@ export type MtlsServerOptions = {
   handler: (req: Request, peer: PeerIdentity, target: string) => Promise<Response>;
   /** Requests from plaintext callers, which have no identity: required for "permissive", never called in "strict". */
   plaintextHandler?: (req: Request, target: string) => Promise<Response>;
+  /** Optional (runtimes may ignore it): relay what needs no L7 policy straight to the app; the rest goes to `handler`. */
+  relay?: InboundRelay;
   /**
    * Optional: told about each refused peer (bad identity, failed handshake) for logs and metrics. `code` buckets the
    * refusal for metrics; it is absent for listener events that refuse no peer (a failed relay, a failed rotation).

@@ -19,6 +19,8 @@ export type SidecarArgs = {
   /** The CA, its pinned root, the join token and the state directory (default .mesh/state/<instance or service>). */
   join: JoinFlags;
   accessLog: boolean;
+  /** Relay requests no L7 policy needs straight to the app (default on); off = every request as a Request/Response. */
+  inboundFastPath: boolean;
   /** Metrics on /metrics of the admin listener (default on), and optionally on a listener of their own. */
   metrics: boolean;
   metricsAddress: { hostname: string; port: number } | undefined;
@@ -59,6 +61,7 @@ const FLAGS = {
   "app-health-path": { type: "string" },
   "drain-delay": { type: "string" },
   "access-log": { type: "string" },
+  "inbound-fast-path": { type: "string" },
   metrics: { type: "string" },
   "metrics-address": { type: "string" },
   "otlp-endpoint": { type: "string" },
@@ -71,6 +74,7 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   (the token is needed once: the key and certificate are kept in --state-dir, default .mesh/state/<instance or service>)
   [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
   [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
+  [--inbound-fast-path on|off (default on: requests no L7 policy acts on are relayed with only their heads rewritten)]
   [--metrics on|off (default on: /metrics on the admin port)] [--metrics-address HOST:PORT (a listener serving only /metrics)]
   [--otlp-endpoint http://HOST:4318 (send sampled spans there, OTLP/HTTP JSON; sampling is set in the mesh config)]
   [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
@@ -78,6 +82,12 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   [--drain-delay 2s (after leaving rotation on SIGTERM, before draining)]
   each flag may also be given as an environment variable (MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...)
   or in a YAML file named by --sidecar-config FILE (keys = flag names); flags win over variables over the file`;
+
+function onOff(flag: string, v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v !== "on" && v !== "off") throw new Error(`--${flag}: "${v}" is not on or off`);
+  return v === "on";
+}
 
 /**
  * Flags win over MESH_* variables, which win over the sidecar config file (`--sidecar-config FILE`, YAML with
@@ -138,6 +148,7 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     adminPort: parsePort("admin-port", get("admin-port"), 15000),
     join,
     accessLog: (get("access-log") ?? "on") !== "off",
+    inboundFastPath: onOff("inbound-fast-path", get("inbound-fast-path"), true),
     ...parseMetricsFlags(get),
     otlpEndpoint: parseOtlpEndpoint(get("otlp-endpoint")),
     consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),

@@ -7,6 +7,7 @@ import { parseSidecarArgs, SIDECAR_USAGE, type SidecarArgs } from "./args.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
 import { createInboundHandler } from "../shared/proxy/inbound.ts";
+import { createRelayPlanner } from "../shared/proxy/inbound-relay-plan.ts";
 import { inboundPolicyFilter } from "../shared/build/inbound-policy.ts";
 import { authorizationFilter } from "../shared/filters/authorization.ts";
 import { startAppHealth } from "./app-health.ts";
@@ -67,6 +68,17 @@ async function main(): Promise<void> {
     limits: listenerLimits(live.current().limits),
     mode: inboundMode(live.current(), args.service),
     handler: inboundHandler,
+    // The fast path: requests no L7 policy acts on are relayed to the app with only their heads rewritten.
+    relay: !args.inboundFastPath ? undefined : {
+      planner: createRelayPlanner({
+        limits: () => live.current().limits,
+        authorizer: () => live.current().authorization.get(args.service),
+        policy: () => live.current().inbound.get(args.service),
+        traceSampling: () => live.current().traceSampling,
+      }),
+      app,
+      observe,
+    },
     // A plaintext caller (permissive only) has no identity: authorization admits it only by an "unauthenticated" rule.
     plaintextHandler: (req, target) => inboundHandler(req, undefined, target),
     onRefused: (reason, code) => {

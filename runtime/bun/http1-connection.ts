@@ -11,6 +11,11 @@ import { SocketWriter } from "./socket-writer.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 import { isResetResponse } from "../../shared/http/errors.ts";
 import type { InboundLimits } from "../ports.ts";
+import type { RelayStarter } from "./inbound-relay.ts";
+import type { RelayExchange, RelayIo } from "./relay-exchange.ts";
+
+/** A request body being read: streamed into a Request (IncomingBody) or passed to the app (RelayExchange). */
+type BodySink = { feed(buf: Uint8Array, from: number): number; readonly done: boolean; fail(err: Error): void; discard(): void };
 
 export type ConnectionHost = {
   readonly limits: InboundLimits;
@@ -52,7 +57,10 @@ export class Http1Connection {
   private owned = true;
   /** A request is between "head parsed" and "response written". */
   private busy = false;
-  private body: IncomingBody | undefined;
+  private body: BodySink | undefined;
+  /** The relayed request in progress (fast path), told when the connection goes away. */
+  private exchange: RelayExchange | undefined;
+  private readonly flow = { pause: () => this.pause(), resume: () => this.resume() };
   private abort: AbortController | undefined;
   private closed = false;
   private readonly writer: SocketWriter;
@@ -69,6 +77,8 @@ export class Http1Connection {
     private readonly sock: Socket<unknown>,
     private readonly handler: ConnectionHandler,
     private readonly host: ConnectionHost,
+    /** The inbound fast path, when the listener has one: offered each request head first. */
+    private readonly relay?: RelayStarter,
   ) {
     this.writer = new SocketWriter(sock);
   }
@@ -108,6 +118,8 @@ export class Http1Connection {
     this.writer.onClose(err);
     this.body?.fail(err);
     this.abort?.abort(err);
+    this.exchange?.fail(err);
+    this.relay?.close();
   }
 
   /** Called by the server's timer sweep; closes connections that waited too long. */
@@ -117,6 +129,7 @@ export class Http1Connection {
     if (!this.busy) {
       const limit = this.pos < this.buf.length ? l.headerTimeoutMs : l.idleTimeoutMs;
       if (now - this.since > limit) this.destroy();
+      else this.relay?.idle(now);
     } else if (this.body && !this.body.done) {
       // Bounded by the mesh, not by whatever the upstream tolerates: a trickling body holds a connection and a slot.
       const idle = l.bodyIdleTimeoutMs ?? 10_000;
@@ -181,6 +194,10 @@ export class Http1Connection {
     const maxBody = this.host.limits.maxBodyBytes ?? 10 * MiB;
     if (f.kind === "length" && f.length > maxBody) return this.reject(413, `body is ${f.length} bytes, limit ${maxBody}`);
     let p = end + 4;
+    if (this.relay !== undefined) {
+      const x = this.relay.start(head, this.relayIo(head, maxBody));
+      if (x !== undefined) return this.startRelay(x, head, p);
+    }
     let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
     if (f.kind === "length" && buf.length - p >= f.length) {
       body = copy(buf, p, p + f.length);
@@ -250,6 +267,50 @@ export class Http1Connection {
       }
       this.finish(keepAlive);
     } finally {
+      this.host.requestEnded();
+    }
+  }
+
+  private relayIo(head: RequestHead, maxBodyBytes: number): RelayIo {
+    return { writer: this.writer, flow: this.flow, keepAlive: head.keepAlive && !this.host.draining(), maxBodyBytes, responding: () => (this.responding = true) };
+  }
+
+  /** The fast path: the exchange has sent the head to the app; the body bytes follow as they arrive. */
+  private startRelay(x: RelayExchange, head: RequestHead, p: number): void {
+    this.busy = true;
+    this.since = performance.now();
+    this.exchange = x;
+    this.host.requestStarted();
+    try {
+      p = x.feed(this.buf, p);
+    } catch (e) {
+      x.fail(e instanceof Error ? e : new Error(String(e)));
+      this.host.requestEnded();
+      this.exchange = undefined;
+      return this.reject(e instanceof BodyTooLargeError ? 413 : 400, e instanceof Error ? e.message : "bad body");
+    }
+    this.pos = p;
+    if (!x.done) {
+      this.bodyStartedAt = performance.now();
+      this.body = x;
+      if (head.expectContinue) this.writer.write(CONTINUE);
+    }
+    void this.runRelay(x);
+  }
+
+  private async runRelay(x: RelayExchange): Promise<void> {
+    try {
+      let keepAlive: boolean;
+      try {
+        keepAlive = await x.result;
+      } catch {
+        this.destroy();
+        return;
+      }
+      this.exchange = undefined;
+      this.finish(keepAlive);
+    } finally {
+      this.exchange = undefined;
       this.host.requestEnded();
     }
   }

@@ -9,6 +9,7 @@ import { startConnection, tlsSocketEvents, upgradingAccept, type TlsSocketData }
 import { verifyPeer } from "./peer-identity.ts";
 import { createHandshakeDeadline } from "./handshake-deadline.ts";
 import { sameMaterial } from "./tls-material.ts";
+import { relayStarter } from "./inbound-relay.ts";
 import { startPermissiveFront, type PermissiveFront } from "./permissive-front.ts";
 import type { InboundMode, MtlsServer, MtlsServerOptions, RefusalReason, TlsMaterial } from "../ports.ts";
 
@@ -55,7 +56,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       s.setNoDelay(true);
       const peer = { spiffeId: id };
       accepted++;
-      startConnection(s, set, (req, target) => opts.handler(req, peer, target));
+      startConnection(s, set, (req, target) => opts.handler(req, peer, target), opts.relay === undefined ? undefined : relayStarter(opts.relay, id));
     },
   };
 

@@ -3,6 +3,9 @@
 
 import type { Socket } from "bun";
 
+// A real copy: Buffer#slice (and so slice() on a Buffer passed as Uint8Array) is a view in Node and Bun.
+const copyOf = (b: Uint8Array, from: number): Uint8Array => Uint8Array.prototype.slice.call(b, from);
+
 export class SocketWriter {
   private pending: Uint8Array[] = [];
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
@@ -20,6 +23,22 @@ export class SocketWriter {
     const n = this.sock.write(data);
     if (n >= data.length) return true;
     this.pending.push(n > 0 ? data.subarray(n) : data);
+    return false;
+  }
+
+  /**
+   * As write(), for bytes the caller may not keep (a socket's read buffer, reused once its callback returns): whatever
+   * the kernel did not take is copied before it waits in the queue.
+   */
+  writeBorrowed(data: Uint8Array): boolean {
+    if (this.dead) return false;
+    if (this.pending.length > 0) {
+      this.pending.push(copyOf(data, 0));
+      return false;
+    }
+    const n = this.sock.write(data);
+    if (n >= data.length) return true;
+    this.pending.push(copyOf(data, n > 0 ? n : 0));
     return false;
   }
 

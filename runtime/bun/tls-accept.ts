@@ -4,6 +4,7 @@ import type { Socket, SocketHandler, TLSOptions } from "bun";
 import { Http1Connection, type ConnectionHandler } from "./http1-connection.ts";
 import { connectionEvents, type ConnectionSet } from "./connection-set.ts";
 import type { HandshakeDeadline } from "./handshake-deadline.ts";
+import type { RelayStarter } from "./inbound-relay.ts";
 
 // `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
 // first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
@@ -51,8 +52,8 @@ export function tlsSocketEvents(o: { set: ConnectionSet; handshakes: HandshakeDe
 }
 
 /** HTTP/1.1 on a socket whose handshake passed: the connection joins the set and gets the bytes held so far. */
-export function startConnection(s: Socket<TlsSocketData>, set: ConnectionSet, handle: ConnectionHandler): void {
-  const conn = new Http1Connection(s as Socket<unknown>, handle, set.host);
+export function startConnection(s: Socket<TlsSocketData>, set: ConnectionSet, handle: ConnectionHandler, relay?: RelayStarter): void {
+  const conn = new Http1Connection(s as Socket<unknown>, handle, set.host, relay);
   s.data.conn = conn;
   set.add(conn);
   const early = s.data.early;

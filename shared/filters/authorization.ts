@@ -9,7 +9,7 @@ import { splitUrl } from "../http/url.ts";
 
 export type AuthzVerdict = { readonly allowed: boolean; readonly rule: string | undefined; readonly reason: string };
 /** `peer` undefined: a caller without an identity (plaintext, accepted by a "permissive" inbound). */
-export type AuthzInput = { readonly peer: string | undefined; readonly method: string; readonly path: string; readonly headers: Headers };
+export type AuthzInput = { readonly peer: string | undefined; readonly method: string; readonly path: string; readonly headers: Pick<Headers, "get"> };
 export type Authorizer = { readonly service: string; evaluate(input: AuthzInput): AuthzVerdict };
 
 type Compiled = { name: string; action: "allow" | "deny"; test: (i: AuthzInput) => boolean };

@@ -1,6 +1,7 @@
 // HTTP hygiene applied on every listener: hop-by-hop stripping, framing checks, size limits, forwarded headers.
 // The runtime's parser already rejects most malformed framing; these checks close the gaps it leaves (see README).
 import type { ErrorCause } from "../http/errors.ts";
+import type { HeaderMap } from "../http/field-list.ts";
 
 export type ResolvedLimits = {
   readonly maxHeaderBytes: number;
@@ -16,7 +17,7 @@ export type ResolvedLimits = {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Keeps a well-formed incoming x-request-id so a trace can be followed across hops; otherwise makes one. */
-export function requestIdOf(headers: Headers): string {
+export function requestIdOf(headers: Pick<Headers, "get">): string {
   const incoming = headers.get("x-request-id");
   return incoming !== null && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
 }
@@ -75,7 +76,7 @@ export class BodyTooLargeError extends Error {
  * Sets X-Forwarded-For (appending the downstream address) and X-Forwarded-Proto. At the edge the incoming
  * proto is not trusted; between mesh members (mTLS-verified peers) it is kept.
  */
-export function setForwardedHeaders(headers: Headers, clientIp: string | undefined, proto: "http" | "https", trustIncoming: boolean): void {
+export function setForwardedHeaders(headers: HeaderMap, clientIp: string | undefined, proto: "http" | "https", trustIncoming: boolean): void {
   if (clientIp !== undefined) {
     const prior = trustIncoming ? headers.get("x-forwarded-for") : null;
     headers.set("x-forwarded-for", prior ? `${prior}, ${clientIp}` : clientIp);

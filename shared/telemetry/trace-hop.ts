@@ -1,6 +1,7 @@
 // One hop's span in a trace: continue the caller's context (W3C first, then B3) or start a trace, decide sampling
 // (parent-based, else a ratio), and hand the upstream a traceparent whose parent is this hop's span.
 import type { HopTrace } from "../types.ts";
+import type { HeaderMap } from "../http/field-list.ts";
 import { checkTracestate, formatTraceparent, newSpanId, newTraceId, parseB3Multi, parseB3Single, parseTraceparent, type WireContext } from "./trace-context.ts";
 
 const B3_HEADERS = ["b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"] as const;
@@ -14,7 +15,7 @@ function fromTraceparent(ctx: WireContext, tracestate: string | undefined): HopT
 /** Without a valid traceparent: B3 (either form), a bare B3 decision, or nothing; `refused` says junk was sent. */
 type Other = { readonly ctx: WireContext | undefined; readonly decision: boolean | undefined; readonly b3: boolean; readonly refused: boolean };
 
-function readOther(headers: Headers, refusedTraceparent: boolean): Other | undefined {
+function readOther(headers: HeaderMap, refusedTraceparent: boolean): Other | undefined {
   let refused = refusedTraceparent;
   const single = headers.get("b3");
   let b3 = single === null ? undefined : parseB3Single(single);
@@ -57,7 +58,7 @@ function fromOther(other: Other | undefined, rate: number, originate: boolean): 
  * an unsampled trace even at rate 0: for a route whose own sampling is 0 in a mesh that samples elsewhere, so the
  * members behind it follow this route's "no" instead of starting traces of their own.
  */
-export function traceHop(headers: Headers, rate: number, originate = rate > 0): HopTrace | undefined {
+export function traceHop(headers: HeaderMap, rate: number, originate = rate > 0): HopTrace | undefined {
   const tp = headers.get("traceparent");
   const ctx = tp === null ? undefined : parseTraceparent(tp);
   if (ctx !== undefined) {
@@ -71,7 +72,7 @@ export function traceHop(headers: Headers, rate: number, originate = rate > 0): 
  * traceHop, then the upstream request's headers (edited in place): a traceparent naming this hop's span, the caller's
  * tracestate when valid, and no B3 or refused trace headers. With no trace, refused junk is removed and nothing added.
  */
-export function propagateTrace(headers: Headers, rate: number, originate = rate > 0): HopTrace | undefined {
+export function propagateTrace(headers: HeaderMap, rate: number, originate = rate > 0): HopTrace | undefined {
   const tp = headers.get("traceparent");
   const ctx = tp === null ? undefined : parseTraceparent(tp);
   if (ctx !== undefined) {

@@ -1,0 +1,307 @@
+// One relayed request on the inbound's fast path: the rewritten head and the body bytes go to the app as they arrive,
+// the app's response head is rewritten (hop-by-hop out, request id in) and its body bytes pass through, framing checked.
+import { UpstreamError } from "../../shared/types.ts";
+import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
+import { responseForError } from "../../shared/http/errors.ts";
+import { isHopByHop, connectionTokens } from "../../shared/http/hop-by-hop.ts";
+import type { RelayPlan } from "../../shared/proxy/inbound-relay-plan.ts";
+import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
+import { isHeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./http1-head.ts";
+import { writeResponse } from "./http1-response-writer.ts";
+import type { FlowControl } from "./http1-body-source.ts";
+import type { SocketWriter } from "./socket-writer.ts";
+import type { AppLink, AppSink } from "./app-link.ts";
+
+export type RelayIo = {
+  /** The downstream connection's writer and read side. */
+  readonly writer: SocketWriter;
+  readonly flow: FlowControl;
+  /** The downstream may carry another request after this one (its request said so and the listener isn't draining). */
+  readonly keepAlive: boolean;
+  readonly maxBodyBytes: number;
+  /** The response head is going out: from here a failure can only close the downstream connection. */
+  responding(): void;
+};
+
+/** Told once per request, when the response head is known (the app's, or the mesh's own error). */
+export type RelayEmit = (status: number, cause: string | undefined, bytesOut: number | undefined) => void;
+
+const EMPTY = Buffer.alloc(0);
+const MAX_RESPONSE_HEAD = 64 * 1024;
+const DIGITS_RE = /^[0-9]{1,15}$/;
+type Out = "length" | "chunked" | "decode" | "encode" | "raw" | "none";
+
+export class RelayExchange implements AppSink {
+  readonly result: Promise<boolean>;
+  private settle!: { resolve: (keepAlive: boolean) => void; reject: (e: Error) => void };
+  private settled = false;
+  // Request body (downstream -> app).
+  private remaining: number;
+  private readonly decoder: ChunkedDecoder | undefined;
+  private received = 0;
+  private bodyDone: boolean;
+  private discarding = false;
+  private pausedDownstream = false;
+  // Response (app -> downstream).
+  private rbuf: Buffer = EMPTY;
+  private inBody = false;
+  private out: Out = "none";
+  private rremaining = 0;
+  private rdecoder: ChunkedDecoder | undefined;
+  private appKeepAlive = true;
+  private keepAlive: boolean;
+  /** The request head as sent, kept for one resend when a reused app connection turns out closed. */
+  private readonly head: Uint8Array;
+  private readonly reused: boolean;
+  private resent = false;
+  /** The response is complete or the mesh answered: request bytes still arriving are not for the app any more. */
+  private ended = false;
+
+  constructor(
+    private readonly link: AppLink,
+    private readonly plan: RelayPlan,
+    private readonly req: RequestHead,
+    private readonly io: RelayIo,
+    private readonly emit: RelayEmit,
+  ) {
+    this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    // A request refused while its first bytes are read never gets a reader for its result.
+    this.result.catch(() => {});
+    this.keepAlive = io.keepAlive;
+    const f = req.framing;
+    this.remaining = f.kind === "length" ? f.length : 0;
+    this.decoder = f.kind === "chunked" ? new ChunkedDecoder() : undefined;
+    this.bodyDone = f.kind === "none";
+    let s = `${req.method} ${plan.target} HTTP/1.1\r\n`;
+    for (const [n, v] of plan.fields) s += `${n}: ${v}\r\n`;
+    s += f.kind === "length" ? `content-length: ${f.length}\r\n\r\n` : f.kind === "chunked" ? "transfer-encoding: chunked\r\n\r\n" : "\r\n";
+    this.head = Buffer.from(s, "latin1");
+    this.reused = link.served > 0 && link.open;
+    link.sink = this;
+    link.write(this.head);
+  }
+
+  /** The request body has been read to its end (BodySink). */
+  get done(): boolean {
+    return this.bodyDone;
+  }
+
+  /** Request body bytes of `buf` from `from`; returns the index past them. Throws on bad framing or too much body. */
+  feed(buf: Uint8Array, from: number): number {
+    if (this.bodyDone) return from;
+    let end: number;
+    if (this.decoder !== undefined) {
+      const r = this.decoder.push(buf, from);
+      for (const c of r.chunks) this.received += c.length;
+      if (this.received > this.io.maxBodyBytes) throw new BodyTooLargeError(this.io.maxBodyBytes);
+      end = r.end;
+      if (r.done) this.bodyDone = true;
+    } else {
+      end = from + Math.min(this.remaining, buf.length - from);
+      this.remaining -= end - from;
+      if (this.remaining === 0) this.bodyDone = true;
+    }
+    // Chunked bytes pass as received: the decoder has checked every size line and CRLF of them.
+    if (end > from && !this.discarding && !this.ended && !this.link.write(buf.subarray(from, end))) {
+      this.pausedDownstream = true;
+      this.io.flow.pause();
+    }
+    return end;
+  }
+
+  /** The response went out before the body was read: the rest is dropped, and the app connection can't be reused. */
+  discard(): void {
+    this.discarding = true;
+    this.io.flow.resume();
+  }
+
+  /** The downstream side failed (closed, body timeout or framing error): the app's half-sent request is abandoned. */
+  fail(err: Error): void {
+    this.ended = true;
+    this.link.sink = undefined;
+    this.link.close();
+    this.finish(err);
+  }
+
+  onAppDrain(): void {
+    if (this.pausedDownstream) {
+      this.pausedDownstream = false;
+      this.io.flow.resume();
+    }
+  }
+
+  onAppData(d: Buffer): void {
+    if (this.settled) return this.link.close(); // bytes with no request: the connection can't be trusted
+    if (this.inBody) return this.body(d, 0);
+    const buf = this.rbuf.length > 0 ? Buffer.concat([this.rbuf, d]) : d;
+    const end = buf.indexOf("\r\n\r\n", 0, "latin1");
+    if (end < 0) {
+      if (buf.length > MAX_RESPONSE_HEAD) return this.appFailed(new UpstreamError("reset", "upstream response head too large"));
+      this.rbuf = Buffer.from(Uint8Array.prototype.slice.call(buf)); // the read buffer is reused after this callback
+      return;
+    }
+    this.rbuf = EMPTY;
+    const head = parseResponseHead(buf.toString("latin1", 0, end), this.req.method);
+    if (isHeadError(head)) return this.appFailed(new UpstreamError("reset", `bad upstream response: ${head.reason}`));
+    if (head.status === 101) return this.appFailed(new UpstreamError("reset", "upstream switched protocols"));
+    const rest = buf.subarray(end + 4);
+    if (head.status < 200) return rest.length > 0 ? this.onAppData(rest) : undefined; // 1xx: we answered Expect ourselves
+    this.respond(head, rest);
+  }
+
+  onAppClose(err: Error | undefined, connectFailed = false): void {
+    if (this.settled) return;
+    if (this.inBody) {
+      if (this.out === "encode" || this.out === "raw") {
+        // A body delimited by the close has ended; downstream it was chunked (or ends with our close too).
+        this.appKeepAlive = false;
+        if (this.out === "encode") this.io.writer.write(LAST_CHUNK);
+        return this.complete();
+      }
+      return this.finish(new Error("app closed the connection mid-response"));
+    }
+    // Nothing came back. A reused connection the app had just closed is no evidence against the request: a body-less
+    // one goes once more on a fresh connection (nothing was read back, so nothing can have been acted on twice).
+    if (this.reused && !this.resent && !connectFailed && this.req.framing.kind === "none" && this.rbuf.length === 0) {
+      this.resent = true;
+      this.link.sink = this;
+      this.link.write(this.head);
+      return;
+    }
+    const kind = connectFailed ? "connect-failure" : "reset";
+    this.appFailed(new UpstreamError(kind, err?.message ?? "upstream closed the connection before responding"));
+  }
+
+  /** The app failed before a response head reached the downstream: the mesh answers with its own error. */
+  private appFailed(e: UpstreamError): void {
+    this.ended = true;
+    this.link.sink = undefined;
+    this.link.close();
+    if (this.settled) return;
+    const res = responseForError(e, this.plan.requestId);
+    this.emit(res.status, res.headers.get("x-mesh-error") ?? undefined, undefined);
+    this.io.responding();
+    writeResponse(this.io.writer, res, { method: this.req.method, version: this.req.version, keepAlive: this.keepAlive }).then(
+      (keepAlive) => this.finish(undefined, keepAlive),
+      (err: unknown) => this.finish(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  private respond(head: ResponseHead, rest: Buffer): void {
+    this.appKeepAlive = head.keepAlive;
+    const v11 = this.req.version === "1.1";
+    let framing = "";
+    let declared: number | undefined;
+    const f = head.framing;
+    if (f.kind === "length") {
+      this.out = "length";
+      this.rremaining = declared = f.length;
+      framing = `content-length: ${f.length}\r\n`;
+    } else if (f.kind === "chunked") {
+      this.rdecoder = new ChunkedDecoder();
+      this.out = v11 ? "chunked" : "decode";
+      if (v11) framing = "transfer-encoding: chunked\r\n";
+    } else if (f.kind === "close") {
+      this.out = v11 ? "encode" : "raw";
+      if (v11) framing = "transfer-encoding: chunked\r\n";
+    } else {
+      const noBody = this.req.method === "HEAD" || head.status === 204 || head.status === 304;
+      const cl = this.req.method === "HEAD" ? head.fields.find(([n]) => n === "content-length")?.[1] : undefined;
+      framing = noBody ? (cl !== undefined && DIGITS_RE.test(cl) ? `content-length: ${cl}\r\n` : "") : "content-length: 0\r\n";
+      if (!noBody) declared = 0;
+    }
+    // Without framing, an HTTP/1.0 caller learns where the body ends only from our close.
+    if (this.out === "decode" || this.out === "raw") this.keepAlive = false;
+    const conn = head.fields.filter(([n]) => n === "connection").map(([, v]) => v);
+    const tokens = conn.length > 0 ? connectionTokens(conn) : undefined;
+    let cause: string | undefined;
+    let s = `HTTP/1.1 ${head.status} ${head.statusText}\r\n`;
+    for (const [n, v] of head.fields) {
+      if (n === "content-length" || n === "x-request-id" || isHopByHop(n, tokens)) continue;
+      if (n === "x-mesh-error") cause = v;
+      s += `${n}: ${v}\r\n`;
+    }
+    s += `x-request-id: ${this.plan.requestId}\r\n${framing}`;
+    if (!this.keepAlive) s += "connection: close\r\n";
+    else if (!v11) s += "connection: keep-alive\r\n";
+    s += "\r\n";
+    this.emit(head.status, cause, declared);
+    this.io.responding();
+    this.inBody = true;
+    const h = Buffer.from(s, "latin1");
+    if (this.out === "none") {
+      if (rest.length > 0) this.appKeepAlive = false;
+      this.io.writer.write(h);
+      return this.complete();
+    }
+    // The common small response: head and whole body in one write (one TLS record).
+    if (this.out === "length" && rest.length > 0) {
+      const n = Math.min(this.rremaining, rest.length);
+      const both = Buffer.allocUnsafe(h.length + n);
+      both.set(h, 0);
+      both.set(rest.subarray(0, n), h.length);
+      this.rremaining -= n;
+      if (rest.length > n) this.appKeepAlive = false; // bytes after the response: don't trust the connection again
+      this.toDownstream(both, true);
+      if (this.rremaining === 0) this.complete();
+      return;
+    }
+    this.io.writer.write(h);
+    if (this.out === "length" && this.rremaining === 0) return this.complete();
+    if (rest.length > 0) this.body(rest, 0);
+  }
+
+  /** Response body bytes from the app. */
+  private body(d: Buffer, from: number): void {
+    if (this.out === "length") {
+      const n = Math.min(this.rremaining, d.length - from);
+      this.rremaining -= n;
+      if (d.length - from > n) this.appKeepAlive = false;
+      if (n > 0) this.toDownstream(d.subarray(from, from + n), false);
+      if (this.rremaining === 0) this.complete();
+      return;
+    }
+    if (this.out === "encode") return this.toDownstream(encodeChunk(d.subarray(from)), true);
+    if (this.out === "raw") return this.toDownstream(d.subarray(from), false);
+    let r;
+    try {
+      r = this.rdecoder!.push(d, from);
+    } catch (e) {
+      return this.finish(e instanceof Error ? e : new Error(String(e)));
+    }
+    if (this.out === "chunked") {
+      if (r.end > from) this.toDownstream(d.subarray(from, r.end), false);
+    } else {
+      for (const c of r.chunks) this.toDownstream(c, false);
+    }
+    if (r.done) {
+      if (r.end < d.length) this.appKeepAlive = false;
+      this.complete();
+    }
+  }
+
+  private toDownstream(b: Uint8Array, owned: boolean): void {
+    const w = this.io.writer;
+    if (owned ? w.write(b) : w.writeBorrowed(b)) return;
+    this.link.pause();
+    w.flushed().then(() => this.link.resume(), () => {});
+  }
+
+  private complete(): void {
+    this.ended = true;
+    this.link.sink = undefined;
+    this.link.served++;
+    this.link.idleSince = performance.now();
+    // An app that said close, or a request body still arriving (the app answered early), ends this app connection.
+    if (!this.appKeepAlive || !this.bodyDone || this.discarding) this.link.close();
+    this.link.resume();
+    this.io.writer.flushed().then(() => this.finish(undefined, this.keepAlive), (e: Error) => this.finish(e));
+  }
+
+  private finish(err: Error | undefined, keepAlive = false): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (err !== undefined) this.settle.reject(err);
+    else this.settle.resolve(keepAlive);
+  }
+}

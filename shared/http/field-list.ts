@@ -1,0 +1,34 @@
+// Header fields as the HTTP/1.1 parser gives them ([lower-case name, value] in arrival order), editable through the
+// small part of the Headers API the core's header logic uses, so the inbound relay reuses it without a Headers object.
+
+/** What the core's header helpers need: a Headers object satisfies it, and so does a FieldList. */
+export type HeaderMap = Pick<Headers, "get" | "has" | "set" | "delete">;
+
+export class FieldList implements HeaderMap {
+  /** Owned by this list from now on: edited in place. */
+  constructor(readonly fields: Array<[string, string]>) {}
+
+  /** As Headers.get: repeated fields joined with ", " (names are lower-case already; callers pass lower-case). */
+  get(name: string): string | null {
+    let out: string | null = null;
+    for (const [n, v] of this.fields) if (n === name) out = out === null ? v : `${out}, ${v}`;
+    return out;
+  }
+
+  has(name: string): boolean {
+    for (const f of this.fields) if (f[0] === name) return true;
+    return false;
+  }
+
+  set(name: string, value: string): void {
+    this.delete(name);
+    this.fields.push([name, value]);
+  }
+
+  delete(name: string): void {
+    const f = this.fields;
+    let w = 0;
+    for (let r = 0; r < f.length; r++) if (f[r]![0] !== name) f[w++] = f[r]!;
+    f.length = w;
+  }
+}
