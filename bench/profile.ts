@@ -16,8 +16,10 @@ const { values } = parseArgs({
   strict: true,
 });
 const scenario = (values.scenario ?? "sidecar-pair") as ScenarioName;
-if (!SCENARIOS.includes(scenario) || scenario === "direct") {
-  console.error(`--scenario must be one of ${SCENARIOS.filter((s) => s !== "direct").join(", ")}`);
+// direct has no proxy and the peers (nginx, consul-pair) are not Bun processes: nothing for --cpu-prof there.
+const NOT_PROFILED: readonly ScenarioName[] = ["direct", "nginx", "consul-pair"];
+if (!SCENARIOS.includes(scenario) || NOT_PROFILED.includes(scenario)) {
+  console.error(`--scenario must be one of ${SCENARIOS.filter((s) => !NOT_PROFILED.includes(s)).join(", ")}`);
   process.exit(2);
 }
 if (!Bun.which("wrk")) {

@@ -1,6 +1,14 @@
 // Command-line options of the bench runner: --quick, --rounds N, --only a,b, --access-log on|off.
 // Pure so the runner's durations and scenario selection are unit-tested.
-export const SCENARIOS = ["direct", "bun-bare", "sidecar-hop", "sidecar-hop-nolog", "sidecar-hop-dark", "sidecar-hop-otlp", "sidecar-hop-policies", "sidecar-pair", "sidecar-pair-authz", "sidecar-pair-dark", "gateway"] as const;
+
+// The order here is the order of setup, of every round and of the tables. Peers (nginx, consul-pair) sit next to the
+// reference so the comparisons read top-down; adding a scenario = a name here + an entry in scenarios.ts SETUPS.
+export const SCENARIOS = [
+  "direct", "bun-bare", "nginx", "consul-pair",
+  "sidecar-hop", "sidecar-hop-nolog", "sidecar-hop-dark", "sidecar-hop-otlp", "sidecar-hop-policies",
+  "sidecar-hop-10-routes", "sidecar-hop-10k-routes",
+  "sidecar-pair", "sidecar-pair-authz", "sidecar-pair-dark", "gateway",
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export type BenchOptions = {

@@ -5,7 +5,9 @@ import * as v from "valibot";
 import { parse, stringify } from "yaml";
 import { MeshConfig } from "../../shared/config/schema.ts";
 import { validateMeshConfig } from "../../shared/config/validate.ts";
-import { hopConfig, meshConfig } from "./mesh-config.ts";
+import { buildRouteTable } from "../../shared/routing/route-table.ts";
+import type { RequestHead } from "../../shared/types.ts";
+import { hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig } from "./mesh-config.ts";
 
 function check(cfg: unknown): void {
   const parsed = v.safeParse(MeshConfig, parse(stringify(cfg)));
@@ -45,4 +47,31 @@ test("the authz pair config is valid and its policy lets the client's GETs throu
   const a = compileAuthorizer("upstream", cfg.authorization!.upstream, "deny", "mesh.local");
   expect(cfg.authorization!.upstream!.rules).toHaveLength(10);
   expect(a.evaluate({ peer: "spiffe://mesh.local/ns/default/svc/client", method: "GET", path: "/", headers: new Headers() })).toMatchObject({ allowed: true, rule: "client-reads" });
+});
+
+describe("many-routes hop configs", () => {
+  const head = (path: string): RequestHead => ({ method: "GET", host: "upstream", path, headers: new Headers(), query: new URLSearchParams() });
+  const tableOf = (cfg: ReturnType<typeof manyRoutesHopConfig>) => buildRouteTable((cfg.routes ?? []).map((r) => ({ name: r.name, match: r.match, value: r })));
+
+  test("10 routes: valid, distinct prefixes then a catch-all, and wrk's path lands on the middle route", () => {
+    const cfg = manyRoutesHopConfig(41001, 10);
+    check(cfg);
+    expect(cfg.routes).toHaveLength(11);
+    expect(cfg.routes?.[0]?.match?.path).toEqual({ prefix: "/svc-00000/" });
+    expect(cfg.routes?.[10]?.name).toBe("catch-all");
+    expect(manyRoutesPath(10)).toBe("/svc-00005/x");
+    const t = tableOf(cfg);
+    expect(t.match(head(manyRoutesPath(10)))?.name).toBe("svc-00005");
+    expect(t.match(head("/"))?.name).toBe("catch-all");
+  });
+
+  test("10,000 routes: valid through YAML (no aliases), and wrk's path is /svc-05000/x on route svc-05000", () => {
+    const cfg = manyRoutesHopConfig(41001, 10_000);
+    check(cfg);
+    expect(stringify(cfg)).not.toContain("*a1");
+    expect(new Set(cfg.routes?.map((r) => r.name)).size).toBe(10_001);
+    expect(cfg.routes?.[9_999]?.match?.path).toEqual({ prefix: "/svc-09999/" });
+    expect(manyRoutesPath(10_000)).toBe("/svc-05000/x");
+    expect(tableOf(cfg).match(head(manyRoutesPath(10_000)))?.name).toBe("svc-05000");
+  });
 });

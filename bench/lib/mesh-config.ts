@@ -49,6 +49,32 @@ export function policiesHopConfig(upstreamPort: number): MeshConfig {
   return cfg;
 }
 
+/** The name and path prefix of many-routes route i: "svc-00042" and "/svc-00042/" (5 digits keep them one length). */
+export const manyRouteName = (i: number): string => `svc-${String(i).padStart(5, "0")}`;
+
+/** The path wrk requests in a many-routes scenario: inside the middle route, so a linear scan walks half the list. */
+export const manyRoutesPath = (count: number): string => `/${manyRouteName(Math.floor(count / 2))}/x`;
+
+/**
+ * sidecar-hop-10-routes / sidecar-hop-10k-routes: the hop with `count` routes on host `upstream`, each a distinct
+ * path prefix to the same service, then a catch-all for the host. Against each other: what the route count costs
+ * per request and in memory, with everything else equal.
+ */
+export function manyRoutesHopConfig(upstreamPort: number, count: number): MeshConfig {
+  const cfg = hopConfig(upstreamPort);
+  // A fresh object per route: a shared one would come out of yaml's stringify as 10,000 aliases, which parsers refuse.
+  const to = () => ({ destinations: [{ service: UPSTREAM_SERVICE }] });
+  cfg.routes = [
+    ...Array.from({ length: count }, (_, i) => ({
+      name: manyRouteName(i),
+      match: { host: [UPSTREAM_SERVICE], path: { prefix: `/${manyRouteName(i)}/` } },
+      action: to(),
+    })),
+    { name: "catch-all", match: { host: [UPSTREAM_SERVICE] }, action: to() },
+  ];
+  return cfg;
+}
+
 /** sidecar-pair and gateway: `upstream` is a mesh service (mTLS strict) whose one instance is sidecar B's inbound listener. */
 export function meshConfig(inboundPort: number, gatewayPort?: number): MeshConfig {
   const cfg: MeshConfig = {

@@ -1,15 +1,8 @@
-// Tests summarizing rounds and evaluating the bench targets (PASS/MISS/SKIP) on synthetic rounds.
-// Failed responses must turn a would-be PASS into a MISS.
+// Tests summarizing rounds and comparing scenarios: medians, failed responses, ratios to the references, and the
+// latency a scenario adds over `direct`, as they land in latest.json.
 import { describe, expect, test } from "bun:test";
-import { evaluateTargets, failedResponses, renderTable, summarize, type RoundResult } from "./report.ts";
-import type { WrkResult } from "./wrk.ts";
-
-const wrk = (rps: number, p99 = 1000, non2xx = 0): WrkResult => ({
-  requests: rps * 10, seconds: 10, rps, p50_us: 100, p75_us: 200, p90_us: 300, p99_us: p99, non2xx, socketErrors: 0,
-});
-const round = (n: number, rps: number, cpu: number | undefined, rss: Record<string, number>, non2xx = 0): RoundResult => ({
-  round: n, c1: wrk(5000), c64: wrk(rps, 1000, non2xx), cpu_ms_per_1k: cpu, rss_mb: rss,
-});
+import { addedP50Us, failedResponses, maxProcessRssMb, scenariosJson, summarize, versus } from "./report.ts";
+import { round, scenario, wrk } from "./test-rounds.ts";
 
 describe("summarize", () => {
   test("takes medians over rounds and the max RSS per process", () => {
@@ -18,6 +11,7 @@ describe("summarize", () => {
     expect(s.c64.cpu_ms_per_1k).toBe(20);
     expect(s.c64.rss_mb).toBe(50); // sums 50, 50, 50
     expect(s.c64.rss_mb_per_process).toEqual({ a: 40, b: 20 });
+    expect(maxProcessRssMb(s)).toBe(40);
     expect(s.errors).toBe(0);
   });
 
@@ -25,52 +19,8 @@ describe("summarize", () => {
     const s = summarize([round(1, 100, undefined, {})]);
     expect(s.c64.cpu_ms_per_1k).toBeNull();
     expect(s.c64.rss_mb).toBeNull();
+    expect(maxProcessRssMb(s)).toBeNull();
   });
-});
-
-describe("evaluateTargets", () => {
-  const bare = summarize([round(1, 1000, 40, { "bun-bare": 38 })]);
-
-  test("passes and misses on the ratios to bun-bare and the sidecar RSS limit", () => {
-    const t = evaluateTargets({
-      "bun-bare": bare,
-      "sidecar-hop": summarize([round(1, 950, 50, { sidecar: 45 })]),
-      "sidecar-pair": summarize([round(1, 300, 90, { "sidecar-a": 50, "sidecar-b": 61 })]),
-    });
-    expect(t.map((x) => x.status)).toEqual(["PASS", "MISS", "MISS", "SKIP", "SKIP", "SKIP", "SKIP", "MISS"]);
-    expect(t[1]!.detail).toContain("1.25x");
-    expect(t[7]!.detail).toBe("sidecar-pair/sidecar-b 61.0 MB");
-  });
-
-  test("failed responses turn a fast result into a MISS", () => {
-    const t = evaluateTargets({ "bun-bare": bare, "sidecar-hop": summarize([round(1, 5000, 5, { sidecar: 30 }, 12)]) });
-    expect(t[0]!.status).toBe("MISS");
-    expect(t[0]!.detail).toContain("12 failed responses");
-  });
-
-  test("skips targets whose scenarios did not run", () => {
-    expect(evaluateTargets({ "bun-bare": bare }).map((x) => x.status)).toEqual(["SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP"]);
-  });
-
-  test("observability and idle policies are compared with their own reference scenarios", () => {
-    const t = evaluateTargets({
-      "sidecar-hop-dark": summarize([round(1, 1000, 100, { sidecar: 40 })]),
-      "sidecar-hop": summarize([round(1, 1000, 104, { sidecar: 40 })]),
-      "sidecar-hop-policies": summarize([round(1, 1000, 115, { sidecar: 40 })]),
-    });
-    expect(t[3]).toEqual({ name: "sidecar-hop cpu_ms_per_1k <= 1.05x sidecar-hop-dark", status: "PASS", detail: "1.04x sidecar-hop-dark, target <= 1.05x" });
-    expect(t[5]!.status).toBe("MISS");
-    expect(t[5]!.detail).toBe("1.11x sidecar-hop, target <= 1.1x");
-    expect(t[6]).toEqual({ name: "sidecar-hop peak RSS <= sidecar-hop-dark + 5 MB", status: "PASS", detail: "+0.0 MB (40.0 vs 40.0 MB), budget +5 MB" });
-  });
-});
-
-test("renderTable prints one row per scenario with ratios to bun-bare", () => {
-  const text = renderTable({ direct: summarize([round(1, 2000, undefined, {})]), "bun-bare": summarize([round(1, 1000, 40, { "bun-bare": 38 })]) });
-  const lines = text.split("\n");
-  expect(lines).toHaveLength(4);
-  expect(lines[2]).toMatch(/^direct\s.*2,000\s.*2\.00/);
-  expect(lines[3]).toMatch(/^bun-bare\s.*40\.0\s+38\.0\s+1\.00\s+1\.00\s+0$/);
 });
 
 test("a run without a single response counts one failure per connection", () => {
@@ -86,4 +36,40 @@ test("latency medians leave out runs that got no response (wrk prints 0 µs for 
   expect(s.c1.p50_us).toBe(100);
   expect(s.c64.p99_us).toBe(1000);
   expect(s.c64.rps).toBe(500); // throughput keeps the zero: the median of 1000 and 0
+});
+
+describe("comparisons", () => {
+  const s = {
+    direct: scenario(60_000, undefined, {}, { c1p50: 20 }),
+    "bun-bare": scenario(30_000, 30, { "bun-bare": 40 }, { c1p50: 60 }),
+    "consul-pair": scenario(25_000, 40, { "consul-src": 60, "consul-dst": 55 }, { c1p50: 120 }),
+    "sidecar-pair": scenario(10_000, 100, { "sidecar-a": 70, "sidecar-b": 65 }, { c1p50: 300 }),
+  };
+
+  test("ratios to bun-bare and consul-pair, for req/s and CPU per 1000 requests", () => {
+    expect(versus(s, "sidecar-pair")).toEqual({ "bun-bare": { rps: 0.333, cpu: 3.333 }, "consul-pair": { rps: 0.4, cpu: 2.5 } });
+    expect(versus(s, "consul-pair")["consul-pair"]).toEqual({ rps: 1, cpu: 1 });
+    // direct has no proxy, so no CPU to compare
+    expect(versus(s, "direct")["bun-bare"]).toEqual({ rps: 2, cpu: null });
+  });
+
+  test("only references that ran are compared with", () => {
+    expect(versus({ "sidecar-pair": s["sidecar-pair"], "bun-bare": s["bun-bare"] }, "sidecar-pair")).toEqual({ "bun-bare": { rps: 0.333, cpu: 3.333 } });
+  });
+
+  test("added c=1 latency is the scenario's p50 minus direct's, and unknown without direct", () => {
+    expect(addedP50Us(s, "consul-pair")).toBe(100);
+    expect(addedP50Us(s, "sidecar-pair")).toBe(280);
+    expect(addedP50Us(s, "direct")).toBe(0);
+    expect(addedP50Us({ "sidecar-pair": s["sidecar-pair"] }, "sidecar-pair")).toBeNull();
+  });
+
+  test("latest.json carries the ratios, the added latency and the largest process per scenario, raw rounds last", () => {
+    const json = scenariosJson(s) as Record<string, Record<string, Record<string, unknown>>>;
+    const pair = json["sidecar-pair"]!;
+    expect(pair.vs).toEqual({ "bun-bare": { rps: 0.333, cpu: 3.333 }, "consul-pair": { rps: 0.4, cpu: 2.5 } });
+    expect(pair.c1).toMatchObject({ p50_us: 300, added_p50_us: 280 });
+    expect(pair.c64).toMatchObject({ rps: 10_000, rss_mb: 135, rss_mb_max_process: 70 });
+    expect(Object.keys(pair)).toEqual(["c1", "c64", "vs", "errors", "raw"]);
+  });
 });

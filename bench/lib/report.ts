@@ -1,5 +1,5 @@
-// Turns raw rounds into medians, evaluates the performance targets, and renders the table and latest.json.
-// Pure functions over plain data so targets and formatting are unit-tested without running load.
+// Turns raw rounds into medians and compares scenarios with the references (bun-bare, consul-pair) and with direct.
+// Pure functions over plain data, unit-tested without load; targets.ts and table.ts read what this computes.
 import type { ScenarioName } from "./args.ts";
 import { median, ratio } from "./stats.ts";
 import type { WrkResult } from "./wrk.ts";
@@ -31,10 +31,6 @@ export type ScenarioSummary = {
   errors: number;
   raw: RoundResult[];
 };
-
-export type TargetResult = { readonly name: string; readonly status: "PASS" | "MISS" | "SKIP"; readonly detail: string };
-
-export const RSS_LIMIT_MB = 60;
 
 /**
  * Failed responses of one round. A run that completed no request at all (every connection stuck) shows
@@ -69,73 +65,55 @@ export function summarize(rounds: RoundResult[]): ScenarioSummary {
   };
 }
 
-type Summaries = Partial<Record<ScenarioName, ScenarioSummary>>;
+export type Summaries = Partial<Record<ScenarioName, ScenarioSummary>>;
 
-function ratioTarget(name: string, s: Summaries, scenario: ScenarioName, metric: "rps" | "cpu_ms_per_1k", bound: number, atLeast: boolean, against: ScenarioName = "bun-bare"): TargetResult {
-  const cur = s[scenario];
-  const ref = s[against];
-  const r = ratio(cur?.c64[metric] ?? undefined, ref?.c64[metric] ?? undefined);
-  if (!cur || !ref || r === undefined) return { name, status: "SKIP", detail: `needs ${scenario} and ${against}` };
-  const ok = (atLeast ? r >= bound : r <= bound) && cur.errors === 0;
-  const errs = cur.errors > 0 ? ` (${cur.errors} failed responses)` : "";
-  return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}` };
+/** What every scenario is set against in the same run: our runtime's one-hop limit and the peer mesh's pair. */
+export const REFERENCES = ["bun-bare", "consul-pair"] as const satisfies readonly ScenarioName[];
+export type Reference = (typeof REFERENCES)[number];
+
+/** The largest single process of a scenario (highest peak over the rounds): what a per-sidecar memory budget reads. */
+export function maxProcessRssMb(x: ScenarioSummary | undefined): number | null {
+  const peaks = Object.values(x?.c64.rss_mb_per_process ?? {});
+  return peaks.length > 0 ? Math.max(...peaks) : null;
 }
 
-/** The peak RSS of `scenario`'s sidecar against `against`'s: a memory budget in MB (highest peak of each over all rounds). */
-function rssGrowthTarget(name: string, s: Summaries, scenario: ScenarioName, against: ScenarioName, budgetMb: number): TargetResult {
-  const peak = (x: ScenarioSummary | undefined) => (x === undefined ? undefined : Math.max(...Object.entries(x.c64.rss_mb_per_process).filter(([p]) => p.startsWith("sidecar")).map(([, mb]) => mb)));
-  const cur = peak(s[scenario]);
-  const ref = peak(s[against]);
-  if (cur === undefined || ref === undefined || !Number.isFinite(cur) || !Number.isFinite(ref)) return { name, status: "SKIP", detail: `needs ${scenario} and ${against}` };
-  const grown = cur - ref;
-  return { name, status: grown <= budgetMb ? "PASS" : "MISS", detail: `${grown >= 0 ? "+" : ""}${grown.toFixed(1)} MB (${cur.toFixed(1)} vs ${ref.toFixed(1)} MB), budget +${budgetMb} MB` };
+/**
+ * c=1 median latency minus `direct`'s: what the proxies in between add to one request (null without `direct`).
+ * Both c=1 runs put wrk on the proxy CPU, so each pays the same cross-CPU hop to the upstream (see README).
+ */
+export function addedP50Us(s: Summaries, name: ScenarioName): number | null {
+  const cur = s[name]?.c1.p50_us;
+  const direct = s.direct?.c1.p50_us;
+  return cur === undefined || direct === undefined || !Number.isFinite(cur) || !Number.isFinite(direct) ? null : cur - direct;
 }
 
-export function evaluateTargets(s: Summaries): TargetResult[] {
-  const out = [
-    ratioTarget("sidecar-hop rps >= 0.90x bun-bare", s, "sidecar-hop", "rps", 0.9, true),
-    ratioTarget("sidecar-hop cpu_ms_per_1k <= 1.15x bun-bare", s, "sidecar-hop", "cpu_ms_per_1k", 1.15, false),
-    ratioTarget("sidecar-pair rps >= 0.40x bun-bare", s, "sidecar-pair", "rps", 0.4, true),
-    // What observability costs (metrics on, 1 % of traces exported) and what configured-but-idle resilience costs.
-    ratioTarget("sidecar-hop cpu_ms_per_1k <= 1.05x sidecar-hop-dark", s, "sidecar-hop", "cpu_ms_per_1k", 1.05, false, "sidecar-hop-dark"),
-    ratioTarget("sidecar-pair cpu_ms_per_1k <= 1.05x sidecar-pair-dark", s, "sidecar-pair", "cpu_ms_per_1k", 1.05, false, "sidecar-pair-dark"),
-    ratioTarget("sidecar-hop-policies cpu_ms_per_1k <= 1.10x sidecar-hop", s, "sidecar-hop-policies", "cpu_ms_per_1k", 1.1, false, "sidecar-hop"),
-    rssGrowthTarget("sidecar-hop peak RSS <= sidecar-hop-dark + 5 MB", s, "sidecar-hop", "sidecar-hop-dark", 5),
-  ];
-  const sidecars: { label: string; mb: number }[] = [];
-  for (const name of ["sidecar-hop", "sidecar-pair", "gateway"] as const) {
-    for (const [proc, mb] of Object.entries(s[name]?.c64.rss_mb_per_process ?? {})) {
-      if (proc.startsWith("sidecar")) sidecars.push({ label: `${name}/${proc}`, mb });
-    }
+export type VsReference = { rps: number | null; cpu: number | null };
+
+/** Ratios of `name` to each reference that ran: req/s and CPU-ms per 1000 requests. */
+export function versus(s: Summaries, name: ScenarioName): Partial<Record<Reference, VsReference>> {
+  const cur = s[name];
+  const out: Partial<Record<Reference, VsReference>> = {};
+  for (const ref of REFERENCES) {
+    const r = s[ref];
+    if (!cur || !r) continue;
+    const round3 = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x * 1000) / 1000);
+    out[ref] = { rps: round3(ratio(cur.c64.rps, r.c64.rps)), cpu: round3(ratio(cur.c64.cpu_ms_per_1k ?? undefined, r.c64.cpu_ms_per_1k ?? undefined)) };
   }
-  const over = sidecars.filter((x) => x.mb > RSS_LIMIT_MB);
-  out.push({
-    name: `every sidecar peak RSS <= ${RSS_LIMIT_MB} MB at c=64`,
-    status: sidecars.length === 0 ? "SKIP" : over.length === 0 ? "PASS" : "MISS",
-    detail: sidecars.length === 0 ? "no sidecar scenario ran" : (over.length > 0 ? over : sidecars).map((x) => `${x.label} ${x.mb.toFixed(1)} MB`).join(", "),
-  });
   return out;
 }
 
-const fmt = (n: number | null | undefined, digits = 0): string =>
-  n === null || n === undefined || !Number.isFinite(n) ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-export function renderTable(s: Summaries): string {
-  const head = ["scenario", "c1 p50 µs", "c1 p99 µs", "c64 req/s", "c64 p99 µs", "CPU-ms/1k", "RSS MB", "req/s vs bare", "CPU vs bare", "errors"];
-  const ref = s["bun-bare"];
-  const rows = Object.entries(s).map(([name, v]) => [
-    name,
-    fmt(v.c1.p50_us),
-    fmt(v.c1.p99_us),
-    fmt(v.c64.rps),
-    fmt(v.c64.p99_us),
-    fmt(v.c64.cpu_ms_per_1k, 1),
-    fmt(v.c64.rss_mb, 1),
-    fmt(ratio(v.c64.rps, ref?.c64.rps), 2),
-    fmt(ratio(v.c64.cpu_ms_per_1k ?? undefined, ref?.c64.cpu_ms_per_1k ?? undefined), 2),
-    String(v.errors),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+/** latest.json's `scenarios`: each summary with its added latency, largest process and ratios; raw rounds last. */
+export function scenariosJson(s: Summaries): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, x] of Object.entries(s)) {
+    const name = key as ScenarioName;
+    out[name] = {
+      c1: { ...x.c1, added_p50_us: addedP50Us(s, name) },
+      c64: { ...x.c64, rss_mb_max_process: maxProcessRssMb(x) },
+      vs: versus(s, name),
+      errors: x.errors,
+      raw: x.raw,
+    };
+  }
+  return out;
 }

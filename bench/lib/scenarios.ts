@@ -4,12 +4,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ScenarioName } from "./args.ts";
-import { authzPairConfig, hopConfig, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
+import { startConsulPair } from "./consul-pair.ts";
+import { authzPairConfig, hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
+import { startNginx } from "./nginx.ts";
 import { freePorts } from "./ports.ts";
 import type { Managed, ProcessSet } from "./proc.ts";
 import { caServeCommand, devCa, initCa, type DevCa } from "../../deploy/lib/dev-ca.ts";
 
 export type Target = {
+  /** What wrk and the probe request: scheme, host, port and path (e.g. a many-routes scenario's /svc-05000/x). */
   readonly url: string;
   readonly host?: string;
   /** The proxy processes whose CPU and memory count for this scenario, by display name. */
@@ -81,6 +84,13 @@ async function startSidecar(env: ScenarioEnv, s: SidecarSpec): Promise<Managed> 
   return m;
 }
 
+async function manyRoutesHop(env: ScenarioEnv, name: ScenarioName, count: number): Promise<Target> {
+  const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
+  const config = writeConfig(env, name, manyRoutesHopConfig(env.upstreamPort, count));
+  const m = await startSidecar(env, { name: `${name.replace(/^sidecar-/, "")}-sidecar`, config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+  return { url: `http://127.0.0.1:${outbound}${manyRoutesPath(count)}`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
+}
+
 export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>> = {
   async direct(env) {
     return { url: `http://127.0.0.1:${env.upstreamPort}/`, proxies: new Map() };
@@ -92,6 +102,11 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     await env.set.waitReady(m);
     return { url: `http://127.0.0.1:${port}/`, host: UPSTREAM_SERVICE, proxies: new Map([["bun-bare", m]]) };
   },
+
+  // Peers, measured in the same rounds: nginx (a C reverse proxy) and Consul's built-in Connect proxy pair.
+  // Each setup throws ScenarioSkipped when its binary can't be found or fetched.
+  nginx: startNginx,
+  "consul-pair": startConsulPair,
 
   async "sidecar-hop"(env) {
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
@@ -132,6 +147,10 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const m = await startSidecar(env, { name: "hop-policies-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
+
+  // The hop through 10 vs 10,000 path-prefix routes, wrk asking for the middle one: what the route count costs.
+  "sidecar-hop-10-routes": (env) => manyRoutesHop(env, "sidecar-hop-10-routes", 10),
+  "sidecar-hop-10k-routes": (env) => manyRoutesHop(env, "sidecar-hop-10k-routes", 10_000),
 
   async "sidecar-pair"(env) {
     const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];

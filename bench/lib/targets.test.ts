@@ -1,0 +1,93 @@
+// Tests the bench targets (PASS/MISS/SKIP) on synthetic summaries: ratios to bun-bare, consul-pair and other
+// scenarios, added latency, memory budgets; failed responses must turn a would-be PASS into a MISS.
+import { describe, expect, test } from "bun:test";
+import type { Summaries } from "./report.ts";
+import { addedLatencyTarget, evaluateTargets, ratioTarget, rssGrowthTarget, rssLimitTarget, RSS_LIMIT_MB, type TargetResult } from "./targets.ts";
+import { scenario } from "./test-rounds.ts";
+
+const byName = (t: TargetResult[]): Record<string, TargetResult> => Object.fromEntries(t.map((x) => [x.name, x]));
+const bare = scenario(1000, 40, { "bun-bare": 38 });
+
+describe("evaluateTargets", () => {
+  test("the hop against bun-bare: >= 0.85x req/s and <= 1.3x CPU", () => {
+    const t = byName(evaluateTargets({ "bun-bare": bare, "sidecar-hop": scenario(860, 54, { sidecar: 45 }) }));
+    expect(t["sidecar-hop rps >= 0.85x bun-bare"]).toEqual({ name: "sidecar-hop rps >= 0.85x bun-bare", status: "PASS", detail: "0.86x bun-bare, target >= 0.85x" });
+    expect(t["sidecar-hop cpu_ms_per_1k <= 1.30x bun-bare"]).toMatchObject({ status: "MISS", detail: "1.35x bun-bare, target <= 1.3x" });
+  });
+
+  test("the pair against consul-pair: req/s and the c=1 latency it adds over direct", () => {
+    const s: Summaries = {
+      direct: scenario(60_000, undefined, {}, { c1p50: 20 }),
+      "consul-pair": scenario(30_000, 30, { "consul-src": 60, "consul-dst": 60 }, { c1p50: 220 }),
+      "sidecar-pair": scenario(19_000, 50, { "sidecar-a": 45, "sidecar-b": 45 }, { c1p50: 340 }),
+    };
+    const t = byName(evaluateTargets(s));
+    expect(t["sidecar-pair rps >= 0.60x consul-pair"]!.status).toBe("PASS");
+    expect(t["sidecar-pair c1 added p50 <= 1.50x consul-pair"]!.status).toBe("MISS"); // 320 > 1.5 * 200
+    expect(t["sidecar-pair c1 added p50 <= 1.50x consul-pair"]!.detail).toBe("+320 µs vs consul-pair +200 µs (1.60x), target <= 1.5x");
+    expect(t["sidecar-pair rps >= 0.40x bun-bare"]!.status).toBe("SKIP");
+  });
+
+  test("the gateway against the pair, and 10,000 routes against 10", () => {
+    const t = byName(evaluateTargets({
+      "sidecar-pair": scenario(1000, 100, { "sidecar-a": 45, "sidecar-b": 45 }),
+      gateway: scenario(890, 100, { gateway: 45, "sidecar-b": 45 }),
+      "sidecar-hop-10-routes": scenario(1000, 50, { sidecar: 45 }),
+      "sidecar-hop-10k-routes": scenario(960, 52, { sidecar: 80 }),
+    }));
+    expect(t["gateway rps >= 0.90x sidecar-pair"]!.status).toBe("MISS");
+    expect(t["sidecar-hop-10k-routes rps >= 0.95x sidecar-hop-10-routes"]!.status).toBe("PASS");
+    expect(t["sidecar-hop-10k-routes peak RSS <= sidecar-hop-10-routes + 30 MB"]).toMatchObject({ status: "MISS", detail: "+35.0 MB (80.0 vs 45.0 MB), budget +30 MB" });
+  });
+
+  test("every sidecar of the shipped scenarios under 50 MB", () => {
+    expect(RSS_LIMIT_MB).toBe(50);
+    const t = byName(evaluateTargets({ "sidecar-pair": scenario(300, 90, { "sidecar-a": 50, "sidecar-b": 51 }), gateway: scenario(300, 90, { gateway: 80, "sidecar-b": 49 }) }));
+    expect(t["every sidecar peak RSS <= 50 MB at c=64"]).toMatchObject({ status: "MISS", detail: "sidecar-pair/sidecar-b 51.0 MB" });
+  });
+
+  test("skips every target whose scenarios did not run", () => {
+    expect(new Set(evaluateTargets({ "bun-bare": bare }).map((x) => x.status))).toEqual(new Set(["SKIP"]));
+    expect(evaluateTargets({}).find((x) => x.name.includes("added p50"))!.detail).toBe("needs sidecar-pair and consul-pair and direct");
+  });
+
+  test("observability and idle policies are compared with their own reference scenarios", () => {
+    const t = byName(evaluateTargets({
+      "sidecar-hop-dark": scenario(1000, 100, { sidecar: 40 }),
+      "sidecar-hop": scenario(1000, 104, { sidecar: 40 }),
+      "sidecar-hop-policies": scenario(1000, 115, { sidecar: 40 }),
+    }));
+    expect(t["sidecar-hop cpu_ms_per_1k <= 1.05x sidecar-hop-dark"]).toMatchObject({ status: "PASS", detail: "1.04x sidecar-hop-dark, target <= 1.05x" });
+    expect(t["sidecar-hop-policies cpu_ms_per_1k <= 1.10x sidecar-hop"]).toMatchObject({ status: "MISS", detail: "1.11x sidecar-hop, target <= 1.1x" });
+    expect(t["sidecar-hop peak RSS <= sidecar-hop-dark + 5 MB"]).toMatchObject({ status: "PASS", detail: "+0.0 MB (40.0 vs 40.0 MB), budget +5 MB" });
+  });
+});
+
+describe("failed responses", () => {
+  test("turn a fast result into a MISS", () => {
+    const [t] = evaluateTargets({ "bun-bare": bare, "sidecar-hop": scenario(5000, 5, { sidecar: 30 }, { non2xx: 12 }) }, [ratioTarget("sidecar-hop", "rps", 0.85, "bun-bare")]);
+    expect(t!.status).toBe("MISS");
+    expect(t!.detail).toContain("12 failed responses in sidecar-hop");
+  });
+
+  test("in the reference make the comparison a MISS too", () => {
+    const s: Summaries = { "consul-pair": scenario(1000, 40, { "consul-src": 60 }, { non2xx: 3 }), "sidecar-pair": scenario(900, 40, { "sidecar-a": 40 }) };
+    const [t] = evaluateTargets(s, [ratioTarget("sidecar-pair", "rps", 0.6, "consul-pair")]);
+    expect(t).toMatchObject({ status: "MISS", detail: "0.90x consul-pair, target >= 0.6x (3 failed responses in consul-pair)" });
+  });
+
+  test("in direct make the added-latency target a MISS", () => {
+    const s: Summaries = {
+      direct: scenario(60_000, undefined, {}, { c1p50: 20, non2xx: 1 }),
+      "consul-pair": scenario(1000, 40, {}, { c1p50: 200 }),
+      "sidecar-pair": scenario(900, 40, {}, { c1p50: 100 }),
+    };
+    expect(evaluateTargets(s, [addedLatencyTarget("sidecar-pair", 1.5, "consul-pair")])[0]!.status).toBe("MISS");
+  });
+});
+
+test("memory targets look at sidecar processes only and skip when there are none", () => {
+  const s: Summaries = { gateway: scenario(1000, 10, { gateway: 200 }), "sidecar-hop": scenario(1000, 10, { sidecar: 45 }) };
+  expect(evaluateTargets(s, [rssLimitTarget(["gateway"], 50)])[0]!.status).toBe("SKIP");
+  expect(evaluateTargets(s, [rssGrowthTarget("gateway", "sidecar-hop", 5)])[0]!.status).toBe("SKIP");
+});

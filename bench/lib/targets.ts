@@ -1,0 +1,102 @@
+// The bench's performance targets (issue 11) as PASS / MISS / SKIP, each one line in TARGETS.
+// A target whose scenarios did not run is SKIP; one whose scenarios had failed responses is a MISS.
+import type { ScenarioName } from "./args.ts";
+import { addedP50Us, type ScenarioSummary, type Summaries } from "./report.ts";
+import { ratio } from "./stats.ts";
+
+export type TargetResult = { readonly name: string; readonly status: "PASS" | "MISS" | "SKIP"; readonly detail: string };
+export type TargetCheck = (s: Summaries) => TargetResult;
+
+export const RSS_LIMIT_MB = 50;
+
+const skip = (name: string, needs: readonly ScenarioName[]): TargetResult => ({ name, status: "SKIP", detail: `needs ${needs.join(" and ")}` });
+
+/** " (N failed responses in X)" for each scenario with errors: its numbers cannot back a PASS. */
+function errorNote(s: Summaries, names: readonly ScenarioName[]): string {
+  return names.filter((n) => (s[n]?.errors ?? 0) > 0).map((n) => ` (${s[n]!.errors} failed responses in ${n})`).join("");
+}
+
+/** rps: at least `bound` x `against`; cpu_ms_per_1k: at most. */
+export function ratioTarget(scenario: ScenarioName, metric: "rps" | "cpu_ms_per_1k", bound: number, against: ScenarioName): TargetCheck {
+  const atLeast = metric === "rps";
+  const name = `${scenario} ${metric} ${atLeast ? ">=" : "<="} ${bound.toFixed(2)}x ${against}`;
+  return (s) => {
+    const r = ratio(s[scenario]?.c64[metric] ?? undefined, s[against]?.c64[metric] ?? undefined);
+    if (r === undefined) return skip(name, [scenario, against]);
+    const errs = errorNote(s, [scenario, against]);
+    const ok = (atLeast ? r >= bound : r <= bound) && errs === "";
+    return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}` };
+  };
+}
+
+/** The c=1 p50 that `scenario` adds over `direct`, at most `bound` x what `against` adds. */
+export function addedLatencyTarget(scenario: ScenarioName, bound: number, against: ScenarioName): TargetCheck {
+  const name = `${scenario} c1 added p50 <= ${bound.toFixed(2)}x ${against}`;
+  return (s) => {
+    const cur = addedP50Us(s, scenario);
+    const ref = addedP50Us(s, against);
+    if (cur === null || ref === null) return skip(name, [scenario, against, "direct"]);
+    const errs = errorNote(s, [scenario, against, "direct"]);
+    // When the reference adds nothing measurable the ratio means nothing; the bound in µs still decides.
+    const r = ref > 0 ? ` (${(cur / ref).toFixed(2)}x)` : "";
+    const ok = cur <= bound * ref && errs === "";
+    return { name, status: ok ? "PASS" : "MISS", detail: `+${cur.toFixed(0)} µs vs ${against} +${ref.toFixed(0)} µs${r}, target <= ${bound}x${errs}` };
+  };
+}
+
+/** Highest peak of the scenario's sidecar processes (the gateway and peers are not sidecars). */
+function sidecarPeakMb(x: ScenarioSummary | undefined): number | undefined {
+  const peaks = Object.entries(x?.c64.rss_mb_per_process ?? {}).filter(([p]) => p.startsWith("sidecar")).map(([, mb]) => mb);
+  return peaks.length > 0 ? Math.max(...peaks) : undefined;
+}
+
+/** The peak RSS of `scenario`'s sidecar against `against`'s: a memory budget in MB. */
+export function rssGrowthTarget(scenario: ScenarioName, against: ScenarioName, budgetMb: number): TargetCheck {
+  const name = `${scenario} peak RSS <= ${against} + ${budgetMb} MB`;
+  return (s) => {
+    const cur = sidecarPeakMb(s[scenario]);
+    const ref = sidecarPeakMb(s[against]);
+    if (cur === undefined || ref === undefined) return skip(name, [scenario, against]);
+    const grown = cur - ref;
+    return { name, status: grown <= budgetMb ? "PASS" : "MISS", detail: `${grown >= 0 ? "+" : ""}${grown.toFixed(1)} MB (${cur.toFixed(1)} vs ${ref.toFixed(1)} MB), budget +${budgetMb} MB` };
+  };
+}
+
+/** Every sidecar process of the shipped-configuration scenarios under `limitMb` at c=64. */
+export function rssLimitTarget(scenarios: readonly ScenarioName[], limitMb: number): TargetCheck {
+  const name = `every sidecar peak RSS <= ${limitMb} MB at c=64`;
+  return (s) => {
+    const sidecars: { label: string; mb: number }[] = [];
+    for (const n of scenarios) {
+      for (const [proc, mb] of Object.entries(s[n]?.c64.rss_mb_per_process ?? {})) if (proc.startsWith("sidecar")) sidecars.push({ label: `${n}/${proc}`, mb });
+    }
+    if (sidecars.length === 0) return { name, status: "SKIP", detail: "no sidecar scenario ran" };
+    const over = sidecars.filter((x) => x.mb > limitMb);
+    return { name, status: over.length === 0 ? "PASS" : "MISS", detail: (over.length > 0 ? over : sidecars).map((x) => `${x.label} ${x.mb.toFixed(1)} MB`).join(", ") };
+  };
+}
+
+/** In print order. Adding a target = one line here (and one in bench/README.md). */
+export const TARGETS: readonly TargetCheck[] = [
+  // One hop against the runtime's own limit.
+  ratioTarget("sidecar-hop", "rps", 0.85, "bun-bare"),
+  ratioTarget("sidecar-hop", "cpu_ms_per_1k", 1.3, "bun-bare"),
+  // The mesh path against Consul's built-in proxy pair, the bar a Consul user compares us with.
+  ratioTarget("sidecar-pair", "rps", 0.4, "bun-bare"),
+  ratioTarget("sidecar-pair", "rps", 0.6, "consul-pair"),
+  addedLatencyTarget("sidecar-pair", 1.5, "consul-pair"),
+  ratioTarget("gateway", "rps", 0.9, "sidecar-pair"),
+  // What observability (metrics on, 1 % of traces) and configured-but-idle resilience cost.
+  ratioTarget("sidecar-hop", "cpu_ms_per_1k", 1.05, "sidecar-hop-dark"),
+  ratioTarget("sidecar-pair", "cpu_ms_per_1k", 1.05, "sidecar-pair-dark"),
+  ratioTarget("sidecar-hop-policies", "cpu_ms_per_1k", 1.1, "sidecar-hop"),
+  rssGrowthTarget("sidecar-hop", "sidecar-hop-dark", 5),
+  // 10,000 routes must cost about as much per request as 10, and little memory.
+  ratioTarget("sidecar-hop-10k-routes", "rps", 0.95, "sidecar-hop-10-routes"),
+  rssGrowthTarget("sidecar-hop-10k-routes", "sidecar-hop-10-routes", 30),
+  rssLimitTarget(["sidecar-hop", "sidecar-pair", "gateway"], RSS_LIMIT_MB),
+];
+
+export function evaluateTargets(s: Summaries, targets: readonly TargetCheck[] = TARGETS): TargetResult[] {
+  return targets.map((t) => t(s));
+}
