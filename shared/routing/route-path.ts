@@ -11,7 +11,7 @@ export type RoutedPath<T> =
   /** The caller answers 400 invalid-path with `reason`. */
   | { readonly ok: false; readonly reason: string };
 
-export type RequestParts = { readonly method: string; readonly host: string; readonly headers: Headers };
+export type RequestParts = { readonly method: string; readonly host: string; readonly headers: Pick<Headers, "get"> };
 
 const EMPTY_QUERY = new URLSearchParams();
 

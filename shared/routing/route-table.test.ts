@@ -263,3 +263,44 @@ describe("conditions", () => {
     expect(buildRouteTable([]).match(head("/"))).toBeUndefined();
   });
 });
+
+describe("index", () => {
+  test("10,000 prefix routes on one host: first, middle and last route and a miss", () => {
+    const svc = (i: number) => `/svc-${String(i).padStart(5, "0")}/`;
+    const t = buildRouteTable(Array.from({ length: 10_000 }, (_, i) => ({ name: `r${i}`, match: { host: ["edge"], path: { prefix: svc(i) } }, value: i })));
+    const at = (path: string, host = "edge") => t.match(head(path, { host }));
+    expect(at(`${svc(0)}x`)).toEqual({ name: "r0", value: 0, matchedPrefix: "/svc-00000/", mergeSlashes: false });
+    expect(at(`${svc(5_000)}a/b`)?.name).toBe("r5000");
+    expect(at(svc(9_999))?.name).toBe("r9999");
+    for (const miss of ["/svc-10000/x", "/svc-0042/", "/svc-00042", "/", "/nowhere"]) expect(at(miss)).toBeUndefined();
+    expect(at(`${svc(1)}x`, "other")).toBeUndefined();
+  });
+
+  test("when the longest matching prefix's conditions fail, the next shorter prefix is tried", () => {
+    const t = table([
+      ["root", { path: { prefix: "/" } }],
+      ["a", { path: { prefix: "/a" } }],
+      ["ab-post", { path: { prefix: "/ab" }, methods: ["POST"] }],
+      ["a-slash", { path: { prefix: "/a/" }, headers: [{ name: "x-a", exact: "1" }] }],
+      ["abc-exact", { path: { exact: "/abc" }, methods: ["PUT"] }],
+    ]);
+    expect(name(t, head("/abc", { method: "PUT" }))).toBe("abc-exact");
+    expect(name(t, head("/abc", { method: "POST" }))).toBe("ab-post");
+    expect(name(t, head("/abc"))).toBe("a");
+    expect(name(t, head("/a/x", { headers: { "x-a": "1" } }))).toBe("a-slash");
+    expect(name(t, head("/a/x"))).toBe("a");
+    expect(name(t, head("/b"))).toBe("root");
+  });
+
+  test("many hosts next to shared any-host routes: each host keeps its own winner, the rest fall through", () => {
+    const routes: Array<[string, RouteMatchConfig | undefined]> = [];
+    for (let h = 0; h < 200; h++) routes.push([`own-${h}`, { host: [`h${h}.example.com`], path: { prefix: "/own/" } }]);
+    routes.push(["wild", { host: ["*.example.com"], path: { prefix: "/wild/" } }], ["any", { path: { prefix: "/" } }]);
+    const t = table(routes);
+    expect(name(t, head("/own/x", { host: "h7.example.com" }))).toBe("own-7");
+    expect(name(t, head("/wild/x", { host: "h7.example.com" }))).toBe("wild");
+    expect(name(t, head("/own/x", { host: "new.example.com" }))).toBe("any");
+    expect(name(t, head("/wild/x", { host: "new.example.com" }))).toBe("wild");
+    expect(name(t, head("/own/x", { host: "h7.example.org" }))).toBe("any");
+  });
+});

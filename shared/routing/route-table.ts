@@ -1,5 +1,5 @@
 // The route table: compiled once per snapshot from route matches, then asked on every request which route wins.
-// Candidates are bucketed by exact host and pre-sorted by specificity, so match() is one map lookup + a linear scan.
+// Routes are indexed by host tier, then by path (path-index.ts), so match() never scans the route list.
 
 // Semantics (documented here because config authors and the explain tool rely on them):
 // - host: case-insensitive; "a.example.com" exact, "*.example.com" = any host ending in ".example.com" (one or more
@@ -18,8 +18,8 @@
 //   > regex > no path; then more conditions (headers + query params + methods-list) first; ties: first declared.
 import type { RequestHead } from "../types.ts";
 import type { RouteMatchConfig } from "../config/schema.ts";
-import { anchoredRegex, compileHeaderMatch, compileQueryMatch } from "./match-conditions.ts";
-import type { Test } from "./match-conditions.ts";
+import { compareRoutes, compileRoute } from "./compiled-route.ts";
+import { addToPathIndex, createPathIndex, matchPathIndex, type PathIndex } from "./path-index.ts";
 
 export type RouteHit<T> = {
   readonly name: string;
@@ -36,148 +36,85 @@ export type RouteTable<T> = {
 
 export type RouteEntry<T> = { readonly name: string; readonly match?: RouteMatchConfig; readonly value: T };
 
-type CompiledRoute<T> = {
-  readonly index: number;
-  readonly hit: RouteHit<T>;
-  readonly pathRank: number; // 3 exact, 2 prefix, 1 regex, 0 none
-  readonly pathLength: number; // prefix length, for "longer prefix first"
-  readonly conditions: number;
-  readonly rest: Test; // path + methods + headers + query
-};
-
-type Candidate<T> = {
-  readonly route: CompiledRoute<T>;
-  readonly hostRank: number; // 2 exact, 1 wildcard, 0 any
-  readonly suffixLength: number; // wildcard suffix length
-  /** Only wildcard candidates in the fallback list need a host check at match time. */
-  readonly wildcardSuffix: string | undefined;
-};
-
+// How the precedence above is laid out: the host rank picks a sequence of tiers (the request host's own routes, then
+// each wildcard suffix covering it, longest first, then any-host routes), and each tier's PathIndex applies the path
+// rank. Conditions and declaration order are the order routes are added in, so every list is born sorted.
+//
+// A route listing several hosts sits in several tiers and may be tried more than once for one request. That is the
+// "counts once, at its best rank" rule for free: the first try is at its best rank, and a later try of the same route
+// on the same request can only fail again (its conditions are pure functions of the request).
 export function buildRouteTable<T>(entries: ReadonlyArray<RouteEntry<T>>): RouteTable<T> {
-  const exactHosts = new Map<string, Candidate<T>[]>();
-  const wildcards: Candidate<T>[] = [];
-  const anyHost: Candidate<T>[] = [];
+  const exactHosts = new Map<string, PathIndex<T>>();
+  const wildcards = new Map<string, PathIndex<T>>(); // by suffix, ".example.com" for "*.example.com"
+  let anyHost: PathIndex<T> | undefined;
 
-  entries.forEach((entry, index) => {
-    const route = compileRoute(entry, index);
-    const hosts = (entry.match?.host ?? []).map((h) => h.trim().toLowerCase());
+  const compiled = entries.map((entry, index) => ({ route: compileRoute(entry, index), match: entry.match }));
+  compiled.sort((a, b) => compareRoutes(a.route, b.route));
+  for (const { route, match } of compiled) {
+    const hosts = (match?.host ?? []).map((h) => h.trim().toLowerCase());
     if (hosts.length === 0 || hosts.includes("*")) {
-      anyHost.push({ route, hostRank: 0, suffixLength: 0, wildcardSuffix: undefined });
-      return;
+      addToPathIndex((anyHost ??= createPathIndex()), route, match?.path);
+      continue;
     }
     for (const host of new Set(hosts)) {
-      if (host.startsWith("*.")) {
-        const suffix = host.slice(1); // ".example.com"
-        wildcards.push({ route, hostRank: 1, suffixLength: suffix.length, wildcardSuffix: suffix });
-      } else {
-        let list = exactHosts.get(host);
-        if (!list) exactHosts.set(host, (list = []));
-        list.push({ route, hostRank: 2, suffixLength: 0, wildcardSuffix: undefined });
-      }
+      const tiers = host.startsWith("*.") ? wildcards : exactHosts;
+      const key = host.startsWith("*.") ? host.slice(1) : host;
+      let tier = tiers.get(key);
+      if (tier === undefined) tiers.set(key, (tier = createPathIndex()));
+      addToPathIndex(tier, route, match?.path);
     }
-  });
-
-  // Per exact host: its own routes, the wildcards that cover it (decided now, not per request), and any-host routes.
-  const buckets = new Map<string, Candidate<T>[]>();
-  for (const [host, own] of exactHosts) {
-    const covering = wildcards.filter((w) => hostMatchesWildcard(host, w.wildcardSuffix as string));
-    const list = [...own, ...covering.map((w) => ({ ...w, wildcardSuffix: undefined })), ...anyHost];
-    buckets.set(host, dedupe(list.sort(compareCandidates)));
   }
-  const fallback = dedupe([...wildcards, ...anyHost].sort(compareCandidates));
+
+  // A host with routes of its own gets its tier sequence now, not per request; the tiers are shared, never copied,
+  // so a thousand hosts next to a thousand any-host routes cost a thousand short arrays.
+  const byHost = new Map<string, ReadonlyArray<PathIndex<T>>>();
+  for (const [host, own] of exactHosts) {
+    const tiers = [own];
+    firstWildcard(wildcards, host, collect, tiers);
+    if (anyHost !== undefined) tiers.push(anyHost);
+    byHost.set(host, tiers);
+  }
+  const any = anyHost;
 
   return {
     match(head) {
-      const list = buckets.get(head.host) ?? fallback;
-      for (let i = 0; i < list.length; i++) {
-        const c = list[i] as Candidate<T>;
-        if (c.wildcardSuffix !== undefined && !hostMatchesWildcard(head.host, c.wildcardSuffix)) continue;
-        if (c.route.rest(head)) return c.route.hit;
+      const tiers = byHost.get(head.host);
+      if (tiers !== undefined) {
+        for (let i = 0; i < tiers.length; i++) {
+          const found = matchPathIndex(tiers[i] as PathIndex<T>, head);
+          if (found !== undefined) return found.hit;
+        }
+        return undefined;
       }
-      return undefined;
+      // Any other host: the wildcard tiers covering it, looked up by its own suffixes, then the any-host routes.
+      const found = wildcards.size === 0 ? undefined : firstWildcard(wildcards, head.host, matchPathIndex<T>, head);
+      return (found ?? (any === undefined ? undefined : matchPathIndex(any, head)))?.hit;
     },
   };
 }
 
-function hostMatchesWildcard(host: string, suffix: string): boolean {
-  return host.length > suffix.length && host.endsWith(suffix);
+/**
+ * The first non-undefined `pick(tier, ctx)` over the wildcard tiers covering `host`, longest suffix first.
+ * "*.example.com" covers a host ending in ".example.com" with at least one char before it: its suffixes starting at
+ * a "." past the first char are exactly those, and there are as few of them as the host has labels.
+ */
+function firstWildcard<T, C, R>(
+  wildcards: ReadonlyMap<string, PathIndex<T>>,
+  host: string,
+  pick: (tier: PathIndex<T>, ctx: C) => R | undefined,
+  ctx: C,
+): R | undefined {
+  for (let dot = host.indexOf(".", 1); dot !== -1; dot = host.indexOf(".", dot + 1)) {
+    const tier = wildcards.get(host.slice(dot));
+    if (tier === undefined) continue;
+    const found = pick(tier, ctx);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
-function compareCandidates<T>(a: Candidate<T>, b: Candidate<T>): number {
-  return (
-    b.hostRank - a.hostRank ||
-    b.suffixLength - a.suffixLength ||
-    b.route.pathRank - a.route.pathRank ||
-    b.route.pathLength - a.route.pathLength ||
-    b.route.conditions - a.route.conditions ||
-    a.route.index - b.route.index
-  );
-}
-
-/** A route listing several hosts can land in one list more than once; only its best-ranked entry matters. */
-function dedupe<T>(sorted: Candidate<T>[]): Candidate<T>[] {
-  const seen = new Set<CompiledRoute<T>>();
-  const out: Candidate<T>[] = [];
-  for (const c of sorted) {
-    // Wildcard entries in the fallback list are conditional on the host, so they cannot shadow each other.
-    if (c.wildcardSuffix === undefined) {
-      if (seen.has(c.route)) continue;
-      seen.add(c.route);
-    }
-    out.push(c);
-  }
-  return out;
-}
-
-function compileRoute<T>(entry: RouteEntry<T>, index: number): CompiledRoute<T> {
-  const m = entry.match ?? {};
-  const tests: Test[] = [];
-  let pathRank = 0;
-  let pathLength = 0;
-  let matchedPrefix: string | undefined;
-  const path = m.path;
-  if (path && "exact" in path) {
-    const exact = path.exact;
-    pathRank = 3;
-    matchedPrefix = exact;
-    tests.push((h) => h.path === exact);
-  } else if (path && "prefix" in path) {
-    const prefix = path.prefix;
-    pathRank = 2;
-    pathLength = prefix.length;
-    matchedPrefix = prefix;
-    if (prefix !== "" && prefix !== "/") tests.push((h) => h.path.startsWith(prefix));
-  } else if (path && "regex" in path) {
-    const re = anchoredRegex(path.regex);
-    pathRank = 1;
-    tests.push((h) => re.test(h.path));
-  }
-  if (m.methods && m.methods.length > 0) {
-    const methods = new Set<string>(m.methods);
-    tests.push((h) => methods.has(h.method));
-  }
-  for (const hm of m.headers ?? []) tests.push(compileHeaderMatch(hm));
-  for (const qm of m.query ?? []) tests.push(compileQueryMatch(qm));
-  const conditions = (m.headers?.length ?? 0) + (m.query?.length ?? 0) + (m.methods && m.methods.length > 0 ? 1 : 0);
-  return {
-    index,
-    hit: { name: entry.name, value: entry.value, matchedPrefix, mergeSlashes: path?.mergeSlashes === true },
-    pathRank,
-    pathLength,
-    conditions,
-    rest: combine(tests),
-  };
-}
-
-function combine(tests: Test[]): Test {
-  if (tests.length === 0) return () => true;
-  if (tests.length === 1) return tests[0] as Test;
-  if (tests.length === 2) {
-    const [a, b] = tests as [Test, Test];
-    return (h) => a(h) && b(h);
-  }
-  return (h) => {
-    for (let i = 0; i < tests.length; i++) if (!(tests[i] as Test)(h)) return false;
-    return true;
-  };
+/** A `pick` that never picks: gathers every covering tier, in order. */
+function collect<T>(tier: PathIndex<T>, into: Array<PathIndex<T>>): undefined {
+  into.push(tier);
+  return undefined;
 }
