@@ -139,7 +139,7 @@ export type RequestHead = {
   readonly method: string;
   readonly host: string; // lowercase, port stripped
   readonly path: string; // canonical, decoded once, no query
-  readonly headers: Headers;
+  readonly headers: Pick<Headers, "get">;
   readonly query: URLSearchParams;
 };
 

@@ -5,6 +5,7 @@ import type { Socket, SocketHandler, TCPSocketListenOptions } from "bun";
 import { Http1Connection } from "./http1-connection.ts";
 import { connectionEvents, createConnectionSet } from "./connection-set.ts";
 import type { InboundLimits } from "../ports.ts";
+import type { RelayStarter } from "./inbound-relay.ts";
 
 export type HttpServerOptions = {
   hostname: string;
@@ -14,6 +15,8 @@ export type HttpServerOptions = {
   limits: InboundLimits;
   /** `remoteAddress` is the downstream's IP, for X-Forwarded-For; `target` the path + query as received. */
   handler: (req: Request, remoteAddress: string, target: string) => Promise<Response>;
+  /** The fast path, offered each request head before `handler` (one starter per connection). */
+  relay?: () => RelayStarter;
 };
 
 export type HttpServer = {
@@ -31,7 +34,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     if (set.draining()) return void s.terminate();
     s.setNoDelay(true);
     const remote = s.remoteAddress;
-    const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, remote, target), set.host);
+    const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, remote, target), set.host, opts.relay?.());
     s.data.conn = conn;
     set.add(conn);
   };

@@ -130,7 +130,9 @@ export class Http1Connection {
       const limit = this.pos < this.buf.length ? l.headerTimeoutMs : l.idleTimeoutMs;
       if (now - this.since > limit) this.destroy();
       else this.relay?.idle(now);
-    } else if (this.body && !this.body.done) {
+    } else {
+      this.exchange?.checkDeadline(now);
+      if (this.closed || !this.body || this.body.done) return;
       // Bounded by the mesh, not by whatever the upstream tolerates: a trickling body holds a connection and a slot.
       const idle = l.bodyIdleTimeoutMs ?? 10_000;
       const total = l.bodyTimeoutMs ?? 60_000;

@@ -23,12 +23,13 @@ export function relayStarter(r: InboundRelay, peer: string | undefined): RelaySt
       if (plan === undefined) return undefined;
       link ??= new AppLink(r.app);
       const observe = r.observe;
-      return new RelayExchange(link, plan, head, io, (status, cause, bytesOut) => {
-        if (!observe.wantsRequests) return;
+      return new RelayExchange({ link, plan, req: head, io, emit: (status, cause, bytesOut) => {
+        // Status 0: the caller went away before any answer; nothing was served to record.
+        if (status === 0 || !observe.wantsRequests) return;
         const f = head.framing;
         const bytesIn = f.kind === "length" ? f.length : undefined;
         emitRelayed(observe, plan, { method: head.method, target: head.target, peer, status, cause, headAt: performance.now(), bytesIn, bytesOut });
-      });
+      } });
     },
     idle(now) {
       if (link?.open === true && link.sink === undefined && now - link.idleSince > APP_IDLE_MS) link.close();

@@ -1,10 +1,9 @@
 // One relayed request on the inbound's fast path: the rewritten head and the body bytes go to the app as they arrive,
 // the app's response head is rewritten (hop-by-hop out, request id in) and its body bytes pass through, framing checked.
-import { UpstreamError } from "../../shared/types.ts";
+import { UpstreamError, type UpstreamErrorKind } from "../../shared/types.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 import { responseForError } from "../../shared/http/errors.ts";
 import { isHopByHop, connectionTokens } from "../../shared/http/hop-by-hop.ts";
-import type { RelayPlan } from "../../shared/proxy/inbound-relay-plan.ts";
 import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import { isHeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./http1-head.ts";
 import { writeResponse } from "./http1-response-writer.ts";
@@ -23,8 +22,25 @@ export type RelayIo = {
   responding(): void;
 };
 
-/** Told once per request, when the response head is known (the app's, or the mesh's own error). */
-export type RelayEmit = (status: number, cause: string | undefined, bytesOut: number | undefined) => void;
+/**
+ * Told once per request: when the response head is known (the app's, or the mesh's own error: then `failure` names
+ * why), or with status 0 when the downstream went away before any answer.
+ */
+export type RelayEmit = (status: number, cause: string | undefined, bytesOut: number | undefined, failure: UpstreamErrorKind | undefined) => void;
+
+/** What one relayed request needs: where it goes, the rewritten head, and who hears how it ended. */
+export type RelaySpec = {
+  readonly link: AppLink;
+  /** The request target and fields to send (already rewritten by the core), and the id to stamp on the response. */
+  readonly plan: { readonly target: string; readonly fields: ReadonlyArray<readonly [string, string]>; readonly requestId: string };
+  readonly req: RequestHead;
+  readonly io: RelayIo;
+  readonly emit: RelayEmit;
+  /** The link is fine for another exchange (pooled links go back to their pool). */
+  readonly release?: (link: AppLink) => void;
+  /** performance.now() after which, with no response head yet, the mesh answers 504 (checkDeadline). */
+  readonly deadline?: number;
+};
 
 const EMPTY = Buffer.alloc(0);
 const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -57,13 +73,20 @@ export class RelayExchange implements AppSink {
   /** The response is complete or the mesh answered: request bytes still arriving are not for the app any more. */
   private ended = false;
 
-  constructor(
-    private readonly link: AppLink,
-    private readonly plan: RelayPlan,
-    private readonly req: RequestHead,
-    private readonly io: RelayIo,
-    private readonly emit: RelayEmit,
-  ) {
+  private readonly link: AppLink;
+  private readonly plan: RelaySpec["plan"];
+  private readonly req: RequestHead;
+  private readonly io: RelayIo;
+  private readonly emitOnce: RelayEmit;
+  private emitted = false;
+
+  constructor(private readonly spec: RelaySpec) {
+    const { link, plan, req, io } = spec;
+    this.link = link;
+    this.plan = plan;
+    this.req = req;
+    this.io = io;
+    this.emitOnce = spec.emit;
     this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // A request refused while its first bytes are read never gets a reader for its result.
     this.result.catch(() => {});
@@ -79,6 +102,18 @@ export class RelayExchange implements AppSink {
     this.reused = link.served > 0 && link.open;
     link.sink = this;
     link.write(this.head);
+  }
+
+  private emit(status: number, cause: string | undefined, bytesOut: number | undefined, failure: UpstreamErrorKind | undefined): void {
+    if (this.emitted) return;
+    this.emitted = true;
+    this.emitOnce(status, cause, bytesOut, failure);
+  }
+
+  /** Called by the connection's timeout sweep: no response head by the deadline is a 504. */
+  checkDeadline(now: number): void {
+    const d = this.spec.deadline;
+    if (d !== undefined && now > d && !this.inBody && !this.ended) this.appFailed(new UpstreamError("timeout", `no response within the route timeout`));
   }
 
   /** The request body has been read to its end (BodySink). */
@@ -117,7 +152,9 @@ export class RelayExchange implements AppSink {
 
   /** The downstream side failed (closed, body timeout or framing error): the app's half-sent request is abandoned. */
   fail(err: Error): void {
+    if (this.settled) return;
     this.ended = true;
+    this.emit(0, undefined, undefined, undefined);
     this.link.sink = undefined;
     this.link.close();
     this.finish(err);
@@ -149,7 +186,7 @@ export class RelayExchange implements AppSink {
     this.respond(head, rest);
   }
 
-  onAppClose(err: Error | undefined, connectFailed = false): void {
+  onAppClose(err: Error | undefined, failure?: UpstreamErrorKind): void {
     if (this.settled) return;
     if (this.inBody) {
       if (this.out === "encode" || this.out === "raw") {
@@ -162,14 +199,13 @@ export class RelayExchange implements AppSink {
     }
     // Nothing came back. A reused connection the app had just closed is no evidence against the request: a body-less
     // one goes once more on a fresh connection (nothing was read back, so nothing can have been acted on twice).
-    if (this.reused && !this.resent && !connectFailed && this.req.framing.kind === "none" && this.rbuf.length === 0) {
+    if (this.reused && !this.resent && failure === undefined && this.req.framing.kind === "none" && this.rbuf.length === 0) {
       this.resent = true;
       this.link.sink = this;
       this.link.write(this.head);
       return;
     }
-    const kind = connectFailed ? "connect-failure" : "reset";
-    this.appFailed(new UpstreamError(kind, err?.message ?? "upstream closed the connection before responding"));
+    this.appFailed(new UpstreamError(failure ?? "reset", err?.message ?? "upstream closed the connection before responding"));
   }
 
   /** The app failed before a response head reached the downstream: the mesh answers with its own error. */
@@ -179,7 +215,7 @@ export class RelayExchange implements AppSink {
     this.link.close();
     if (this.settled) return;
     const res = responseForError(e, this.plan.requestId);
-    this.emit(res.status, res.headers.get("x-mesh-error") ?? undefined, undefined);
+    this.emit(res.status, res.headers.get("x-mesh-error") ?? undefined, undefined, e.kind);
     this.io.responding();
     writeResponse(this.io.writer, res, { method: this.req.method, version: this.req.version, keepAlive: this.keepAlive }).then(
       (keepAlive) => this.finish(undefined, keepAlive),
@@ -225,7 +261,7 @@ export class RelayExchange implements AppSink {
     if (!this.keepAlive) s += "connection: close\r\n";
     else if (!v11) s += "connection: keep-alive\r\n";
     s += "\r\n";
-    this.emit(head.status, cause, declared);
+    this.emit(head.status, cause, declared, undefined);
     this.io.responding();
     this.inBody = true;
     const h = Buffer.from(s, "latin1");
@@ -295,6 +331,7 @@ export class RelayExchange implements AppSink {
     // An app that said close, or a request body still arriving (the app answered early), ends this app connection.
     if (!this.appKeepAlive || !this.bodyDone || this.discarding) this.link.close();
     this.link.resume();
+    if (this.link.open) this.spec.release?.(this.link);
     this.io.writer.flushed().then(() => this.finish(undefined, this.keepAlive), (e: Error) => this.finish(e));
   }
 

@@ -12,7 +12,7 @@ import { formatSpiffeId } from "../pki/spiffe.ts";
 import { createClusterRegistry, type ClusterRegistry } from "../upstream/registry.ts";
 import { parseDuration } from "../config/duration.ts";
 import { DEFAULTS } from "../config/defaults.ts";
-import { routeHandler } from "./route-handler.ts";
+import { fastRouteOf, routeHandler, type RouteDeps } from "./route-handler.ts";
 
 export type CompileOptions = {
   version: number;
@@ -35,7 +35,7 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
   const serviceConfigs = config.services ?? {};
   const services = new Map<string, ServiceInfo>();
   for (const [name, svc] of Object.entries(serviceConfigs)) {
-    services.set(name, { name, mtls: svc.mtls ?? "strict", spiffeId: formatSpiffeId({ trustDomain, namespace, service: name }) });
+    services.set(name, { name, mtls: svc.mtls ?? "strict", protocol: svc.protocol ?? "http", spiffeId: formatSpiffeId({ trustDomain, namespace, service: name }) });
   }
 
   // Clusters are staged, not applied: a compile that throws below must leave the live clusters as they are.
@@ -53,18 +53,22 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
   };
 
   const compileRoutes = (routes: readonly RouteConfig[], table: "mesh" | "gateway") =>
-    routes.map((route) => ({
-      name: route.name,
-      match: route.match,
-      value: {
+    routes.map((route) => {
+      const deps: RouteDeps = {
+        serviceConfigs, services, clusterFor, forwarder: opts.forwarder, trustDomain, namespace, self: opts.self?.service,
+        buckets: (key, c) => plan.buckets(`${table}:${key}`, c),
+      };
+      return {
         name: route.name,
-        handler: routeHandler(route, {
-          serviceConfigs, services, clusterFor, forwarder: opts.forwarder, trustDomain, namespace, self: opts.self?.service,
-          buckets: (key, c) => plan.buckets(`${table}:${key}`, c),
-        }),
-        traceSampling: route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100,
-      } as CompiledRoute,
-    }));
+        match: route.match,
+        value: {
+          name: route.name,
+          handler: routeHandler(route, deps),
+          fast: fastRouteOf(route, deps),
+          traceSampling: route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100,
+        } as CompiledRoute,
+      };
+    });
 
   // A service with no explicit route is still reachable by its name, like a Kubernetes Service.
   const defaults: RouteConfig[] = [...services.keys()].map((name) => ({

@@ -56,7 +56,7 @@ export function compileFault(f: FaultPolicyConfig, o: { trustDomain: string; nam
     abort: f.abort === undefined ? undefined : f.abort.reset === true ? { reset: true } : { status: f.abort.status ?? 503 },
     abortRate: f.abort === undefined ? 0 : rate(f.abort.percent),
     headers: tests.length === 0 ? undefined : (headers) => {
-      const head = { headers } as RequestHead; // header tests read nothing else
+      const head = { headers } as unknown as RequestHead; // header tests read nothing else
       return tests.every((t) => t(head));
     },
     from: o.side === "inbound" && ids !== undefined ? new Set(ids) : undefined,

@@ -2,7 +2,7 @@
 // filters (rate limit, rewrite, headers) run once; each destination has its own chain (fault, mirror, affinity hash,
 // timeout, retry) ending at the cluster. A kind a route doesn't configure adds no filter and costs nothing.
 import type { RouteConfig, ServiceConfig } from "../config/schema.ts";
-import type { Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
+import type { FastRoute, Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
 import type { Filter, Handler, LoadBalancerKind } from "../types.ts";
 import type { KeyedBuckets, TokenBucketConfig } from "../upstream/token-bucket.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
@@ -116,4 +116,22 @@ export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
   const only = handlers[0]!.value;
   const split: Handler = pick === undefined ? only : (req, ctx) => pick()(req, ctx);
   return chain(shared, split);
+}
+
+/**
+ * The route as the relay can take it, or undefined: exactly one destination and nothing but a timeout between the
+ * listener and the cluster (no route filter, fault, mirror, affinity hash or retries). Anything else needs a Request.
+ */
+export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | undefined {
+  const a = route.action;
+  if (a.directResponse !== undefined || a.redirect !== undefined || a.destinations?.length !== 1) return undefined;
+  if (a.rewrite !== undefined || a.requestHeaders !== undefined || a.responseHeaders !== undefined || a.mirror !== undefined) return undefined;
+  if (a.policy?.rateLimit !== undefined || a.policy?.fault !== undefined) return undefined;
+  const d = a.destinations[0]!;
+  const service = deps.services.get(d.service);
+  if (service === undefined) return undefined;
+  const policy = resolvePolicy(deps.serviceConfigs[d.service]?.policy, a.policy);
+  if (policy.retries !== undefined || (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer))) return undefined;
+  const cluster = deps.clusterFor(d.service, d.subset, policy.loadBalancer);
+  return { cluster, service, timeoutMs: policy.timeoutMs, connectTimeoutMs: policy.connectTimeoutMs };
 }

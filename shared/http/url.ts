@@ -32,3 +32,9 @@ export function splitTarget(target: string): { pathname: string; search: string 
   const q = target.indexOf("?");
   return q < 0 ? { pathname: target, search: "" } : { pathname: target.slice(0, q), search: target.slice(q) };
 }
+
+/** The host a route matches on, from a Host value: port and trailing dot stripped, lower-cased. */
+export function routingHost(raw: string): string {
+  const host = raw.startsWith("[") ? raw.slice(0, raw.indexOf("]") + 1) : raw.split(":")[0]!;
+  return host.replace(/\.$/, "").toLowerCase();
+}

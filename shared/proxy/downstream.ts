@@ -5,7 +5,7 @@ import type { CompiledRoute, Snapshot } from "./snapshot.ts";
 import type { HopTrace, RequestContext } from "../types.ts";
 import type { Observation } from "../telemetry/observe.ts";
 import { routeByPath } from "../routing/route-path.ts";
-import { splitTarget, splitUrl } from "../http/url.ts";
+import { routingHost, splitTarget, splitUrl } from "../http/url.ts";
 import { removeHopByHop } from "../http/hop-by-hop.ts";
 import { checkRequestHead, requestIdOf, setForwardedHeaders } from "./hygiene.ts";
 import { errorResponse, responseForError } from "../http/errors.ts";
@@ -39,10 +39,7 @@ export type DownstreamResult = {
 };
 
 function hostOf(headers: Headers, origin: string): string {
-  const raw = headers.get("host") ?? origin.slice(origin.indexOf("//") + 2);
-  // Strip the port and a trailing dot; hosts match case-insensitively.
-  const host = raw.startsWith("[") ? raw.slice(0, raw.indexOf("]") + 1) : raw.split(":")[0]!;
-  return host.replace(/\.$/, "").toLowerCase();
+  return routingHost(headers.get("host") ?? origin.slice(origin.indexOf("//") + 2));
 }
 
 export async function handleDownstream(

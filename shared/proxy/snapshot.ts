@@ -5,13 +5,23 @@ import type { RouteTable } from "../routing/route-table.ts";
 import type { Authorizer } from "../filters/authorization.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
-import type { ListenerConfig, MtlsModeConfig } from "../config/schema.ts";
+import type { ListenerConfig, MtlsModeConfig, ProtocolConfig } from "../config/schema.ts";
 
 export type CompiledRoute = {
   readonly name: string;
   readonly handler: Handler;
+  /** Set when the listeners may relay this route's requests without building a Request (outbound-relay-plan.ts). */
+  readonly fast?: FastRoute;
   /** The route's own trace sampling probability (0..1, from tracing.sampling percent); undefined = the mesh's. */
   readonly traceSampling: number | undefined;
+};
+
+/** A route with one destination and no filter but its timeout: what the relay needs to forward it itself. */
+export type FastRoute = {
+  readonly cluster: ManagedCluster;
+  readonly service: ServiceInfo;
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
 };
 
 /** A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the inbound chain. */
@@ -21,6 +31,8 @@ export type ServiceInfo = {
   readonly name: string;
   /** "permissive" is reached like "strict" (mTLS); only its own inbound also takes plaintext. */
   readonly mtls: MtlsModeConfig;
+  /** "tcp": carried at L4 by both sidecars (the caller's --tcp-upstream listener, the service's inbound). */
+  readonly protocol: ProtocolConfig;
   readonly spiffeId: string;
 };
 

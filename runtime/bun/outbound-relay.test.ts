@@ -1,0 +1,165 @@
+// The outbound fast path over real sockets: a listener relaying to mTLS servers made with our own CA (and to a plain
+// upstream). The destination's SPIFFE id is checked before any request byte; timeouts, connect failures, reuse.
+import { afterEach, describe, expect, test } from "bun:test";
+import { createCertificateAuthority } from "../../shared/pki/ca.ts";
+import { issueWorkloadCredentials } from "../../shared/pki/workload.ts";
+import { compileSnapshot } from "../../shared/build/compile.ts";
+import { createOutboundPlanner } from "../../shared/proxy/outbound-relay-plan.ts";
+import { createObservation, type RequestEvent } from "../../shared/telemetry/observe.ts";
+import type { MeshConfig } from "../../shared/config/schema.ts";
+import type { Forwarder } from "../../shared/proxy/snapshot.ts";
+import { startMtlsServer } from "./inbound-server.ts";
+import { startHttpServer } from "./http-server.ts";
+import { outboundRelayStarter } from "./outbound-relay.ts";
+import { createUpstreamPool } from "./upstream-pool.ts";
+import type { MtlsServer, TlsMaterial } from "../ports.ts";
+
+const TD = "out.test";
+const ca = await createCertificateAuthority({ trustDomain: TD });
+const other = await createCertificateAuthority({ trustDomain: TD });
+const bundle = ca.trustBundlePem();
+const withBundle = async (c: Promise<TlsMaterial>): Promise<TlsMaterial> => ({ ...(await c), trustBundlePem: bundle });
+const apiCreds = await withBundle(issueWorkloadCredentials(ca, `spiffe://${TD}/ns/default/svc/api`));
+const impostor = await withBundle(issueWorkloadCredentials(ca, `spiffe://${TD}/ns/default/svc/other`));
+const foreign = await issueWorkloadCredentials(other, `spiffe://${TD}/ns/default/svc/api`);
+const webCreds = await withBundle(issueWorkloadCredentials(ca, `spiffe://${TD}/ns/default/svc/web`));
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+type Seen = { peer: string; path: string; body: string; headers: Headers };
+const LIMITS = { maxHeaderBytes: 8192, headerTimeoutMs: 2000, idleTimeoutMs: 30_000 };
+
+async function mtlsServer(creds: TlsMaterial, seen: Seen[], delayMs = 0): Promise<MtlsServer> {
+  const s = await startMtlsServer({
+    hostname: "127.0.0.1", port: 0, credentials: () => creds, trustDomain: TD, limits: LIMITS,
+    handler: async (req, peer) => {
+      seen.push({ peer: peer.spiffeId, path: new URL(req.url).pathname, body: req.body ? await req.text() : "", headers: req.headers });
+      if (delayMs > 0) await Bun.sleep(delayMs);
+      return new Response("from api");
+    },
+  });
+  cleanups.push(() => s.close({ drainMs: 0 }));
+  return s;
+}
+
+const noForward: Forwarder = async () => new Response("full path", { status: 299 });
+
+/** A listener whose only path to an upstream is the relay (the full path answers 299, so a test sees which ran). */
+function listener(config: MeshConfig, events: RequestEvent[] = []): number {
+  const snap = compileSnapshot(config, { version: 1, source: "test", forwarder: () => noForward });
+  const observe = createObservation();
+  observe.subscribe({ request: (e) => events.push(e) });
+  const pool = createUpstreamPool(() => webCreds);
+  const starter = outboundRelayStarter({
+    planner: createOutboundPlanner({ snapshot: () => snap, table: (s) => s.meshRoutes, clientIp: "127.0.0.1", proto: "http", trustForwarded: true }),
+    pool, observe, listener: "outbound",
+  });
+  const server = startHttpServer({
+    hostname: "127.0.0.1", port: 0, limits: LIMITS,
+    handler: async () => new Response("full path", { status: 299 }),
+    relay: () => starter,
+  });
+  cleanups.push(async () => {
+    await server.close({ drainMs: 0 });
+    pool.close();
+  });
+  return server.port;
+}
+
+const meshConfig = (port: number, extra: Partial<MeshConfig> = {}): MeshConfig => ({
+  trustDomain: TD,
+  services: { api: { instances: [{ id: "api-1", address: "127.0.0.1", port }] } },
+  ...extra,
+});
+
+const call = (port: number, path = "/x", init: RequestInit = {}) => fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { host: "api", ...(init.headers ?? {}) } });
+
+describe("outbound relay to a mesh upstream", () => {
+  test("relays over mTLS with our certificate; one connection carries sequential requests", async () => {
+    const seen: Seen[] = [];
+    const api = await mtlsServer(apiCreds, seen);
+    const events: RequestEvent[] = [];
+    const port = listener(meshConfig(api.port), events);
+    for (const path of ["/a", "/b", "/c"]) {
+      const res = await call(port, path);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("from api");
+    }
+    expect(seen.map((s) => s.path)).toEqual(["/a", "/b", "/c"]);
+    expect(seen[0]!.peer).toBe(`spiffe://${TD}/ns/default/svc/web`);
+    expect(api.connectionsAccepted?.()).toBe(1);
+    expect(events.map((e) => [e.route, e.cluster, e.endpoint, e.status, e.attempts])).toEqual([["default-api", "api", "api-1", 200, 1], ["default-api", "api", "api-1", 200, 1], ["default-api", "api", "api-1", 200, 1]]);
+  });
+
+  test("a chunked request body arrives whole", async () => {
+    const seen: Seen[] = [];
+    const api = await mtlsServer(apiCreds, seen);
+    const port = listener(meshConfig(api.port));
+    const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("hello ")), c.enqueue(new TextEncoder().encode("world")), c.close()) });
+    const res = await call(port, "/post", { method: "POST", body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(200);
+    expect(seen[0]!.body).toBe("hello world");
+  });
+
+  test("a server with another service's identity gets nothing: 502 identity-mismatch", async () => {
+    const seen: Seen[] = [];
+    const api = await mtlsServer(impostor, seen);
+    const port = listener(meshConfig(api.port));
+    const res = await call(port);
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-mesh-error")).toBe("identity-mismatch");
+    expect(seen.length).toBe(0);
+  });
+
+  test("a server whose certificate another CA signed gets nothing: 502 connect-failure", async () => {
+    const seen: Seen[] = [];
+    const api = await mtlsServer({ ...foreign, trustBundlePem: bundle }, seen);
+    const port = listener(meshConfig(api.port));
+    const res = await call(port);
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-mesh-error")).toBe("connect-failure");
+    expect(seen.length).toBe(0);
+  });
+
+  test("no response within the route timeout: 504", async () => {
+    const api = await mtlsServer(apiCreds, [], 1500);
+    const port = listener(meshConfig(api.port, { routes: [{ name: "short", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { timeout: "300ms" } } }] }));
+    const began = performance.now();
+    const res = await call(port);
+    expect(res.status).toBe(504);
+    expect(performance.now() - began).toBeLessThan(1200);
+  });
+
+  test("nobody listening: 502 connect-failure", async () => {
+    const gone = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const dead = gone.port;
+    gone.stop(true);
+    const res = await call(listener(meshConfig(dead)));
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-mesh-error")).toBe("connect-failure");
+  });
+
+  test("routes that need filters take the full path", async () => {
+    const api = await mtlsServer(apiCreds, []);
+    const port = listener(meshConfig(api.port, { routes: [{ name: "retrying", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries: { attempts: 1 } } } }] }));
+    expect((await call(port)).status).toBe(299);
+  });
+});
+
+describe("outbound relay to a service outside the mesh", () => {
+  test("plaintext, with the forwarding headers and request id set", async () => {
+    const seen: Headers[] = [];
+    const plain = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (seen.push(req.headers), new Response("plain")) });
+    cleanups.push(() => plain.stop(true));
+    const port = listener({ trustDomain: TD, services: { api: { mtls: "disable", instances: [{ id: "p1", address: "127.0.0.1", port: plain.port }] } } });
+    const res = await call(port, "/x", { headers: { "x-request-id": "rid-1", connection: "x-drop", "x-drop": "1" } });
+    expect(await res.text()).toBe("plain");
+    expect(res.headers.get("x-request-id")).toBe("rid-1");
+    expect(seen[0]!.get("x-request-id")).toBe("rid-1");
+    expect(seen[0]!.get("x-forwarded-for")).toBe("127.0.0.1");
+    expect(seen[0]!.has("x-drop")).toBe(false);
+  });
+});

@@ -1,0 +1,105 @@
+// The outbound listener's fast path, decided per request head: the same route table and path policy as
+// handleDownstream; when the winning route is a FastRoute, the runtime relays the request itself (no Request, no fetch).
+import type { HopTrace } from "../types.ts";
+import type { Observation } from "../telemetry/observe.ts";
+import type { CompiledRoute, FastRoute, Snapshot } from "./snapshot.ts";
+import type { RouteTable } from "../routing/route-table.ts";
+import type { RelayHead } from "./inbound-relay-plan.ts";
+import { requestIdOf, setForwardedHeaders } from "./hygiene.ts";
+import { routeByPath } from "../routing/route-path.ts";
+import { routingHost, splitTarget } from "../http/url.ts";
+import { isHopByHop } from "../http/hop-by-hop.ts";
+import { FieldList } from "../http/field-list.ts";
+import { propagateTrace } from "../telemetry/trace-hop.ts";
+
+export type OutboundHead = RelayHead & { readonly host: string };
+
+export type OutboundPlan = {
+  /** Path (canonical, as routed) and query as received. */
+  readonly target: string;
+  readonly fields: Array<[string, string]>;
+  readonly requestId: string;
+  readonly trace: HopTrace | undefined;
+  readonly route: string;
+  readonly fast: FastRoute;
+  readonly startedAt: number;
+};
+
+export type OutboundPlannerOptions = {
+  readonly snapshot: () => Snapshot;
+  readonly table: (snap: Snapshot) => RouteTable<CompiledRoute>;
+  readonly clientIp: string | undefined;
+  readonly proto: "http" | "https";
+  readonly trustForwarded: boolean;
+};
+
+export type OutboundPlanner = (head: OutboundHead) => OutboundPlan | undefined;
+
+const PARSER_HEADER_CAP = 16 * 1024;
+
+/** Undefined = the full path (handleDownstream) answers: refusals, no route, and routes that need filters. */
+export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanner {
+  return (head) => {
+    const startedAt = performance.now();
+    const snap = o.snapshot();
+    const limits = snap.limits;
+    if (head.target.length > limits.maxUriLength || head.host === "") return undefined;
+    let headerBytes = 0;
+    const fields: Array<[string, string]> = [];
+    for (const f of head.fields) {
+      const n = f[0];
+      headerBytes += n.length + f[1].length + 4;
+      if (n === "content-length" || isHopByHop(n, head.connection)) continue;
+      fields.push([n, f[1]]);
+    }
+    if (limits.maxHeaderBytes < PARSER_HEADER_CAP && headerBytes > limits.maxHeaderBytes) return undefined;
+    const list = new FieldList(fields);
+    const received = splitTarget(head.target);
+    const routed = routeByPath(o.table(snap), { method: head.method, host: routingHost(head.host), headers: list }, received.pathname, received.search);
+    if (!routed.ok || routed.hit === undefined) return undefined;
+    const fast = routed.hit.value.fast;
+    // A breaker's limits and queue live in the full path's cluster handler.
+    if (fast === undefined || fast.cluster.breaker !== undefined) return undefined;
+
+    const requestId = requestIdOf(list);
+    list.set("x-request-id", requestId);
+    setForwardedHeaders(list, o.clientIp, o.proto, o.trustForwarded);
+    const rate = routed.hit.value.traceSampling ?? snap.traceSampling;
+    const trace = propagateTrace(list, rate, rate > 0 || snap.traceSampling > 0);
+    return { target: routed.head.path + received.search, fields, requestId, trace, route: routed.hit.name, fast, startedAt };
+  };
+}
+
+export type OutboundResult = {
+  readonly method: string;
+  readonly target: string;
+  readonly status: number;
+  readonly cause: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly headAt: number;
+  readonly bytesIn: number | undefined;
+  readonly bytesOut: number | undefined;
+};
+
+/** The request event of a relayed request (the full path's shape: route, cluster, endpoint, one try). */
+export function emitOutbound(observe: Observation, listener: string, plan: OutboundPlan, r: OutboundResult): void {
+  observe.request({
+    listener,
+    method: r.method,
+    path: r.target,
+    status: r.status,
+    cause: r.cause,
+    requestId: plan.requestId,
+    startedAt: plan.startedAt,
+    durationMs: r.headAt - plan.startedAt,
+    route: plan.route,
+    cluster: plan.fast.cluster.name,
+    endpoint: r.endpoint,
+    attempts: r.endpoint === undefined ? 0 : 1,
+    peer: undefined,
+    authz: undefined,
+    bytesIn: r.bytesIn,
+    bytesOut: r.bytesOut,
+    trace: plan.trace,
+  });
+}
