@@ -8,6 +8,8 @@ export type GatewayArgs = {
   config: string | undefined; kvPrefix: string; join: JoinFlags; adminPort: number; accessLog: boolean; consul: string | undefined;
   metrics: boolean; metricsAddress: { hostname: string; port: number } | undefined;
   otlpEndpoint: string | undefined;
+  /** Relay requests to routes with one destination and no filter but a timeout without Hono and a Request (default on). */
+  fastPath: boolean;
 };
 
 export const GATEWAY_USAGE = `usage: bun run gateway (--config FILE | --consul ADDR [--kv-prefix mesh/]) --ca https://HOST:PORT --ca-fingerprint sha256:...
@@ -15,13 +17,14 @@ export const GATEWAY_USAGE = `usage: bun run gateway (--config FILE | --consul A
   [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR (or CONSUL_HTTP_ADDR)]
   [--metrics on|off (default on: /metrics on the admin port)] [--metrics-address HOST:PORT (a listener serving only /metrics)]
   [--otlp-endpoint http://HOST:4318 (send sampled spans there, OTLP/HTTP JSON; sampling is set in the mesh config)]
+  [--fast-path on|off (default on: requests to routes with one destination and no filter but a timeout are relayed)]
   each flag may also be given as an environment variable: MESH_CONFIG, MESH_CA, MESH_CA_FINGERPRINT, MESH_JOIN_TOKEN,
-  MESH_JOIN_TOKEN_FILE, MESH_STATE_DIR, MESH_CERT_TTL, MESH_ADMIN_PORT, MESH_ACCESS_LOG, MESH_METRICS, MESH_METRICS_ADDRESS, MESH_OTLP_ENDPOINT`;
+  MESH_JOIN_TOKEN_FILE, MESH_STATE_DIR, MESH_CERT_TTL, MESH_ADMIN_PORT, MESH_ACCESS_LOG, MESH_METRICS, MESH_METRICS_ADDRESS, MESH_OTLP_ENDPOINT, MESH_FAST_PATH`;
 
 export function parseGatewayArgs(argv: string[], env: Record<string, string | undefined>): GatewayArgs | "help" {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: "string" }, ...Object.fromEntries(JOIN_FLAG_NAMES.map((f) => [f, { type: "string" as const }])), consul: { type: "string" }, "kv-prefix": { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, metrics: { type: "string" }, "metrics-address": { type: "string" }, "otlp-endpoint": { type: "string" }, help: { type: "boolean" } },
+    options: { config: { type: "string" }, ...Object.fromEntries(JOIN_FLAG_NAMES.map((f) => [f, { type: "string" as const }])), consul: { type: "string" }, "kv-prefix": { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, metrics: { type: "string" }, "metrics-address": { type: "string" }, "otlp-endpoint": { type: "string" }, "fast-path": { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) return "help";
@@ -35,5 +38,7 @@ export function parseGatewayArgs(argv: string[], env: Record<string, string | un
   const consul = consulAddr(values.consul ?? env.MESH_CONSUL ?? env.CONSUL_HTTP_ADDR);
   if (!config && consul === undefined) throw new Error("--config FILE (or MESH_CONFIG) is required, or --consul ADDR to read config from Consul KV");
   const metrics = parseMetricsFlags((flag) => values[flag] ?? env[envName(flag)]);
-  return { config: config || undefined, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), join, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul, ...metrics, otlpEndpoint: parseOtlpEndpoint(values["otlp-endpoint"] ?? env.MESH_OTLP_ENDPOINT) };
+  const fast = values["fast-path"] ?? env.MESH_FAST_PATH ?? "on";
+  if (fast !== "on" && fast !== "off") throw new Error(`--fast-path: "${fast}" is not on or off`);
+  return { config: config || undefined, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), join, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul, ...metrics, otlpEndpoint: parseOtlpEndpoint(values["otlp-endpoint"] ?? env.MESH_OTLP_ENDPOINT), fastPath: fast === "on" };
 }

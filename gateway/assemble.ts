@@ -4,6 +4,9 @@ import { readFileSync } from "node:fs";
 import type { InboundLimits, RuntimePorts } from "../runtime/ports.ts";
 import { parseGatewayArgs, GATEWAY_USAGE, type GatewayArgs } from "./args.ts";
 import { createGatewayApp } from "./app.ts";
+import { createOutboundPlanner, type OutboundPlanner } from "../shared/proxy/outbound-relay-plan.ts";
+import type { Observation } from "../shared/telemetry/observe.ts";
+import type { TlsMaterial } from "../runtime/ports.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
 import { serveMember, startMember } from "../member/run.ts";
 
@@ -14,6 +17,11 @@ export type GatewayListenOptions = {
   tls: { cert: string; key: string } | undefined;
   /** `target`: the raw request target when the listener has it (the path policy then sees what was sent). */
   handler: (req: Request, remoteAddress: string, target?: string) => Promise<Response>;
+  /**
+   * The fast path a runtime may offer before `handler`: requests to routes with one destination and no filter but a
+   * timeout, relayed with the member's credentials. Hono and the full core see every other request.
+   */
+  fast: { planner: OutboundPlanner; observe: Observation; listener: string; credentials: () => TlsMaterial } | undefined;
 };
 export type GatewayListener = { readonly hostname: string; readonly port: number; inFlight(): number; close(opts: { drainMs: number }): Promise<void> };
 
@@ -55,6 +63,12 @@ export async function runGateway(o: { runtime: RuntimePorts; listen: (opts: Gate
       limits: listenerLimits(snap.limits),
       tls: l.tls === undefined ? undefined : { cert: readFileSync(l.tls.cert, "utf8"), key: readFileSync(l.tls.key, "utf8") },
       handler: async (req, remoteAddress, target) => app.fetch(req, { remoteAddress, target }),
+      fast: !args.fastPath ? undefined : {
+        planner: createOutboundPlanner({ snapshot: () => live.current(), table: (s) => s.gatewayRoutes, proto, trustForwarded: false }),
+        observe,
+        listener: `gateway/${l.name}`,
+        credentials: member.creds.current,
+      },
     });
     return { name: l.name, proto, server };
   });

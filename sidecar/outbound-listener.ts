@@ -18,11 +18,11 @@ export function startOutboundListener(opts: { port: number; live: LiveSnapshot; 
   const local = { listener: "outbound", observe: opts.observe, clientIp: "127.0.0.1", proto: "http", trustForwarded: true } as const;
   const pool = opts.credentials === undefined ? undefined : createUpstreamPool(opts.credentials);
   const starter = pool === undefined ? undefined : outboundRelayStarter({
-    planner: createOutboundPlanner({ snapshot: () => opts.live.current(), table: (s) => s.meshRoutes, clientIp: local.clientIp, proto: local.proto, trustForwarded: local.trustForwarded }),
+    planner: createOutboundPlanner({ snapshot: () => opts.live.current(), table: (s) => s.meshRoutes, proto: local.proto, trustForwarded: local.trustForwarded }),
     pool,
     observe: opts.observe,
     listener: local.listener,
-  });
+  }, local.clientIp);
   const server = startHttpServer({
     hostname: "127.0.0.1",
     port: opts.port,

@@ -15,8 +15,8 @@ export type HttpServerOptions = {
   limits: InboundLimits;
   /** `remoteAddress` is the downstream's IP, for X-Forwarded-For; `target` the path + query as received. */
   handler: (req: Request, remoteAddress: string, target: string) => Promise<Response>;
-  /** The fast path, offered each request head before `handler` (one starter per connection). */
-  relay?: () => RelayStarter;
+  /** The fast path, offered each request head before `handler` (one starter per connection, given its address). */
+  relay?: (remoteAddress: string) => RelayStarter;
 };
 
 export type HttpServer = {
@@ -34,7 +34,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     if (set.draining()) return void s.terminate();
     s.setNoDelay(true);
     const remote = s.remoteAddress;
-    const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, remote, target), set.host, opts.relay?.());
+    const conn = new Http1Connection(s as Socket<unknown>, (req, target) => opts.handler(req, remote, target), set.host, opts.relay?.(remote));
     s.data.conn = conn;
     set.add(conn);
   };

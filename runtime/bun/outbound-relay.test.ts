@@ -54,9 +54,9 @@ function listener(config: MeshConfig, events: RequestEvent[] = []): number {
   observe.subscribe({ request: (e) => events.push(e) });
   const pool = createUpstreamPool(() => webCreds);
   const starter = outboundRelayStarter({
-    planner: createOutboundPlanner({ snapshot: () => snap, table: (s) => s.meshRoutes, clientIp: "127.0.0.1", proto: "http", trustForwarded: true }),
+    planner: createOutboundPlanner({ snapshot: () => snap, table: (s) => s.meshRoutes, proto: "http", trustForwarded: true }),
     pool, observe, listener: "outbound",
-  });
+  }, "127.0.0.1");
   const server = startHttpServer({
     hostname: "127.0.0.1", port: 0, limits: LIMITS,
     handler: async () => new Response("full path", { status: 299 }),
@@ -154,7 +154,7 @@ describe("outbound relay to a service outside the mesh", () => {
     const seen: Headers[] = [];
     const plain = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (seen.push(req.headers), new Response("plain")) });
     cleanups.push(() => plain.stop(true));
-    const port = listener({ trustDomain: TD, services: { api: { mtls: "disable", instances: [{ id: "p1", address: "127.0.0.1", port: plain.port }] } } });
+    const port = listener({ trustDomain: TD, services: { api: { mtls: "disable", instances: [{ id: "p1", address: "127.0.0.1", port: plain.port! }] } } });
     const res = await call(port, "/x", { headers: { "x-request-id": "rid-1", connection: "x-drop", "x-drop": "1" } });
     expect(await res.text()).toBe("plain");
     expect(res.headers.get("x-request-id")).toBe("rid-1");

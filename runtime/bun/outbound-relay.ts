@@ -11,7 +11,7 @@ export type OutboundRelay = {
   readonly planner: OutboundPlanner;
   readonly pool: UpstreamPool;
   readonly observe: Observation;
-  /** Names the listener in request events ("outbound"). */
+  /** Names the listener in request events ("outbound", "gateway/<name>"). */
   readonly listener: string;
 };
 
@@ -21,11 +21,12 @@ const TIMER_BELOW_MS = 2000;
 
 const outcomeOf = (k: UpstreamErrorKind): Outcome => (k === "timeout" ? "timeout" : k === "reset" ? "reset" : "connect-failure");
 
-export function outboundRelayStarter(r: OutboundRelay): RelayStarter {
+/** One per downstream connection (`clientIp` is its address), or one shared where every caller is local. */
+export function outboundRelayStarter(r: OutboundRelay, clientIp: string | undefined): RelayStarter {
   const observe = r.observe;
   return {
     start(head, io) {
-      const plan = r.planner(head);
+      const plan = r.planner(head, clientIp);
       if (plan === undefined) return undefined;
       const { cluster, service, timeoutMs, connectTimeoutMs } = plan.fast;
       const endpoint = cluster.balancer.pick(NONE, undefined);

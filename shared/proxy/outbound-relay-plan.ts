@@ -28,18 +28,18 @@ export type OutboundPlan = {
 export type OutboundPlannerOptions = {
   readonly snapshot: () => Snapshot;
   readonly table: (snap: Snapshot) => RouteTable<CompiledRoute>;
-  readonly clientIp: string | undefined;
   readonly proto: "http" | "https";
   readonly trustForwarded: boolean;
 };
 
-export type OutboundPlanner = (head: OutboundHead) => OutboundPlan | undefined;
+/** `clientIp`: the downstream's address, for X-Forwarded-For (the listener knows it per connection). */
+export type OutboundPlanner = (head: OutboundHead, clientIp: string | undefined) => OutboundPlan | undefined;
 
 const PARSER_HEADER_CAP = 16 * 1024;
 
 /** Undefined = the full path (handleDownstream) answers: refusals, no route, and routes that need filters. */
 export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanner {
-  return (head) => {
+  return (head, clientIp) => {
     const startedAt = performance.now();
     const snap = o.snapshot();
     const limits = snap.limits;
@@ -63,7 +63,7 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
 
     const requestId = requestIdOf(list);
     list.set("x-request-id", requestId);
-    setForwardedHeaders(list, o.clientIp, o.proto, o.trustForwarded);
+    setForwardedHeaders(list, clientIp, o.proto, o.trustForwarded);
     const rate = routed.hit.value.traceSampling ?? snap.traceSampling;
     const trace = propagateTrace(list, rate, rate > 0 || snap.traceSampling > 0);
     return { target: routed.head.path + received.search, fields, requestId, trace, route: routed.hit.name, fast, startedAt };
