@@ -63,7 +63,7 @@ export function createUpstreamPool(credentials: () => TlsMaterial): UpstreamPool
         const l = list.pop()!;
         const m = meta.get(l);
         // Rotated credentials: new connections present the new certificate; old ones are let go.
-        if (l.open && (creds === undefined || (m?.creds !== undefined && sameMaterial(m.creds, creds)))) return l;
+        if (l.open && (creds === undefined || m?.creds === creds || (m?.creds !== undefined && sameMaterial(m.creds, creds)))) return l;
         l.close();
       }
       const link = new AppLink(endpoint, creds === undefined ? undefined : linkTls(creds, expected!), connectTimeoutMs);
