@@ -71,7 +71,7 @@ const observeArgs = (env: ScenarioEnv): string[] => [
 /** The config of a "dark" scenario: no trace context is made (sampling 0). */
 const dark = <T extends object>(cfg: T): T & { tracing: { sampling: number } } => ({ ...cfg, tracing: { sampling: 0 } });
 
-type SidecarSpec = { name: string; config: string; service: string; appPort: number; inbound: number; outbound: number; admin: number };
+type SidecarSpec = { name: string; config: string; service: string; appPort: number; inbound: number; outbound: number; admin: number; extra?: readonly string[] };
 
 async function startSidecar(env: ScenarioEnv, s: SidecarSpec): Promise<Managed> {
   const ca = await env.ca();
@@ -79,6 +79,7 @@ async function startSidecar(env: ScenarioEnv, s: SidecarSpec): Promise<Managed> 
     "--config", s.config, "--service", s.service,
     "--app-port", String(s.appPort), "--inbound-port", String(s.inbound),
     "--outbound-port", String(s.outbound), "--admin-port", String(s.admin), ...(await ca.memberArgs(s.service, join(env.tmp, "state", s.name))), ...observeArgs(env),
+    ...(s.extra ?? []),
   ]));
   await env.set.waitReady(m, { adminPort: s.admin, timeoutMs: READY_TIMEOUT_MS });
   return m;
@@ -157,6 +158,26 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const config = writeConfig(env, "sidecar-pair", meshConfig(bIn));
     const b = await startSidecar(env, { name: "pair-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
     const a = await startSidecar(env, { name: "pair-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
+    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+  },
+
+  // The pair with the access log off on both sidecars: what a per-request log line costs on each side of a hop.
+  async "sidecar-pair-nolog"(env) {
+    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
+    const config = writeConfig(env, "sidecar-pair-nolog", meshConfig(bIn));
+    const off = { ...env, accessLog: false };
+    const b = await startSidecar(off, { name: "nolog-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const a = await startSidecar(off, { name: "nolog-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
+    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+  },
+
+  // The pair with both fast paths off: every request as a Request/Response through the full core (what the relays buy).
+  async "sidecar-pair-full"(env) {
+    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
+    const config = writeConfig(env, "sidecar-pair-full", meshConfig(bIn));
+    const extra = ["--inbound-fast-path", "off", "--outbound-fast-path", "off"];
+    const b = await startSidecar(env, { name: "full-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin, extra });
+    const a = await startSidecar(env, { name: "full-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin, extra });
     return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
   },
 
