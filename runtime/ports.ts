@@ -39,6 +39,8 @@ export type MtlsServerOptions = {
   plaintextHandler?: (req: Request, target: string) => Promise<Response>;
   /** Optional (runtimes may ignore it): relay what needs no L7 policy straight to the app; the rest goes to `handler`. */
   relay?: InboundRelay;
+  /** Optional: L4 mode, decided per connection once its peer is verified (services with protocol: tcp). */
+  l4?: InboundL4;
   /**
    * Optional: told about each refused peer (bad identity, failed handshake) for logs and metrics. `code` buckets the
    * refusal for metrics; it is absent for listener events that refuse no peer (a failed relay, a failed rotation).
@@ -61,6 +63,28 @@ export type MtlsServer = {
    */
   setMode(mode: InboundMode): void;
 };
+/** Which side of a sidecar an L4 connection crosses: into its own service, or out to an upstream's. */
+export type TcpDirection = "inbound" | "outbound";
+/** How an L4 connection's setup ended: piping, refused by authorization, no upstream reached, the wrong identity met. */
+export type TcpResult = "ok" | "denied" | "connect-failure" | "identity-mismatch";
+/**
+ * Plain numbers the L4 pipes bump as they go, read by the metrics at scrape. `received`: bytes from the caller's side
+ * towards the service; `sent`: bytes back towards the caller (so both sidecars of one connection agree).
+ */
+export type TcpCounters = { readonly connections: Record<TcpResult, number>; active: number; received: number; sent: number };
+/** The counters of one direction and service (the destination outbound, the sidecar's own inbound). */
+export type TcpTally = (direction: TcpDirection, service: string) => TcpCounters;
+
+/** The inbound's verdict on one verified connection in L4 mode: pipe its bytes to the app, or close it. */
+export type L4Target =
+  | { readonly service: string; readonly allowed: true; readonly app: { readonly address: string; readonly port: number } }
+  | { readonly service: string; readonly allowed: false };
+export type InboundL4 = {
+  /** Once per connection, after the handshake and the X509-SVID check; undefined = HTTP/1.1 as usual. */
+  route(peer: PeerIdentity): L4Target | undefined;
+  tally?: TcpTally | undefined;
+};
+
 export type SendOptions = { signal: AbortSignal; connectTimeoutMs: number };
 export type MeshClient = {
   send(endpoint: Endpoint, expectedSpiffeId: string, req: Request, opts: SendOptions): Promise<Response>;

@@ -64,3 +64,33 @@ test("join flags refuse what cannot be safe: no fingerprint, a plain-HTTP CA, bo
   expect(() => parseSidecarArgs([...base, "--join-token", "a", "--join-token-file", "b"], {}, {})).toThrow("not both");
   expect(() => parseSidecarArgs([...base, "--cert-ttl", "1y"], {}, {})).toThrow("--cert-ttl");
 });
+
+test("--tcp-upstream: repeatable SERVICE=PORT, from flags, MESH_TCP_UPSTREAM or the file (list or mapping)", () => {
+  const a = parseSidecarArgs([...base, "--tcp-upstream", "db=15432", "--tcp-upstream", "cache=16379"], {}, {});
+  const b = parseSidecarArgs(base, { MESH_TCP_UPSTREAM: "db=15432, cache=16379" }, {});
+  const c = parseSidecarArgs(base, {}, { "tcp-upstream": { db: 15432 } });
+  const d = parseSidecarArgs(base, {}, { "tcp-upstream": ["db=15432"] });
+  const e = parseSidecarArgs([...base, "--tcp-upstream", "kafka=19092"], { MESH_TCP_UPSTREAM: "db=15432" }, { "tcp-upstream": ["x=1"] });
+  if (a === "help" || b === "help" || c === "help" || d === "help" || e === "help") throw new Error("unexpected help");
+  expect(a.tcpUpstreams).toEqual([{ service: "db", port: 15432 }, { service: "cache", port: 16379 }]);
+  expect(b.tcpUpstreams).toEqual(a.tcpUpstreams);
+  expect(c.tcpUpstreams).toEqual([{ service: "db", port: 15432 }]);
+  expect(d.tcpUpstreams).toEqual(c.tcpUpstreams);
+  expect(e.tcpUpstreams).toEqual([{ service: "kafka", port: 19092 }]); // flags win over the variable and the file
+  const none = parseSidecarArgs(base, {}, {});
+  if (none === "help") throw new Error("unexpected help");
+  expect(none.tcpUpstreams).toEqual([]);
+});
+
+test("--tcp-upstream refuses what cannot work, naming the item", () => {
+  const up = (...v: string[]) => () => parseSidecarArgs([...base, ...v.flatMap((x) => ["--tcp-upstream", x])], {}, {});
+  expect(up("db")).toThrow('--tcp-upstream: "db" is not SERVICE=PORT (e.g. db=15432)');
+  expect(up("db=abc")).toThrow('--tcp-upstream: "db=abc" is not SERVICE=PORT');
+  expect(up("Db_1=5432")).toThrow('--tcp-upstream: "Db_1" is not a service name (a DNS label)');
+  expect(up("db=0")).toThrow('--tcp-upstream: "0" is not a port number from 1 to 65535');
+  expect(up("db=70000")).toThrow('--tcp-upstream: "70000" is not a port number from 1 to 65535');
+  expect(up("db=15432", "db=15433")).toThrow("--tcp-upstream: db=15433 repeats service db (already db=15432)");
+  expect(up("db=15432", "cache=15432")).toThrow("--tcp-upstream: cache=15432 repeats port 15432 (already db=15432)");
+  expect(up("db=15001")).toThrow("--tcp-upstream: db=15001 uses port 15001, already the --outbound-port");
+  expect(() => parseSidecarArgs([...base, "--admin-port", "0", "--tcp-upstream", "db=15000"], {}, {})).not.toThrow();
+});

@@ -2,6 +2,7 @@
 // Parsed with node:util parseArgs (standard library, works in Bun and Deno) rather than a hand-written parser.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../shared/config/duration.ts";
+import { parseTcpUpstreams, type TcpUpstreamArg } from "./tcp-upstream-args.ts";
 import { consulAddr, envName, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags } from "../member/flags.ts";
 
 export type SidecarArgs = {
@@ -21,6 +22,8 @@ export type SidecarArgs = {
   accessLog: boolean;
   /** Relay requests no L7 policy needs straight to the app (default on); off = every request as a Request/Response. */
   inboundFastPath: boolean;
+  /** The same for the outbound listener: routes with one destination and no filter but a timeout (default on). */
+  outboundFastPath: boolean;
   /** Metrics on /metrics of the admin listener (default on), and optionally on a listener of their own. */
   metrics: boolean;
   metricsAddress: { hostname: string; port: number } | undefined;
@@ -30,6 +33,8 @@ export type SidecarArgs = {
   consul: string | undefined;
   tags: string[];
   meta: Record<string, string>;
+  /** One local plaintext listener per TCP service the app calls (--tcp-upstream db=15432), carried at L4 over mTLS. */
+  tcpUpstreams: TcpUpstreamArg[];
   /** The address other VMs reach the inbound listener on (registered in Consul). */
   advertiseAddress: string;
   appHealthPath: string | undefined;
@@ -57,11 +62,13 @@ const FLAGS = {
   consul: { type: "string" },
   tag: { type: "string", multiple: true },
   meta: { type: "string", multiple: true },
+  "tcp-upstream": { type: "string", multiple: true },
   "advertise-address": { type: "string" },
   "app-health-path": { type: "string" },
   "drain-delay": { type: "string" },
   "access-log": { type: "string" },
   "inbound-fast-path": { type: "string" },
+  "outbound-fast-path": { type: "string" },
   metrics: { type: "string" },
   "metrics-address": { type: "string" },
   "otlp-endpoint": { type: "string" },
@@ -75,10 +82,12 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   [--instance ID] [--inbound-port P (default 15006)] [--outbound-port P (default 15001)] [--admin-port P (default 15000)]
   [--inbound-address A (default 127.0.0.1)] [--app-address A (default 127.0.0.1)] [--access-log on|off]
   [--inbound-fast-path on|off (default on: requests no L7 policy acts on are relayed with only their heads rewritten)]
+  [--outbound-fast-path on|off (default on: requests to routes with one destination and no filter but a timeout are relayed)]
   [--metrics on|off (default on: /metrics on the admin port)] [--metrics-address HOST:PORT (a listener serving only /metrics)]
   [--otlp-endpoint http://HOST:4318 (send sampled spans there, OTLP/HTTP JSON; sampling is set in the mesh config)]
   [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
   [--tag T]... [--meta k=v]... [--advertise-address A (default: the inbound address)] [--app-health-path /health]
+  [--tcp-upstream SERVICE=PORT]... (a plaintext listener on 127.0.0.1:PORT carried at L4 to a service with protocol: tcp)
   [--drain-delay 2s (after leaving rotation on SIGTERM, before draining)]
   each flag may also be given as an environment variable (MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...)
   or in a YAML file named by --sidecar-config FILE (keys = flag names); flags win over variables over the file`;
@@ -87,6 +96,16 @@ function onOff(flag: string, v: string | undefined, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (v !== "on" && v !== "off") throw new Error(`--${flag}: "${v}" is not on or off`);
   return v === "on";
+}
+
+/** The ports the sidecar itself binds (port 0 = any free one, which cannot clash). */
+function sidecarPorts(get: (flag: "inbound-port" | "outbound-port" | "admin-port") => string | undefined): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const [flag, dflt] of [["inbound-port", 15006], ["outbound-port", 15001], ["admin-port", 15000]] as const) {
+    const p = parsePort(flag, get(flag), dflt);
+    if (p !== 0) ports[flag] = p;
+  }
+  return ports;
 }
 
 /**
@@ -105,15 +124,15 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     const v = values[flag];
     return typeof v === "string" ? v : env[envName(flag)] ?? fromFile(flag);
   };
-  const fileList = (flag: "tag" | "meta"): string[] | undefined => {
+  const fileList = (flag: "tag" | "meta" | "tcp-upstream"): string[] | undefined => {
     const v = file[flag];
     if (v === undefined || v === null) return undefined;
     if (Array.isArray(v)) return v.map(String);
-    if (flag === "meta" && typeof v === "object") return Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}=${String(x)}`);
+    if (flag !== "tag" && typeof v === "object") return Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}=${String(x)}`);
     return [String(v)];
   };
   // Repeatable flags; from the environment as a comma-separated list (MESH_TAG=v1,canary).
-  const list = (flag: "tag" | "meta"): string[] =>
+  const list = (flag: "tag" | "meta" | "tcp-upstream"): string[] =>
     values[flag] ?? env[envName(flag)]?.split(",").map((s) => s.trim()).filter((s) => s !== "") ?? fileList(flag) ?? [];
   const meta: Record<string, string> = {};
   for (const kv of list("meta")) {
@@ -149,11 +168,13 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     join,
     accessLog: (get("access-log") ?? "on") !== "off",
     inboundFastPath: onOff("inbound-fast-path", get("inbound-fast-path"), true),
+    outboundFastPath: onOff("outbound-fast-path", get("outbound-fast-path"), true),
     ...parseMetricsFlags(get),
     otlpEndpoint: parseOtlpEndpoint(get("otlp-endpoint")),
     consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),
     tags: list("tag"),
     meta,
+    tcpUpstreams: parseTcpUpstreams(list("tcp-upstream"), sidecarPorts(get)),
     advertiseAddress: get("advertise-address") ?? (get("inbound-address") === "0.0.0.0" ? "127.0.0.1" : get("inbound-address") ?? "127.0.0.1"),
     appHealthPath: get("app-health-path"),
     drainDelayMs: parseDuration(drainDelay),

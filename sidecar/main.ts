@@ -12,10 +12,12 @@ import { inboundPolicyFilter } from "../shared/build/inbound-policy.ts";
 import { authorizationFilter } from "../shared/filters/authorization.ts";
 import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
+import { inboundL4 } from "./tcp-inbound.ts";
+import { startTcpUpstreams } from "./tcp-upstreams.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
 import { serveMember, startMember } from "../member/run.ts";
 import type { Snapshot } from "../shared/proxy/snapshot.ts";
-import type { InboundMode } from "../runtime/ports.ts";
+import type { InboundMode, TcpTally } from "../runtime/ports.ts";
 
 /** Only `mtls: permissive` opens the inbound port to plaintext; anything else (and an undeclared service) is strict. */
 const inboundMode = (snap: Snapshot, service: string): InboundMode => (snap.services.get(service)?.mtls === "permissive" ? "permissive" : "strict");
@@ -58,6 +60,8 @@ async function main(): Promise<void> {
     // Traces that start at this inbound (callers that sent no context) are sampled at the mesh's rate.
     traceSampling: () => live.current().traceSampling,
   });
+  // L4 counters (protocol: tcp): registered on first use, so a sidecar without TCP services shows none.
+  const tcpTally: TcpTally | undefined = metrics === undefined ? undefined : (direction, service) => metrics.tcp()(direction, service);
   // Handshakes are the listener's own tally, read at scrape; `inbound` exists by the first scrape.
   const tls = metrics?.inboundTls(() => inbound.connectionsAccepted());
   const inbound = await startMtlsServer({
@@ -68,6 +72,8 @@ async function main(): Promise<void> {
     limits: listenerLimits(live.current().limits),
     mode: inboundMode(live.current(), args.service),
     handler: inboundHandler,
+    // A TCP service's connections are authorized by caller and carried to the app at L4 (decided per connection).
+    l4: inboundL4({ live, service: args.service, app, log, tally: tcpTally }),
     // The fast path: requests no L7 policy acts on are relayed to the app with only their heads rewritten.
     relay: !args.inboundFastPath ? undefined : {
       planner: createRelayPlanner({
@@ -98,19 +104,20 @@ async function main(): Promise<void> {
       log.error({ mode, err: String(err), kept: inbound.mode() }, "inbound mTLS mode change failed; the old mode stays");
     }
   });
-  const outbound = startOutboundListener({ port: args.outboundPort, live, observe });
+  const tcp = startTcpUpstreams({ upstreams: args.tcpUpstreams, live, credentials: member.creds.current, log, tally: tcpTally });
+  const outbound = startOutboundListener({ port: args.outboundPort, live, observe, credentials: args.outboundFastPath ? member.creds.current : undefined });
 
   // Registered last (inside serveMember): Consul sends callers here only once every listener is up and the app answers.
   await appHealth.first;
   await serveMember({
     runtime, member, log, args, metrics,
     inFlight: () => ({ inbound: inbound.inFlight(), outbound: outbound.inFlight() }),
-    listeners: [{ close: (drainMs) => inbound.close({ drainMs }) }, { close: (drainMs) => outbound.stop(drainMs) }],
+    listeners: [{ close: (drainMs) => inbound.close({ drainMs }) }, { close: (drainMs) => outbound.stop(drainMs) }, { close: (drainMs) => tcp.stop(drainMs) }],
     healthy: appHealth.healthy,
-    info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, inboundMode: inbound.mode(), outboundPort: outbound.port, inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
+    info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, inboundMode: inbound.mode(), outboundPort: outbound.port, tcpUpstreams: tcp.ports, inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
     registration: { id: args.instance, service: args.service, address: args.advertiseAddress, port: inbound.port, tags: args.tags, meta: { kind: "sidecar", ...args.meta }, drainDelayMs: args.drainDelayMs },
     onStopped: () => appHealth.stop(),
-    readyFields: { service: args.service, instance: args.instance, inboundPort: inbound.port, outboundPort: outbound.port, appPort: args.appPort },
+    readyFields: { service: args.service, instance: args.instance, inboundPort: inbound.port, outboundPort: outbound.port, appPort: args.appPort, tcpUpstreams: tcp.ports },
   });
 }
 

@@ -8,6 +8,8 @@ import { resilienceMetrics } from "./resilience-metrics.ts";
 import { stateMetrics, type MemberState } from "./state-metrics.ts";
 import { processMetrics } from "./process-metrics.ts";
 import { tlsMetrics, type TlsMetrics } from "./tls-metrics.ts";
+import { tcpMetrics } from "./tcp-metrics.ts";
+import type { TcpTally } from "../../runtime/ports.ts";
 import { ScrapeGauge } from "./series.ts";
 
 export type InFlight = () => Partial<Record<Side, number>>;
@@ -16,6 +18,8 @@ export type MemberMetrics = {
   render(): Promise<{ contentType: string; body: string }>;
   /** The inbound listener's handshakes (its own tally, read at scrape) and refusals (reported as they happen). */
   inboundTls(accepted: () => number): TlsMetrics;
+  /** The L4 (protocol: tcp) connection and byte counters; registered on first call, so members without L4 show none. */
+  tcp(): TcpTally;
   /** What the member serves, read at scrape from here on. */
   attach(state: MemberState & { inFlight: InFlight }): void;
   stop(): void;
@@ -26,9 +30,11 @@ export function startMemberMetrics(o: { kind: MemberKind; service: string; trust
   // A member's upstream tries all come from one side: the gateway's listeners, or the sidecar's outbound.
   const unsubscribe = o.observe.subscribe(requestMetrics(registry, { service: o.service, trustDomain: o.trustDomain, attemptSide: o.kind === "gateway" ? "gateway" : "outbound" }));
   const stopProcess = processMetrics(registry);
+  let tcp: TcpTally | undefined;
   return {
     render: () => registry.render(),
     inboundTls: (accepted) => tlsMetrics(registry, "inbound", accepted),
+    tcp: () => (tcp ??= tcpMetrics(registry)),
     attach(state) {
       stateMetrics(registry, state);
       resilienceMetrics(registry, state.live);

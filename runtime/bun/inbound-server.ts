@@ -11,6 +11,8 @@ import { createHandshakeDeadline } from "./handshake-deadline.ts";
 import { sameMaterial } from "./tls-material.ts";
 import { relayStarter } from "./inbound-relay.ts";
 import { startPermissiveFront, type PermissiveFront } from "./permissive-front.ts";
+import { createL4Inbound } from "./tcp-inbound.ts";
+import { L4_EARLY_BYTES } from "./tcp-pipe.ts";
 import type { InboundMode, MtlsServer, MtlsServerOptions, RefusalReason, TlsMaterial } from "../ports.ts";
 
 /** Where the TLS listener goes while a permissive front holds the port: reached only through the front's relay. */
@@ -28,6 +30,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
     s.terminate();
   });
   let accepted = 0;
+  const l4 = opts.l4 === undefined ? undefined : createL4Inbound(opts.l4);
   const refuse = (s: Socket<TlsSocketData>, reason: string, code: RefusalReason): void => {
     opts.onRefused?.(reason, code);
     s.terminate();
@@ -44,7 +47,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
   };
 
   const handlers: SocketHandler<TlsSocketData> = {
-    ...tlsSocketEvents({ set, handshakes, maxEarlyBytes: opts.limits.maxHeaderBytes, tooEarly: (s) => refuse(s, "too much data before the handshake completed", "early-data") }),
+    ...tlsSocketEvents({ set, handshakes, maxEarlyBytes: l4 === undefined ? opts.limits.maxHeaderBytes : Math.max(opts.limits.maxHeaderBytes, L4_EARLY_BYTES), tooEarly: (s) => refuse(s, "too much data before the handshake completed", "early-data") }),
     handshake(s, success, authError) {
       handshakes.done(s);
       if (!success || authError || !s.authorized) return refuse(s, `handshake refused: ${authError?.message ?? "peer not authorized"}`, "handshake");
@@ -56,6 +59,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       s.setNoDelay(true);
       const peer = { spiffeId: id };
       accepted++;
+      if (l4?.accept(s, peer)) return; // carried (or refused) at L4: never parsed as HTTP
       startConnection(s, set, (req, target) => opts.handler(req, peer, target), opts.relay === undefined ? undefined : relayStarter(opts.relay, id));
     },
   };
@@ -66,7 +70,8 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
   // reusePort (SO_REUSEPORT; works in Bun 1.4.4 though only typed for connect) lets the listener of another mode
   // bind the same port before the old one stops accepting.
   const listen = (hostname: string, port: number): TCPSocketListener<undefined> => {
-    const options: TCPSocketListenOptions<undefined> & { reusePort: boolean } = { hostname, port, reusePort: true, data: undefined, socket: accept };
+    // Half-open for L4 connections, whose FIN must travel on its own (tls-accept.ts closes HTTP/1.1 at a FIN as before).
+    const options: TCPSocketListenOptions<undefined> & { reusePort: boolean } = { hostname, port, reusePort: true, allowHalfOpen: l4 !== undefined, data: undefined, socket: accept };
     return Bun.listen<undefined>(options);
   };
 
@@ -120,7 +125,7 @@ export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServ
       if (set.draining()) return;
       active.listener.stop(false);
       front?.retire();
-      await set.drain(drainMs);
+      await Promise.all([set.drain(drainMs), l4?.drain(drainMs)]);
       active.listener.stop(true);
       handshakes.stop();
       for (const f of [front, ...retired]) f?.destroy();

@@ -5,10 +5,12 @@ import { Http1Connection, type ConnectionHandler } from "./http1-connection.ts";
 import { connectionEvents, type ConnectionSet } from "./connection-set.ts";
 import type { HandshakeDeadline } from "./handshake-deadline.ts";
 import type { RelayStarter } from "./inbound-relay.ts";
+import type { PipeLink } from "./tcp-pipe.ts";
 
 // `early` holds bytes that arrive before the handshake callback: under load Bun can deliver the client's
 // first request (sent right behind its TLS 1.3 Finished) before it reports the handshake.
-export type TlsSocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined };
+// `l4` is set instead of `conn` on a connection carried at L4 (tcp-inbound.ts): its bytes go to the pipe unparsed.
+export type TlsSocketData = { conn: Http1Connection | undefined; early: Buffer[] | undefined; l4?: PipeLink };
 
 /**
  * The plain listener's handler: each accepted socket is upgraded with `tls()` as it is now, so new credentials never
@@ -38,15 +40,30 @@ export function tlsSocketEvents(o: { set: ConnectionSet; handshakes: HandshakeDe
     data(s: Socket<TlsSocketData>, d: Buffer): void {
       const c = s.data.conn;
       if (c) return c.onData(d);
+      const l4 = s.data.l4;
+      if (l4) return l4.pipe.data(l4.side, d);
       // Not verified yet: hold the bytes (bounded), never parse them before the handshake's verdict.
       const early = (s.data.early ??= []);
       early.push(Buffer.from(d));
       if (early.reduce((n, b) => n + b.length, 0) > o.maxEarlyBytes) o.tooEarly(s);
     },
     ...events,
+    drain(s: Socket<TlsSocketData>): void {
+      const l4 = s.data.l4;
+      if (l4) l4.pipe.drain(l4.side);
+      else events.drain(s);
+    },
+    // On a half-open listener (one with an L4 hook) a FIN no longer closes the socket by itself: HTTP/1.1 still closes there.
+    end(s: Socket<TlsSocketData>): void {
+      const l4 = s.data.l4;
+      if (l4) l4.pipe.end(l4.side);
+      else s.end();
+    },
     close(s: Socket<TlsSocketData>): void {
       o.handshakes.done(s); // a socket that closed mid-handshake
-      events.close(s);
+      const l4 = s.data.l4;
+      if (l4) l4.pipe.close(l4.side);
+      else events.close(s);
     },
   };
 }

@@ -9,6 +9,7 @@ import { validateRoute } from "./validate-route.ts";
 import { validatePolicy } from "./validate-policy.ts";
 import type { AuthzPolicyConfig, RouteConfig, ServiceConfig } from "./schema.ts";
 import { validateAuthzPolicy } from "./validate-authz.ts";
+import { validateTcpService } from "./validate-tcp.ts";
 
 /** Services first: route documents are checked against them. */
 const ORDER: Record<Kind, number> = { settings: 0, services: 1, routes: 2, gateway: 3, authorization: 4 };
@@ -20,6 +21,7 @@ function semanticIssues(kind: Kind, doc: unknown, services: Record<string, Servi
   const callers = { ...services, ...gateways };
   if (kind === "routes") validateRoute(doc as RouteConfig, "", services, callers, report);
   if (kind === "services" && (doc as ServiceConfig).policy !== undefined) validatePolicy((doc as ServiceConfig).policy!, "policy", report, { kind: "service", callers });
+  if (kind === "services") validateTcpService(doc as ServiceConfig, "", report);
   if (kind === "gateway") (doc as { routes: RouteConfig[] }).routes.forEach((r, i) => validateRoute(r, `routes[${i}]`, services, callers, report));
   if (kind === "authorization") validateAuthzPolicy(doc as AuthzPolicyConfig, "", { ...services, ...gateways }, report);
   return found;

@@ -227,8 +227,15 @@ export const Subset = v.strictObject({
  */
 export const MtlsMode = v.picklist(["strict", "permissive", "disable"]);
 
+/**
+ * What a service speaks. "http" (default): requests are routed, authorized and measured one by one. "tcp": connections
+ * are carried at L4 (mTLS with SPIFFE ids on the mesh hop, authorization by caller per connection, no HTTP parsing),
+ * so nothing that needs a request (routes, paths, retries, faults, rate limits) applies; validate-tcp.ts says which.
+ */
+export const Protocol = v.picklist(["http", "tcp"]);
+
 export const Service = v.strictObject({
-  protocol: v.optional(v.picklist(["http"])),
+  protocol: v.optional(Protocol),
   mtls: v.optional(MtlsMode),
   instances: v.optional(v.array(Instance)),
   subsets: v.optional(v.record(Name, Subset)),
@@ -316,6 +323,7 @@ export type HashOnConfig = v.InferOutput<typeof HashOn>;
 export type MirrorConfig = v.InferOutput<typeof Mirror>;
 export type ServiceConfig = v.InferOutput<typeof Service>;
 export type MtlsModeConfig = v.InferOutput<typeof MtlsMode>;
+export type ProtocolConfig = v.InferOutput<typeof Protocol>;
 export type InstanceConfig = v.InferOutput<typeof Instance>;
 export type HeaderOpsConfig = v.InferOutput<typeof HeaderOps>;
 export type LimitsConfig = v.InferOutput<typeof Limits>;

@@ -3,6 +3,7 @@
 import type { RouteConfig, RouteMatchConfig, RouteActionConfig, ServiceConfig } from "./schema.ts";
 import { validatePolicy, type Report } from "./validate-policy.ts";
 import { canonicalizePath } from "../http/canonical-path.ts";
+import { isTcp, TCP_DESTINATION } from "./validate-tcp.ts";
 
 /** Requests are matched on their canonical path, so a non-canonical config path could never match. */
 function checkCanonical(value: string, path: string, report: Report): void {
@@ -66,6 +67,7 @@ function validateMatch(match: RouteMatchConfig, path: string, report: Report): v
 function checkDestination(service: string, subset: string | undefined, path: string, services: Services, report: Report): ServiceConfig | undefined {
   const svc = Object.hasOwn(services, service) ? services[service] : undefined;
   if (svc === undefined) report(`${path}.service`, `unknown service "${service}" (declare it under services)`);
+  else if (isTcp(svc)) report(`${path}.service`, TCP_DESTINATION(service));
   else if (subset !== undefined && !Object.hasOwn(svc.subsets ?? {}, subset)) report(`${path}.subset`, `service "${service}" has no subset "${subset}"`);
   return svc;
 }

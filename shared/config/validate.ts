@@ -5,6 +5,7 @@ import type { ConfigIssue } from "./issues.ts";
 import { validatePolicy, type Report } from "./validate-policy.ts";
 import { validateRoute } from "./validate-route.ts";
 import { validateAuthzPolicy } from "./validate-authz.ts";
+import { isTcp, validateTcpAuthz, validateTcpService } from "./validate-tcp.ts";
 
 /** Reports the second and later uses of a key, pointing back at the first. */
 function uniqueness<K>(report: Report) {
@@ -38,6 +39,7 @@ export function validateMeshConfig(config: MeshConfig): ConfigIssue[] {
       ids(inst.id, `${base}.instances[${i}].id`, (first) => `duplicate instance id "${inst.id}" (already used at ${first})`);
     });
     if (svc.policy !== undefined) validatePolicy(svc.policy, `${base}.policy`, report, { kind: "service", callers });
+    validateTcpService(svc, base, report);
   }
 
   if (config.routes !== undefined) validateRoutes(config.routes, "routes", config, callers, report);
@@ -45,6 +47,7 @@ export function validateMeshConfig(config: MeshConfig): ConfigIssue[] {
   for (const [name, policy] of Object.entries(config.authorization ?? {})) {
     if (!(name in (config.services ?? {}))) report(`authorization.${name}`, `policy for unknown service "${name}" (declare it under services)`);
     validateAuthzPolicy(policy, `authorization.${name}`, callers, report);
+    if (isTcp(config.services?.[name])) validateTcpAuthz(policy, `authorization.${name}`, report);
   }
 
   const gw = config.gateway;
