@@ -161,6 +161,18 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
   },
 
+  // The pair for a TCP service: A's local TCP listener (--tcp-upstream) → mTLS → B's inbound at L4 → upstream; the
+  // bench's HTTP upstream is carried as opaque bytes (no HTTP parsing on either side, no access lines).
+  async "tcp-pair"(env) {
+    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin, tcp] = (await freePorts(7)) as [number, number, number, number, number, number, number];
+    const cfg = meshConfig(bIn);
+    cfg.services![UPSTREAM_SERVICE]!.protocol = "tcp";
+    const config = writeConfig(env, "tcp-pair", cfg);
+    const b = await startSidecar(env, { name: "tcp-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const a = await startSidecar(env, { name: "tcp-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin, extra: ["--tcp-upstream", `${UPSTREAM_SERVICE}=${tcp}`] });
+    return { url: `http://127.0.0.1:${tcp}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+  },
+
   // The pair with the access log off on both sidecars: what a per-request log line costs on each side of a hop.
   async "sidecar-pair-nolog"(env) {
     const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];

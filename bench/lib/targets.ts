@@ -86,6 +86,8 @@ export const TARGETS: readonly TargetCheck[] = [
   ratioTarget("sidecar-pair", "rps", 0.6, "consul-pair"),
   addedLatencyTarget("sidecar-pair", 1.5, "consul-pair"),
   ratioTarget("gateway", "rps", 0.9, "sidecar-pair"),
+  // A TCP service carried at L4 on both sides (mTLS, SPIFFE ids, no HTTP parsing) against Consul's L4 pair.
+  ratioTarget("tcp-pair", "rps", 1.2, "consul-pair"),
   // What observability (metrics on, 1 % of traces) and configured-but-idle resilience cost.
   ratioTarget("sidecar-hop", "cpu_ms_per_1k", 1.05, "sidecar-hop-dark"),
   ratioTarget("sidecar-pair", "cpu_ms_per_1k", 1.05, "sidecar-pair-dark"),
@@ -94,7 +96,7 @@ export const TARGETS: readonly TargetCheck[] = [
   // 10,000 routes must cost about as much per request as 10, and little memory.
   ratioTarget("sidecar-hop-10k-routes", "rps", 0.95, "sidecar-hop-10-routes"),
   rssGrowthTarget("sidecar-hop-10k-routes", "sidecar-hop-10-routes", 30),
-  rssLimitTarget(["sidecar-hop", "sidecar-pair", "gateway"], RSS_LIMIT_MB),
+  rssLimitTarget(["sidecar-hop", "sidecar-pair", "gateway", "tcp-pair"], RSS_LIMIT_MB),
 ];
 
 export function evaluateTargets(s: Summaries, targets: readonly TargetCheck[] = TARGETS): TargetResult[] {
