@@ -35,6 +35,13 @@ export function splitTarget(target: string): { pathname: string; search: string 
 
 /** The host a route matches on, from a Host value: port and trailing dot stripped, lower-cased. */
 export function routingHost(raw: string): string {
+  // The usual Host (a lower-case service name) needs no edit; checked char by char, it is returned as is.
+  let plain = true;
+  for (let i = 0; i < raw.length && plain; i++) {
+    const c = raw.charCodeAt(i);
+    plain = c !== 0x3a && c !== 0x5b && (c < 0x41 || c > 0x5a);
+  }
+  if (plain && raw.charCodeAt(raw.length - 1) !== 0x2e) return raw;
   const host = raw.startsWith("[") ? raw.slice(0, raw.indexOf("]") + 1) : raw.split(":")[0]!;
   return host.replace(/\.$/, "").toLowerCase();
 }
