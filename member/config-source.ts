@@ -7,12 +7,16 @@ import { formatIssue } from "../shared/config/issues.ts";
 import { checkConfigState, type CheckedState, type ConfigProvider } from "../shared/config/provider.ts";
 import { parseMaxDocumentBytes } from "../shared/config/kv-documents.ts";
 import { watchConfigFile } from "../runtime/node/file-provider.ts";
-import { watchConsulKv } from "./consul/kv-provider.ts";
 
 type Log = { info(o: object, msg: string): void; error(o: object, msg: string): void; warn(o: object, msg: string): void };
 
 export type ConfigSource = {
-  first: MeshConfig;
+  /**
+   * The first valid config, to derive the identity from before the watcher starts. Read it before consuming
+   * `updates`: once they hand that state on, it is let go (reading it then throws), so the member does not keep a
+   * second copy of a config the snapshot no longer needs (about 5 MB of heap for 10,000 routes).
+   */
+  readonly first: MeshConfig;
   /** Every state after its one check (the first one included, replayed): the watcher does not check again. */
   updates: AsyncIterable<CheckedState>;
   /** Documents rejected on their own (KV mode); their last good versions keep serving. */
@@ -37,6 +41,8 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
   if (o.configPath !== undefined) {
     updates = watchConfigFile(o.configPath, { signal: ac.signal, onError: (i) => o.log.error({}, formatIssue(i)) });
   } else if (o.consul !== undefined) {
+    // Loaded only here: a member reading a file never pays for the consul client.
+    const { watchConsulKv } = await import("./consul/kv-provider.ts");
     const kv = watchConsulKv({
       consul: o.consul,
       prefix: o.kvPrefix,
@@ -81,21 +87,31 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
   const it = {
     next: async (): Promise<IteratorResult<CheckedState>> => {
       const r = await raw.next();
-      return r.done ? { done: true, value: undefined } : { done: false, value: checkConfigState(r.value) };
+      if (r.done) return { done: true, value: undefined };
+      // Timed because it grows with the config: parsing a 10,000-route file is most of what such a member does at start.
+      const began = performance.now();
+      const checked = checkConfigState(r.value);
+      o.log.info({ source: checked.source, valid: checked.result.ok, checkMs: Math.round(performance.now() - began) }, "config checked");
+      return { done: false, value: checked };
     },
     return: raw.return?.bind(raw),
   };
   const head = await it.next().finally(() => clearInterval(reminder));
-  if (head.done) throw new Error("config source ended before yielding anything");
-  const parsed = head.value.result;
-  if (!parsed.ok) throw new Error(`invalid config:\n${parsed.issues.map(formatIssue).join("\n")}`);
+  const parsed = head.done ? undefined : head.value.result;
+  if (parsed?.ok !== true) {
+    ac.abort(); // the caller gets no source to stop: release the file watch or the KV query here
+    if (parsed === undefined) throw new Error("config source ended before yielding anything");
+    throw new Error(`invalid config:\n${parsed.issues.map(formatIssue).join("\n")}`);
+  }
   let pending: IteratorResult<CheckedState> | undefined = head;
+  let first: MeshConfig | undefined = parsed.config;
   const replay: AsyncIterable<CheckedState> = {
     [Symbol.asyncIterator]: () => ({
       next: async () => {
         if (pending !== undefined) {
           const r = pending;
           pending = undefined;
+          first = undefined; // handed on: from here the watcher's snapshot is what stays
           return r;
         }
         return it.next();
@@ -107,5 +123,11 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
       },
     }),
   };
-  return { first: parsed.config, updates: replay, documentIssues: () => docIssues, held, holds, stop: () => ac.abort() };
+  return {
+    get first(): MeshConfig {
+      if (first === undefined) throw new Error("ConfigSource.first was read after the first state was handed to the watcher");
+      return first;
+    },
+    updates: replay, documentIssues: () => docIssues, held, holds, stop: () => ac.abort(),
+  };
 }

@@ -1,5 +1,5 @@
-// Unit tests of compileSnapshot with a cluster registry: successive configs share unchanged clusters (and their
-// balancer state), a changed policy rebuilds with endpoints kept, and a compile that throws changes nothing.
+// Unit tests of compileSnapshot: across reloads unchanged clusters (and balancer state) are kept and a compile that
+// throws changes nothing; within one compile, routes with equal actions share a handler and each cluster is defined once.
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "./compile.ts";
 import { parseMeshConfig } from "../config/parse.ts";
@@ -100,5 +100,59 @@ describe("compileSnapshot with a cluster registry", () => {
     finish(new Response("late"));
     expect(await (await response).text()).toBe("late");
     expect(reg.retired()).toBe(0);
+  });
+});
+
+describe("compileSnapshot shares what routes have in common", () => {
+  const routes = (lines: string[]) => `${BASE}${lines.map((l) => `  - ${l}\n`).join("")}`;
+  const value = (snap: Snapshot, host: string, path = "/") =>
+    snap.meshRoutes.match({ method: "GET", host, path, headers: new Headers(), query: new URLSearchParams() })!.value;
+
+  test("routes with equal actions share one handler and fast route; rate limits and rewrites keep their own", () => {
+    const snap = compile(routes([
+      "{ name: a, match: { host: [a] }, action: { destinations: [{ service: echo }], policy: { timeout: 2s } } }",
+      "{ name: b, match: { host: [b] }, action: { destinations: [{ service: echo }], policy: { timeout: 2s } } }",
+      "{ name: c, match: { host: [c] }, action: { destinations: [{ service: echo }], policy: { timeout: 3s } } }",
+      "{ name: d, match: { host: [d] }, action: { destinations: [{ service: echo }], policy: { timeout: 2s, rateLimit: { requestsPerSecond: 5 } } } }",
+      "{ name: e, match: { host: [e] }, action: { destinations: [{ service: echo }], policy: { timeout: 2s, rateLimit: { requestsPerSecond: 5 } } } }",
+      "{ name: f, match: { host: [f], path: { prefix: /f } }, action: { destinations: [{ service: echo }], rewrite: { prefix: / } } }",
+      "{ name: g, match: { host: [g], path: { prefix: /g } }, action: { destinations: [{ service: echo }], rewrite: { prefix: / } } }",
+    ]), createClusterRegistry());
+    const [a, b, c, d, e, f, g] = ["a", "b", "c", "d", "e", "f", "g"].map((h) => value(snap, h, `/${h}`));
+    expect(a!.name).toBe("a");
+    expect(b!.name).toBe("b");
+    expect(b!.handler).toBe(a!.handler);
+    expect(a!.fast).toBeDefined();
+    expect(b!.fast).toBe(a!.fast);
+    expect(c!.handler).not.toBe(a!.handler);
+    expect(c!.fast?.timeoutMs).toBe(3000);
+    expect(e!.handler).not.toBe(d!.handler); // each route's own buckets
+    expect(g!.handler).not.toBe(f!.handler); // the rewrite reads the route's own prefix
+  });
+
+  test("a shared handler still serves each route", async () => {
+    const snap = compile(routes([
+      "{ name: a, match: { host: [a] }, action: { destinations: [{ service: echo }] } }",
+      "{ name: b, match: { host: [b] }, action: { destinations: [{ service: echo }] } }",
+    ]), createClusterRegistry());
+    expect(await (await send(snap, "a")).text()).toBe("ok");
+    expect(await (await send(snap, "b")).text()).toBe("ok");
+  });
+
+  test("each cluster is defined once per compile, however many routes use it", () => {
+    const reg = createClusterRegistry();
+    let asked = 0;
+    const counting: ClusterRegistry = {
+      ...reg,
+      begin() {
+        const plan = reg.begin();
+        return { ...plan, cluster: (d) => (asked += 1, plan.cluster(d)) };
+      },
+    };
+    const many = Array.from({ length: 50 }, (_, i) => `{ name: r${i}, match: { host: [h${i}] }, action: { destinations: [{ service: echo }] } }`);
+    const snap = compile(routes(many), counting);
+    // echo#round_robin and echo#least_request (the api route): once each, not once per route and per use.
+    expect(asked).toBe(2);
+    expect(value(snap, "h49").fast?.cluster).toBe(snap.clusters.get("echo#round_robin") as ManagedCluster);
   });
 });

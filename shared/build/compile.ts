@@ -10,6 +10,7 @@ import { buildRouteTable } from "../routing/route-table.ts";
 import { compileAuthorizer, type Authorizer } from "../filters/authorization.ts";
 import { formatSpiffeId } from "../pki/spiffe.ts";
 import { createClusterRegistry, type ClusterRegistry } from "../upstream/registry.ts";
+import { clusterKey } from "../upstream/definition.ts";
 import { parseDuration } from "../config/duration.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { fastRouteOf, routeHandler, type RouteDeps } from "./route-handler.ts";
@@ -24,6 +25,18 @@ export type CompileOptions = {
   /** The member compiling: its service (or the gateway's name) and instance id; faults with `from`/`instances` use them. */
   self?: { readonly service: string; readonly instance?: string | undefined };
 };
+
+/**
+ * The key under which routes may share a compiled handler and fast route, or undefined when the route needs its own.
+ * What routeHandler and fastRouteOf build depends on the route's action only, except a rate limit (its buckets are
+ * the route's, by name) and a prefix rewrite (it reads the route's match). Equal JSON means equal actions; two equal
+ * actions written with their keys in another order just don't share. Keep in step with route-handler.ts.
+ */
+export function shareKey(route: RouteConfig): string | undefined {
+  const a = route.action;
+  if (a.policy?.rateLimit !== undefined || a.rewrite !== undefined) return undefined;
+  return JSON.stringify(a);
+}
 
 function staticEndpoints(svc: ServiceConfig): Endpoint[] {
   return (svc.instances ?? []).map((i) => ({ id: i.id, address: i.address, port: i.port, tags: i.tags ?? [], meta: i.meta ?? {} }));
@@ -40,35 +53,53 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
 
   // Clusters are staged, not applied: a compile that throws below must leave the live clusters as they are.
   const plan = (opts.clusters ?? createClusterRegistry()).begin();
+  // Every route to a service asks for its cluster (twice: handler and fast route), so each is built once per compile:
+  // rebuilding the definition (static endpoints, resilience) and letting the registry serialize it per route made
+  // compile time grow with routes x instances.
+  const clusters = new Map<string, ManagedCluster>();
   const clusterFor = (service: string, subset: string | undefined, loadBalancer: LoadBalancerKind): ManagedCluster => {
+    const name = subset === undefined ? service : `${service}/${subset}`;
+    const key = clusterKey({ name, loadBalancer });
+    const known = clusters.get(key);
+    if (known !== undefined) return known;
     const svc = serviceConfigs[service];
     const info = services.get(service);
     if (svc === undefined || info === undefined) throw new Error(`unknown service ${service}`);
     const selector = subset === undefined ? undefined : svc.subsets?.[subset];
     if (subset !== undefined && selector === undefined) throw new Error(`unknown subset ${service}/${subset}`);
-    const name = subset === undefined ? service : `${service}/${subset}`;
     const p = svc.policy;
     const resilience = { breaker: p?.circuitBreaker === undefined ? undefined : breakerLimits(p.circuitBreaker), outlier: p?.outlierDetection === undefined ? undefined : outlierConfig(p.outlierDetection) };
-    return plan.cluster({ name, service, subset, selector, spiffeId: info.spiffeId, loadBalancer, staticEndpoints: staticEndpoints(svc), resilience });
+    const cluster = plan.cluster({ name, service, subset, selector, spiffeId: info.spiffeId, loadBalancer, staticEndpoints: staticEndpoints(svc), resilience });
+    clusters.set(key, cluster);
+    return cluster;
   };
 
-  const compileRoutes = (routes: readonly RouteConfig[], table: "mesh" | "gateway") =>
-    routes.map((route) => {
-      const deps: RouteDeps = {
-        serviceConfigs, services, clusterFor, forwarder: opts.forwarder, trustDomain, namespace, self: opts.self?.service,
-        buckets: (key, c) => plan.buckets(`${table}:${key}`, c),
-      };
-      return {
+  const depsOf = (table: "mesh" | "gateway"): RouteDeps => ({
+    serviceConfigs, services, clusterFor, forwarder: opts.forwarder, trustDomain, namespace, self: opts.self?.service,
+    buckets: (key, c) => plan.buckets(`${table}:${key}`, c),
+  });
+  // Routes of one table with equal actions share one handler and one fast route (see shareKey): 10,000 routes to one
+  // service then hold one filter chain, not 10,000 identical ones.
+  const shared = new Map<string, Pick<CompiledRoute, "handler" | "fast">>();
+  const compileRoutes = (routes: readonly RouteConfig[], table: "mesh" | "gateway") => {
+    const deps = depsOf(table);
+    return routes.map((route) => {
+      const action = shareKey(route);
+      const key = action === undefined ? undefined : `${table} ${action}`;
+      let built = key === undefined ? undefined : shared.get(key);
+      if (built === undefined) {
+        built = { handler: routeHandler(route, deps), fast: fastRouteOf(route, deps) };
+        if (key !== undefined) shared.set(key, built);
+      }
+      const value: CompiledRoute = {
         name: route.name,
-        match: route.match,
-        value: {
-          name: route.name,
-          handler: routeHandler(route, deps),
-          fast: fastRouteOf(route, deps),
-          traceSampling: route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100,
-        } as CompiledRoute,
+        handler: built.handler,
+        fast: built.fast,
+        traceSampling: route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100,
       };
+      return { name: route.name, match: route.match, value };
     });
+  };
 
   // A service with no explicit route is still reachable by its name, like a Kubernetes Service.
   const defaults: RouteConfig[] = [...services.keys()].map((name) => ({
@@ -102,7 +133,7 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     if (p !== undefined) inbound.set(opts.self.service, p);
   }
   // Last, after everything that can throw: from here on the registry serves this config's clusters.
-  const clusters = plan.commit();
+  const committed = plan.commit();
   return {
     version: opts.version,
     source: opts.source,
@@ -115,6 +146,6 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     services,
     authorization,
     inbound,
-    clusters,
+    clusters: committed,
   };
 }

@@ -54,6 +54,7 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
   const listeners: Array<(s: Snapshot) => void> = [];
   // One registry per holder, so an unchanged cluster keeps its state across every reload of this member.
   const clusters = createClusterRegistry();
+  let compileMs = 0;
   const status: LiveStatus = { version: 0, source: "", appliedAt: undefined, rejected: [], rejectedAt: undefined, rejectedDocuments: [], held: undefined, holds: 0 };
 
   return new Promise((resolve, reject) => {
@@ -73,12 +74,17 @@ export function startLiveSnapshot(opts: LiveOptions): Promise<LiveSnapshot> {
 
     const watcher = createConfigWatcher<Snapshot>({
       updates: opts.updates,
-      compile: (config) => compileSnapshot(config, { version: counter + 1, source: "", forwarder: opts.forwarder, clusters, ...(opts.self === undefined ? {} : { self: opts.self }) }),
+      compile: (config) => {
+        const began = performance.now();
+        const compiled = compileSnapshot(config, { version: counter + 1, source: "", forwarder: opts.forwarder, clusters, ...(opts.self === undefined ? {} : { self: opts.self }) });
+        compileMs = Math.round(performance.now() - began);
+        return compiled;
+      },
       onApply: (value, info) => {
         counter = info.version;
         snap = { ...value, version: info.version, source: info.source };
         Object.assign(status, { version: info.version, source: info.source, appliedAt: new Date().toISOString(), rejected: [], rejectedAt: undefined });
-        opts.log.info({ version: info.version, source: info.source }, "config applied");
+        opts.log.info({ version: info.version, source: info.source, compileMs }, "config applied");
         opts.log.flush?.();
         for (const fn of listeners) fn(snap);
         clearTimeout(timer);

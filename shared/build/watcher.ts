@@ -26,9 +26,16 @@ export type ConfigWatcher = { stop(): void; done: Promise<void> };
 
 export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWatcher {
   let stopped = false;
-  let onStop: () => void = () => {};
-  const stopSignal = new Promise<undefined>((resolve) => (onStop = () => resolve(undefined)));
   const it = opts.updates[Symbol.asyncIterator]();
+  // The wait for the provider's next state, which stop() ends early. A fresh promise per wait: racing every next()
+  // against one long-lived stop promise left a reaction on it per state, each holding that state (a whole config,
+  // and its text) for the life of the process.
+  let wake: ((r: undefined) => void) | undefined;
+  const nextOrStop = (): Promise<IteratorResult<ConfigState | CheckedState> | undefined> =>
+    new Promise((resolve, reject) => {
+      wake = resolve;
+      it.next().then(resolve, reject);
+    });
 
   let lastSeen: string | undefined;
   let lastApplied: string | undefined;
@@ -67,7 +74,8 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
   const run = async (): Promise<void> => {
     try {
       while (!stopped) {
-        const r = await Promise.race([it.next(), stopSignal]);
+        const r = await nextOrStop();
+        wake = undefined;
         if (r === undefined || r.done || stopped) break;
         handle(r.value);
       }
@@ -81,7 +89,7 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
   return {
     stop(): void {
       stopped = true;
-      onStop();
+      wake?.(undefined);
     },
     done,
   };

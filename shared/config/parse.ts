@@ -1,31 +1,18 @@
 // Text in, validated MeshConfig or every problem out: YAML syntax, then schema, then semantic rules.
-// JSON is valid YAML, so one parser serves both file formats (and Consul KV values later).
-import { LineCounter, parseDocument } from "yaml";
+// JSON is valid YAML, so one reader (yaml-text.ts) serves both file formats.
 import * as v from "valibot";
 import { MeshConfig } from "./schema.ts";
 import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
 import { mapSchemaIssues } from "./schema-issues.ts";
 import { validateMeshConfig } from "./validate.ts";
+import { readYaml } from "./yaml-text.ts";
 
 export type ParseResult = { ok: true; config: MeshConfig } | { ok: false; issues: ConfigIssue[] };
 
 export function parseMeshConfig(text: string, source: string): ParseResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => {
-      const { line, col } = lines.linePos(e.pos[0]);
-      return { source, path: ROOT_PATH, message: `YAML syntax error at ${line}:${col}: ${e.message}` };
-    });
-    return { ok: false, issues };
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS();
-  } catch (e) {
-    // e.g. an alias bomb beyond yaml's maxAliasCount
-    return { ok: false, issues: [{ source, path: ROOT_PATH, message: `YAML error: ${e instanceof Error ? e.message : String(e)}` }] };
-  }
+  const read = readYaml(text);
+  if (!read.ok) return { ok: false, issues: read.messages.map((message) => ({ source, path: ROOT_PATH, message })) };
+  const data = read.data;
   // An empty document is refused rather than read as "no routes": a half-written file must not wipe the mesh.
   if (data === null || data === undefined) {
     return { ok: false, issues: [{ source, path: ROOT_PATH, message: "the document is empty" }] };

@@ -166,6 +166,20 @@ describe("cluster registry: plans", () => {
     expect(plan.cluster(def())).toBe(plan.cluster(def()));
     expect(() => plan.cluster(def({ spiffeId: "y" }))).toThrow(/two different definitions/);
   });
+
+  test("a staged cluster asked for again with the same definition object is not serialized again", () => {
+    let reads = 0;
+    const d = def();
+    // canonicalJson reads the static endpoints for the key; definitionIdentity reads them to leave them out.
+    Object.defineProperty(d, "staticEndpoints", { enumerable: true, get: () => (reads += 1, eps) });
+    const plan = createClusterRegistry().begin();
+    const c = plan.cluster(d);
+    const afterFirst = reads;
+    expect(afterFirst).toBeGreaterThan(0);
+    for (let i = 0; i < 100; i++) expect(plan.cluster(d)).toBe(c);
+    expect(reads).toBe(afterFirst);
+    expect(plan.cluster(def())).toBe(c); // an equal definition in another object is compared, and is the same cluster
+  });
 });
 
 // Resilience state is what a reload must not reset: an open breaker or an ejection survives a policy change, and

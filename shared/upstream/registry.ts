@@ -75,13 +75,16 @@ export function createClusterRegistry(): ClusterRegistry {
     return {
       cluster(d) {
         const key = clusterKey(d);
-        const identity = definitionIdentity(d);
-        const staticKey = canonicalJson(d.staticEndpoints);
         const already = staged.get(key);
+        // Asked again for a staged cluster (every route to it asks): the same definition object needs no check, and
+        // nothing is serialized before we know it is needed (canonical JSON of 100 instances per route was most of
+        // a 10,000-route compile).
         if (already !== undefined) {
-          if (already.entry.identity !== identity) throw new Error(`cluster ${key} has two different definitions`);
+          if (already.definition !== d && already.entry.identity !== definitionIdentity(d)) throw new Error(`cluster ${key} has two different definitions`);
           return already.entry.cluster;
         }
+        const identity = definitionIdentity(d);
+        const staticKey = canonicalJson(d.staticEndpoints);
         const live = entries.get(key);
         let entry: Entry;
         if (live !== undefined && live.identity === identity) {
