@@ -1,6 +1,5 @@
 // `npm run gateway:deno`: the ingress gateway on Deno. The same assembly as on Bun (gateway/assemble.ts), with
 // Deno.serve as the listener and the Deno adapter's node:https mesh client (runtime/deno/).
-import "reflect-metadata"; // before anything loads @peculiar/x509
 import { runGateway } from "./assemble.ts";
 import { denoRuntime } from "../runtime/deno/ports.ts";
 import { startDenoHttpServer } from "../runtime/deno/http-server.ts";

@@ -1,6 +1,5 @@
 // `bun run gateway`: the ingress gateway on Bun. The wiring is runtime-neutral (assemble.ts); this entry point picks
 // the Bun adapter and our strict HTTP/1.1 listener (gateway/main-deno.ts is the Deno one).
-import "reflect-metadata";
 import { runGateway } from "./assemble.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startHttpServer } from "../runtime/bun/http-server.ts";

@@ -13,7 +13,7 @@ import { startCredentialStore, type CredentialStore } from "./credentials.ts";
 import { absolutePath } from "../runtime/node/private-files.ts";
 import { forwarderFactory } from "./forwarders.ts";
 import { assertStrictTlsEnvironment } from "../runtime/strict-env.ts";
-import { startConsulFeed, type ConsulFeed } from "./consul/discovery-feed.ts";
+import type { ConsulFeed } from "./consul/discovery-feed.ts";
 
 export type Member = {
   spiffeId: string;
@@ -56,6 +56,7 @@ export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string
     log: { info: (o, m) => opts.log.info(o, m), error: (o, m) => opts.log.error(o, m), flush: () => flushLog(opts.log) },
   });
   // With Consul, endpoints follow its health checks (passing only); without, the file's static instances.
-  const discovery = opts.consul === undefined ? undefined : startConsulFeed({ consul: opts.consul, live, log: opts.log, token: process.env.CONSUL_HTTP_TOKEN });
+  // Loaded only in Consul mode: the consul client (and node:http under it) is about 10 MB a file-mode member never needs.
+  const discovery = opts.consul === undefined ? undefined : (await import("./consul/discovery-feed.ts")).startConsulFeed({ consul: opts.consul, live, log: opts.log, token: process.env.CONSUL_HTTP_TOKEN });
   return { spiffeId, trustDomain, creds, client, plainClient, live, discovery, source };
 }

@@ -6,8 +6,6 @@ import { createLogger, flushLog, type Logger } from "./logger.ts";
 import { joinMesh, type Member } from "./join.ts";
 import type { JoinFlags } from "./flags.ts";
 import { startAdmin } from "./admin.ts";
-import { startRegistration } from "./registration.ts";
-import { startStatusReport } from "./status-report.ts";
 import { onShutdown } from "./shutdown.ts";
 import { createObservation, type Observation } from "../shared/telemetry/observe.ts";
 import { subscribeAccessLog } from "../shared/telemetry/access-log.ts";
@@ -122,11 +120,12 @@ export async function serveMember(o: ServeOptions): Promise<void> {
   const metricsListener = o.metrics === undefined || ma === undefined ? undefined : startMetricsListener({ serveWeb: o.runtime.serveWeb, hostname: ma.hostname, port: ma.port, render: o.metrics.render });
   const token = process.env.CONSUL_HTTP_TOKEN;
   const reg = o.registration;
-  const registration = args.consul === undefined || reg === undefined ? undefined : await startRegistration({
+  // Both load the consul client: imported only when there is an agent to talk to (a file-mode member never loads it).
+  const registration = args.consul === undefined || reg === undefined ? undefined : await (await import("./registration.ts")).startRegistration({
     consul: args.consul, token, id: reg.id, service: reg.service, address: reg.address, port: reg.port, adminPort: admin.port,
     tags: reg.tags, meta: { ...reg.meta, ...metricsMeta(metricsListener?.port, ma?.hostname) }, log, initiallyPassing: ready,
   });
-  const statusReport = args.consul === undefined || reg === undefined ? undefined : startStatusReport({ consul: args.consul, token, id: reg.id, live: member.live, log });
+  const statusReport = args.consul === undefined || reg === undefined ? undefined : (await import("./status-report.ts")).startStatusReport({ consul: args.consul, token, id: reg.id, live: member.live, log });
 
   onShutdown(log, async () => {
     draining = true;

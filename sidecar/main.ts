@@ -1,6 +1,5 @@
 // `bun run sidecar`: one per service instance. Outbound listener (app -> mesh), inbound mTLS listener
 // (mesh -> app, caller identity from the peer certificate; plaintext too for `mtls: permissive`), admin listener on loopback.
-import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { parseSidecarArgs, SIDECAR_USAGE, type SidecarArgs } from "./args.ts";

@@ -1,26 +1,24 @@
 // Reading a trust bundle during a root rotation: which roots it holds, and which of them a certificate chain
 // (leaf, intermediate) leads to. Members use it to see whether their leaf still comes from the CA's signing root.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import { basicConstraintsCa, parseCertificate, type CertificateView } from "./certificate.ts";
+import { isSelfSigned, signedBy } from "./cert-signature.ts";
 import { certificateFingerprint } from "./fingerprint.ts";
-import { splitCertificatePem } from "./pem.ts";
+import { pemToDer, splitCertificatePem } from "./pem.ts";
 
-x509.cryptoProvider.set(crypto);
-
-export type RootInBundle = { fingerprint: string; cert: x509.X509Certificate; pem: string };
+export type RootInBundle = { fingerprint: string; cert: CertificateView; pem: string };
 
 /** The self-signed CA certificates in a bundle, in order; anything else in it is skipped. */
 export async function bundleRoots(bundlePem: string): Promise<RootInBundle[]> {
   const out: RootInBundle[] = [];
   for (const pem of splitCertificatePem(bundlePem)) {
-    let cert: x509.X509Certificate;
+    let cert: CertificateView;
     try {
-      cert = new x509.X509Certificate(pem);
+      cert = parseCertificate(pemToDer(pem));
+      if (basicConstraintsCa(cert) !== true) continue;
     } catch {
       continue;
     }
-    if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true) continue;
-    if (!(await cert.isSelfSigned())) continue;
+    if (!(await isSelfSigned(cert))) continue;
     out.push({ fingerprint: await certificateFingerprint(pem), cert, pem });
   }
   return out;
@@ -42,13 +40,9 @@ export async function chainRootFingerprint(certChainPem: string, bundlePem: stri
   const blocks = splitCertificatePem(certChainPem);
   const top = blocks[blocks.length - 1];
   if (top === undefined) return undefined;
-  const cert = new x509.X509Certificate(top);
+  const cert = parseCertificate(pemToDer(top));
   for (const root of await bundleRoots(bundlePem)) {
-    try {
-      if (await cert.verify({ publicKey: root.cert.publicKey, signatureOnly: true })) return root.fingerprint;
-    } catch {
-      // another key type or a malformed signature: not this root
-    }
+    if (await signedBy(cert, root.cert.publicKey)) return root.fingerprint;
   }
   return undefined;
 }

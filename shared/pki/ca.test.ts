@@ -10,7 +10,8 @@ import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
 import { CaRequestError, createCertificateAuthority, type CertificateAuthority } from "./ca.ts";
 import { splitCertificatePem as splitPem } from "./pem.ts";
-import { createCsrPem, issueWorkloadCredentials } from "./workload.ts";
+import { issueWorkloadCredentials } from "./workload.ts";
+import { createCsrPem } from "./csr.ts";
 
 const ECHO = "spiffe://mesh.local/ns/default/svc/echo";
 const P256: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };

@@ -1,16 +1,15 @@
 // Root fingerprints for pinning: "sha256:<64 hex>" over the certificate's DER, the value `ca init` prints and
 // members are given with --ca-fingerprint. Also accepts openssl's "AB:CD:..." spelling.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import { splitCertificatePem } from "./pem.ts";
-
-x509.cryptoProvider.set(crypto);
+import { parseCertificate } from "./certificate.ts";
+import { pemToDer, splitCertificatePem } from "./pem.ts";
 
 const hex = (b: ArrayBuffer): string => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
 
+/** Of the first certificate in `certPem`; throws when there is none or it does not parse as a certificate. */
 export async function certificateFingerprint(certPem: string): Promise<string> {
-  const cert = new x509.X509Certificate(certPem);
-  return `sha256:${hex(await crypto.subtle.digest("SHA-256", cert.rawData))}`;
+  const der = pemToDer(certPem);
+  parseCertificate(der);
+  return `sha256:${hex(await crypto.subtle.digest("SHA-256", der))}`;
 }
 
 /** "sha256:<hex>" in lower case, or undefined when the input is not a SHA-256 fingerprint in any usual spelling. */

@@ -1,5 +1,5 @@
 // Remembers X509-SVID verdicts by certificate bytes: a member presents the same leaf on every connection until it
-// renews, and parsing it costs milliseconds, which a burst of new connections (c=64 after an idle spell) stacks into stalls.
+// renews, so a burst of new connections (c=64 after an idle spell) reads each leaf once (about 13 µs with certificate.ts).
 import { checkX509Svid, type SvidVerdict } from "./svid.ts";
 
 const MAX_ENTRIES = 1024;

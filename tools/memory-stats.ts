@@ -1,0 +1,17 @@
+// Small helpers the memory tools share: a process's resident and peak memory from /proc, and the median of a few runs.
+// Linux only (the machines this mesh is measured on); values in MB.
+import { readFileSync } from "node:fs";
+
+/** VmRSS (resident now) and VmHWM (the peak resident size since the process started), in MB. */
+export function procMemoryMb(pid: number): { rss: number; hwm: number } {
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? Number.NaN);
+  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
