@@ -9,6 +9,7 @@ import { basicConstraintsCa, extendedKeyUsages, keyUsageFlags, parseCertificate,
 import { isSelfSigned, signedBy } from "./cert-signature.ts";
 import { checkX509Svid } from "./svid.ts";
 import { referenceCheckX509Svid } from "../../test/support/x509-reference.ts";
+import { mulberry32 } from "../../test/support/http1-fuzz-cases.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -16,18 +17,8 @@ const TD = "diff.test";
 const SEED = Number(process.env.CERT_DIFF_SEED ?? 20261201);
 const COUNT = Number(process.env.CERT_DIFF_COUNT ?? 240);
 
-/** mulberry32: the same certificates on every run unless CERT_DIFF_SEED says otherwise. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(SEED);
+// mulberry32: the same certificates on every run unless CERT_DIFF_SEED says otherwise.
+const rand = mulberry32(SEED);
 const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const chance = (p: number): boolean => rand() < p;
 

@@ -45,6 +45,23 @@ export type RelayPlannerOptions = {
 export type RelayPlanner = (head: RelayHead, peer: string | undefined) => RelayPlan | undefined;
 
 const PARSER_HEADER_CAP = 16 * 1024;
+
+/**
+ * The head's fields a relay may forward (hop-by-hop and Content-Length out: the runtime frames the body itself), or
+ * undefined when they exceed a header limit below the parser's own 16 KiB cap (the full path answers 431 then).
+ */
+export function forwardableFields(head: RelayHead, limits: ResolvedLimits): Array<[string, string]> | undefined {
+  let headerBytes = 0;
+  const fields: Array<[string, string]> = [];
+  for (const f of head.fields) {
+    const n = f[0];
+    headerBytes += n.length + f[1].length + 4;
+    if (n === "content-length" || isHopByHop(n, head.connection)) continue;
+    fields.push([n, f[1]]);
+  }
+  return limits.maxHeaderBytes < PARSER_HEADER_CAP && headerBytes > limits.maxHeaderBytes ? undefined : fields;
+}
+
 const ALLOWED_BY_DEFAULT = { allowed: true, rule: "default" } as const;
 
 /**
@@ -60,16 +77,8 @@ export function createRelayPlanner(o: RelayPlannerOptions): RelayPlanner {
     const received = splitTarget(head.target);
     const canonical = canonicalizePath(received.pathname, received.search);
     if (!canonical.ok) return undefined;
-    let headerBytes = 0;
-    const fields: Array<[string, string]> = [];
-    for (const f of head.fields) {
-      const n = f[0];
-      headerBytes += n.length + f[1].length + 4;
-      if (n === "content-length" || isHopByHop(n, head.connection)) continue;
-      fields.push([n, f[1]]);
-    }
-    if (limits.maxHeaderBytes < PARSER_HEADER_CAP && headerBytes > limits.maxHeaderBytes) return undefined;
-
+    const fields = forwardableFields(head, limits);
+    if (fields === undefined) return undefined;
     const list = new FieldList(fields);
     const requestId = requestIdOf(list);
     list.set("x-request-id", requestId);

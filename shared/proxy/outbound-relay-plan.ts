@@ -4,11 +4,10 @@ import type { HopTrace } from "../types.ts";
 import type { Observation } from "../telemetry/observe.ts";
 import type { CompiledRoute, FastRoute, Snapshot } from "./snapshot.ts";
 import type { RouteTable } from "../routing/route-table.ts";
-import type { RelayHead } from "./inbound-relay-plan.ts";
+import { forwardableFields, type RelayHead } from "./inbound-relay-plan.ts";
 import { requestIdOf, setForwardedHeaders } from "./hygiene.ts";
 import { routeByPath } from "../routing/route-path.ts";
 import { routingHost, splitTarget } from "../http/url.ts";
-import { isHopByHop } from "../http/hop-by-hop.ts";
 import { FieldList } from "../http/field-list.ts";
 import { propagateTrace } from "../telemetry/trace-hop.ts";
 
@@ -35,8 +34,6 @@ export type OutboundPlannerOptions = {
 /** `clientIp`: the downstream's address, for X-Forwarded-For (the listener knows it per connection). */
 export type OutboundPlanner = (head: OutboundHead, clientIp: string | undefined) => OutboundPlan | undefined;
 
-const PARSER_HEADER_CAP = 16 * 1024;
-
 /** Undefined = the full path (handleDownstream) answers: refusals, no route, and routes that need filters. */
 export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanner {
   return (head, clientIp) => {
@@ -44,15 +41,8 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     const snap = o.snapshot();
     const limits = snap.limits;
     if (head.target.length > limits.maxUriLength || head.host === "") return undefined;
-    let headerBytes = 0;
-    const fields: Array<[string, string]> = [];
-    for (const f of head.fields) {
-      const n = f[0];
-      headerBytes += n.length + f[1].length + 4;
-      if (n === "content-length" || isHopByHop(n, head.connection)) continue;
-      fields.push([n, f[1]]);
-    }
-    if (limits.maxHeaderBytes < PARSER_HEADER_CAP && headerBytes > limits.maxHeaderBytes) return undefined;
+    const fields = forwardableFields(head, limits);
+    if (fields === undefined) return undefined;
     const list = new FieldList(fields);
     const received = splitTarget(head.target);
     const routed = routeByPath(o.table(snap), { method: head.method, host: routingHost(head.host), headers: list }, received.pathname, received.search);
