@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parseArgs, type BenchOptions, type ScenarioName } from "./lib/args.ts";
 import { CLOCK_TICKS_PER_S, cpuMs, RssSampler } from "./lib/procstat.ts";
 import { ProcessSet } from "./lib/proc.ts";
+import { renderChart } from "./lib/chart.ts";
 import { failedResponses, scenariosJson, summarize, type RoundResult, type ScenarioSummary } from "./lib/report.ts";
 import { ScenarioSkipped } from "./lib/skip.ts";
 import { renderTable } from "./lib/table.ts";
@@ -152,6 +153,8 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(out, null, 2) + "\n");
   log(`wrote ${join(RESULTS, "latest.json")}`);
+  writeFileSync(join(RESULTS, "latest.svg"), renderChart(out));
+  log(`wrote ${join(RESULTS, "latest.svg")}`);
 }
 
 try {

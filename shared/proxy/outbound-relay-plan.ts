@@ -10,6 +10,7 @@ import { routeByPath } from "../routing/route-path.ts";
 import { routingHost, splitTarget } from "../http/url.ts";
 import { FieldList } from "../http/field-list.ts";
 import { propagateTrace } from "../telemetry/trace-hop.ts";
+import { ABSENT_HEADER } from "../filters/identity.ts";
 
 export type OutboundHead = RelayHead & { readonly host: string };
 
@@ -53,6 +54,9 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
 
     const requestId = requestIdOf(list);
     list.set("x-request-id", requestId);
+    // Only a member's own client may say what it did not send (identity.ts); the relay invents nothing, so a value
+    // from downstream would let a caller have the next sidecar strip the caller's own User-Agent or Accept.
+    list.delete(ABSENT_HEADER);
     setForwardedHeaders(list, clientIp, o.proto, o.trustForwarded);
     const rate = routed.hit.value.traceSampling ?? snap.traceSampling;
     const trace = propagateTrace(list, rate, rate > 0 || snap.traceSampling > 0);
