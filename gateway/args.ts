@@ -2,10 +2,12 @@
 // Listeners come from the config (gateway.listeners), so one file describes the whole edge.
 import { parseArgs } from "node:util";
 
-import { consulAddr, envName, JOIN_FLAG_NAMES, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags } from "../member/flags.ts";
+import { chooseMode, envName, JOIN_FLAG_NAMES, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags, type MemberMode } from "../member/flags.ts";
 
 export type GatewayArgs = {
   config: string | undefined; kvPrefix: string; join: JoinFlags; adminPort: number; accessLog: boolean; consul: string | undefined;
+  /** What the flags asked for, and why (logged once at start). */
+  mode: MemberMode; modeWhy: string;
   metrics: boolean; metricsAddress: { hostname: string; port: number } | undefined;
   otlpEndpoint: string | undefined;
   /** Relay requests to routes with one destination and no filter but a timeout without Hono and a Request (default on). */
@@ -14,7 +16,7 @@ export type GatewayArgs = {
 
 export const GATEWAY_USAGE = `usage: bun run gateway (--config FILE | --consul ADDR [--kv-prefix mesh/]) --ca https://HOST:PORT --ca-fingerprint sha256:...
   [--join-token-file FILE | --join-token T] [--state-dir DIR (default .mesh/state/<gateway name>)] [--cert-ttl 24h]
-  [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR (or CONSUL_HTTP_ADDR)]
+  [--admin-port P (default 15100)] [--access-log on|off] [--consul ADDR | auto (or MESH_CONSUL; auto = CONSUL_HTTP_ADDR, else http://127.0.0.1:8500; CONSUL_HTTP_ADDR alone never turns Consul on)]
   [--metrics on|off (default on: /metrics on the admin port)] [--metrics-address HOST:PORT (a listener serving only /metrics)]
   [--otlp-endpoint http://HOST:4318 (send sampled spans there, OTLP/HTTP JSON; sampling is set in the mesh config)]
   [--fast-path on|off (default on: requests to routes with one destination and no filter but a timeout are relayed)]
@@ -35,10 +37,9 @@ export function parseGatewayArgs(argv: string[], env: Record<string, string | un
     return typeof v === "string" ? v : env[envName(flag)];
   });
   const adminPort = parsePort("admin-port", values["admin-port"] ?? env.MESH_ADMIN_PORT, 15100);
-  const consul = consulAddr(values.consul ?? env.MESH_CONSUL ?? env.CONSUL_HTTP_ADDR);
-  if (!config && consul === undefined) throw new Error("--config FILE (or MESH_CONFIG) is required, or --consul ADDR to read config from Consul KV");
+  const mode = chooseMode(config, values.consul ?? env.MESH_CONSUL, env);
   const metrics = parseMetricsFlags((flag) => values[flag] ?? env[envName(flag)]);
   const fast = values["fast-path"] ?? env.MESH_FAST_PATH ?? "on";
   if (fast !== "on" && fast !== "off") throw new Error(`--fast-path: "${fast}" is not on or off`);
-  return { config: config || undefined, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), join, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", consul, ...metrics, otlpEndpoint: parseOtlpEndpoint(values["otlp-endpoint"] ?? env.MESH_OTLP_ENDPOINT), fastPath: fast === "on" };
+  return { config: mode.config, mode: mode.mode, modeWhy: mode.why, consul: mode.consul, kvPrefix: kvPrefix(values["kv-prefix"] ?? env.MESH_KV_PREFIX), join, adminPort, accessLog: (values["access-log"] ?? env.MESH_ACCESS_LOG ?? "on") !== "off", ...metrics, otlpEndpoint: parseOtlpEndpoint(values["otlp-endpoint"] ?? env.MESH_OTLP_ENDPOINT), fastPath: fast === "on" };
 }

@@ -67,6 +67,35 @@ export function consulAddr(raw: string | undefined): string | undefined {
   return (/^https?:\/\//.test(raw) ? raw : `http://${raw}`).replace(/\/+$/, "");
 }
 
+/** Where a member's config and endpoints come from; logged once at start with the reason. */
+export type MemberMode = "file" | "consul-kv" | "file+consul-endpoints";
+
+export type ModeChoice = { mode: MemberMode; config: string | undefined; consul: string | undefined; why: string };
+
+export const DEFAULT_CONSUL_ADDR = "http://127.0.0.1:8500";
+
+export const MODE_HELP = "pick a mode: --config FILE (the file alone), --consul ADDR (config from Consul KV, endpoints from Consul), or both (config from the file, endpoints from Consul); --consul auto uses CONSUL_HTTP_ADDR, else " + DEFAULT_CONSUL_ADDR;
+
+/**
+ * The mode is what the flags say: only --consul (or MESH_CONSUL, the same flag as a variable) turns Consul on.
+ * CONSUL_HTTP_ADDR is set on most Consul VMs for the consul CLI; taking it as a switch put file-mode members into
+ * Consul without being asked. It still supplies the address for `--consul auto`.
+ */
+export function chooseMode(config: string | undefined, consulFlag: string | undefined, env: Record<string, string | undefined>): ModeChoice {
+  const file = config === undefined || config === "" ? undefined : config;
+  const flag = consulFlag === undefined || consulFlag === "" ? undefined : consulFlag;
+  const fromEnv = env.CONSUL_HTTP_ADDR === undefined || env.CONSUL_HTTP_ADDR === "" ? undefined : env.CONSUL_HTTP_ADDR;
+  const consul = flag === undefined ? undefined : consulAddr(flag === "auto" ? fromEnv ?? DEFAULT_CONSUL_ADDR : flag);
+  const ignored = fromEnv !== undefined && flag === undefined ? "; CONSUL_HTTP_ADDR is set but ignored (only --consul or MESH_CONSUL selects Consul)" : "";
+  if (file === undefined && consul === undefined) {
+    throw new Error(`no config source: ${MODE_HELP}${ignored === "" ? "" : ` (CONSUL_HTTP_ADDR alone does not: add --consul auto to use it)`}`);
+  }
+  const addrWhy = flag === "auto" ? (fromEnv !== undefined ? " (--consul auto: address from CONSUL_HTTP_ADDR)" : ` (--consul auto: CONSUL_HTTP_ADDR unset, so ${DEFAULT_CONSUL_ADDR})`) : "";
+  if (consul === undefined) return { mode: "file", config: file, consul, why: `--config given without --consul${ignored}` };
+  if (file === undefined) return { mode: "consul-kv", config: file, consul, why: `--consul given without --config: config from Consul KV, endpoints from Consul${addrWhy}` };
+  return { mode: "file+consul-endpoints", config: file, consul, why: `--config and --consul given: config from the file, endpoints from Consul (a service Consul has no instance of keeps the file's instances)${addrWhy}` };
+}
+
 /** Lifetimes like 90s, 30m, 24h, 7d (the config's durations stop at minutes; certificates and tokens need more). */
 export function parseLifetime(name: string, raw: string): number {
   const m = /^(\d+)(s|m|h|d)$/.exec(raw);

@@ -37,7 +37,9 @@ export function registrationBody(o: RegistrationOptions) {
     address: o.address,
     port: o.port,
     tags: [...o.tags],
-    meta: { protocol: "http", version: "v1", ...o.meta },
+    // Only what the user set (--meta) and what the assembly needs (kind, metrics_*): a default like version=v1
+    // would put unlabeled instances into a `version: v1` subset. The protocol lives in the config, not here.
+    meta: { ...o.meta },
     check: {
       checkid: `${o.id}:ready`,
       name: "sidecar ready (app healthy, not draining)",

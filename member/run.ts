@@ -4,7 +4,7 @@ import type { MeshConfig } from "../shared/config/schema.ts";
 import type { LogSink, RuntimePorts } from "../runtime/ports.ts";
 import { createLogger, flushLog, type Logger } from "./logger.ts";
 import { joinMesh, type Member } from "./join.ts";
-import type { JoinFlags } from "./flags.ts";
+import type { JoinFlags, MemberMode } from "./flags.ts";
 import { startAdmin } from "./admin.ts";
 import { onShutdown } from "./shutdown.ts";
 import { createObservation, type Observation } from "../shared/telemetry/observe.ts";
@@ -17,6 +17,9 @@ import { parseSpiffeId } from "../shared/pki/spiffe.ts";
 
 export type CommonArgs = {
   config: string | undefined; kvPrefix: string; join: JoinFlags; consul: string | undefined; adminPort: number; accessLog: boolean;
+  /** Chosen from the flags alone (member/flags.ts chooseMode); logged once at start with `modeWhy`. */
+  mode: MemberMode;
+  modeWhy: string;
   /** Off: no metrics subscriber on the hub, no /metrics. */
   metrics: boolean;
   /** A second listener serving only /metrics, for a scraper on another host. */
@@ -43,6 +46,8 @@ export async function startMember(opts: {
   // One hub per process: the access log is its first subscriber; metrics and tracing subscribe the same way.
   const observe = createObservation();
   subscribeAccessLog(observe, opts.logName, sink, opts.args.accessLog);
+  // Once, before anything can fail: an operator sees which mode the member runs in and what chose it.
+  log.info({ mode: opts.args.mode, config: opts.args.config, consul: opts.args.consul, why: opts.args.modeWhy }, "mode");
   try {
     const a = opts.args;
     const member = await joinMesh({ runtime: opts.runtime, configPath: a.config, kvPrefix: a.kvPrefix, join: a.join, consul: a.consul, service: opts.service, instance: opts.instance, log });

@@ -33,7 +33,29 @@ test("clear errors: missing service, bad port, bad meta, unknown file key, no co
   expect(() => parseSidecarArgs([...base, "--inbound-port", "99999"], {}, {})).toThrow('--inbound-port: "99999" is not a port number');
   expect(() => parseSidecarArgs([...base, "--meta", "novalue"], {}, {})).toThrow('--meta: "novalue" is not key=value');
   expect(() => parseSidecarArgs(base, {}, { "app-prot": 1 })).toThrow('unknown key "app-prot"');
-  expect(() => parseSidecarArgs(["--service", "echo", "--app-port", "1", "--ca", "x"], {}, {})).toThrow("--config FILE is required");
+  expect(() => parseSidecarArgs(["--service", "echo", "--app-port", "1", "--ca", "x"], {}, {})).toThrow("no config source: pick a mode");
+});
+
+test("the mode is what the flags say: CONSUL_HTTP_ADDR alone never turns Consul on", () => {
+  const env = { CONSUL_HTTP_ADDR: "127.0.0.1:8500" };
+  const file = parseSidecarArgs(base, env, {});
+  if (file === "help") throw new Error("unexpected help");
+  expect(file).toMatchObject({ mode: "file", config: "mesh.yaml", consul: undefined });
+  expect(file.modeWhy).toBe("--config given without --consul; CONSUL_HTTP_ADDR is set but ignored (only --consul or MESH_CONSUL selects Consul)");
+  const noConfig = base.slice(0, -2);
+  expect(() => parseSidecarArgs(noConfig, env, {})).toThrow("CONSUL_HTTP_ADDR alone does not: add --consul auto to use it");
+  const mixed = parseSidecarArgs([...base, "--consul", "http://127.0.0.1:8501"], env, {});
+  const kv = parseSidecarArgs([...noConfig, "--consul", "auto"], env, {});
+  const kvDefault = parseSidecarArgs([...noConfig, "--consul", "auto"], {}, {});
+  const fromVar = parseSidecarArgs(noConfig, { MESH_CONSUL: "127.0.0.1:9500" }, {});
+  const fromFile = parseSidecarArgs(noConfig, {}, { consul: "auto" });
+  if (mixed === "help" || kv === "help" || kvDefault === "help" || fromVar === "help" || fromFile === "help") throw new Error("unexpected help");
+  expect(mixed).toMatchObject({ mode: "file+consul-endpoints", config: "mesh.yaml", consul: "http://127.0.0.1:8501" });
+  expect(kv).toMatchObject({ mode: "consul-kv", config: undefined, consul: "http://127.0.0.1:8500" });
+  expect(kv.modeWhy).toContain("address from CONSUL_HTTP_ADDR");
+  expect(kvDefault.consul).toBe("http://127.0.0.1:8500");
+  expect(fromVar).toMatchObject({ mode: "consul-kv", consul: "http://127.0.0.1:9500" });
+  expect(fromFile).toMatchObject({ mode: "consul-kv", consul: "http://127.0.0.1:8500" });
 });
 
 test("Consul addresses and KV prefixes are normalised", () => {

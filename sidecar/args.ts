@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "../shared/config/duration.ts";
 import { parseTcpUpstreams, type TcpUpstreamArg } from "./tcp-upstream-args.ts";
-import { consulAddr, envName, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags } from "../member/flags.ts";
+import { chooseMode, envName, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags, type MemberMode } from "../member/flags.ts";
 
 export type SidecarArgs = {
   /** The YAML file; without it (and with --consul) config comes from Consul KV under kvPrefix. */
@@ -29,8 +29,11 @@ export type SidecarArgs = {
   metricsAddress: { hostname: string; port: number } | undefined;
   /** OTLP/HTTP collector for this member's spans; without it none are recorded (trace headers still propagate). */
   otlpEndpoint: string | undefined;
-  /** Consul agent HTTP address: endpoints come from its health checks instead of the file's instances. */
+  /** Consul agent HTTP address (--consul or MESH_CONSUL only): registration, and endpoints from its health checks. */
   consul: string | undefined;
+  /** What the flags asked for, and why (logged once at start). */
+  mode: MemberMode;
+  modeWhy: string;
   tags: string[];
   meta: Record<string, string>;
   /** One local plaintext listener per TCP service the app calls (--tcp-upstream db=15432), carried at L4 over mTLS. */
@@ -85,7 +88,8 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   [--outbound-fast-path on|off (default on: requests to routes with one destination and no filter but a timeout are relayed)]
   [--metrics on|off (default on: /metrics on the admin port)] [--metrics-address HOST:PORT (a listener serving only /metrics)]
   [--otlp-endpoint http://HOST:4318 (send sampled spans there, OTLP/HTTP JSON; sampling is set in the mesh config)]
-  [--consul http://127.0.0.1:8500 (or CONSUL_HTTP_ADDR): register there and discover endpoints from its health checks]
+  [--consul http://127.0.0.1:8500 | auto (auto = CONSUL_HTTP_ADDR, else http://127.0.0.1:8500): register there and discover
+   endpoints from its health checks; CONSUL_HTTP_ADDR alone never turns Consul on]
   [--tag T]... [--meta k=v]... [--advertise-address A (default: the inbound address)] [--app-health-path /health]
   [--tcp-upstream SERVICE=PORT]... (a plaintext listener on 127.0.0.1:PORT carried at L4 to a service with protocol: tcp)
   [--drain-delay 2s (after leaving rotation on SIGTERM, before draining)]
@@ -148,14 +152,12 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     return v;
   };
   const service = need("service");
-  if (get("config") === undefined && get("consul") === undefined && env.CONSUL_HTTP_ADDR === undefined) {
-    throw new Error("--config FILE is required (or --consul ADDR to read config from Consul KV)");
-  }
+  const mode = chooseMode(get("config"), get("consul"), env);
   const join = parseJoinFlags(get);
   // Two instances of one service on a VM must not share a state directory: an explicit --instance names its own.
   if (join.stateDir === undefined && get("instance") !== undefined) join.stateDir = `.mesh/state/${get("instance")}`;
   return {
-    config: get("config"),
+    config: mode.config,
     kvPrefix: kvPrefix(get("kv-prefix")),
     service,
     instance: get("instance") ?? `${service}-${crypto.randomUUID().slice(0, 8)}`,
@@ -171,7 +173,9 @@ export function parseSidecarArgs(argv: string[], env: Record<string, string | un
     outboundFastPath: onOff("outbound-fast-path", get("outbound-fast-path"), true),
     ...parseMetricsFlags(get),
     otlpEndpoint: parseOtlpEndpoint(get("otlp-endpoint")),
-    consul: consulAddr(get("consul") ?? env.CONSUL_HTTP_ADDR),
+    consul: mode.consul,
+    mode: mode.mode,
+    modeWhy: mode.why,
     tags: list("tag"),
     meta,
     tcpUpstreams: parseTcpUpstreams(list("tcp-upstream"), sidecarPorts(get)),

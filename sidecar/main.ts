@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     listeners: [{ close: (drainMs) => inbound.close({ drainMs }) }, { close: (drainMs) => outbound.stop(drainMs) }, { close: (drainMs) => tcp.stop(drainMs) }],
     healthy: appHealth.healthy,
     info: (draining) => ({ service: args.service, instance: args.instance, spiffeId: member.spiffeId, inboundPort: inbound.port, inboundMode: inbound.mode(), outboundPort: outbound.port, tcpUpstreams: tcp.ports, inFlight: { inbound: inbound.inFlight(), outbound: outbound.inFlight() }, draining }),
-    registration: { id: args.instance, service: args.service, address: args.advertiseAddress, port: inbound.port, tags: args.tags, meta: { kind: "sidecar", ...args.meta }, drainDelayMs: args.drainDelayMs },
+    registration: { id: args.instance, service: args.service, address: args.advertiseAddress, port: inbound.port, tags: args.tags, meta: { ...args.meta, kind: "sidecar" }, drainDelayMs: args.drainDelayMs },
     onStopped: () => appHealth.stop(),
     readyFields: { service: args.service, instance: args.instance, inboundPort: inbound.port, outboundPort: outbound.port, appPort: args.appPort, tcpUpstreams: tcp.ports },
   });

@@ -62,10 +62,11 @@ test("the registration carries the inbound listener, tags, meta and an HTTP chec
   expect(svc.Address).toBe("127.0.0.1");
   expect(svc.Port).toBe(Number(sidecarA.ready.inboundPort));
   expect(svc.Tags).toEqual(["v1", "blue"]);
-  expect(svc.Meta).toMatchObject({ protocol: "http", version: "v1" });
+  expect(svc.Meta).toMatchObject({ kind: "sidecar", version: "v1" }); // version from --meta; nothing added by default
   // Where prometheus.consul.yml scrapes: only a member with a separate metrics listener advertises one.
   expect(svc.Meta).toMatchObject({ metrics_port: String(metricsPort), metrics_address: "127.0.0.1" });
-  expect(((await (await consulGet("/v1/agent/service/upstream-b")).json()) as Agent["Service"]).Meta.metrics_port).toBeUndefined();
+  // Without --meta and --metrics-address: only the member's kind (what prometheus.consul.yml selects on), no version or protocol.
+  expect(((await (await consulGet("/v1/agent/service/upstream-b")).json()) as Agent["Service"]).Meta).toEqual({ kind: "sidecar" });
   const checks = (await (await consulGet("/v1/agent/checks")).json()) as Record<string, { ServiceID: string; Status: string; Type?: string }>;
   expect(checks["upstream-a:ready"]).toMatchObject({ ServiceID: "upstream-a", Status: "passing" });
 });

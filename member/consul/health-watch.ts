@@ -1,8 +1,8 @@
-// Health-based endpoint discovery from Consul: a paced blocking watch on health/service/<name>?passing that
-// reports the passing instances as Endpoints, sorted by id, only when the set really changed.
+// Health-based endpoint discovery from Consul: a paced blocking watch on health/service/<name> that reports the
+// passing instances as Endpoints, sorted by id, and how many are registered at all, only when either really changed.
 import type { Endpoint } from "../../shared/types.ts";
 import { watchBlocking } from "../../shared/discovery/blocking.ts";
-import { parseHealthService } from "../../shared/discovery/consul-health.ts";
+import { parseHealthServiceView, type ConsulServiceView } from "../../shared/discovery/consul-health.ts";
 import { blockingRead } from "./blocking-read.ts";
 import { consulClient } from "./client.ts";
 
@@ -11,7 +11,8 @@ export type ConsulServiceWatchOptions = {
   consul: string;
   service: string;
   signal: AbortSignal;
-  onEndpoints: (eps: Endpoint[], index: number) => void;
+  /** `registered` counts every instance, passing or not: 0 means Consul does not know the service (mixed mode keeps the file's). */
+  onEndpoints: (eps: Endpoint[], index: number, registered: number) => void;
   /** Errors keep the last endpoints in place: an unreachable agent is not an empty service. */
   onError: (err: unknown, consecutiveFailures: number) => void;
   token?: string | undefined;
@@ -26,14 +27,16 @@ export type ConsulServiceWatchOptions = {
 export function watchConsulService(opts: ConsulServiceWatchOptions): Promise<void> {
   const client = consulClient(opts.consul, opts.token);
   let last: string | undefined;
-  return watchBlocking<Endpoint[]>({
-    fetchOnce: blockingRead((o) => client.health.service({ service: opts.service, passing: true, ...o })),
-    parse: parseHealthService,
-    onChange: (eps, index) => {
+  return watchBlocking<ConsulServiceView>({
+    // Unfiltered (no ?passing): the same passing set is computed from the checks, and failing instances still say
+    // that Consul knows the service.
+    fetchOnce: blockingRead((o) => client.health.service({ service: opts.service, ...o })),
+    parse: parseHealthServiceView,
+    onChange: (view, index) => {
       // The index also moves for changes that do not touch this service's passing set (e.g. a check's output).
-      const key = JSON.stringify(eps);
+      const key = JSON.stringify(view);
       if (key === last) return;
-      opts.onEndpoints(eps, index);
+      opts.onEndpoints(view.passing, index, view.registered);
       last = key;
     },
     onError: opts.onError,

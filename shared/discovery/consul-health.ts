@@ -37,3 +37,21 @@ export function parseHealthService(body: unknown): Endpoint[] {
   });
   return eps.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
+
+/** Consul's view of one service: its passing instances, and how many it has registered at all (passing or not). */
+export type ConsulServiceView = { passing: Endpoint[]; registered: number };
+
+/**
+ * The unfiltered health/service answer (no ?passing): the same passing set Consul's ?passing gives (every check
+ * passing), plus the count of registered instances, which tells "Consul knows this service" from "Consul has none".
+ */
+export function parseHealthServiceView(body: unknown): ConsulServiceView {
+  const all = parseHealthService(body);
+  const failing = new Set<string>();
+  for (const entry of body as unknown[]) {
+    if (!isObj(entry) || !isObj(entry.Service)) continue;
+    const checks = Array.isArray(entry.Checks) ? entry.Checks : [];
+    if (checks.some((c) => !isObj(c) || c.Status !== "passing")) failing.add(String(entry.Service.ID));
+  }
+  return { passing: all.filter((e) => !failing.has(e.id)), registered: all.length };
+}
