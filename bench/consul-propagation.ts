@@ -10,6 +10,19 @@ import { ProcessGroup, BUN } from "../deploy/lib/process-group.ts";
 import { startConsul } from "../deploy/lib/consul-agent.ts";
 import { freePort } from "../deploy/lib/ports.ts";
 import { consulClient } from "../member/consul/client.ts";
+import { answerHelpOrVersion, exitUsage } from "../member/cli.ts";
+
+const USAGE = `usage: bun run bench/consul-propagation.ts [--quick]   (npm run bench:consul -- ...)
+  starts a local Consul dev agent, a CA and ${10 + 2} sidecars; measures config propagation (meshctl apply until every
+  sidecar applied it) and endpoint propagation (a check turning critical until peers stop sending there)
+  --quick   5 config changes instead of 20
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+example:
+  npm run bench:consul -- --quick
+exit codes: 0 ok, 1 the run failed, 2 usage error`;
+// Answered before Consul or any sidecar starts.
+answerHelpOrVersion(process.argv.slice(2), USAGE);
+for (const a of process.argv.slice(2)) if (a !== "--quick") exitUsage("bench:consul", `unknown argument "${a}"`, USAGE);
 
 const ROOT = resolve(import.meta.dir, "..");
 const SIDECARS = 10;

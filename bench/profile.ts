@@ -9,18 +9,30 @@ import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS } from "./lib/scenarios.ts";
 import { runWrk } from "./lib/wrk.ts";
+import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, "access-log": { type: "string" } },
-  strict: true,
-});
+const USAGE = `usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--access-log on|off]
+  CPU-profiles the proxies of one scenario under wrk load (bun --cpu-prof); profiles go to bench/results/profiles/
+  --md writes a grep-friendly markdown summary next to each .cpuprofile
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+example:
+  bun run bench/profile.ts --scenario gateway --seconds 5 --md
+exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
+const OPTIONS = { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+// Before anything is started or created: asking for help must never run a profile.
+answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
+let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
+try {
+  ({ values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }));
+} catch (err) {
+  exitUsage("profile", err, USAGE);
+}
 const scenario = (values.scenario ?? "sidecar-pair") as ScenarioName;
 // direct has no proxy and the peers (nginx, consul-pair) are not Bun processes: nothing for --cpu-prof there.
 const NOT_PROFILED: readonly ScenarioName[] = ["direct", "nginx", "consul-pair"];
 if (!SCENARIOS.includes(scenario) || NOT_PROFILED.includes(scenario)) {
   console.error(`--scenario must be one of ${SCENARIOS.filter((s) => !NOT_PROFILED.includes(s)).join(", ")}`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 if (!Bun.which("wrk")) {
   console.error("wrk not found: install it with 'apt-get install wrk'");

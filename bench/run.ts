@@ -3,7 +3,8 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs, type BenchOptions, type ScenarioName } from "./lib/args.ts";
+import { BENCH_USAGE, BENCH_VALUE_FLAGS, parseArgs, type BenchOptions, type ScenarioName } from "./lib/args.ts";
+import { answerHelpOrVersion, exitUsage } from "../member/cli.ts";
 import { CLOCK_TICKS_PER_S, cpuMs, RssSampler } from "./lib/procstat.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { renderChart } from "./lib/chart.ts";
@@ -18,12 +19,12 @@ import { runWrk, type WrkResult } from "./lib/wrk.ts";
 const RESULTS = join(import.meta.dir, "results");
 const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
+answerHelpOrVersion(process.argv.slice(2), BENCH_USAGE, (f) => BENCH_VALUE_FLAGS.has(f));
 let opts: BenchOptions;
 try {
   opts = parseArgs(process.argv.slice(2));
 } catch (e) {
-  console.error((e as Error).message);
-  process.exit(2);
+  exitUsage("bench", e, BENCH_USAGE);
 }
 if (!Bun.which("wrk")) {
   console.error("wrk not found: install it with 'apt-get install wrk'");

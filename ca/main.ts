@@ -14,46 +14,67 @@ import { startCaService, type CaService } from "./server.ts";
 import { initialRoots, loadRoots, ROOTS_FILE } from "./roots-state.ts";
 import { openCaTrust, type CaTrust } from "./trust.ts";
 import { caLog } from "./http.ts";
+import { EXIT, exitUsage, helpOrVersion, valueFlagsOf, versionText } from "../member/cli.ts";
 
-const USAGE = `usage: bun run ca/main.ts <command>
-  init --state DIR [--trust-domain mesh.local]   make a root and an intermediate in DIR (0700, files 0600) and print
-                                                 the root's fingerprint (sha256:...) that members pin
-  serve --state DIR [--address 127.0.0.1] [--port 8200] [--admin-port 8201] [--san NAME]...
-                                                 serve members over HTTPS on ADDRESS:PORT and the token admin API on
-                                                 127.0.0.1:ADMIN-PORT (for meshctl token); port 0 = pick a free one
-  fingerprint --state DIR                        print the root's fingerprint
-  --state may also be given as MESH_CA_STATE`;
+const COMMON = `  --state DIR may also be given as MESH_CA_STATE
+exit codes: 0 ok, 1 the CA could not do it (no CA in DIR, failed to start), 2 usage error`;
 
-function fail(msg: string, code = 2): never {
+/** One page per command, each with an example; `ca --help` shows them all. */
+const HELP: Record<string, string> = {
+  init: `usage: bun run ca/main.ts init --state DIR [--trust-domain mesh.local]
+  make a root and an intermediate in DIR (0700, files 0600) and print the root's fingerprint (sha256:...) that
+  members pin with --ca-fingerprint
+example:
+  bun run ca/main.ts init --state /var/lib/mesh-ca --trust-domain prod.example`,
+  serve: `usage: bun run ca/main.ts serve --state DIR [--address 127.0.0.1] [--port 8200] [--admin-port 8201] [--san NAME]...
+  serve members over HTTPS on ADDRESS:PORT and the token admin API on 127.0.0.1:ADMIN-PORT (for meshctl token);
+  port 0 = pick a free one; --san adds a name to the CA's server certificate (the name members dial)
+example:
+  bun run ca/main.ts serve --state /var/lib/mesh-ca --address 0.0.0.0 --san ca.internal`,
+  fingerprint: `usage: bun run ca/main.ts fingerprint --state DIR
+  print the root's fingerprint again (what members pin)
+example:
+  bun run ca/main.ts fingerprint --state /var/lib/mesh-ca`,
+};
+const USAGE = `usage: bun run ca/main.ts <init|serve|fingerprint> [flags]   (ca <command> --help for one command)
+
+${Object.values(HELP).join("\n\n")}
+
+${COMMON}`;
+
+function fail(msg: string, code: number = EXIT.usage): never {
   caLog("fatal", msg);
   process.exit(code);
 }
 
+const OPTIONS = {
+  state: { type: "string" }, "trust-domain": { type: "string" }, address: { type: "string" }, port: { type: "string" },
+  "admin-port": { type: "string" }, san: { type: "string", multiple: true }, help: { type: "boolean", short: "h" }, version: { type: "boolean" },
+} as const;
+
+// Help and version first, on stdout, exit 0 (before the fatal-JSON path below, which is for the daemon's log).
+const argv = process.argv.slice(2);
+const asked = helpOrVersion(argv, valueFlagsOf(OPTIONS));
+if (asked !== undefined) {
+  const named = argv.find((a) => a in HELP);
+  console.log(asked === "version" ? versionText() : named === undefined ? USAGE : `${HELP[named]}\n\n${COMMON}`);
+  process.exit(EXIT.ok);
+}
 let parsed: ReturnType<typeof parse>;
 function parse() {
-  return parseArgs({
-    args: process.argv.slice(2),
-    allowPositionals: true,
-    strict: true,
-    options: {
-      state: { type: "string" }, "trust-domain": { type: "string" }, address: { type: "string" }, port: { type: "string" },
-      "admin-port": { type: "string" }, san: { type: "string", multiple: true }, help: { type: "boolean", short: "h" },
-    },
-  });
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
 }
 try {
   parsed = parse();
 } catch (err) {
-  fail(`bad arguments: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+  exitUsage("ca", err, USAGE);
 }
 const { values, positionals } = parsed;
 const command = positionals[0];
-if (values.help || command === undefined) {
-  console.log(USAGE);
-  process.exit(command === undefined && !values.help ? 2 : 0);
-}
+if (command === undefined) exitUsage("ca", "which command? (init, serve or fingerprint)", USAGE);
+if (!(command in HELP)) exitUsage("ca", `unknown command "${command}"`, USAGE);
 const state = values.state ?? process.env.MESH_CA_STATE;
-if (state === undefined || state === "") fail(`--state DIR (or MESH_CA_STATE) is required\n${USAGE}`);
+if (state === undefined || state === "") exitUsage("ca", "--state DIR (or MESH_CA_STATE) is required", HELP[command]!);
 
 switch (command) {
   case "init": {
@@ -66,13 +87,13 @@ switch (command) {
       console.error(`Members pin this root with --ca-fingerprint (or MESH_CA_FINGERPRINT):`);
       console.log(fingerprint);
     } catch (err) {
-      fail(`ca init failed: ${err instanceof Error ? err.message : String(err)}`, 1);
+      fail(`ca init failed: ${err instanceof Error ? err.message : String(err)}`, EXIT.problem);
     }
     break;
   }
   case "fingerprint": {
     const root = readFileIfExists(join(state, STATE_FILES.rootCert));
-    if (root === undefined) fail(`no CA in ${state}: run \`ca init --state ${state}\` first`, 1);
+    if (root === undefined) fail(`no CA in ${state}: run \`ca init --state ${state}\` first`, EXIT.problem);
     console.log(await certificateFingerprint(root));
     break;
   }
@@ -80,7 +101,7 @@ switch (command) {
     await serve(state);
     break;
   default:
-    fail(`unknown command "${command}"\n${USAGE}`);
+    exitUsage("ca", `unknown command "${command}"`, USAGE);
 }
 
 async function serve(dir: string): Promise<void> {
@@ -90,7 +111,7 @@ async function serve(dir: string): Promise<void> {
     port = parsePort("port", values.port, 8200);
     adminPort = parsePort("admin-port", values["admin-port"], 8201);
   } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
+    exitUsage("ca serve", err, HELP.serve!);
   }
   const address = values.address ?? "127.0.0.1";
   let service: CaService;
@@ -111,7 +132,7 @@ async function serve(dir: string): Promise<void> {
       rootFingerprint: st.signingRoot, rotation: st.phase, roots: st.roots.map((r) => `${r.role}:${r.fingerprint}`), serverCertNotAfter: service.serverNotAfter.toISOString(),
     }));
   } catch (err) {
-    fail(`CA failed to start: ${err instanceof Error ? err.message : String(err)}`, 1);
+    fail(`CA failed to start: ${err instanceof Error ? err.message : String(err)}`, EXIT.problem);
   }
   let stopping = false;
   const shutdown = async (): Promise<void> => {

@@ -24,6 +24,9 @@ export class CaAdminError extends Error {
   override readonly name = "CaAdminError";
 }
 
+/** The admin API did not answer at all (meshctl exits 3, like for an unreachable Consul). */
+export class CaUnreachable extends CaAdminError {}
+
 export const DEFAULT_CA_STATE = "/var/lib/mesh-ca";
 
 function readIn(dir: string, name: string, what: string): string {
@@ -55,7 +58,7 @@ export function caAdmin(baseUrl: string, secret: string): CaAdmin {
         signal: AbortSignal.timeout(10_000),
       });
     } catch (err) {
-      throw new CaAdminError(`CA admin API at ${base} unreachable (is the CA running on this host?): ${err instanceof Error ? err.message : String(err)}`);
+      throw new CaUnreachable(`CA admin API at ${base} unreachable (is the CA running on this host?): ${err instanceof Error ? err.message : String(err)}`);
     }
     const text = await res.text();
     let body: unknown;

@@ -1,16 +1,19 @@
 // `meshctl ca status|rotate`: the CA's roots and a root rotation, through the CA's admin API on the CA host.
 // `rotate` only starts it: the CA switches signing once every member holds the new root, and retires the old one later.
 import { parseArgs } from "node:util";
-import { parseLifetime } from "../member/flags.ts";
+import { parseLifetime as parseLifetimeFlag } from "../member/flags.ts";
+import { UsageError } from "../member/cli.ts";
+import { COMMANDS, flagsOf, parseOptions } from "./commands.ts";
 import { caAdminFromState, DEFAULT_CA_STATE, type CaTrustStatus } from "./ca-admin-client.ts";
 
-export const CA_USAGE = `  ca status                 the CA's roots (signing / next / retiring), the rotation phase and members still
-                            lacking a new root
-  ca rotate [--propagate 60s]
-                            start a root rotation: members trust old + new roots at once; after --propagate, and
-                            once every member seen in the last minute holds the new root, new leaves come from it;
-                            the old root leaves the bundle when the last leaf it signed expires
-        (on the CA host, with --ca-state / --ca-admin as for token)`;
+/** A malformed duration is a usage error (exit 2), not a problem found. */
+function parseLifetime(name: string, raw: string): number {
+  try {
+    return parseLifetimeFlag(name, raw);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
 
 type Out = { json: boolean; print(human: string, data: unknown): void };
 
@@ -25,11 +28,12 @@ export function formatTrustStatus(s: CaTrustStatus): string {
 }
 
 export async function runCa(argv: string[], out: Out): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values: raw, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { propagate: { type: "string" }, "ca-state": { type: "string" }, "ca-admin": { type: "string" }, json: { type: "boolean" } },
+    options: parseOptions(flagsOf(COMMANDS.find((c) => c.name === "ca")!)),
   });
+  const values = raw as { propagate?: string; "ca-state"?: string; "ca-admin"?: string };
   const state = values["ca-state"] ?? process.env.MESH_CA_STATE ?? DEFAULT_CA_STATE;
   const admin = () => caAdminFromState(state, values["ca-admin"] ?? process.env.MESH_CA_ADMIN);
   switch (positionals[0]) {
@@ -43,6 +47,6 @@ export async function runCa(argv: string[], out: Out): Promise<void> {
       return out.print(`root rotation started\n${formatTrustStatus(s)}`, s);
     }
     default:
-      throw new Error(`usage:\n${CA_USAGE}`);
+      throw new UsageError(positionals[0] === undefined ? "meshctl ca: which subcommand? (status, rotate; meshctl ca --help)" : `meshctl ca: unknown subcommand "${positionals[0]}" (meshctl ca --help)`);
   }
 }

@@ -1,5 +1,5 @@
 // meshctl: validate a mesh file, and apply / diff / get / delete its documents in Consul KV, or tear the mesh down.
-// Exit codes: 0 success, 1 invalid input (file:path: reason), 2 Consul unreachable. --json for machines.
+// Exit codes (member/cli.ts): 0 ok, 1 problem found (file:path: reason, deny, not found), 2 usage, 3 Consul/CA unreachable.
 import { parseArgs } from "node:util";
 import { parseMeshConfig } from "../shared/config/parse.ts";
 import { formatIssue, type ConfigIssue } from "../shared/config/issues.ts";
@@ -9,28 +9,13 @@ import { consulAddr, kvPrefix } from "../member/flags.ts";
 import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-kv.ts";
 import { confirm, lastDocumentNote, removeMarker, teardown } from "./confirm-marker.ts";
 import { authzCheck, formatCheck, loadConfig } from "./authz-check.ts";
-import { runToken, TOKEN_USAGE } from "./token.ts";
-import { CA_USAGE, runCa } from "./ca-rotate.ts";
-
-const USAGE = `usage: meshctl <command> [--consul ADDR] [--prefix mesh/] [--json]
-  validate -f FILE          check a mesh file (the same model as the sidecar's --config)
-  apply -f FILE [--dry-run] validate, then write each document to Consul KV with check-and-set
-        [--confirm]         ... and write <prefix>confirmed: members take this set even if it has fewer documents
-                            than they hold (after a loss); a plain apply removes that marker
-  diff -f FILE              what apply would change
-  get [KIND [NAME]]         list documents, or print one (KIND: settings, services, routes, gateway)
-  delete KIND NAME          remove one document
-  teardown --yes [--reason TEXT]
-                            delete every document and write <prefix>confirmed: members apply an empty mesh (an
-                            empty prefix without it is held as lost config); a plain apply removes the marker
-  status                    every registered sidecar and gateway: health and the config it has applied
-  authz check [--from SVC|SPIFFE-ID] --to SVC METHOD PATH [-H 'k: v']... [-f FILE]
-                            the verdict of SVC's inbound authorization and the rule that decided it (exit 1 = deny),
-                            against the live config in KV (or FILE); without --from (or --from unauthenticated): a
-                            plaintext caller of a permissive service, which has no identity
-  --max-document-bytes N    per-document limit checked by validate/apply/diff (default 524288, or MESH_KV_MAX_DOCUMENT_BYTES)
-${TOKEN_USAGE}
-${CA_USAGE}`;
+import { runToken } from "./token.ts";
+import { runCa } from "./ca-rotate.ts";
+import { CaUnreachable } from "./ca-admin-client.ts";
+import { COMMANDS, commandWords, findCommand, flagsOf, parseOptions, takesValue } from "./commands.ts";
+import { helpFor } from "./help.ts";
+import { completionScript, SHELLS, type Shell } from "./completion.ts";
+import { EXIT, helpOrVersion, isUsageError, UsageError, versionText } from "../member/cli.ts";
 
 class InvalidInput extends Error {
   constructor(readonly issues: ConfigIssue[], message?: string) {
@@ -41,7 +26,7 @@ class InvalidInput extends Error {
 type Out = { json: boolean; print(human: string, data: unknown): void };
 
 async function load(file: string | undefined): Promise<Map<string, string>> {
-  if (file === undefined) throw new InvalidInput([], "-f FILE is required");
+  if (file === undefined) throw new UsageError("-f FILE is required");
   const f = Bun.file(file);
   if (!(await f.exists())) throw new InvalidInput([{ source: file, path: "(root)", message: "file not found" }]);
   const parsed = parseMeshConfig(await f.text(), file);
@@ -84,22 +69,38 @@ function renderDiff(changes: Change[]): string {
   return lines.join("\n");
 }
 
+/** The flags of every Consul command (validate .. status, authz): one parse, so a flag means the same everywhere. */
+const CONSUL_FLAGS = COMMANDS.filter((c) => c.name !== "token" && c.name !== "ca").flatMap(flagsOf);
+
 async function run(argv: string[], out: Out): Promise<void> {
+  // --help and --version before anything else: asking for help never talks to Consul or the CA.
+  const asked = helpOrVersion(argv, takesValue);
+  const words = commandWords(argv);
+  if (asked === "version") return void console.log(versionText());
+  if (asked === "help") return void console.log(helpFor(findCommand(words).path));
+  if (words[0] === "help") {
+    const found = findCommand(words.slice(1));
+    if (found.rest.length > 0) throw new UsageError(`meshctl help: unknown command "${words.slice(1).join(" ")}"`);
+    return void console.log(helpFor(found.path));
+  }
+  if (words.length === 0) throw new UsageError("which command? (meshctl --help lists them)");
   // Join tokens talk to the CA, not Consul, and have flags of their own.
   if (argv[0] === "token") return runToken(argv.slice(1), out);
   if (argv[0] === "ca") return runCa(argv.slice(1), out);
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      file: { type: "string", short: "f" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, consul: { type: "string" }, prefix: { type: "string" },
-      help: { type: "boolean", short: "h" }, yes: { type: "boolean" }, confirm: { type: "boolean" }, reason: { type: "string" }, "max-document-bytes": { type: "string" },
-      from: { type: "string" }, to: { type: "string" }, header: { type: "string", short: "H", multiple: true },
-    },
-  });
+  const { values: raw, positionals } = parseArgs({ args: argv, allowPositionals: true, options: parseOptions(CONSUL_FLAGS) });
+  const values = raw as {
+    file?: string; "dry-run"?: boolean; consul?: string; "kv-prefix"?: string; prefix?: string; yes?: boolean; confirm?: boolean; reason?: string;
+    "max-document-bytes"?: string; from?: string; to?: string; header?: string[];
+  };
   const [command, ...rest] = positionals;
-  if (values.help || command === undefined) return out.print(USAGE, { usage: USAGE });
-  const prefix = kvPrefix(values.prefix ?? process.env.MESH_KV_PREFIX);
+  if (command === "completion") {
+    const shell = rest[0];
+    if (!SHELLS.includes(shell as Shell)) throw new UsageError(`meshctl completion: which shell? (${SHELLS.join(", ")})`);
+    return void process.stdout.write(completionScript(shell as Shell));
+  }
+  // --kv-prefix as the daemons spell it; --prefix stays as an alias (scripts written before the rename).
+  const prefixFlag = values["kv-prefix"] ?? values.prefix ?? process.env.MESH_KV_PREFIX;
+  const prefix = kvPrefix(prefixFlag);
   const consul = consulAddr(values.consul ?? process.env.CONSUL_HTTP_ADDR) ?? "http://127.0.0.1:8500";
   const kv = () => kvClient(consul, process.env.CONSUL_HTTP_TOKEN);
   const maxBytes = (): number => {
@@ -107,7 +108,7 @@ async function run(argv: string[], out: Out): Promise<void> {
       const flag = values["max-document-bytes"];
       return flag === undefined ? parseMaxDocumentBytes(process.env.MESH_KV_MAX_DOCUMENT_BYTES) : parseMaxDocumentBytes(flag, "--max-document-bytes");
     } catch (err) {
-      throw new InvalidInput([], err instanceof Error ? err.message : String(err));
+      throw new UsageError(err instanceof Error ? err.message : String(err));
     }
   };
 
@@ -151,29 +152,34 @@ async function run(argv: string[], out: Out): Promise<void> {
     }
     case "delete": {
       const [kind, name] = rest;
-      if (kind === undefined || (kind !== "settings" && name === undefined)) throw new InvalidInput([], "usage: meshctl delete KIND NAME");
+      if (kind === undefined || (kind !== "settings" && name === undefined)) throw new UsageError("usage: meshctl delete KIND NAME");
       const key = kind === "settings" ? `${prefix}settings` : `${prefix}${kind}/${name}`;
       const client = kv();
-      await client.delete(key);
+      // Consul answers a delete of a missing key with success: look first, so a typo is reported, not "deleted".
+      const found = (await client.list(key)).find((i) => i.key === key);
+      if (found === undefined) throw new InvalidInput([], `${key}: not found, nothing deleted`);
+      if (!(await client.delete(key, found.modifyIndex))) throw new Error(`${key} changed in Consul while deleting (check-and-set failed); run meshctl get and try again`);
       const note = await lastDocumentNote(client, prefix);
       if (note !== undefined && !out.json) console.error(note);
       return out.print(`deleted ${key}`, { deleted: key, note });
     }
     case "teardown": {
-      if (values.yes !== true) throw new InvalidInput([], `teardown deletes every document under ${prefix} and members then serve an empty mesh; run again with --yes`);
+      if (values.yes !== true) throw new UsageError(`teardown deletes every document under ${prefix} and members then serve an empty mesh; run again with --yes`);
       const { marker, deleted } = await teardown(kv(), prefix, values.reason);
       return out.print(`torn down: ${deleted.length} documents deleted; ${marker} written, members apply an empty mesh`, { deleted, marker });
     }
     case "status": {
-      const members = await meshStatus(consul, process.env.CONSUL_HTTP_TOKEN);
+      const all = await meshStatus(consul, process.env.CONSUL_HTTP_TOKEN);
+      // A prefix asked for: only the members whose live config comes from it (their published source names it).
+      const members = prefixFlag === undefined ? all : all.filter((m) => m.source.startsWith(`consul-kv ${prefix} `));
       const rows = members.map((m) => `${m.kind.padEnd(8)} ${m.service.padEnd(12)} ${m.id.padEnd(22)} ${m.address.padEnd(21)} ${m.health.padEnd(9)} config ${m.config} (${m.source})`);
-      return out.print(rows.join("\n") || "(no registered sidecars or gateways)", members);
+      return out.print(rows.join("\n") || `(no registered sidecars or gateways${prefixFlag === undefined ? "" : ` reading ${prefix}`})`, members);
     }
     case "authz": {
       // authz check --from web --to echo GET /path [-H 'k: v'] [-f FILE]: the live config from KV unless -f is given.
       const [sub, method, target] = rest;
       if (sub !== "check" || method === undefined || target === undefined || values.to === undefined) {
-        throw new InvalidInput([], "usage: meshctl authz check [--from SERVICE|SPIFFE-ID] --to SERVICE METHOD PATH [-H 'name: value']... [-f FILE]");
+        throw new UsageError("usage: meshctl authz check [--from SERVICE|SPIFFE-ID] --to SERVICE METHOD PATH [-H 'name: value']... [-f FILE]");
       }
       let config;
       try {
@@ -189,8 +195,15 @@ async function run(argv: string[], out: Out): Promise<void> {
       }
     }
     default:
-      throw new InvalidInput([], `unknown command "${command}"\n${USAGE}`);
+      throw new UsageError(`unknown command "${command}" (meshctl --help lists them)`);
   }
+}
+
+/** One exit code per kind of failure (member/cli.ts), the same as the daemons'. */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof ConsulUnreachable || err instanceof CaUnreachable) return EXIT.unreachable;
+  if (isUsageError(err)) return EXIT.usage;
+  return EXIT.problem;
 }
 
 const json = process.argv.includes("--json");
@@ -199,7 +212,8 @@ try {
   await run(process.argv.slice(2), out);
 } catch (err) {
   const message = err instanceof Error ? err.message : String(err);
-  if (json) console.log(JSON.stringify({ error: message, issues: err instanceof InvalidInput ? err.issues : undefined }));
-  else console.error(message);
-  process.exit(err instanceof ConsulUnreachable ? 2 : 1);
+  const code = exitCodeOf(err);
+  if (json) console.log(JSON.stringify({ error: message, exitCode: code, issues: err instanceof InvalidInput ? err.issues : undefined }));
+  else console.error(code === EXIT.usage && !message.includes("--help") ? `${message}\n(meshctl --help for usage)` : message);
+  process.exit(code);
 }

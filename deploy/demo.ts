@@ -13,6 +13,7 @@ import { consulClient } from "../member/consul/client.ts";
 import { caServeCommand, devCa, initCa } from "./lib/dev-ca.ts";
 import { startDemoPrometheus } from "./lib/demo-observe.ts";
 import type { PrometheusServer } from "./lib/prometheus.ts";
+import { answerHelpOrVersion, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
 async function consulVersion(addr: string): Promise<string> {
   const self = (await consulClient(addr).agent.self()) as { Config?: { Version?: string } };
@@ -21,8 +22,31 @@ async function consulVersion(addr: string): Promise<string> {
 
 const ROOT = resolve(import.meta.dir, "..");
 
+const USAGE = `usage: npm run demo -- [--config FILE] [--log-dir DIR] [--consul] [--observe] [--otlp URL]
+  the whole mesh on one machine: CA, gateway, echo v1/v2 and web, each app behind its own sidecar, all mTLS
+  --config FILE   the mesh to run (default deploy/examples/demo.yaml)
+  --log-dir DIR   one log per process (default .mesh/demo-logs)
+  --consul        start a local Consul dev agent: config in KV (loaded with meshctl), members registered there
+  --observe       also start Prometheus scraping every member (needs prometheus on PATH)
+  --otlp URL      every member sends its spans there (OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces)
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+example:
+  npm run demo -- --consul --observe
+exit codes: 0 stopped with Ctrl-C, 1 the config is invalid or a process failed to start, 2 usage error`;
+const OPTIONS = { config: { type: "string" }, "log-dir": { type: "string" }, consul: { type: "boolean" }, observe: { type: "boolean" }, otlp: { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+
+function parse() {
+  // Before anything starts: asking for help must never bring a mesh up.
+  answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
+  try {
+    return parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }).values;
+  } catch (err) {
+    exitUsage("demo", err, USAGE);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { config: { type: "string" }, "log-dir": { type: "string" }, consul: { type: "boolean" }, observe: { type: "boolean" }, otlp: { type: "string" } } });
+  const values = parse();
   // Every member exports its spans there (OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces); sampling is in the config.
   const otlp = values.otlp === undefined ? [] : ["--otlp-endpoint", values.otlp];
   const consulMode = values.consul === true;

@@ -6,7 +6,7 @@ import { parseGatewayArgs } from "./args.ts";
 const join = ["--ca", "https://127.0.0.1:8200", "--ca-fingerprint", `sha256:${"ab".repeat(32)}`];
 const parsed = (argv: string[], env: Record<string, string | undefined> = {}) => {
   const a = parseGatewayArgs([...argv, ...join], env);
-  if (a === "help") throw new Error("unexpected help");
+  if (typeof a === "string") throw new Error("unexpected help or version");
   return a;
 };
 
@@ -26,4 +26,10 @@ test("--consul or MESH_CONSUL picks Consul; auto takes CONSUL_HTTP_ADDR, else th
 test("no --config and no --consul: a usage error saying how to pick a mode, with a hint when CONSUL_HTTP_ADDR is set", () => {
   expect(() => parseGatewayArgs(join, {})).toThrow("no config source: pick a mode: --config FILE");
   expect(() => parseGatewayArgs(join, { CONSUL_HTTP_ADDR: "127.0.0.1:8500" })).toThrow("add --consul auto to use it");
+});
+
+test("--help and --version are answered before any other flag is checked", () => {
+  expect(parseGatewayArgs(["--help"], {})).toBe("help");
+  expect(parseGatewayArgs(["--version", "--config"], {})).toBe("version");
+  expect(parseGatewayArgs(["-h"], {})).toBe("help");
 });

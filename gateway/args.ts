@@ -2,6 +2,7 @@
 // Listeners come from the config (gateway.listeners), so one file describes the whole edge.
 import { parseArgs } from "node:util";
 
+import { helpOrVersion, valueFlagsOf } from "../member/cli.ts";
 import { chooseMode, envName, JOIN_FLAG_NAMES, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags, type MemberMode } from "../member/flags.ts";
 
 export type GatewayArgs = {
@@ -21,15 +22,19 @@ export const GATEWAY_USAGE = `usage: bun run gateway (--config FILE | --consul A
   [--otlp-endpoint http://HOST:4318 (send sampled spans there, OTLP/HTTP JSON; sampling is set in the mesh config)]
   [--fast-path on|off (default on: requests to routes with one destination and no filter but a timeout are relayed)]
   each flag may also be given as an environment variable: MESH_CONFIG, MESH_CA, MESH_CA_FINGERPRINT, MESH_JOIN_TOKEN,
-  MESH_JOIN_TOKEN_FILE, MESH_STATE_DIR, MESH_CERT_TTL, MESH_ADMIN_PORT, MESH_ACCESS_LOG, MESH_METRICS, MESH_METRICS_ADDRESS, MESH_OTLP_ENDPOINT, MESH_FAST_PATH`;
+  MESH_JOIN_TOKEN_FILE, MESH_STATE_DIR, MESH_CERT_TTL, MESH_ADMIN_PORT, MESH_ACCESS_LOG, MESH_METRICS, MESH_METRICS_ADDRESS, MESH_OTLP_ENDPOINT, MESH_FAST_PATH
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+example:
+  bun run gateway --config mesh.yaml --ca https://ca.internal:8200 --ca-fingerprint sha256:... --join-token-file /etc/vm-mesh/gateway.token
+exit codes: 0 stopped cleanly, 1 failed while running, 2 usage error (see docs/cli.md)`;
 
-export function parseGatewayArgs(argv: string[], env: Record<string, string | undefined>): GatewayArgs | "help" {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: "string" }, ...Object.fromEntries(JOIN_FLAG_NAMES.map((f) => [f, { type: "string" as const }])), consul: { type: "string" }, "kv-prefix": { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, metrics: { type: "string" }, "metrics-address": { type: "string" }, "otlp-endpoint": { type: "string" }, "fast-path": { type: "string" }, help: { type: "boolean" } },
-    strict: true,
-  });
-  if (values.help) return "help";
+const OPTIONS = { config: { type: "string" }, ...Object.fromEntries(JOIN_FLAG_NAMES.map((f) => [f, { type: "string" as const }])), consul: { type: "string" }, "kv-prefix": { type: "string" }, "admin-port": { type: "string" }, "access-log": { type: "string" }, metrics: { type: "string" }, "metrics-address": { type: "string" }, "otlp-endpoint": { type: "string" }, "fast-path": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+
+export function parseGatewayArgs(argv: string[], env: Record<string, string | undefined>): GatewayArgs | "help" | "version" {
+  // Asked for help or the version: answer that even if other flags are wrong or missing.
+  const asked = helpOrVersion(argv, valueFlagsOf(OPTIONS));
+  if (asked !== undefined) return asked;
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const config = values.config ?? env.MESH_CONFIG;
   const flags = values as Record<string, string | boolean | undefined>;
   const join = parseJoinFlags((flag) => {

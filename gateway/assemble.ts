@@ -7,6 +7,7 @@ import { createGatewayApp } from "./app.ts";
 import { createOutboundPlanner, type OutboundPlanner } from "../shared/proxy/outbound-relay-plan.ts";
 import type { Observation } from "../shared/telemetry/observe.ts";
 import type { TlsMaterial } from "../runtime/ports.ts";
+import { EXIT, versionText } from "../member/cli.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
 import { serveMember, startMember } from "../member/run.ts";
 
@@ -28,12 +29,14 @@ export type GatewayListener = { readonly hostname: string; readonly port: number
 function parse(): GatewayArgs | undefined {
   try {
     const parsed = parseGatewayArgs(process.argv.slice(2), process.env);
-    if (parsed !== "help") return parsed;
-    console.log(GATEWAY_USAGE);
-    return undefined;
+    if (parsed === "help" || parsed === "version") {
+      console.log(parsed === "help" ? GATEWAY_USAGE : versionText());
+      return undefined;
+    }
+    return parsed;
   } catch (err) {
     console.error(`gateway: ${err instanceof Error ? err.message : String(err)}\n${GATEWAY_USAGE}`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   }
 }
 

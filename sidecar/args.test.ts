@@ -10,7 +10,7 @@ const base = ["--service", "echo", "--app-port", "9201", "--ca", "https://10.0.0
 test("flags win over environment variables, which win over the sidecar config file", () => {
   const file = { "app-port": 1111, "inbound-port": 2222, "outbound-port": 3333, tag: ["from-file"], meta: { version: "v9", team: "x" } };
   const a = parseSidecarArgs([...base, "--inbound-port", "9101"], { MESH_INBOUND_PORT: "4444", MESH_OUTBOUND_PORT: "5555" }, file);
-  if (a === "help") throw new Error("unexpected help");
+  if (typeof a === "string") throw new Error("unexpected help or version");
   expect(a.appPort).toBe(9201);
   expect(a.inboundPort).toBe(9101);
   expect(a.outboundPort).toBe(5555);
@@ -21,7 +21,7 @@ test("flags win over environment variables, which win over the sidecar config fi
 test("repeatable flags and comma-separated variables", () => {
   const a = parseSidecarArgs([...base, "--tag", "v1", "--tag", "canary", "--meta", "version=v1"], {}, {});
   const b = parseSidecarArgs(base, { MESH_TAG: "v2, blue", MESH_META: "version=v2,zone=a" }, {});
-  if (a === "help" || b === "help") throw new Error("unexpected help");
+  if (typeof a === "string" || typeof b === "string") throw new Error("unexpected help or version");
   expect(a.tags).toEqual(["v1", "canary"]);
   expect(a.meta).toEqual({ version: "v1" });
   expect(b.tags).toEqual(["v2", "blue"]);
@@ -39,7 +39,7 @@ test("clear errors: missing service, bad port, bad meta, unknown file key, no co
 test("the mode is what the flags say: CONSUL_HTTP_ADDR alone never turns Consul on", () => {
   const env = { CONSUL_HTTP_ADDR: "127.0.0.1:8500" };
   const file = parseSidecarArgs(base, env, {});
-  if (file === "help") throw new Error("unexpected help");
+  if (typeof file === "string") throw new Error("unexpected help or version");
   expect(file).toMatchObject({ mode: "file", config: "mesh.yaml", consul: undefined });
   expect(file.modeWhy).toBe("--config given without --consul; CONSUL_HTTP_ADDR is set but ignored (only --consul or MESH_CONSUL selects Consul)");
   const noConfig = base.slice(0, -2);
@@ -49,7 +49,7 @@ test("the mode is what the flags say: CONSUL_HTTP_ADDR alone never turns Consul 
   const kvDefault = parseSidecarArgs([...noConfig, "--consul", "auto"], {}, {});
   const fromVar = parseSidecarArgs(noConfig, { MESH_CONSUL: "127.0.0.1:9500" }, {});
   const fromFile = parseSidecarArgs(noConfig, {}, { consul: "auto" });
-  if (mixed === "help" || kv === "help" || kvDefault === "help" || fromVar === "help" || fromFile === "help") throw new Error("unexpected help");
+  if (typeof mixed === "string" || typeof kv === "string" || typeof kvDefault === "string" || typeof fromVar === "string" || typeof fromFile === "string") throw new Error("unexpected help or version");
   expect(mixed).toMatchObject({ mode: "file+consul-endpoints", config: "mesh.yaml", consul: "http://127.0.0.1:8501" });
   expect(kv).toMatchObject({ mode: "consul-kv", config: undefined, consul: "http://127.0.0.1:8500" });
   expect(kv.modeWhy).toContain("address from CONSUL_HTTP_ADDR");
@@ -66,15 +66,15 @@ test("Consul addresses and KV prefixes are normalised", () => {
 });
 
 test("join flags: https CA, a pinned fingerprint (any usual spelling), token or token file, state dir per instance", () => {
-  const a = parseSidecarArgs([...base, "--join-token-file", "/etc/mesh/echo.token", "--cert-ttl", "12h"], {}, {});
-  if (a === "help") throw new Error("unexpected help");
-  expect(a.join).toEqual({ ca: "https://10.0.0.5:8200", caFingerprint: FP, joinToken: undefined, joinTokenFile: "/etc/mesh/echo.token", stateDir: undefined, certTtlMs: 12 * 3_600_000 });
+  const a = parseSidecarArgs([...base, "--join-token-file", "/etc/vm-mesh/echo.token", "--cert-ttl", "12h"], {}, {});
+  if (typeof a === "string") throw new Error("unexpected help or version");
+  expect(a.join).toEqual({ ca: "https://10.0.0.5:8200", caFingerprint: FP, joinToken: undefined, joinTokenFile: "/etc/vm-mesh/echo.token", stateDir: undefined, certTtlMs: 12 * 3_600_000 });
   const openssl = "AB:".repeat(31) + "AB";
   const b = parseSidecarArgs(["--service", "echo", "--app-port", "1", "--config", "m", "--instance", "echo-2"], { MESH_CA: "https://ca:8200/", MESH_CA_FINGERPRINT: openssl, MESH_JOIN_TOKEN: "t" }, {});
-  if (b === "help") throw new Error("unexpected help");
+  if (typeof b === "string") throw new Error("unexpected help or version");
   expect(b.join).toMatchObject({ ca: "https://ca:8200", caFingerprint: FP, joinToken: "t", stateDir: ".mesh/state/echo-2" });
   const c = parseSidecarArgs([...base, "--state-dir", "/var/lib/mesh/echo"], {}, {});
-  if (c === "help") throw new Error("unexpected help");
+  if (typeof c === "string") throw new Error("unexpected help or version");
   expect(c.join.stateDir).toBe("/var/lib/mesh/echo");
 });
 
@@ -93,14 +93,14 @@ test("--tcp-upstream: repeatable SERVICE=PORT, from flags, MESH_TCP_UPSTREAM or 
   const c = parseSidecarArgs(base, {}, { "tcp-upstream": { db: 15432 } });
   const d = parseSidecarArgs(base, {}, { "tcp-upstream": ["db=15432"] });
   const e = parseSidecarArgs([...base, "--tcp-upstream", "kafka=19092"], { MESH_TCP_UPSTREAM: "db=15432" }, { "tcp-upstream": ["x=1"] });
-  if (a === "help" || b === "help" || c === "help" || d === "help" || e === "help") throw new Error("unexpected help");
+  if (typeof a === "string" || typeof b === "string" || typeof c === "string" || typeof d === "string" || typeof e === "string") throw new Error("unexpected help or version");
   expect(a.tcpUpstreams).toEqual([{ service: "db", port: 15432 }, { service: "cache", port: 16379 }]);
   expect(b.tcpUpstreams).toEqual(a.tcpUpstreams);
   expect(c.tcpUpstreams).toEqual([{ service: "db", port: 15432 }]);
   expect(d.tcpUpstreams).toEqual(c.tcpUpstreams);
   expect(e.tcpUpstreams).toEqual([{ service: "kafka", port: 19092 }]); // flags win over the variable and the file
   const none = parseSidecarArgs(base, {}, {});
-  if (none === "help") throw new Error("unexpected help");
+  if (typeof none === "string") throw new Error("unexpected help or version");
   expect(none.tcpUpstreams).toEqual([]);
 });
 
@@ -115,4 +115,12 @@ test("--tcp-upstream refuses what cannot work, naming the item", () => {
   expect(up("db=15432", "cache=15432")).toThrow("--tcp-upstream: cache=15432 repeats port 15432 (already db=15432)");
   expect(up("db=15001")).toThrow("--tcp-upstream: db=15001 uses port 15001, already the --outbound-port");
   expect(() => parseSidecarArgs([...base, "--admin-port", "0", "--tcp-upstream", "db=15000"], {}, {})).not.toThrow();
+});
+
+test("--help and --version are answered before any other flag is checked", () => {
+  expect(parseSidecarArgs(["--help"], {})).toBe("help");
+  expect(parseSidecarArgs(["-h", "--bogus"], {})).toBe("help");
+  expect(parseSidecarArgs(["--version"], {})).toBe("version");
+  // A value that happens to read like a flag is still a value.
+  expect(() => parseSidecarArgs(["--service", "--help"], {})).toThrow();
 });

@@ -2,6 +2,7 @@
 // Parsed with node:util parseArgs (standard library, works in Bun and Deno) rather than a hand-written parser.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../shared/config/duration.ts";
+import { helpOrVersion, valueFlagsOf } from "../member/cli.ts";
 import { parseTcpUpstreams, type TcpUpstreamArg } from "./tcp-upstream-args.ts";
 import { chooseMode, envName, kvPrefix, parseJoinFlags, parseMetricsFlags, parseOtlpEndpoint, parsePort, type JoinFlags, type MemberMode } from "../member/flags.ts";
 
@@ -76,7 +77,8 @@ const FLAGS = {
   "metrics-address": { type: "string" },
   "otlp-endpoint": { type: "string" },
   "sidecar-config": { type: "string" },
-  help: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
 } as const;
 
 export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul ADDR [--kv-prefix mesh/]) --service NAME --app-port P
@@ -94,7 +96,12 @@ export const SIDECAR_USAGE = `usage: bun run sidecar (--config FILE | --consul A
   [--tcp-upstream SERVICE=PORT]... (a plaintext listener on 127.0.0.1:PORT carried at L4 to a service with protocol: tcp)
   [--drain-delay 2s (after leaving rotation on SIGTERM, before draining)]
   each flag may also be given as an environment variable (MESH_CONFIG, MESH_SERVICE, MESH_APP_PORT, ...)
-  or in a YAML file named by --sidecar-config FILE (keys = flag names); flags win over variables over the file`;
+  or in a YAML file named by --sidecar-config FILE (keys = flag names); flags win over variables over the file
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+example:
+  bun run sidecar --config mesh.yaml --service echo --app-port 9101 --ca https://ca.internal:8200 \\
+    --ca-fingerprint sha256:... --join-token-file /etc/vm-mesh/echo.token
+exit codes: 0 stopped cleanly, 1 failed while running, 2 usage error (see docs/cli.md)`;
 
 function onOff(flag: string, v: string | undefined, dflt: boolean): boolean {
   if (v === undefined) return dflt;
@@ -116,9 +123,11 @@ function sidecarPorts(get: (flag: "inbound-port" | "outbound-port" | "admin-port
  * Flags win over MESH_* variables, which win over the sidecar config file (`--sidecar-config FILE`, YAML with
  * the flag names as keys, e.g. `app-port: 9201`, `tag: [v1, canary]`, `meta: { version: v1 }`).
  */
-export function parseSidecarArgs(argv: string[], env: Record<string, string | undefined>, file: Record<string, unknown> = {}): SidecarArgs | "help" {
+export function parseSidecarArgs(argv: string[], env: Record<string, string | undefined>, file: Record<string, unknown> = {}): SidecarArgs | "help" | "version" {
+  // Asked for help or the version: answer that even if other flags are wrong or missing.
+  const asked = helpOrVersion(argv, valueFlagsOf(FLAGS));
+  if (asked !== undefined) return asked;
   const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
-  if (values.help) return "help";
   for (const key of Object.keys(file)) if (!(key in FLAGS)) throw new Error(`sidecar config file: unknown key "${key}"`);
   const fromFile = (flag: string): string | undefined => {
     const v = file[flag];

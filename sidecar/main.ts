@@ -13,6 +13,7 @@ import { startAppHealth } from "./app-health.ts";
 import { startOutboundListener } from "./outbound-listener.ts";
 import { inboundL4 } from "./tcp-inbound.ts";
 import { startTcpUpstreams } from "./tcp-upstreams.ts";
+import { EXIT, versionText } from "../member/cli.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
 import { serveMember, startMember } from "../member/run.ts";
 import type { Snapshot } from "../shared/proxy/snapshot.ts";
@@ -28,12 +29,14 @@ function parse(): SidecarArgs | undefined {
     const filePath = fileFlag >= 0 ? argv[fileFlag + 1] : process.env.MESH_SIDECAR_CONFIG;
     const file = filePath === undefined ? {} : (parseYaml(readFileSync(filePath, "utf8")) as Record<string, unknown> | null) ?? {};
     const parsed = parseSidecarArgs(argv, process.env, file);
-    if (parsed !== "help") return parsed;
-    console.log(SIDECAR_USAGE);
-    return undefined;
+    if (parsed === "help" || parsed === "version") {
+      console.log(parsed === "help" ? SIDECAR_USAGE : versionText());
+      return undefined;
+    }
+    return parsed;
   } catch (err) {
     console.error(`sidecar: ${err instanceof Error ? err.message : String(err)}\n${SIDECAR_USAGE}`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   }
 }
 

@@ -64,9 +64,13 @@ test("applying the 50/50 file changes only what differs; get and delete work", a
   expect(got.out).toContain("weight: 50");
   expect((await meshctl("delete", "routes", "echo-split")).code).toBe(0);
   expect((await kvList()).some((e) => e.key === "mesh/routes/echo-split")).toBe(false);
+  // Deleting it again: nothing there, so it says so and exits 1 instead of claiming "deleted".
+  const again = await meshctl("delete", "routes", "echo-split");
+  expect(again.code).toBe(1);
+  expect(again.err).toContain("mesh/routes/echo-split: not found");
 }, 30_000);
 
-test("exit codes: invalid file 1 with file:path: reason, oversized document 1, Consul unreachable 2", async () => {
+test("exit codes: invalid file 1 with file:path: reason, oversized document 1, Consul unreachable 3", async () => {
   const dir = mkdtempSync(join(tmpdir(), "meshctl-"));
   const bad = join(dir, "bad.yaml");
   writeFileSync(bad, "routes:\n  - name: x\n    match: { path: { regex: '(' } }\n    action: { directResponse: { status: 200 } }\n");
@@ -81,7 +85,7 @@ test("exit codes: invalid file 1 with file:path: reason, oversized document 1, C
   expect(oversized.err).toContain("512 KB");
 
   const p = Bun.spawn([BUN, join(ROOT, "cli/meshctl.ts"), "apply", "-f", demo, "--consul", "http://127.0.0.1:1"], { stdout: "pipe", stderr: "pipe" });
-  expect(await p.exited).toBe(2);
+  expect(await p.exited).toBe(3);
 }, 30_000);
 
 test("authz check against the live config in KV: an authorization document applied with meshctl decides the verdict", async () => {
@@ -98,6 +102,12 @@ authorization:
 `);
   const prefix = "authz-e2e/";
   expect((await meshctl("apply", "-f", file, "--prefix", prefix)).code).toBe(0);
+  // --kv-prefix is the daemons' spelling; --prefix stays as its alias.
+  expect((await meshctl("get", "authorization", "echo", "--kv-prefix", prefix)).code).toBe(0);
+  // status with a prefix lists only members reading it: none here.
+  const status = await meshctl("status", "--kv-prefix", prefix);
+  expect(status.code).toBe(0);
+  expect(status.out).toContain(`reading ${prefix}`);
   expect((await kvListPrefix(prefix)).some((e) => e.key === `${prefix}authorization/echo`)).toBe(true);
   const allow = await meshctl("authz", "check", "--from", "web", "--to", "echo", "GET", "/items", "--prefix", prefix);
   expect(allow.code).toBe(0);

@@ -216,7 +216,7 @@ test("every unit has an env example naming both MESH_CONFIG and MESH_CONSUL", ()
     const text = readFileSync(join(UNIT_DIR, example), "utf8");
     expect({ example, config: text.includes("MESH_CONFIG"), consul: text.includes("MESH_CONSUL") }).toEqual({ example, config: true, consul: true });
     // The unit reads the file the example says it is installed as.
-    const installedAs = /^# (\/etc\/mesh\/\S+)/m.exec(text)![1]!;
+    const installedAs = /^# (\/etc\/vm-mesh\/\S+)/m.exec(text)![1]!;
     const envFiles = values(units.get(file)!, "Service", "EnvironmentFile").map((f) => f.replace(/^-/, "").replace("%i", "<instance>"));
     expect(envFiles).toContain(installedAs);
   }
@@ -225,7 +225,7 @@ test("every unit has an env example naming both MESH_CONFIG and MESH_CONSUL", ()
 test("member env examples: both modes shown, commented, so the operator picks one; nothing the unit owns", () => {
   for (const file of MEMBERS) {
     const text = readFileSync(join(UNIT_DIR, EXAMPLES[file]!), "utf8");
-    expect(text).toMatch(/^#MESH_CONFIG=\/etc\/mesh\/mesh\.yaml$/m);
+    expect(text).toMatch(/^#MESH_CONFIG=\/etc\/vm-mesh\/mesh\.yaml$/m);
     expect(text).toMatch(/^#MESH_CONSUL=auto$/m);
     expect(text).not.toMatch(/^MESH_(CONFIG|CONSUL)=/m);
     expect(text).not.toMatch(/^MESH_STATE_DIR=/m);

@@ -11,6 +11,20 @@ export const SCENARIOS = [
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
+export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--only SCENARIO,...] [--access-log on|off]   (npm run bench -- ...)
+  --quick           short measurements (3 s at c=64, 2 s at c=1), no warmup between rounds
+  --rounds N        interleaved rounds per scenario (default 3)
+  --only a,b        only these scenarios: ${SCENARIOS.join(", ")}
+  --access-log off  sidecars and the gateway without access logs (default on, as in production)
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+needs wrk; see bench/README.md
+example:
+  npm run bench -- --quick --only direct,sidecar-hop
+exit codes: 0 ok, 1 a scenario failed or wrk is missing, 2 usage error`;
+
+/** Flags that take a value (so "--only --help" is not read as asking for help). */
+export const BENCH_VALUE_FLAGS: ReadonlySet<string> = new Set(["rounds", "only", "access-log"]);
+
 export type BenchOptions = {
   readonly quick: boolean;
   readonly rounds: number;

@@ -8,6 +8,7 @@ import { seconds } from "./step.ts";
 import { failureSamples, resultTable } from "./report.ts";
 import type { Cluster } from "./cluster.ts";
 import { GATEWAY_ADMIN_PORT } from "./members.ts";
+import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../../member/cli.ts";
 
 const USAGE = `usage: bun run deploy/multihost/run.ts [--cert-ttl 30s] [--rate 50] [--host3-death kill|unplug] [--skip STEP]... [--keep] [--hold] [--json]
   --cert-ttl      leaf lifetime every member asks for (short: renewals happen during the run)
@@ -16,28 +17,33 @@ const USAGE = `usage: bun run deploy/multihost/run.ts [--cert-ttl 30s] [--rate 5
   --skip          leave a step out (baseline, ca-restart, root-rotation, new-member, rolling-restart, authorization, host3-kill)
   --keep          keep the run directory (logs, state, config) even when every step passed
   --hold          after the last step, keep the mesh running until Ctrl-C (prints how to reach it)
-  MULTIHOST_ACCESS_LOG=on turns the members' access logs on (logs/<member>.log in the run directory)`;
+  MULTIHOST_ACCESS_LOG=on turns the members' access logs on (logs/<member>.log in the run directory)
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+example:
+  sudo npm run three-hosts -- --rate 100 --skip root-rotation
+exit codes: 0 every step passed, 1 a step failed or this host cannot run it (needs root and iproute2), 2 usage error`;
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    "cert-ttl": { type: "string" }, rate: { type: "string" }, "host3-death": { type: "string" }, skip: { type: "string", multiple: true },
-    keep: { type: "boolean" }, hold: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
-  },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
+const OPTIONS = {
+  "cert-ttl": { type: "string" }, rate: { type: "string" }, "host3-death": { type: "string" }, skip: { type: "string", multiple: true },
+  keep: { type: "boolean" }, hold: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" },
+} as const;
+// Before the namespace check: help and the version need neither root nor iproute2.
+answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
+let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>["values"];
+try {
+  ({ values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS }));
+} catch (err) {
+  exitUsage("three hosts", err, USAGE);
 }
 const why = netnsUnavailable();
 if (why !== undefined) {
+  // Not a usage error: the command line is fine, this host lacks what the run needs.
   console.error(`three hosts: cannot run here: ${why}`);
-  process.exit(2);
+  process.exit(EXIT.problem);
 }
 const death = values["host3-death"] ?? "kill";
 if (death !== "kill" && death !== "unplug") {
-  console.error(`--host3-death: "${death}" is not kill or unplug\n${USAGE}`);
-  process.exit(2);
+  exitUsage("three hosts", `--host3-death: "${death}" is not kill or unplug`, USAGE);
 }
 
 const MESHCTL = resolve(import.meta.dir, "../../cli/meshctl.ts");

@@ -23,11 +23,11 @@ test("not a URL, another scheme, or credentials: refused with the reason", () =>
 test("both assemblies take the flag and MESH_OTLP_ENDPOINT", () => {
   const join = ["--ca", "https://127.0.0.1:8200", "--ca-fingerprint", `sha256:${"a".repeat(64)}`];
   const gw = parseGatewayArgs(["--config", "m.yaml", ...join, "--otlp-endpoint", "http://127.0.0.1:4318"], {});
-  expect(gw !== "help" && gw.otlpEndpoint).toBe("http://127.0.0.1:4318/v1/traces");
+  expect(typeof gw !== "string" && gw.otlpEndpoint).toBe("http://127.0.0.1:4318/v1/traces");
   const gwEnv = parseGatewayArgs(["--config", "m.yaml", ...join], { MESH_OTLP_ENDPOINT: "http://10.0.0.9:4318" });
-  expect(gwEnv !== "help" && gwEnv.otlpEndpoint).toBe("http://10.0.0.9:4318/v1/traces");
+  expect(typeof gwEnv !== "string" && gwEnv.otlpEndpoint).toBe("http://10.0.0.9:4318/v1/traces");
   const sc = parseSidecarArgs(["--config", "m.yaml", "--service", "web", "--app-port", "9000", ...join], { MESH_OTLP_ENDPOINT: "http://127.0.0.1:4318/v1/traces" });
-  expect(sc !== "help" && sc.otlpEndpoint).toBe("http://127.0.0.1:4318/v1/traces");
+  expect(typeof sc !== "string" && sc.otlpEndpoint).toBe("http://127.0.0.1:4318/v1/traces");
   const none = parseSidecarArgs(["--config", "m.yaml", "--service", "web", "--app-port", "9000", ...join], {});
-  expect(none !== "help" && none.otlpEndpoint).toBeUndefined();
+  expect(typeof none !== "string" && none.otlpEndpoint).toBeUndefined();
 });
