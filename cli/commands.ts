@@ -52,6 +52,14 @@ const FLAG_TABLE = {
   "ca-admin": { value: "URL", help: "the CA admin API (default: the address the running CA wrote into --ca-state)" },
   "admin-secret-file": { value: "FILE", help: "accepted for compatibility; the secret is read from --ca-state" },
   propagate: { value: "DURATION", help: "how long members get to fetch the new root before leaves come from it (default 60s)" },
+  host: { value: "HOST", help: "the request's Host (the service name for mesh routes)" },
+  path: { value: "PATH", help: "the request path, with ?query if any" },
+  method: { value: "METHOD", help: "the request method (default GET)" },
+  gateway: { help: "the gateway's routes instead of the mesh routes an outbound sidecar uses" },
+  against: { value: "FILE", help: "compare with this mesh file instead of the live config in KV" },
+  ca: { value: "URL", help: "the CA to check, https://HOST:PORT (or MESH_CA)" },
+  "ca-fingerprint": { value: "sha256:HEX", help: "the pinned root the CA must serve (or MESH_CA_FINGERPRINT)" },
+  stale: { value: "MINUTES", help: "a member behind its peers' config for longer than this FAILs (default 10)" },
 } as const satisfies Record<string, FlagSpec>;
 export type FlagName = keyof typeof FLAG_TABLE;
 export const FLAGS: Readonly<Record<FlagName, FlagSpec>> = FLAG_TABLE;
@@ -108,6 +116,27 @@ export const COMMANDS: readonly CommandSpec[] = [
         flags: ["propagate", ...CA_HOST], examples: ["meshctl ca rotate --propagate 5m"],
       },
     ],
+  },
+  {
+    name: "check", summary: "a doctor: Consul, its clock, the config in KV, every member, the CA; one PASS|WARN|FAIL|INFO line each",
+    details: ["exit 0 when nothing FAILs (warnings allowed), 1 on any FAIL, 3 when Consul does not answer"],
+    flags: ["ca", "ca-fingerprint", "stale", ...KV], examples: ["meshctl check", "meshctl check --ca https://10.0.0.2:8443 --ca-fingerprint sha256:… --json"],
+  },
+  {
+    name: "proxy-config", args: "MEMBER-ID", summary: "the config a member has applied, as it published it (mesh-status/<id>): source, version, rejections",
+    details: ["exit 1 when the member published nothing (the known ids are listed)"],
+    flags: KV, examples: ["meshctl proxy-config upstream-a", "meshctl proxy-config gateway-1 --json"],
+  },
+  {
+    name: "explain", summary: "dry-run one request: the route and why not the others, path verdict, split, clusters, policy, fast path, authorization",
+    details: ["against the live config in KV (and Consul's passing instances), or FILE with -f", "exit 0 routed and allowed, 1 no route / refused path / denied"],
+    flags: ["host", "path", "method", "header", "from", "gateway", "file", ...KV],
+    examples: ["meshctl explain --host echo --path /echo", "meshctl explain --host echo --path /x -H 'x-canary: 1' --from web -f mesh.yaml --json"],
+  },
+  {
+    name: "what-if", summary: "what a mesh file would change against the live config: routes, services, authorization, and requests routed differently",
+    details: ["exit 0 no changes, 1 changes (like diff)"],
+    flags: ["file", "against", ...KV], examples: ["meshctl what-if -f deploy/examples/echo-50-50.yaml", "meshctl what-if -f next.yaml --against current.yaml"],
   },
   { name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script", flags: [], argChoices: ["bash", "zsh", "fish"], examples: ["meshctl completion bash > /etc/bash_completion.d/meshctl", "meshctl completion fish > ~/.config/fish/completions/meshctl.fish"] },
   { name: "help", args: "[COMMAND]", summary: "help for a command (the same as COMMAND --help)", flags: [], examples: ["meshctl help apply"] },

@@ -10,6 +10,11 @@ import { ConsulUnreachable, kvClient, meshStatus, type KvItem } from "./consul-k
 import { confirm, lastDocumentNote, removeMarker, teardown } from "./confirm-marker.ts";
 import { authzCheck, formatCheck, loadConfig } from "./authz-check.ts";
 import { runToken } from "./token.ts";
+import { formatExplain, runExplain, type ExplainFlags } from "./explain.ts";
+import { formatWhatIf, hasChanges, runWhatIf, type WhatIfFlags } from "./what-if.ts";
+import { formatVerdict, runChecks } from "./check.ts";
+import { consulReader } from "./member-reports.ts";
+import { formatProxyConfig, kvPrefixOf, proxyConfigOf } from "./proxy-config.ts";
 import { runCa } from "./ca-rotate.ts";
 import { CaUnreachable } from "./ca-admin-client.ts";
 import { COMMANDS, commandWords, findCommand, flagsOf, parseOptions, takesValue } from "./commands.ts";
@@ -191,6 +196,49 @@ async function run(argv: string[], out: Out): Promise<void> {
         return;
       } catch (err) {
         if (err instanceof ConsulUnreachable) throw err;
+        throw new InvalidInput([], err instanceof Error ? err.message : String(err));
+      }
+    }
+    case "check": {
+      const v = raw as { ca?: string; "ca-fingerprint"?: string; stale?: string };
+      // An empty MESH_CA / MESH_CA_FINGERPRINT (an unfilled template) counts as unset.
+      const url = v.ca ?? (process.env.MESH_CA || undefined);
+      const fingerprint = v["ca-fingerprint"] ?? (process.env.MESH_CA_FINGERPRINT || undefined);
+      if ((url === undefined) !== (fingerprint === undefined)) throw new UsageError("meshctl check: --ca and --ca-fingerprint go together");
+      const staleMin = Number(v.stale ?? "10");
+      if (!(staleMin > 0)) throw new UsageError(`--stale: "${v.stale}" is not a positive number of minutes`);
+      const ca = url === undefined ? undefined : { url, fingerprint: fingerprint! };
+      const r = await runChecks({ consul, reader: consulReader(consul, process.env.CONSUL_HTTP_TOKEN), listKv: (p) => kv().list(p), prefix, ca, staleMs: staleMin * 60_000 });
+      out.print(r.verdicts.map(formatVerdict).join("\n"), { verdicts: r.verdicts, exitCode: r.exitCode });
+      process.exitCode = r.exitCode;
+      return;
+    }
+    case "proxy-config": {
+      const [id] = rest;
+      if (id === undefined || rest.length > 1) throw new UsageError("usage: meshctl proxy-config MEMBER-ID");
+      const reader = consulReader(consul, process.env.CONSUL_HTTP_TOKEN);
+      const [reports, members] = await Promise.all([reader.reports(), reader.members()]);
+      const memberPrefix = kvPrefixOf(reports.find((r) => r.id === id)?.status?.source);
+      const p = proxyConfigOf(id, reports, members, memberPrefix === undefined ? undefined : await kv().list(memberPrefix));
+      return out.print(formatProxyConfig(p), p);
+    }
+    case "explain":
+    case "what-if": {
+      // Both read the config as `authz check` does; Consul errors keep exit 3, a bad config or flag value exits 1.
+      const ctx = { kvItems: () => kv().list(prefix), prefix, consul, token: process.env.CONSUL_HTTP_TOKEN };
+      try {
+        if (command === "explain") {
+          const e = await runExplain(raw as ExplainFlags, ctx);
+          out.print(formatExplain(e), e);
+          if (e.outcome !== "routed") process.exitCode = 1;
+        } else {
+          const w = await runWhatIf(raw as WhatIfFlags, ctx);
+          out.print(formatWhatIf(w), { changed: hasChanges(w), ...w });
+          if (hasChanges(w)) process.exitCode = 1;
+        }
+        return;
+      } catch (err) {
+        if (err instanceof ConsulUnreachable || isUsageError(err)) throw err;
         throw new InvalidInput([], err instanceof Error ? err.message : String(err));
       }
     }

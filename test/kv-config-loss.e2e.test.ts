@@ -222,7 +222,7 @@ test("a member that starts against an empty prefix waits with a warning, then st
 
 test("meshctl teardown needs --yes, leaves only the confirm marker, and members apply the empty mesh; apply removes the marker", async () => {
   const refused = await meshctl("teardown");
-  expect(refused.code).toBe(1);
+  expect(refused.code).toBe(2); // usage: --yes missing (docs/cli.md exit codes)
   expect(await kvKeys()).toContain("mesh/routes/ping");
   const before = await status();
   const down = await meshctl("teardown", "--yes", "--reason", "end of test");
