@@ -120,7 +120,7 @@ export function memberVerdicts(i: MemberInputs): Verdict[] {
   return out;
 }
 
-/** Expiry is a verdict only when members publish it; today's status report does not (member/status-report.ts). */
+/** Expiry from what each member publishes (member/status-report.ts: certNotBefore/certNotAfter); older members publish none. */
 export function certificateVerdicts(reports: readonly Report[], now: number): Verdict[] {
   const out: Verdict[] = [];
   for (const r of reports) {
@@ -129,7 +129,7 @@ export function certificateVerdicts(reports: readonly Report[], now: number): Ve
     if (Number.isNaN(notAfter)) continue;
     out.push(certificateVerdict(r.id, Number.isNaN(notBefore) ? undefined : notBefore, notAfter, now));
   }
-  if (out.length === 0) out.push({ level: "INFO", check: "certificates", detail: "expiry not published by members (mesh-status/<id> carries no certificate dates); not checked" });
+  if (out.length === 0) out.push({ level: "INFO", check: "certificates", detail: "certificate dates not published by any member (mesh-status/<id> without certNotAfter: older members); not checked" });
   return out;
 }
 

@@ -130,7 +130,7 @@ export async function serveMember(o: ServeOptions): Promise<void> {
     consul: args.consul, token, id: reg.id, service: reg.service, address: reg.address, port: reg.port, adminPort: admin.port,
     tags: reg.tags, meta: { ...reg.meta, ...metricsMeta(metricsListener?.port, ma?.hostname) }, log, initiallyPassing: ready,
   });
-  const statusReport = args.consul === undefined || reg === undefined ? undefined : (await import("./status-report.ts")).startStatusReport({ consul: args.consul, token, id: reg.id, live: member.live, log });
+  const statusReport = args.consul === undefined || reg === undefined ? undefined : (await import("./status-report.ts")).startStatusReport({ consul: args.consul, token, id: reg.id, live: member.live, log, certificate: () => member.creds.current().certChainPem });
 
   onShutdown(log, async () => {
     draining = true;

@@ -55,7 +55,8 @@ test("check passes on a healthy one-sidecar mesh; proxy-config shows the applied
   expect(r.out).toMatch(/^PASS consul-clock: /m);
   expect(r.out).toContain("PASS config: 2 documents under mesh/ parse and validate");
   expect(r.out).toMatch(/^PASS member echo-1: sidecar echo passing, config \d+ \(consul-kv mesh\/ @\d+/m);
-  expect(r.out).toMatch(/^INFO certificates: expiry not published/m);
+  // The member publishes its leaf's validity with its status (member/status-report.ts): a fresh day-long leaf passes.
+  expect(r.out).toMatch(/^PASS certificate echo-1: expires in \d+\.\d h/m);
   expect(r.out).toContain(`PASS ca: ${mesh.caUrl} reachable; its trust bundle holds the pinned root ${mesh.ca!.fingerprint}`);
 
   const j = await meshctl("proxy-config", "echo-1", "--consul", consul.httpAddr, "--json");
