@@ -27,6 +27,20 @@ export function isUsageError(err: unknown): boolean {
   return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND", "ConnectionRefused", "FailedToOpenSocket"]);
+
+/**
+ * A network failure reaching a dependency (the CA, Consul) at start: exit 3, not 1, so an operator or systemd can
+ * tell "the CA is down" from "this member is misconfigured". Refusals the CA answered with are not this.
+ */
+export function isUnreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; cause?: unknown } | null;
+  if (e === null || typeof e !== "object") return false;
+  if (typeof e.code === "string" && UNREACHABLE_CODES.has(e.code)) return true;
+  if (e.name === "TimeoutError") return true;
+  return e.cause !== undefined && e.cause !== err && isUnreachable(e.cause);
+}
+
 /** `vm-mesh 0.1.0 (bun 1.4.4)`: the package version plus the runtime actually running it. */
 export function versionText(): string {
   const v = (globalThis as { process?: { versions?: Record<string, string | undefined> } }).process?.versions ?? {};

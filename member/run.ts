@@ -7,6 +7,7 @@ import { joinMesh, type Member } from "./join.ts";
 import type { JoinFlags, MemberMode } from "./flags.ts";
 import { startAdmin } from "./admin.ts";
 import { onShutdown } from "./shutdown.ts";
+import { EXIT, isUnreachable } from "./cli.ts";
 import { createObservation, type Observation } from "../shared/telemetry/observe.ts";
 import { subscribeAccessLog } from "../shared/telemetry/access-log.ts";
 import { startMemberMetrics, type InFlight, type MemberMetrics } from "./metrics/member-metrics.ts";
@@ -65,9 +66,10 @@ export async function startMember(opts: {
     // A refusal names its reason (token-expired, ca-fingerprint-mismatch, ...) as a field too, for log searches.
     const c = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
     const code = typeof c === "string" ? { error: c } : {};
-    log.fatal(code, err instanceof Error ? err.message : String(err));
+    const unreachable = isUnreachable(err);
+    log.fatal(unreachable ? { error: "unreachable", ...code } : code, err instanceof Error ? err.message : String(err));
     flushLog(log);
-    process.exit(1);
+    process.exit(unreachable ? EXIT.unreachable : EXIT.problem);
   }
 }
 
