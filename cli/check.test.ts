@@ -65,6 +65,10 @@ describe("members", () => {
     ]);
     expect(run([], [report("gone", 5)]).map((v) => v.level)).toEqual(["WARN", "WARN"]);
   });
+  test("a member whose last status report is over 15 minutes old WARNs; a recent one passes", () => {
+    expect(run([member("a")], [report("a", 5, undefined, { reportedAt: "2026-11-27T17:40:00Z" })])[0]).toMatchObject({ level: "WARN", detail: expect.stringContaining("last status report 20 min ago") });
+    expect(run([member("a")], [report("a", 5, undefined, { reportedAt: "2026-11-27T17:58:00Z" })])[0]).toMatchObject({ level: "PASS" });
+  });
 });
 
 describe("certificates", () => {

@@ -78,6 +78,9 @@ export type MemberInputs = { members: readonly RegisteredMember[]; reports: read
  * peer on the same source applied. Behind is WARN while the newer version is younger than `staleMs` (it is still
  * propagating) and FAIL after. A report with no registered member is a leftover: WARN, stale.
  */
+/** Three missed 5-minute reports (member/status-report.ts REPORT_INTERVAL_MS). */
+export const SILENT_AFTER_MS = 15 * 60_000;
+
 export function memberVerdicts(i: MemberInputs): Verdict[] {
   const byId = new Map(i.reports.map((r) => [r.id, r]));
   const newest = new Map<string, { version: number; appliedAt: number }>();
@@ -105,6 +108,12 @@ export function memberVerdicts(i: MemberInputs): Verdict[] {
         const age = i.now - top.appliedAt;
         const stuck = age >= i.staleMs;
         problems.push({ level: stuck ? "FAIL" : "WARN", check, detail: `applied config ${s.config} from ${s.source}; a peer on the same source applied ${top.version} ${Math.round(age / 1000)} s ago${stuck ? " (stale: not propagating)" : " (propagating?)"}` });
+      }
+      // Members republish every 5 minutes (member/status-report.ts): three missed reports is a member that stopped, or
+      // cannot reach Consul's KV, even when its registration still passes. Older members publish no reportedAt.
+      const reported = Date.parse(String(s.reportedAt ?? ""));
+      if (!Number.isNaN(reported) && i.now - reported > SILENT_AFTER_MS) {
+        problems.push({ level: "WARN", check, detail: `last status report ${Math.round((i.now - reported) / 60_000)} min ago (members report every 5 min): stopped, or cut off from Consul KV?` });
       }
       if ((s.rejected ?? 0) > 0) problems.push({ level: "WARN", check, detail: `rejected ${s.rejected} config problem(s), serving its last good config (meshctl proxy-config ${m.id})` });
       const held = /held=(\S+)/.exec(m.checkOutput)?.[1];
