@@ -29,7 +29,7 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
   const it = opts.updates[Symbol.asyncIterator]();
   // The wait for the provider's next state, which stop() ends early. A fresh promise per wait: racing every next()
   // against one long-lived stop promise left a reaction on it per state, each holding that state (a whole config,
-  // and its text) for the life of the process.
+  // and its text) for as long as the member ran.
   let wake: ((r: undefined) => void) | undefined;
   const nextOrStop = (): Promise<IteratorResult<ConfigState | CheckedState> | undefined> =>
     new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 // Dry-run routing for `meshctl explain` / `meshctl what-if`: the winner as the real table picks it, and for every
-// other route the first condition that failed. Pure (Web-standard only), so it also runs on Deno.
+// other route the first condition that failed. Pure (Web-standard only), so it runs on every runtime.
 import type { RequestHead } from "../types.ts";
 import type { RouteConfig, RouteMatchConfig } from "../config/schema.ts";
 import { buildRouteTable } from "./route-table.ts";
