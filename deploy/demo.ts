@@ -102,13 +102,17 @@ async function main(): Promise<void> {
         `sidecar-${i.id}`,
         [BUN, join(ROOT, "sidecar/main.ts"), ...source, "--service", i.service, "--instance", i.id, "--app-port", String(i.appPort),
           "--inbound-port", String(i.inboundPort), "--outbound-port", String(i.outboundPort), "--admin-port", String(i.adminPort), ...(await ca.memberArgs(i.service, join(stateDir, i.id))),
-          ...i.tags.flatMap((t) => ["--tag", t]), ...Object.entries(i.meta).flatMap(([k, v]) => ["--meta", `${k}=${v}`]), "--app-health-path", "/health", ...otlp],
+          ...i.tags.flatMap((t) => ["--tag", t]), ...Object.entries(i.meta).flatMap(([k, v]) => ["--meta", `${k}=${v}`]), "--app-health-path", "/health", ...otlp,
+          // With Consul the gateway's console finds each member's metrics listener in its registration (Meta.metrics_*).
+          ...(consulMode ? ["--metrics-address", `127.0.0.1:${i.metricsPort}`] : [])],
         log(`sidecar-${i.id}`),
       );
       console.log(`${i.id.padEnd(11)} app :${i.appPort}  sidecar inbound(mTLS) :${i.inboundPort} outbound :${i.outboundPort} admin :${i.adminPort}  ${sc.ready.spiffeId}`);
     }
     const gwJoin = await ca.memberArgs(parsed.config.gateway?.name ?? "gateway", join(stateDir, "gateway"));
-    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), ...source, ...gwJoin, "--admin-port", String(plan.gatewayAdminPort), ...otlp], log("gateway"));
+    // Without Consul the console is told where every sidecar's /metrics is (their admin listeners on this machine).
+    const consoleTargets = consulMode ? [] : ["--console-targets", plan.instances.map((i) => `http://127.0.0.1:${i.adminPort}/metrics`).join(",")];
+    const gw = await group.spawn("gateway", [BUN, join(ROOT, "gateway/main.ts"), ...source, ...gwJoin, "--admin-port", String(plan.gatewayAdminPort), ...consoleTargets, ...otlp], log("gateway"));
     console.log(`gateway     ${(gw.ready.listeners as string[]).join(", ")}  admin :${plan.gatewayAdminPort}  ${gw.ready.spiffeId}`);
     let observeNote = "";
     if (values.observe === true) {
@@ -131,6 +135,8 @@ The mesh is up (logs in ${logDir}). Try:
   curl -s ${plan.gatewayUrl}/web           # web calls echo through its own sidecar; echo's caller = web's SPIFFE id
   for i in $(seq 100); do curl -s ${plan.gatewayUrl}/echo; echo; done | grep -o '"version":"v[12]"' | sort | uniq -c
   curl -s http://127.0.0.1:${plan.gatewayAdminPort}/config   # which config is live
+Console: http://127.0.0.1:${plan.gatewayAdminPort}/console   (members, the service graph with live requests/s, errors and p99,
+  certificate expiry, rejected config documents; from another machine: ssh -L ${plan.gatewayAdminPort}:127.0.0.1:${plan.gatewayAdminPort} this-vm)
 ${consul === undefined
   ? `Edit ${configPath} (e.g. the echo weights) and the change applies live; an invalid edit is rejected and logged.`
   : `Config lives in Consul KV (${consul.httpAddr}/v1/kv/mesh/?recurse). Flip the echo split to 50/50 live:

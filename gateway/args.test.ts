@@ -33,3 +33,14 @@ test("--help and --version are answered before any other flag is checked", () =>
   expect(parseGatewayArgs(["--version", "--config"], {})).toBe("version");
   expect(parseGatewayArgs(["-h"], {})).toBe("help");
 });
+
+test("the console is on by default; --console-targets takes /metrics URLs (a bare host:port means its /metrics)", () => {
+  expect(parsed(["--config", "gw.yaml"])).toMatchObject({ console: true, consoleTargets: [] });
+  expect(parsed(["--config", "gw.yaml", "--console-targets", "http://127.0.0.1:15301, http://127.0.0.1:15302/metrics"]).consoleTargets)
+    .toEqual(["http://127.0.0.1:15301/metrics", "http://127.0.0.1:15302/metrics"]);
+  expect(parsed(["--config", "gw.yaml"], { MESH_CONSOLE: "off" }).console).toBe(false);
+  expect(() => parsed(["--config", "gw.yaml", "--console-targets", "127.0.0.1:15301"])).toThrow('--console-targets: "127.0.0.1:15301" is not an http(s) URL');
+  expect(() => parsed(["--config", "gw.yaml", "--console-targets", "http://[bad"])).toThrow("is not a URL");
+  expect(() => parsed(["--config", "gw.yaml", "--console", "maybe"])).toThrow('--console: "maybe" is not on or off');
+  expect(() => parsed(["--config", "gw.yaml", "--console", "off", "--console-targets", "http://127.0.0.1:1"])).toThrow("--console-targets needs --console on");
+});

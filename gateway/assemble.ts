@@ -10,6 +10,8 @@ import type { TlsMaterial } from "../runtime/ports.ts";
 import { EXIT, versionText } from "../member/cli.ts";
 import { listenerLimits } from "../member/listener-limits.ts";
 import { serveMember, startMember } from "../member/run.ts";
+import { createCollector } from "../console/collector.ts";
+import { CONSOLE_PATHS, consoleRoute } from "../console/routes.ts";
 
 export type GatewayListenOptions = {
   hostname: string;
@@ -78,12 +80,21 @@ export async function runGateway(o: { runtime: RuntimePorts; listen: (opts: Gate
 
   // The gateway registers too (address = its first listener), so `meshctl status` and health checks see it.
   const first = servers[0]!.server;
+  const id = `${name}-${first.port}`;
+  // The gateway's own figures come in process; a console nobody opens never scrapes (see console/collector.ts).
+  const collector = !args.console ? undefined : createCollector({
+    self: { id, service: name, status: () => live.status(), render: metrics?.render },
+    staticTargets: args.consoleTargets,
+    consul: args.consul === undefined ? undefined : { addr: args.consul, token: process.env.CONSUL_HTTP_TOKEN },
+  });
   await serveMember({
     runtime, member, log, args, metrics,
     inFlight: () => ({ gateway: servers.reduce((n, s) => n + s.server.inFlight(), 0) }),
     listeners: servers.map((s) => ({ close: (drainMs: number) => s.server.close({ drainMs }) })),
     info: (draining) => ({ gateway: name, runtime: runtime.name, spiffeId: member.spiffeId, listeners: servers.map((s) => ({ name: s.name, proto: s.proto, port: s.server.port })), inFlight: servers.reduce((n, s) => n + s.server.inFlight(), 0), draining }),
-    registration: { id: `${name}-${first.port}`, service: name, address: first.hostname === "0.0.0.0" ? "127.0.0.1" : first.hostname, port: first.port, tags: ["gateway"], meta: { kind: "gateway" }, drainDelayMs: 0 },
+    adminRoutes: collector === undefined ? undefined : { paths: CONSOLE_PATHS, handle: consoleRoute(collector) },
+    onStopped: () => collector?.stop(),
+    registration: { id, service: name, address: first.hostname === "0.0.0.0" ? "127.0.0.1" : first.hostname, port: first.port, tags: ["gateway"], meta: { kind: "gateway" }, drainDelayMs: 0 },
     readyFields: { runtime: runtime.name, listeners: servers.map((s) => `${s.proto}://${s.server.hostname}:${s.server.port}`) },
   });
 }

@@ -14,6 +14,8 @@ export type AdminOptions = {
   discovery?: () => Record<string, unknown> | undefined;
   /** Prometheus text for /metrics; undefined with --metrics off (then /metrics is a 404). */
   metrics?: Render;
+  /** More paths an assembly serves here (the gateway's console); undefined = not one of them. */
+  routes?: { paths: readonly string[]; handle: (req: Request, path: string) => Promise<Response> | undefined };
 };
 
 export type AdminServer = { port: number; stop(): void };
@@ -23,7 +25,7 @@ function json(body: unknown, status = 200): Response {
 }
 
 export function startAdmin(opts: AdminOptions): AdminServer {
-  const paths = ["/ready", "/live", "/config", "/clusters", "/info", "/discovery", ...(opts.metrics === undefined ? [] : ["/metrics"])];
+  const paths = ["/ready", "/live", "/config", "/clusters", "/info", "/discovery", ...(opts.metrics === undefined ? [] : ["/metrics"]), ...(opts.routes?.paths ?? [])];
   const metrics = opts.metrics;
   const server = opts.serveWeb({
     hostname: "127.0.0.1",
@@ -31,6 +33,8 @@ export function startAdmin(opts: AdminOptions): AdminServer {
     fetch(req: Request) {
       const path = new URL(req.url).pathname;
       if (req.method !== "GET") return json({ error: "method not allowed" }, 405);
+      const extra = opts.routes?.handle(req, path);
+      if (extra !== undefined) return extra;
       switch (path) {
         case "/ready": {
           // Shown in Consul's check output for operators; `meshctl status` reads mesh-status/ in KV instead.

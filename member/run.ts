@@ -5,7 +5,7 @@ import type { LogSink, RuntimePorts } from "../runtime/ports.ts";
 import { createLogger, flushLog, type Logger } from "./logger.ts";
 import { joinMesh, type Member } from "./join.ts";
 import type { JoinFlags, MemberMode } from "./flags.ts";
-import { startAdmin } from "./admin.ts";
+import { startAdmin, type AdminOptions } from "./admin.ts";
 import { onShutdown } from "./shutdown.ts";
 import { EXIT, isUnreachable } from "./cli.ts";
 import { createObservation, type Observation } from "../shared/telemetry/observe.ts";
@@ -103,6 +103,8 @@ export type ServeOptions = {
   /** Extra resources to release last (app health poller, ...). */
   onStopped?: () => void;
   readyFields: Record<string, unknown>;
+  /** Extra admin paths (the gateway's console). */
+  adminRoutes?: AdminOptions["routes"];
 };
 
 /** Admin, registration, status report and the shutdown order: leave rotation, wait, drain, deregister, release. */
@@ -120,6 +122,7 @@ export async function serveMember(o: ServeOptions): Promise<void> {
     // Every member shows how long its certificate has left: with the CA down, this is the time the member has.
     info: () => ({ ...o.info(draining), certNotAfter: member.creds.notAfter().toISOString(), certSecondsLeft: member.creds.secondsLeft(), trust: member.creds.trust(), ...(tracing === undefined ? {} : { spans: tracing.stats() }) }),
     metrics: o.metrics?.render,
+    routes: o.adminRoutes,
   });
   const discovery = member.discovery;
   o.metrics?.attach({ live: member.live, discovery: discovery && (() => discovery.status()), creds: member.creds, spiffeId: member.spiffeId, runtime: o.runtime.name, inFlight: o.inFlight });

@@ -94,6 +94,10 @@ test("the gateway runs on Deno and says so", async () => {
   const info = (await (await fetch(`http://127.0.0.1:${adminPort}/info`)).json()) as { runtime: string };
   expect(info.runtime).toBe("deno");
   expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  // The console runs on Deno too: the page, and the gateway's own figures scraped in process.
+  expect((await fetch(`http://127.0.0.1:${adminPort}/console`)).headers.get("content-type")).toContain("text/html");
+  const view = (await (await fetch(`http://127.0.0.1:${adminPort}/console/data`)).json()) as { members: Array<{ origin: string; runtime: string; health: string }> };
+  expect(view.members.find((m) => m.origin === "self")).toMatchObject({ runtime: "deno", health: "up" });
 });
 
 test("GET /echo splits about 80/20 between v1 and v2, and echo sees the gateway's identity", async () => {

@@ -1,5 +1,5 @@
 // Derives the demo's processes and ports from the mesh config: each instance's inbound port is in the file;
-// its app, outbound and admin ports sit at fixed offsets (+100, +200, +300) so one file describes everything.
+// its app, outbound, admin and metrics ports sit at fixed offsets (+100, +200, +300, +400) so one file describes everything.
 import type { MeshConfig } from "../../shared/config/schema.ts";
 
 export type DemoInstance = {
@@ -11,6 +11,8 @@ export type DemoInstance = {
   appPort: number;
   outboundPort: number;
   adminPort: number;
+  /** The metrics listener with Consul (--metrics-address), where the console finds it through the registration. */
+  metricsPort: number;
   tags: readonly string[];
   meta: Readonly<Record<string, string>>;
 };
@@ -30,7 +32,7 @@ export function demoPlan(config: MeshConfig): DemoPlan {
     const app = APPS[service];
     if (app === undefined) throw new Error(`the demo has no app for service ${service} (it knows ${Object.keys(APPS).join(", ")})`);
     for (const inst of svc.instances ?? []) {
-      const ports = { inboundPort: inst.port, appPort: inst.port + 100, outboundPort: inst.port + 200, adminPort: inst.port + 300 };
+      const ports = { inboundPort: inst.port, appPort: inst.port + 100, outboundPort: inst.port + 200, adminPort: inst.port + 300, metricsPort: inst.port + 400 };
       instances.push({
         id: inst.id,
         service,

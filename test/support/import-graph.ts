@@ -59,9 +59,11 @@ export function checkLayers(edges: readonly Edge[]): string[] {
     } else if (a.startsWith("runtime/")) {
       if (local !== undefined && !local.startsWith("shared/") && !local.startsWith("runtime/")) say("runtime adapters import only shared/ and runtime/");
       if (local !== undefined && local.startsWith("runtime/") && a !== local && !["runtime/(root)", "runtime/node"].includes(local)) say("one runtime adapter never imports another");
-    } else if (a === "member") {
-      if (local !== undefined && ASSEMBLIES.includes(local)) say("member/ never imports an assembly");
-      if (local === "runtime/bun" || local === "runtime/deno") say("member/ codes against runtime/ports.ts; the assembly picks the adapter");
+    } else if (a === "member" || a === "console") {
+      // console/ (the gateway's web console) sits beside member/: it may use member/, member/ never uses it.
+      if (local !== undefined && ASSEMBLIES.includes(local)) say(`${a}/ never imports an assembly`);
+      if (local === "runtime/bun" || local === "runtime/deno") say(`${a}/ codes against runtime/ports.ts; the assembly picks the adapter`);
+      if (a === "member" && local === "console") say("member/ never imports console/ (the gateway wires it in)");
     } else if (ASSEMBLIES.includes(a)) {
       if (local !== undefined && ASSEMBLIES.includes(local) && local !== a) say("assemblies never import each other");
       if (a === "cli" && local !== undefined && local.startsWith("runtime/")) say("cli/ imports no daemon runtime");
