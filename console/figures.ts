@@ -21,6 +21,8 @@ export type MemberFigures = {
   outbound: Map<string, EdgeCounters>;
   /** Callee-side edges ("inbound") by the caller's service (no durations: the histogram has no caller label). */
   inbound: Map<string, EdgeCounters>;
+  /** L4 services (protocol: tcp) this member calls: connections (errors = not carried), and bytes both ways in `bytes`. */
+  tcpOutbound: Map<string, EdgeCounters & { bytes: number }>;
 };
 
 const CALLER_SIDES = new Set(["gateway", "outbound"]);
@@ -34,7 +36,7 @@ function counters(map: Map<string, EdgeCounters>, key: string, width: number): E
 export function figuresOf(samples: readonly Sample[]): MemberFigures {
   const f: MemberFigures = {
     service: "", kind: "", spiffeId: "", version: "", runtime: "", configVersion: undefined, certNotAfter: undefined,
-    rejectedDocuments: 0, held: false, bounds: [], outbound: new Map(), inbound: new Map(),
+    rejectedDocuments: 0, held: false, bounds: [], outbound: new Map(), inbound: new Map(), tcpOutbound: new Map(),
   };
   const bounds = new Set<number>();
   for (const s of samples) if (s.name === "mesh_request_duration_seconds_bucket") bounds.add(s.labels.le === "+Inf" ? Infinity : Number(s.labels.le));
@@ -66,6 +68,18 @@ export function figuresOf(samples: readonly Sample[]): MemberFigures {
         const c = counters(CALLER_SIDES.has(side) ? f.outbound : f.inbound, key, f.bounds.length);
         c.total += s.value;
         if (l.response_code_class === "5xx") c.errors += s.value;
+        break;
+      }
+      case "mesh_tcp_connections_total":
+      case "mesh_tcp_bytes_total": {
+        if (l.direction !== "outbound" || l.service === undefined || l.service === "") break;
+        let t = f.tcpOutbound.get(l.service);
+        if (t === undefined) f.tcpOutbound.set(l.service, (t = { total: 0, errors: 0, buckets: [], bytes: 0 }));
+        if (s.name === "mesh_tcp_bytes_total") t.bytes += s.value;
+        else {
+          t.total += s.value;
+          if (l.result !== "ok") t.errors += s.value;
+        }
         break;
       }
       case "mesh_request_duration_seconds_bucket": {

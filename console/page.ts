@@ -15,7 +15,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <header><h1>vm-mesh console</h1><span id="self"></span><span id="updated" class="muted"></span></header>
 <div id="notes"></div>
 <section><h2>Service graph <span id="window" class="muted"></span></h2><svg id="graph" role="img" aria-label="service graph"></svg>
-<table id="edges"><thead><tr><th>from</th><th>to</th><th>requests/s</th><th>errors (5xx)</th><th>p99</th><th>seen by</th></tr></thead><tbody></tbody></table></section>
+<table id="edges"><thead><tr><th>from</th><th>to</th><th>requests/s</th><th>errors (5xx; tcp: refused)</th><th>p99 (tcp: bytes/s)</th><th>seen by</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Members</h2>
 <table id="members"><thead><tr><th>service</th><th>member</th><th>kind</th><th>health</th><th>config</th><th>certificate expires</th><th>runtime</th><th>metrics</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Rejected config documents</h2><p id="rejected-none" class="muted">none: every document the gateway received is applied</p>

@@ -13,6 +13,10 @@ function el(tag, attrs, text, ns) {
 const fmtRps = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const fmtPct = (v) => (v === null || v === undefined ? "–" : (v * 100).toFixed(v > 0 && v < 0.01 ? 2 : 1) + " %");
 const fmtMs = (v) => (v === null || v === undefined ? "–" : v >= 100 ? v.toFixed(0) + " ms" : v.toFixed(1) + " ms");
+function fmtBytes(b) {
+  if (b === undefined || b === null) return "–";
+  return b >= 1048576 ? (b / 1048576).toFixed(1) + " MB/s" : b >= 1024 ? (b / 1024).toFixed(1) + " KB/s" : b.toFixed(0) + " B/s";
+}
 function fmtHours(h) {
   if (h === null || h === undefined) return "–";
   if (h < 0) return "EXPIRED";
@@ -77,7 +81,7 @@ function drawGraph(view) {
     const bend = span > 1.5 || a.x === b.x ? -60 * Math.ceil(span - 0.5) - (a.x === b.x ? 50 : 0) : 0;
     const cx = (x1 + x2) / 2, cy = (y1 + y2) / 2 + bend;
     svg.appendChild(el("path", { d: "M " + x1 + " " + y1 + " Q " + cx + " " + cy + " " + x2 + " " + y2, fill: "none", "marker-end": "url(#arrow)", class: failing ? "edge failing" : "edge" }, undefined, SVG));
-    const label = fmtRps(e.rps) + " rps · " + fmtPct(e.errorRatio) + " err · p99 " + fmtMs(e.p99Ms);
+    const label = e.protocol === "tcp" ? "tcp · " + fmtRps(e.rps) + " conn/s · " + fmtBytes(e.bytesPerSecond) + " · " + fmtPct(e.errorRatio) + " refused" : fmtRps(e.rps) + " rps · " + fmtPct(e.errorRatio) + " err · p99 " + fmtMs(e.p99Ms);
     const lx = (x1 + 2 * cx + x2) / 4, ly = (y1 + 2 * cy + y2) / 4 - 6;
     svg.appendChild(el("text", { x: lx, y: ly, "text-anchor": "middle", class: "edge-label", "data-edge": e.from + "->" + e.to }, label, SVG));
   }
@@ -102,7 +106,7 @@ function render(view) {
   const edges = $("edges").tBodies[0];
   edges.replaceChildren();
   for (const e of view.edges) {
-    row(edges, [{ text: e.from }, { text: e.to }, { text: fmtRps(e.rps), cls: "num" }, { text: fmtPct(e.errorRatio), cls: "num " + (e.errorRatio >= 0.05 ? "bad" : "") }, { text: fmtMs(e.p99Ms), cls: "num" }, { text: e.reporter === "source" ? "caller" : "callee" }]);
+    row(edges, [{ text: e.from }, { text: e.to + (e.protocol === "tcp" ? " (tcp)" : "") }, { text: fmtRps(e.rps) + (e.protocol === "tcp" ? " conn/s" : ""), cls: "num" }, { text: fmtPct(e.errorRatio), cls: "num " + (e.errorRatio >= 0.05 ? "bad" : "") }, { text: e.protocol === "tcp" ? fmtBytes(e.bytesPerSecond) : fmtMs(e.p99Ms), cls: "num" }, { text: e.reporter === "source" ? "caller" : "callee" }]);
   }
   const members = $("members").tBodies[0];
   members.replaceChildren();

@@ -41,9 +41,9 @@ test("edges come from the caller's counters over the window; callee counters fil
   const v = buildView({ now: NOW, targets, self: { service: "gateway", configVersion: 7, source: "consul-kv mesh/ @40", rejected: [], rejectedDocuments: [{ source: "mesh/routes/broken", path: "match.path.regex", message: "invalid regular expression" }] } });
   expect(v.windowSeconds).toBe(10);
   expect(v.edges).toEqual([
-    { from: "billing", to: "echo", rps: 3, errorRatio: 0, p99Ms: undefined, reporter: "destination" },
+    { from: "billing", to: "echo", protocol: "http", rps: 3, errorRatio: 0, p99Ms: undefined, reporter: "destination" },
     // 100 requests in 10 s, 10 of them 5xx; p99 = rank 99 of 100: the 9th of the 10 in (10, 100] ms.
-    { from: "gateway", to: "echo", rps: 10, errorRatio: 0.1, p99Ms: expect.closeTo(91, 6), reporter: "source" },
+    { from: "gateway", to: "echo", protocol: "http", rps: 10, errorRatio: 0.1, p99Ms: expect.closeTo(91, 6), reporter: "source" },
   ]);
   const echo1Row = v.members.find((m) => m.id === "echo-1")!;
   expect(echo1Row).toMatchObject({ service: "echo", health: "passing", configVersion: 6, behind: true, certHoursLeft: 1 });
@@ -64,4 +64,21 @@ test("a target whose scrape failed is down with the reason; one scrape only give
   expect(v.members.map((m) => [m.name, m.service, m.health])).toEqual([["127.0.0.1:9999", "", "down"], ["127.0.0.1:9411", "web", "up"]]);
   expect(v.members[0]!.detail).toBe("metrics: Unable to connect");
   expect(v.services.map((s) => s.name)).toEqual(["web"]);
+});
+
+test("TCP services are edges too: new connections/s, the share not carried, bytes/s both ways", () => {
+  const lines = (conns: number, denied: number, bytes: number) => [
+    'mesh_member_info{spiffe_id="spiffe://mesh.local/ns/default/svc/app",version="0.1.0",runtime="bun",mesh_service="app",mesh_kind="sidecar"} 1',
+    `mesh_tcp_connections_total{direction="outbound",service="db",result="ok",mesh_service="app",mesh_kind="sidecar"} ${conns}`,
+    `mesh_tcp_connections_total{direction="outbound",service="db",result="denied",mesh_service="app",mesh_kind="sidecar"} ${denied}`,
+    `mesh_tcp_bytes_total{direction="outbound",service="db",flow="received",mesh_service="app",mesh_kind="sidecar"} ${bytes}`,
+    `mesh_tcp_bytes_total{direction="outbound",service="db",flow="sent",mesh_service="app",mesh_kind="sidecar"} ${bytes * 3}`,
+    // The callee's side of the same connections is not a second edge.
+    `mesh_tcp_connections_total{direction="inbound",service="app",result="ok",mesh_service="app",mesh_kind="sidecar"} 99`,
+  ].join("\n");
+  const v = buildView({ now: NOW, targets: [{ id: "app-1", origin: "consul", address: "x",
+    earliest: { t: NOW - 4000, figures: figuresOf(parseExposition(lines(10, 0, 1000))) },
+    latest: { t: NOW, figures: figuresOf(parseExposition(lines(28, 2, 5000))) } }],
+    self: { service: "gateway", configVersion: 1, source: "f", rejected: [], rejectedDocuments: [] } });
+  expect(v.edges).toEqual([{ from: "app", to: "db", protocol: "tcp", rps: 5, errorRatio: 0.1, p99Ms: undefined, bytesPerSecond: 4000, reporter: "source" }]);
 });

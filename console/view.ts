@@ -37,7 +37,8 @@ export type MemberRow = {
   configVersion: number | undefined; behind: boolean; rejectedDocuments: number; held: boolean;
   certNotAfter: string | undefined; certHoursLeft: number | undefined;
 };
-export type EdgeRow = { from: string; to: string; rps: number; errorRatio: number | undefined; p99Ms: number | undefined; reporter: "source" | "destination" };
+/** `rps` is requests/s for HTTP, new connections/s for TCP (whose errors are connections not carried). */
+export type EdgeRow = { from: string; to: string; protocol: "http" | "tcp"; rps: number; errorRatio: number | undefined; p99Ms: number | undefined; bytesPerSecond?: number; reporter: "source" | "destination" };
 export type ConsoleView = {
   generatedAt: string; windowSeconds: number | undefined;
   self: { service: string; configVersion: number; source: string; held: string | undefined };
@@ -80,6 +81,7 @@ function memberRow(t: TargetState, newest: Map<string, number>, now: number): Me
 function edges(targets: readonly TargetState[]): { rows: EdgeRow[]; windowSeconds: number | undefined } {
   const bySource = new Map<string, { delta: EdgeDelta; bounds: number[] }>();
   const byDestination = new Map<string, EdgeDelta>();
+  const tcp = new Map<string, { delta: EdgeDelta; bytesPerSecond: number }>();
   const seenCallers = new Set<string>();
   let window: number | undefined;
   for (const t of targets) {
@@ -94,6 +96,13 @@ function edges(targets: readonly TargetState[]): { rows: EdgeRow[]; windowSecond
       const cur = bySource.get(key);
       bySource.set(key, { delta: mergeDeltas(cur?.delta, edgeDelta(c, before.outbound.get(dest), seconds)), bounds: now.bounds });
     }
+    for (const [dest, c] of now.tcpOutbound) {
+      const key = `${now.service}\u0000${dest}`;
+      const b = before.tcpOutbound.get(dest);
+      const bytes = b === undefined || c.bytes < b.bytes ? c.bytes : c.bytes - b.bytes;
+      const cur = tcp.get(key);
+      tcp.set(key, { delta: mergeDeltas(cur?.delta, edgeDelta(c, b, seconds)), bytesPerSecond: (cur?.bytesPerSecond ?? 0) + bytes / seconds });
+    }
     for (const [caller, c] of now.inbound) {
       const key = `${caller}\u0000${now.service}`;
       byDestination.set(key, mergeDeltas(byDestination.get(key), edgeDelta(c, before.inbound.get(caller), seconds)));
@@ -102,12 +111,16 @@ function edges(targets: readonly TargetState[]): { rows: EdgeRow[]; windowSecond
   const rows: EdgeRow[] = [];
   for (const [key, { delta, bounds }] of bySource) {
     const [from, to] = key.split("\u0000") as [string, string];
-    rows.push({ from, to, ...pick(summarize(delta, bounds)), reporter: "source" });
+    rows.push({ from, to, protocol: "http", ...pick(summarize(delta, bounds)), reporter: "source" });
+  }
+  for (const [key, { delta, bytesPerSecond }] of tcp) {
+    const [from, to] = key.split("\u0000") as [string, string];
+    rows.push({ from, to, protocol: "tcp", ...pick(summarize(delta, [])), bytesPerSecond, reporter: "source" });
   }
   for (const [key, delta] of byDestination) {
     const [from, to] = key.split("\u0000") as [string, string];
     if (seenCallers.has(from)) continue;
-    rows.push({ from, to, ...pick(summarize(delta, [])), reporter: "destination" });
+    rows.push({ from, to, protocol: "http", ...pick(summarize(delta, [])), reporter: "destination" });
   }
   rows.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   return { rows, windowSeconds: window };
