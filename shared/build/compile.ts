@@ -20,7 +20,7 @@ export type CompileOptions = {
   source: string;
   /** The runtime's way to reach an endpoint of `service`. */
   forwarder: (service: ServiceInfo) => Forwarder;
-  /** Clusters that outlive snapshots (the live holder's, one per process). Absent: every cluster is new. */
+  /** Clusters that outlive snapshots (the live holder's, one per member). Absent: every cluster is new. */
   clusters?: ClusterRegistry;
   /** The member compiling: its service (or the gateway's name) and instance id; faults with `from`/`instances` use them. */
   self?: { readonly service: string; readonly instance?: string | undefined };

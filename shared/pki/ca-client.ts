@@ -38,7 +38,7 @@ export type CaClient = {
   trustBundle(): Promise<{ trustDomain: string; trustBundlePem: string }>;
   /**
    * The trust state once its index differs from `index` (or after `waitMs`, unchanged): a long poll. `member` is a
-   * per-process id the CA uses to see which members already hold a rotated bundle.
+   * per-run id the CA uses to see which members already hold a rotated bundle.
    */
   watchBundle(o: { index: number; waitMs: number; member: string }): Promise<TrustBundleState>;
   join(o: { token: string; csrPem: string; spiffeId: string; ttlMs?: number }): Promise<IssuedLeaf>;

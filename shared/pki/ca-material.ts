@@ -1,4 +1,4 @@
-// A CA that outlives its process: the root and intermediate (certificates + PKCS#8 keys) as PEM text to persist,
+// A CA that outlives a restart: the root and intermediate (certificates + PKCS#8 keys) as PEM text to persist,
 // and loading them back. Where the text is stored is the caller's business (ca/state.ts): shared/ does no file I/O.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
@@ -23,7 +23,7 @@ const pkcs8Pem = async (key: CryptoKey): Promise<string> => `${x509.PemConverter
 /**
  * A new root and intermediate, returned as PEM to be written to the CA host's state directory. The keys are made
  * extractable for this one reason (persisting them) and exported right here; no CryptoKey outlives this call.
- * The process that serves loads them back non-extractable (loadCertificateAuthority).
+ * The serving CA loads them back non-extractable (loadCertificateAuthority).
  */
 export async function generateCaMaterial(opts: { trustDomain: string; rootTtlMs?: number; intermediateTtlMs?: number }): Promise<CaMaterial> {
   if (!isValidTrustDomain(opts.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(opts.trustDomain)}`);
@@ -48,7 +48,7 @@ function oneCertificate(pem: string, what: string): x509.X509Certificate {
 
 /**
  * The authority from persisted material. The intermediate key is imported non-extractable (it can sign, never be
- * read back out of this process); the chain and the key are checked to belong together before anything is signed.
+ * read back out of memory); the chain and the key are checked to belong together before anything is signed.
  */
 export async function loadCertificateAuthority(m: Omit<CaMaterial, "rootKeyPem">): Promise<CertificateAuthority> {
   if (!isValidTrustDomain(m.trustDomain)) throw new Error(`invalid trust domain: ${JSON.stringify(m.trustDomain)}`);

@@ -1,5 +1,5 @@
 // Workload credentials: a fresh P-256 key made here, a CSR (csr.ts), and the CA's signed chain plus the trust bundle.
-// The private key never leaves this process; only the CSR goes to the CA. No X.509 library: every member loads this.
+// The private key never leaves the member that made it; only the CSR goes to the CA. No X.509 library: every member loads this.
 import type { CertificateAuthority } from "./ca.ts";
 import { parseCertificate, uriSans } from "./certificate.ts";
 import { createCsrPem } from "./csr.ts";
@@ -7,13 +7,13 @@ import { derToPem, pemToDer, splitCertificatePem } from "./pem.ts";
 
 export type WorkloadCredentials = {
   spiffeId: string;
-  keyPem: string; // PKCS#8 PEM, for the TLS stack in this process only
+  keyPem: string; // PKCS#8 PEM, for this member's own TLS stack only
   certChainPem: string; // leaf then intermediate
   trustBundlePem: string;
   notAfter: Date;
 };
 
-/** Anything that can sign: the in-process CA or a client of the CA service. */
+/** Anything that can sign: a local CA object or a client of the CA service. */
 export type CaSigner = {
   sign: CertificateAuthority["sign"];
   trustBundlePem(): string | Promise<string>;
@@ -21,7 +21,7 @@ export type CaSigner = {
 
 const KEY_ALG: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 
-/** A fresh key made here (extractable only so this process can hand it to its TLS stack as PEM) and its CSR. */
+/** A fresh key made here (extractable only so this member can hand it to its TLS stack as PEM) and its CSR. */
 export async function newWorkloadKey(spiffeId: string): Promise<{ keyPem: string; csrPem: string }> {
   const keys = (await crypto.subtle.generateKey(KEY_ALG, true, ["sign", "verify"])) as CryptoKeyPair;
   const csrPem = await createCsrPem(keys, spiffeId);
@@ -37,7 +37,7 @@ export function leafInfo(certChainPem: string): { uris: string[]; notBefore: Dat
   return { uris: uriSans(leaf), notBefore: leaf.notBefore, notAfter: leaf.notAfter };
 }
 
-/** In-process issuing (tests, tools): the CA is an object here, not a service. */
+/** Local issuing (tests, tools): the CA is an object here, not a service. */
 export async function issueWorkloadCredentials(
   ca: CaSigner,
   spiffeId: string,
