@@ -1,5 +1,6 @@
 // Free-port helpers for tests and the demo: ask the kernel for ports on 127.0.0.1, or find a block where fixed offsets are free.
 // Tests never use fixed ports, so suites can run in parallel with a demo or another run.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 function probe(port: number): Promise<number | undefined> {
@@ -14,9 +15,40 @@ function probe(port: number): Promise<number | undefined> {
   });
 }
 
+/** The kernel's ephemeral range (source ports of outgoing connections); Linux's default when unreadable. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (lo !== undefined && hi !== undefined && lo > 0 && hi >= lo) return [lo, hi];
+  } catch {
+    // not Linux, or /proc hidden: assume the default
+  }
+  return [32768, 60999];
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A port free right now, chosen below the ephemeral range: a port 0 bind returns one from that range, where any
+ * outgoing connection (a pool, a Consul call, wrk) may take it as its source port before the server binds it
+ * (seen as "Failed to listen" in CI). Never the same port twice in one process: two callers may bind late.
+ */
 export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const top = Math.min(low, 65536) - 1;
+  const bottom = Math.max(10000, Math.min(top - 2000, 20000));
+  for (let tries = 0; tries < 200; tries++) {
+    const port = bottom + Math.floor(Math.random() * (top - bottom + 1));
+    if (handedOut.has(port)) continue;
+    if ((await probe(port)) === port) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  // Everything below the range is taken (or the range starts very low): fall back to the kernel's choice.
   const p = await probe(0);
   if (p === undefined) throw new Error("no free port");
+  handedOut.add(p);
   return p;
 }
 
