@@ -1,6 +1,7 @@
 // Reads what `meshctl check` and `meshctl proxy-config` look at in Consul: the agent's leader and clock, the members
 // registered with Meta.kind sidecar/gateway and their checks, and the status each publishes under mesh-status/<id>.
 import { ConsulUnreachable } from "./consul-kv.ts";
+import { memberHealth } from "../shared/discovery/consul-health.ts";
 
 /** What member/status-report.ts writes today; every field optional, since older or newer members may differ. */
 export type PublishedStatus = { config?: number; source?: string; appliedAt?: string; rejected?: number; [more: string]: unknown };
@@ -55,10 +56,9 @@ export function consulReader(consul: string, token: string | undefined) {
         for (const e of await json<Entry[]>(`/v1/health/service/${encodeURIComponent(name)}`, [])) {
           const kind = e.Service.Meta?.kind;
           if (kind !== "sidecar" && kind !== "gateway") continue;
-          const health = e.Checks.some((c) => c.Status === "critical") ? "critical" : e.Checks.some((c) => c.Status === "warning") ? "warning" : "passing";
           // The member's own check (its admin /ready) says "ready config=N ... held=reason": kept for the detail.
-          const own = e.Checks.filter((c) => c.ServiceID === e.Service.ID).map((c) => c.Output.trim()).filter((o) => o !== "");
-          out.push({ id: e.Service.ID, service: name, kind, health, checkOutput: own.join("; ") });
+          const { health, output } = memberHealth(e.Checks, e.Service.ID);
+          out.push({ id: e.Service.ID, service: name, kind, health, checkOutput: output });
         }
       }
       return out;

@@ -1,12 +1,13 @@
 // The members Consul knows (registrations with Meta.kind sidecar or gateway), their checks, where their metrics
 // listener is (Meta.metrics_port/metrics_address) and the status each publishes under mesh-status/<id>.
 import { consulClient } from "../member/consul/client.ts";
+import { memberHealth, type CheckState } from "../shared/discovery/consul-health.ts";
 import type { TargetState } from "./view.ts";
 
 type HealthEntry = {
   Node: { Node: string; Address: string };
   Service: { ID: string; Service: string; Address: string; Meta?: Record<string, string> | null };
-  Checks: Array<{ Status: string; Output: string; ServiceID: string }>;
+  Checks: CheckState[];
 };
 
 export type ConsulMember = {
@@ -49,8 +50,7 @@ export async function consulMembers(addr: string, token: string | undefined): Pr
   for (const e of entries.flat()) {
     const kind = e.Service.Meta?.kind;
     if (kind !== "sidecar" && kind !== "gateway") continue;
-    const health = e.Checks.some((c) => c.Status === "critical") ? "critical" : e.Checks.some((c) => c.Status === "warning") ? "warning" : "passing";
-    const output = e.Checks.filter((c) => c.ServiceID === e.Service.ID).map((c) => c.Output.trim()).filter((o) => o !== "").join("; ");
+    const { health, output } = memberHealth(e.Checks, e.Service.ID);
     out.push({ id: e.Service.ID, consul: { service: e.Service.Service, kind, node: e.Node.Node, health, output }, metricsUrl: metricsUrl(e), report: report(reports.get(e.Service.ID)) });
   }
   return out;

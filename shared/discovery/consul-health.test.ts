@@ -1,7 +1,7 @@
 // Unit tests for mapping Consul's health/service body to endpoints.
 // The watch itself runs against a real agent in test/consul-discovery.test.ts.
 import { describe, expect, test } from "bun:test";
-import { parseHealthService } from "./consul-health.ts";
+import { memberHealth, parseHealthService } from "./consul-health.ts";
 
 describe("parseHealthService", () => {
   test("maps entries, falls back to the node address, defaults tags/meta, sorts by id", () => {
@@ -22,4 +22,13 @@ describe("parseHealthService", () => {
     expect(() => parseHealthService([{ Service: { Port: 1 } }])).toThrow("Service.ID");
     expect(() => parseHealthService([{ Node: {}, Service: { ID: "x", Port: 1 } }])).toThrow("no address");
   });
+});
+
+test("memberHealth: the worst check wins (node checks too); only the member's own outputs are kept", () => {
+  const node = { Status: "passing", Output: "Agent alive and reachable", ServiceID: "" };
+  const own = { Status: "passing", Output: "ready config=3 \n", ServiceID: "echo-1" };
+  expect(memberHealth([node, own], "echo-1")).toEqual({ health: "passing", output: "ready config=3" });
+  expect(memberHealth([{ ...node, Status: "critical" }, own], "echo-1").health).toBe("critical");
+  expect(memberHealth([node, { ...own, Status: "warning" }], "echo-1").health).toBe("warning");
+  expect(memberHealth([node, own, { Status: "passing", Output: "", ServiceID: "echo-1" }], "echo-1").output).toBe("ready config=3");
 });

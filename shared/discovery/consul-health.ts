@@ -55,3 +55,15 @@ export function parseHealthServiceView(body: unknown): ConsulServiceView {
   }
   return { passing: all.filter((e) => !failing.has(e.id)), registered: all.length };
 }
+
+export type CheckState = { Status: string; Output: string; ServiceID: string };
+
+/**
+ * One registration's standing as `meshctl check` and the console show it: its worst check (node checks included,
+ * as Consul ranks an instance) and the output of its own checks (a member's /ready line says config and holds).
+ */
+export function memberHealth(checks: readonly CheckState[], serviceId: string): { health: "passing" | "warning" | "critical"; output: string } {
+  const health = checks.some((c) => c.Status === "critical") ? "critical" : checks.some((c) => c.Status === "warning") ? "warning" : "passing";
+  const output = checks.filter((c) => c.ServiceID === serviceId).map((c) => c.Output.trim()).filter((o) => o !== "").join("; ");
+  return { health, output };
+}
