@@ -1,5 +1,6 @@
 // Strict HTTP/1.1 message-head parser for the mTLS transport (request heads inbound, response heads outbound).
 // Strict on purpose: anything a smuggling attack needs (CL+TE, duplicate CL, obs-fold, bare CR/LF/NUL) is refused.
+import { fastRequestHead, fastResponseHead } from "./http1-head-fast.ts";
 
 export type BodyFraming = { readonly kind: "none" } | { readonly kind: "length"; readonly length: number } | { readonly kind: "chunked" };
 
@@ -139,6 +140,11 @@ function keepAliveOf(version: "1.0" | "1.1", connection: string[]): boolean {
 
 /** `text` is the head decoded as latin1, without the final CRLFCRLF. */
 export function parseRequestHead(text: string): RequestHead | HeadError {
+  return fastRequestHead(text) ?? strictRequestHead(text);
+}
+
+/** The whole rule set, with the reason for every refusal; what the fast reader hands anything unusual to. */
+export function strictRequestHead(text: string): RequestHead | HeadError {
   const lines = splitLines(text);
   if (isHeadError(lines)) return lines;
   const start = lines[0]!;
@@ -203,6 +209,10 @@ function targetForm(target: string, method: string): { path: string; authority: 
 
 /** Response framing also depends on the request: HEAD, 1xx, 204 and 304 never carry a body. */
 export function parseResponseHead(text: string, requestMethod: string): ResponseHead | HeadError {
+  return fastResponseHead(text, requestMethod) ?? strictResponseHead(text, requestMethod);
+}
+
+export function strictResponseHead(text: string, requestMethod: string): ResponseHead | HeadError {
   const lines = splitLines(text);
   if (isHeadError(lines)) return lines;
   const m = STATUS_LINE_RE.exec(lines[0]!);
