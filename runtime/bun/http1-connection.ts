@@ -297,22 +297,15 @@ export class Http1Connection {
       this.body = x;
       if (head.expectContinue) this.writer.write(CONTINUE);
     }
-    void this.runRelay(x);
+    x.whenSettled((err, keepAlive) => this.relayEnded(err, keepAlive));
   }
 
-  private async runRelay(x: RelayExchange): Promise<void> {
+  private relayEnded(err: Error | undefined, keepAlive: boolean): void {
+    this.exchange = undefined;
     try {
-      let keepAlive: boolean;
-      try {
-        keepAlive = await x.result;
-      } catch {
-        this.destroy();
-        return;
-      }
-      this.exchange = undefined;
-      this.finish(keepAlive);
+      if (err !== undefined) this.destroy();
+      else this.finish(keepAlive);
     } finally {
-      this.exchange = undefined;
       this.host.requestEnded();
     }
   }

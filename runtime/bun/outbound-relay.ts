@@ -52,8 +52,7 @@ export function outboundRelayStarter(r: OutboundRelay, clientIp: string | undefi
       });
       if (timeoutMs < TIMER_BELOW_MS) {
         const t = setTimeout(() => x.checkDeadline(Number.POSITIVE_INFINITY), timeoutMs);
-        const clear = (): void => clearTimeout(t);
-        x.result.then(clear, clear);
+        x.whenSettled(() => clearTimeout(t));
       }
       return x;
     },

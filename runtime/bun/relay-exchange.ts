@@ -47,9 +47,14 @@ const MAX_RESPONSE_HEAD = 64 * 1024;
 const DIGITS_RE = /^[0-9]{1,15}$/;
 type Out = "length" | "chunked" | "decode" | "encode" | "raw" | "none";
 
+/** How an exchange ended: an error (the downstream connection can only be closed), or whether it may carry another request. */
+export type RelaySettled = (err: Error | undefined, keepAlive: boolean) => void;
+
 export class RelayExchange implements AppSink {
-  readonly result: Promise<boolean>;
-  private settle!: { resolve: (keepAlive: boolean) => void; reject: (e: Error) => void };
+  // Callbacks, not a Promise: a promise, its catch and the awaiting async frame were measurable per request, and
+  // every listener still hears the end in a microtask, as a promise's would.
+  private listeners: RelaySettled[] = [];
+  private outcome: { err: Error | undefined; keepAlive: boolean } | undefined;
   private settled = false;
   // Request body (downstream -> app).
   private remaining: number;
@@ -87,9 +92,6 @@ export class RelayExchange implements AppSink {
     this.req = req;
     this.io = io;
     this.emitOnce = spec.emit;
-    this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    // A request refused while its first bytes are read never gets a reader for its result.
-    this.result.catch(() => {});
     this.keepAlive = io.keepAlive;
     const f = req.framing;
     this.remaining = f.kind === "length" ? f.length : 0;
@@ -248,8 +250,9 @@ export class RelayExchange implements AppSink {
     }
     // Without framing, an HTTP/1.0 caller learns where the body ends only from our close.
     if (this.out === "decode" || this.out === "raw") this.keepAlive = false;
-    const conn = head.fields.filter(([n]) => n === "connection").map(([, v]) => v);
-    const tokens = conn.length > 0 ? connectionTokens(conn) : undefined;
+    let conn: string[] | undefined;
+    for (const [n, v] of head.fields) if (n === "connection") (conn ??= []).push(v);
+    const tokens = conn !== undefined ? connectionTokens(conn) : undefined;
     let cause: string | undefined;
     let s = `HTTP/1.1 ${head.status} ${head.statusText}\r\n`;
     for (const [n, v] of head.fields) {
@@ -264,25 +267,24 @@ export class RelayExchange implements AppSink {
     this.emit(head.status, cause, declared, undefined);
     this.io.responding();
     this.inBody = true;
-    const h = Buffer.from(s, "latin1");
-    if (this.out === "none") {
-      if (rest.length > 0) this.appKeepAlive = false;
-      this.io.writer.write(h);
-      return this.complete();
-    }
-    // The common small response: head and whole body in one write (one TLS record).
+    // The common small response: head and whole body in one buffer, one write (one TLS record).
     if (this.out === "length" && rest.length > 0) {
       const n = Math.min(this.rremaining, rest.length);
-      const both = Buffer.allocUnsafe(h.length + n);
-      both.set(h, 0);
-      both.set(rest.subarray(0, n), h.length);
+      const both = Buffer.allocUnsafe(s.length + n);
+      both.write(s, 0, "latin1");
+      both.set(rest.subarray(0, n), s.length);
       this.rremaining -= n;
       if (rest.length > n) this.appKeepAlive = false; // bytes after the response: don't trust the connection again
       this.toDownstream(both, true);
       if (this.rremaining === 0) this.complete();
       return;
     }
+    const h = Buffer.from(s, "latin1");
     this.io.writer.write(h);
+    if (this.out === "none") {
+      if (rest.length > 0) this.appKeepAlive = false;
+      return this.complete();
+    }
     if (this.out === "length" && this.rremaining === 0) return this.complete();
     if (rest.length > 0) this.body(rest, 0);
   }
@@ -332,13 +334,29 @@ export class RelayExchange implements AppSink {
     if (!this.appKeepAlive || !this.bodyDone || this.discarding) this.link.close();
     this.link.resume();
     if (this.link.open) this.spec.release?.(this.link);
-    this.io.writer.flushed().then(() => this.finish(undefined, this.keepAlive), (e: Error) => this.finish(e));
+    const w = this.io.writer;
+    if (w.failed !== undefined) return this.finish(w.failed);
+    if (!w.backlogged) return this.finish(undefined, this.keepAlive);
+    w.flushed().then(() => this.finish(undefined, this.keepAlive), (e: Error) => this.finish(e));
+  }
+
+  /** `f` hears once how the exchange ended (in a microtask, also when it already has). */
+  whenSettled(f: RelaySettled): void {
+    this.listeners.push(f);
+    if (this.outcome !== undefined) queueMicrotask(() => this.deliver());
   }
 
   private finish(err: Error | undefined, keepAlive = false): void {
     if (this.settled) return;
     this.settled = true;
-    if (err !== undefined) this.settle.reject(err);
-    else this.settle.resolve(keepAlive);
+    this.outcome = { err, keepAlive };
+    if (this.listeners.length > 0) queueMicrotask(() => this.deliver());
+  }
+
+  private deliver(): void {
+    const o = this.outcome!;
+    const ls = this.listeners;
+    this.listeners = [];
+    for (const f of ls) f(o.err, o.keepAlive);
   }
 }

@@ -46,6 +46,11 @@ export class SocketWriter {
     return this.pending.length > 0;
   }
 
+  /** Why the socket can take no more bytes, once it can't. */
+  get failed(): Error | undefined {
+    return this.dead;
+  }
+
   flushed(): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     if (this.pending.length === 0) return Promise.resolve();
