@@ -141,6 +141,26 @@ describe("inbound relay: heads rewritten, bytes passed", () => {
     expect(out.endsWith("\r\n\r\nhi")).toBe(true);
   });
 
+  test("a clean response head leaves as received plus the request id; one with the same id or a stale one is handled", async () => {
+    const answers = [
+      "HTTP/1.1 200 OK\r\nContent-Type:  text/plain \r\nX-Multi: a\r\nX-Multi: b\r\nContent-Length: 2\r\n\r\nhi",
+      "HTTP/1.1 201 Created\r\nX-Request-Id: id-2\r\nContent-Length: 2\r\n\r\nhi",
+      "HTTP/1.1 202 Accepted\r\nX-Request-Id: not-ours\r\nContent-Length: 2\r\n\r\nhi",
+    ];
+    let n = 0;
+    const app = startApp((r) => r.sock.write(answers[n++]!));
+    const s = await serve(app);
+    const req = (id: string): string => `GET / HTTP/1.1\r\nHost: a\r\nX-Request-Id: ${id}\r\n\r\n`;
+    const { out } = await raw(s.port, req("id-1") + req("id-2") + req("id-3"));
+    const [first, second, third] = out.split(/(?=HTTP\/1\.1 )/);
+    // Passed as it came (case, spacing, repeated fields), with our id added before the blank line.
+    expect(first).toBe("HTTP/1.1 200 OK\r\nContent-Type:  text/plain \r\nX-Multi: a\r\nX-Multi: b\r\nContent-Length: 2\r\nx-request-id: id-1\r\n\r\nhi");
+    // The app echoed our id: not added twice.
+    expect(second!.match(/x-request-id/gi)).toHaveLength(1);
+    // Another id: rebuilt, the app's id replaced.
+    expect(third).toBe("HTTP/1.1 202 Accepted\r\nx-request-id: id-3\r\ncontent-length: 2\r\n\r\nhi");
+  });
+
   test("pipelined requests: answered in order, one app connection", async () => {
     const app = startApp((r) => r.sock.write(ok(r.head.split(" ")[1]!)));
     const s = await serve(app);

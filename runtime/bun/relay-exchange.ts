@@ -185,7 +185,7 @@ export class RelayExchange implements AppSink {
     if (head.status === 101) return this.appFailed(new UpstreamError("reset", "upstream switched protocols"));
     const rest = buf.subarray(end + 4);
     if (head.status < 200) return rest.length > 0 ? this.onAppData(rest) : undefined; // 1xx: we answered Expect ourselves
-    this.respond(head, rest);
+    this.respond(head, buf.subarray(0, end), rest);
   }
 
   onAppClose(err: Error | undefined, failure?: UpstreamErrorKind): void {
@@ -225,7 +225,8 @@ export class RelayExchange implements AppSink {
     );
   }
 
-  private respond(head: ResponseHead, rest: Buffer): void {
+  /** `raw`: the head's bytes as received, without the blank line; `rest`: what followed it in the same read. */
+  private respond(head: ResponseHead, raw: Buffer, rest: Buffer): void {
     this.appKeepAlive = head.keepAlive;
     const v11 = this.req.version === "1.1";
     let framing = "";
@@ -250,35 +251,42 @@ export class RelayExchange implements AppSink {
     }
     // Without framing, an HTTP/1.0 caller learns where the body ends only from our close.
     if (this.out === "decode" || this.out === "raw") this.keepAlive = false;
+    const id = this.plan.requestId;
     let conn: string[] | undefined;
-    for (const [n, v] of head.fields) if (n === "connection") (conn ??= []).push(v);
-    const tokens = conn !== undefined ? connectionTokens(conn) : undefined;
     let cause: string | undefined;
+    // A length-framed HTTP/1.1 response to a kept-alive HTTP/1.1 request whose head has nothing hop-by-hop and no
+    // request id but ours leaves as it came (plus our id): the common case, with no field re-serialized.
+    let clean = this.out === "length" && rest.length > 0 && v11 && this.keepAlive && head.version === "1.1";
+    let hasId = false;
+    for (const [n, v] of head.fields) {
+      if (n === "connection") (conn ??= []).push(v);
+      else if (n === "x-mesh-error") cause = v;
+      else if (n === "x-request-id") {
+        clean &&= v === id && !hasId;
+        hasId = true;
+      }
+      if (clean && isHopByHop(n, undefined)) clean = false;
+    }
+    if (clean) {
+      this.emit(head.status, cause, declared, undefined);
+      this.io.responding();
+      this.inBody = true;
+      return this.lengthResponse(raw, hasId ? "\r\n\r\n" : `\r\nx-request-id: ${id}\r\n\r\n`, rest);
+    }
+    const tokens = conn !== undefined ? connectionTokens(conn) : undefined;
     let s = `HTTP/1.1 ${head.status} ${head.statusText}\r\n`;
     for (const [n, v] of head.fields) {
       if (n === "content-length" || n === "x-request-id" || isHopByHop(n, tokens)) continue;
-      if (n === "x-mesh-error") cause = v;
       s += `${n}: ${v}\r\n`;
     }
-    s += `x-request-id: ${this.plan.requestId}\r\n${framing}`;
+    s += `x-request-id: ${id}\r\n${framing}`;
     if (!this.keepAlive) s += "connection: close\r\n";
     else if (!v11) s += "connection: keep-alive\r\n";
     s += "\r\n";
     this.emit(head.status, cause, declared, undefined);
     this.io.responding();
     this.inBody = true;
-    // The common small response: head and whole body in one buffer, one write (one TLS record).
-    if (this.out === "length" && rest.length > 0) {
-      const n = Math.min(this.rremaining, rest.length);
-      const both = Buffer.allocUnsafe(s.length + n);
-      both.write(s, 0, "latin1");
-      both.set(rest.subarray(0, n), s.length);
-      this.rremaining -= n;
-      if (rest.length > n) this.appKeepAlive = false; // bytes after the response: don't trust the connection again
-      this.toDownstream(both, true);
-      if (this.rremaining === 0) this.complete();
-      return;
-    }
+    if (this.out === "length" && rest.length > 0) return this.lengthResponse(undefined, s, rest);
     const h = Buffer.from(s, "latin1");
     this.io.writer.write(h);
     if (this.out === "none") {
@@ -287,6 +295,20 @@ export class RelayExchange implements AppSink {
     }
     if (this.out === "length" && this.rremaining === 0) return this.complete();
     if (rest.length > 0) this.body(rest, 0);
+  }
+
+  /** The common small response: head (`raw` bytes, then `text`) and the body bytes at hand in one write (one TLS record). */
+  private lengthResponse(raw: Buffer | undefined, text: string, rest: Buffer): void {
+    const n = Math.min(this.rremaining, rest.length);
+    const at = raw === undefined ? 0 : raw.length;
+    const both = Buffer.allocUnsafe(at + text.length + n);
+    if (raw !== undefined) both.set(raw, 0);
+    both.write(text, at, "latin1");
+    both.set(rest.subarray(0, n), at + text.length);
+    this.rremaining -= n;
+    if (rest.length > n) this.appKeepAlive = false; // bytes after the response: don't trust the connection again
+    this.toDownstream(both, true);
+    if (this.rremaining === 0) this.complete();
   }
 
   /** Response body bytes from the app. */

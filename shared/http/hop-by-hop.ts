@@ -2,10 +2,15 @@
 // never cross a proxy. Used by the core and every runtime's codec and clients, in both directions.
 
 const ALWAYS = new Set(["connection", "keep-alive", "te", "transfer-encoding", "upgrade", "trailer", "proxy-connection", "expect", "http2-settings"]);
+const LENGTHS = new Uint8Array(64);
+for (const n of ALWAYS) LENGTHS[n.length] = 1;
 
 /** True for a lower-cased field name that must not be forwarded, given the Connection tokens of the message. */
 export function isHopByHop(name: string, connectionTokens: ReadonlySet<string> | undefined): boolean {
-  return ALWAYS.has(name) || name.startsWith("proxy-") || (connectionTokens !== undefined && connectionTokens.has(name));
+  // Called for every field of every relayed head: the length test spares most names the set's string hash.
+  if (LENGTHS[name.length] === 1 && ALWAYS.has(name)) return true;
+  if (name.charCodeAt(0) === 0x70 && name.startsWith("proxy-")) return true;
+  return connectionTokens !== undefined && connectionTokens.has(name);
 }
 
 /** Lower-cased names listed in Connection header values (undefined when there are none, the common case). */
