@@ -29,6 +29,7 @@ const ENTRIES: Array<{ name: string; cmd: string[]; pages: string[][] }> = [
   { name: "bench:consul", cmd: script("bench:consul"), pages: [[]] },
   { name: "three-hosts", cmd: script("three-hosts"), pages: [[]] },
   { name: "bench/profile.ts", cmd: bunRun("bench/profile.ts"), pages: [[]] },
+  { name: "bench/ab.ts", cmd: bunRun("bench/ab.ts"), pages: [[]] },
 ];
 
 type Run = { code: number | null; out: string; err: string; ms: number };
