@@ -267,12 +267,10 @@ export class RelayExchange implements AppSink {
       }
       if (clean && isHopByHop(n, undefined)) clean = false;
     }
-    if (clean) {
-      this.emit(head.status, cause, declared, undefined);
-      this.io.responding();
-      this.inBody = true;
-      return this.lengthResponse(raw, hasId ? "\r\n\r\n" : `\r\nx-request-id: ${id}\r\n\r\n`, rest);
-    }
+    this.emit(head.status, cause, declared, undefined);
+    this.io.responding();
+    this.inBody = true;
+    if (clean) return this.lengthResponse(raw, hasId ? "\r\n\r\n" : `\r\nx-request-id: ${id}\r\n\r\n`, rest);
     const tokens = conn !== undefined ? connectionTokens(conn) : undefined;
     let s = `HTTP/1.1 ${head.status} ${head.statusText}\r\n`;
     for (const [n, v] of head.fields) {
@@ -283,9 +281,6 @@ export class RelayExchange implements AppSink {
     if (!this.keepAlive) s += "connection: close\r\n";
     else if (!v11) s += "connection: keep-alive\r\n";
     s += "\r\n";
-    this.emit(head.status, cause, declared, undefined);
-    this.io.responding();
-    this.inBody = true;
     if (this.out === "length" && rest.length > 0) return this.lengthResponse(undefined, s, rest);
     const h = Buffer.from(s, "latin1");
     this.io.writer.write(h);
