@@ -76,11 +76,11 @@ async function measure(t: Target, round: number): Promise<RoundResult> {
   const sampler = new RssSampler(pids);
   sampler.start();
   const c64 = await wrk(t, 64, opts.c64Seconds);
-  const rss = sampler.stop();
+  const mem = sampler.stop();
   const foreign = foreignCpuPct(machineBefore, cpuTimes(), cpuMs(process.pid) - oursBefore, CLOCK_TICKS_PER_S);
   const cpuAfter = [...pids.values()].reduce((a, p) => a + cpuMs(p), 0);
   const cpu = pids.size > 0 && c64.requests > 0 ? ((cpuAfter - cpuBefore) / c64.requests) * 1000 : undefined;
-  return { round, c1, c64, cpu_ms_per_1k: cpu, rss_mb: rss, foreign_cpu_pct: Math.round(foreign) };
+  return { round, c1, c64, cpu_ms_per_1k: cpu, rss_mb: mem.rss, rss_anon_mb: mem.anon, foreign_cpu_pct: Math.round(foreign) };
 }
 
 async function main(): Promise<void> {

@@ -2,11 +2,14 @@
 // Linux only (the machines this mesh is measured on); values in MB.
 import { readFileSync } from "node:fs";
 
-/** VmRSS (resident now) and VmHWM (the peak resident size since the process started), in MB. */
-export function procMemoryMb(pid: number): { rss: number; hwm: number } {
+/**
+ * VmRSS (resident now), VmHWM (the peak resident size since the process started) and RssAnon (the resident pages
+ * that are the process's own; the rest of RSS is mapped files, mostly the runtime's binary, shared), in MB.
+ */
+export function procMemoryMb(pid: number): { rss: number; hwm: number; anon: number } {
   const text = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? Number.NaN);
-  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024, anon: kb("RssAnon") / 1024 };
 }
 
 export function median(xs: readonly number[]): number {

@@ -58,7 +58,7 @@ async function wrk(url: string, seconds: number): Promise<number> {
 }
 
 /** MB. idleHwm: VmHWM at idle (the peak since start, startup included); loadPeak: the highest RSS sampled under load. */
-type Sample = { name: string; idleRss: number; idleHwm: number; loadRss: number; loadPeak: number; settledRss: number; rps: number };
+type Sample = { name: string; idleRss: number; idleAnon: number; idleHwm: number; loadRss: number; loadPeak: number; loadAnonPeak: number; settledRss: number; rps: number };
 
 async function round(o: Opts, n: number): Promise<Sample[]> {
   const dir = mkdtempSync(join(tmpdir(), "sidecar-rss-"));
@@ -96,16 +96,21 @@ async function round(o: Opts, n: number): Promise<Sample[]> {
     if (o.load) {
       // Sampled like the bench's RssSampler (every 100 ms while wrk runs): the peak under load, not since start.
       const peaks = sidecars.map(() => 0);
-      const sampler = setInterval(() => sidecars.forEach((c, i) => (peaks[i] = Math.max(peaks[i]!, procMemoryMb(c.s.pid).rss))), 100);
+      const anonPeaks = sidecars.map(() => 0);
+      const sampler = setInterval(() => sidecars.forEach((c, i) => {
+        const m = procMemoryMb(c.s.pid);
+        peaks[i] = Math.max(peaks[i]!, m.rss);
+        anonPeaks[i] = Math.max(anonPeaks[i]!, m.anon);
+      }), 100);
       rps = await wrk(`http://127.0.0.1:${sidecars[sidecars.length - 1]!.outbound}/`, o.loadS);
       clearInterval(sampler);
-      loaded = sidecars.map((c, i) => ({ rss: procMemoryMb(c.s.pid).rss, hwm: peaks[i]! }));
+      loaded = sidecars.map((c, i) => ({ rss: procMemoryMb(c.s.pid).rss, hwm: peaks[i]!, anon: anonPeaks[i]! }));
       await Bun.sleep(o.idleMs);
       settled = sidecars.map((c) => procMemoryMb(c.s.pid));
       for (const c of sidecars) console.error(`  round ${n} ${c.s.name} settled probe: ${JSON.stringify(await probe(group, c.s))}`);
     }
     return sidecars.map((c, i) => ({
-      name: c.s.name, idleRss: idle[i]!.rss, idleHwm: idle[i]!.hwm, loadRss: loaded[i]!.rss, loadPeak: loaded[i]!.hwm, settledRss: settled[i]!.rss, rps,
+      name: c.s.name, idleRss: idle[i]!.rss, idleAnon: idle[i]!.anon, idleHwm: idle[i]!.hwm, loadRss: loaded[i]!.rss, loadPeak: loaded[i]!.hwm, loadAnonPeak: loaded[i]!.anon, settledRss: settled[i]!.rss, rps,
     }));
   } finally {
     // Nothing here needs a graceful drain; a short grace keeps three rounds quick.
@@ -118,14 +123,14 @@ const o = parseArgs(process.argv.slice(2));
 const all: Sample[] = [];
 for (let i = 1; i <= o.rounds; i++) {
   const got = await round(o, i);
-  for (const s of got) console.log(`round ${i} ${s.name}: idle ${s.idleRss.toFixed(1)} MB (peak since start ${s.idleHwm.toFixed(1)}); peak under load ${s.loadPeak.toFixed(1)} MB, right after ${s.loadRss.toFixed(1)} MB, 5 s later ${s.settledRss.toFixed(1)} MB; ${Math.round(s.rps)} req/s`);
+  for (const s of got) console.log(`round ${i} ${s.name}: idle ${s.idleRss.toFixed(1)} MB (peak since start ${s.idleHwm.toFixed(1)}); peak under load ${s.loadPeak.toFixed(1)} MB (anon ${s.loadAnonPeak.toFixed(1)}), right after ${s.loadRss.toFixed(1)} MB, 5 s later ${s.settledRss.toFixed(1)} MB; ${Math.round(s.rps)} req/s`);
   all.push(...got);
 }
 const names = [...new Set(all.map((s) => s.name))];
 console.log(`\nmedians of ${o.rounds} (MB; scenario ${o.scenario}${o.bunFlags.length > 0 ? `, bun ${o.bunFlags.join(" ")}` : ""}${o.extra.length > 0 ? `, flags ${o.extra.join(" ")}` : ""}):`);
-console.log("| sidecar | idle RSS | peak since start, at idle (VmHWM) | peak RSS under load (100 ms samples) | RSS right after load | RSS 5 s later | req/s |");
-console.log("|---|---:|---:|---:|---:|---:|---:|");
+console.log("| sidecar | idle RSS (anon) | peak since start, at idle (VmHWM) | peak RSS under load (100 ms samples) | peak anon under load | RSS right after load | RSS 5 s later | req/s |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of names) {
   const m = (f: (s: Sample) => number) => median(all.filter((s) => s.name === name).map(f)).toFixed(1);
-  console.log(`| ${name} | ${m((s) => s.idleRss)} | ${m((s) => s.idleHwm)} | ${m((s) => s.loadPeak)} | ${m((s) => s.loadRss)} | ${m((s) => s.settledRss)} | ${m((s) => s.rps)} |`);
+  console.log(`| ${name} | ${m((s) => s.idleRss)} (${m((s) => s.idleAnon)}) | ${m((s) => s.idleHwm)} | ${m((s) => s.loadPeak)} | ${m((s) => s.loadAnonPeak)} | ${m((s) => s.loadRss)} | ${m((s) => s.settledRss)} | ${m((s) => s.rps)} |`);
 }

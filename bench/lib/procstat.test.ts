@@ -1,7 +1,7 @@
 // Tests /proc parsing and the live CPU/RSS readers against this test process and a child it starts.
 // The child check matters: CPU must include forked children of a proxy.
 import { describe, expect, test } from "bun:test";
-import { cpuMs, parseStat, parseVmRssKb, processTree, RssSampler, rssKb } from "./procstat.ts";
+import { cpuMs, memoryKb, parseRssAnonKb, parseStat, parseVmRssKb, processTree, RssSampler, rssKb } from "./procstat.ts";
 
 describe("parsers", () => {
   test("parseStat survives a command name with spaces and parentheses", () => {
@@ -12,6 +12,11 @@ describe("parsers", () => {
   test("parseVmRssKb reads VmRSS and returns 0 when it is absent (kernel threads, zombies)", () => {
     expect(parseVmRssKb("Name:\tbun\nVmHWM:\t  40000 kB\nVmRSS:\t   33312 kB\n")).toBe(33312);
     expect(parseVmRssKb("Name:\tkthreadd\n")).toBe(0);
+  });
+
+  test("parseRssAnonKb reads RssAnon, not RssFile, and returns 0 when it is absent", () => {
+    expect(parseRssAnonKb("VmRSS:\t   33312 kB\nRssAnon:\t   12000 kB\nRssFile:\t   21312 kB\n")).toBe(12000);
+    expect(parseRssAnonKb("Name:\tkthreadd\n")).toBe(0);
   });
 });
 
@@ -44,12 +49,24 @@ describe("live /proc readers", () => {
     }
   });
 
-  test("RssSampler reports a peak in MB per name", async () => {
+  test("memoryKb: the anonymous part is a part of RSS, and grows with this process's own heap", () => {
+    const before = memoryKb(process.pid);
+    expect(before.anon).toBeGreaterThan(0);
+    expect(before.anon).toBeLessThan(before.rss);
+    const held = Array.from({ length: 64 }, () => new Uint8Array(1 << 20).fill(7)); // 64 MB, touched
+    const after = memoryKb(process.pid);
+    expect(after.anon - before.anon).toBeGreaterThan(48 * 1024);
+    expect(held.length).toBe(64);
+  });
+
+  test("RssSampler reports a peak in MB per name, RSS and its anonymous part", async () => {
     const s = new RssSampler(new Map([["me", process.pid]]), 20);
     s.start();
     await Bun.sleep(60);
     const peaks = s.stop();
-    expect(peaks.me).toBeGreaterThan(5);
-    expect(peaks.me).toBeLessThan(2000);
+    expect(peaks.rss.me).toBeGreaterThan(5);
+    expect(peaks.rss.me).toBeLessThan(2000);
+    expect(peaks.anon.me).toBeGreaterThan(0);
+    expect(peaks.anon.me).toBeLessThanOrEqual(peaks.rss.me!);
   });
 });

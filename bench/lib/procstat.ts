@@ -64,22 +64,39 @@ export function parseVmRssKb(status: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** Resident memory of `pid`'s tree in kB. */
-export function rssKb(pid: number): number {
-  let kb = 0;
+/**
+ * RssAnon: the resident pages that are the process's own (heap, stacks, JIT code), as opposed to mapped files such as
+ * the runtime's binary, which every process running it shares and the kernel can drop and read back.
+ */
+export function parseRssAnonKb(status: string): number {
+  const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Resident memory of `pid`'s tree in kB: all of it, and the anonymous part. */
+export function memoryKb(pid: number): { rss: number; anon: number } {
+  let rss = 0;
+  let anon = 0;
   for (const p of processTree(pid)) {
     try {
-      kb += parseVmRssKb(readFileSync(`/proc/${p}/status`, "utf8"));
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      rss += parseVmRssKb(status);
+      anon += parseRssAnonKb(status);
     } catch {
       // exited between listing and reading
     }
   }
-  return kb;
+  return { rss, anon };
 }
 
-/** Samples RSS of named processes every `everyMs` and keeps the peak of each. */
+export function rssKb(pid: number): number {
+  return memoryKb(pid).rss;
+}
+
+/** Samples RSS of named processes every `everyMs` and keeps the peak of each (and of its anonymous part). */
 export class RssSampler {
   private readonly peaks = new Map<string, number>();
+  private readonly anonPeaks = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly pids: ReadonlyMap<string, number>, private readonly everyMs = 100) {}
@@ -89,19 +106,19 @@ export class RssSampler {
     this.timer = setInterval(() => this.sample(), this.everyMs);
   }
 
-  /** Peak MB per process name. */
-  stop(): Record<string, number> {
+  /** Peak MB per process name: RSS, and RssAnon (each peak on its own; they need not be the same sample). */
+  stop(): { rss: Record<string, number>; anon: Record<string, number> } {
     if (this.timer) clearInterval(this.timer);
     this.sample();
-    const out: Record<string, number> = {};
-    for (const [name, kb] of this.peaks) out[name] = kb / 1024;
-    return out;
+    const mb = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].map(([name, kb]) => [name, kb / 1024]));
+    return { rss: mb(this.peaks), anon: mb(this.anonPeaks) };
   }
 
   private sample(): void {
     for (const [name, pid] of this.pids) {
-      const kb = rssKb(pid);
-      if (kb > (this.peaks.get(name) ?? 0)) this.peaks.set(name, kb);
+      const { rss, anon } = memoryKb(pid);
+      if (rss > (this.peaks.get(name) ?? 0)) this.peaks.set(name, rss);
+      if (anon > (this.anonPeaks.get(name) ?? 0)) this.anonPeaks.set(name, anon);
     }
   }
 }

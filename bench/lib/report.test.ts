@@ -1,7 +1,7 @@
 // Tests summarizing rounds and comparing scenarios: medians, failed responses, ratios to the references, and the
 // latency a scenario adds over `direct`, as they land in latest.json.
 import { describe, expect, test } from "bun:test";
-import { addedP50Us, failedResponses, maxProcessRssMb, scenariosJson, summarize, versus } from "./report.ts";
+import { addedP50Us, failedResponses, maxProcessRssMb, roundRatios, sameRoundRatio, scenariosJson, summarize, versus } from "./report.ts";
 import { round, scenario, wrk } from "./test-rounds.ts";
 
 describe("summarize", () => {
@@ -47,14 +47,37 @@ describe("comparisons", () => {
   };
 
   test("ratios to bun-bare and consul-pair, for req/s and CPU per 1000 requests", () => {
-    expect(versus(s, "sidecar-pair")).toEqual({ "bun-bare": { rps: 0.333, cpu: 3.333 }, "consul-pair": { rps: 0.4, cpu: 2.5 } });
-    expect(versus(s, "consul-pair")["consul-pair"]).toEqual({ rps: 1, cpu: 1 });
+    expect(versus(s, "sidecar-pair")).toEqual({
+      "bun-bare": { rps: 0.333, cpu: 3.333, rps_of_medians: 0.333, cpu_of_medians: 3.333 },
+      "consul-pair": { rps: 0.4, cpu: 2.5, rps_of_medians: 0.4, cpu_of_medians: 2.5 },
+    });
+    expect(versus(s, "consul-pair")["consul-pair"]).toMatchObject({ rps: 1, cpu: 1 });
     // direct has no proxy, so no CPU to compare
-    expect(versus(s, "direct")["bun-bare"]).toEqual({ rps: 2, cpu: null });
+    expect(versus(s, "direct")["bun-bare"]).toMatchObject({ rps: 2, cpu: null, cpu_of_medians: null });
   });
 
   test("only references that ran are compared with", () => {
-    expect(versus({ "sidecar-pair": s["sidecar-pair"], "bun-bare": s["bun-bare"] }, "sidecar-pair")).toEqual({ "bun-bare": { rps: 0.333, cpu: 3.333 } });
+    expect(Object.keys(versus({ "sidecar-pair": s["sidecar-pair"], "bun-bare": s["bun-bare"] }, "sidecar-pair"))).toEqual(["bun-bare"]);
+  });
+
+  test("ratios pair the rounds: the median of per-round ratios, not the ratio of medians from different rounds", () => {
+    // The machine slows down in round 2 for both; medians alone would compare 15k (round 1) with 10k (round 2).
+    const pair = summarize([round(1, 15_000, 60, {}), round(2, 8_000, 90, {}), round(3, 10_000, 80, {})]);
+    const consul = summarize([round(1, 20_000, 40, {}), round(2, 10_000, 60, {}), round(3, 18_000, 45, {})]);
+    expect(roundRatios(pair, consul, "rps")).toEqual([0.75, 0.8, 10_000 / 18_000]);
+    expect(sameRoundRatio(pair, consul, "rps")).toBe(0.75);
+    expect(pair.c64.rps / consul.c64.rps).toBeCloseTo(10_000 / 18_000); // the ratio of medians: 0.56
+    const vs = versus({ "sidecar-pair": pair, "consul-pair": consul }, "sidecar-pair")["consul-pair"]!;
+    expect(vs).toEqual({ rps: 0.75, cpu: 1.5, rps_of_medians: 0.556, cpu_of_medians: 1.778 });
+  });
+
+  test("a round only one side ran is left out; with no common round the ratio of medians stands in", () => {
+    const a = summarize([round(1, 1000, 10, {}), round(2, 3000, 10, {})]);
+    const b = summarize([round(2, 1000, 10, {})]);
+    expect(roundRatios(a, b, "rps")).toEqual([3]);
+    const c = summarize([round(7, 500, 10, {})]);
+    expect(roundRatios(a, c, "rps")).toEqual([]);
+    expect(sameRoundRatio(a, c, "rps")).toBe(4); // median 2000 over 500
   });
 
   test("added c=1 latency is the scenario's p50 minus direct's, and unknown without direct", () => {
@@ -67,7 +90,7 @@ describe("comparisons", () => {
   test("latest.json carries the ratios, the added latency and the largest process per scenario, raw rounds last", () => {
     const json = scenariosJson(s) as Record<string, Record<string, Record<string, unknown>>>;
     const pair = json["sidecar-pair"]!;
-    expect(pair.vs).toEqual({ "bun-bare": { rps: 0.333, cpu: 3.333 }, "consul-pair": { rps: 0.4, cpu: 2.5 } });
+    expect(pair.vs).toMatchObject({ "bun-bare": { rps: 0.333, cpu: 3.333 }, "consul-pair": { rps: 0.4, cpu: 2.5 } });
     expect(pair.c1).toMatchObject({ p50_us: 300, added_p50_us: 280 });
     expect(pair.c64).toMatchObject({ rps: 10_000, rss_mb: 135, rss_mb_max_process: 70 });
     expect(Object.keys(pair)).toEqual(["c1", "c64", "vs", "errors", "raw"]);

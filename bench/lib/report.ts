@@ -12,6 +12,11 @@ export type RoundResult = {
   readonly cpu_ms_per_1k: number | undefined;
   /** Peak RSS per proxy process during the c64 run. */
   readonly rss_mb: Readonly<Record<string, number>>;
+  /**
+   * Peak anonymous resident memory (RssAnon) per proxy process: RSS minus the mapped files, of which the runtime's own
+   * binary is most (shared by every process that runs it). Absent in results from before it was sampled.
+   */
+  readonly rss_anon_mb?: Readonly<Record<string, number>>;
   /** CPU used by other processes on the machine during the c64 run (percent of all CPUs). */
   readonly foreign_cpu_pct?: number;
 };
@@ -26,6 +31,8 @@ export type ScenarioSummary = {
     rss_mb: number | null;
     /** Highest peak of each process over all rounds. */
     rss_mb_per_process: Record<string, number>;
+    /** Highest anonymous-memory peak of each process over all rounds (see RoundResult.rss_anon_mb). */
+    rss_anon_mb_per_process: Record<string, number>;
   };
   /** Failed responses over all runs (non-2xx/3xx and socket errors); non-zero makes the numbers suspect. */
   errors: number;
@@ -46,9 +53,14 @@ function latency(rounds: readonly RoundResult[], run: "c1" | "c64", key: "p50_us
   return median(rounds.filter((r) => r[run].requests > 0).map((r) => r[run][key]));
 }
 
+const peaksPerProcess = (maps: readonly (Readonly<Record<string, number>> | undefined)[]): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m ?? {})) out[k] = Math.max(out[k] ?? 0, v);
+  return out;
+};
+
 export function summarize(rounds: RoundResult[]): ScenarioSummary {
-  const perProcess: Record<string, number> = {};
-  for (const r of rounds) for (const [k, v] of Object.entries(r.rss_mb)) perProcess[k] = Math.max(perProcess[k] ?? 0, v);
+  const perProcess = peaksPerProcess(rounds.map((r) => r.rss_mb));
   const cpu = rounds.map((r) => r.cpu_ms_per_1k).filter((x): x is number => x !== undefined);
   const hasProxies = Object.keys(perProcess).length > 0;
   return {
@@ -59,6 +71,7 @@ export function summarize(rounds: RoundResult[]): ScenarioSummary {
       cpu_ms_per_1k: cpu.length > 0 ? median(cpu) : null,
       rss_mb: hasProxies ? median(rounds.map((r) => Object.values(r.rss_mb).reduce((a, b) => a + b, 0))) : null,
       rss_mb_per_process: perProcess,
+      rss_anon_mb_per_process: peaksPerProcess(rounds.map((r) => r.rss_anon_mb)),
     },
     errors: rounds.reduce((n, r) => n + failedResponses(r), 0),
     raw: rounds,
@@ -77,6 +90,12 @@ export function maxProcessRssMb(x: ScenarioSummary | undefined): number | null {
   return peaks.length > 0 ? Math.max(...peaks) : null;
 }
 
+/** The largest anonymous-memory peak among a scenario's processes (null when not sampled). */
+export function maxProcessAnonMb(x: ScenarioSummary | undefined): number | null {
+  const peaks = Object.values(x?.c64.rss_anon_mb_per_process ?? {});
+  return peaks.length > 0 ? Math.max(...peaks) : null;
+}
+
 /**
  * c=1 median latency minus `direct`'s: what the proxies in between add to one request (null without `direct`).
  * Both c=1 runs put wrk on the proxy CPU, so each pays the same cross-CPU hop to the upstream (see README).
@@ -87,7 +106,37 @@ export function addedP50Us(s: Summaries, name: ScenarioName): number | null {
   return cur === undefined || direct === undefined || !Number.isFinite(cur) || !Number.isFinite(direct) ? null : cur - direct;
 }
 
-export type VsReference = { rps: number | null; cpu: number | null };
+export type RatioMetric = "rps" | "cpu_ms_per_1k";
+
+const pickOf = (metric: RatioMetric) => (r: RoundResult): number | undefined => (metric === "rps" ? r.c64.rps : r.cpu_ms_per_1k);
+
+/**
+ * `cur` over `ref` in each round both ran (matched by round number), in round order. The rounds interleave the
+ * scenarios, so a round's two numbers saw the same state of the machine; medians of two scenarios can come from
+ * different rounds (a drift of the machine between rounds moves one median and not the other).
+ */
+export function roundRatios(cur: ScenarioSummary, ref: ScenarioSummary, metric: RatioMetric): number[] {
+  const pick = pickOf(metric);
+  const byRound = new Map(ref.raw.map((r) => [r.round, pick(r)]));
+  const out: number[] = [];
+  for (const r of cur.raw) {
+    const x = ratio(pick(r), byRound.get(r.round));
+    if (x !== undefined) out.push(x);
+  }
+  return out;
+}
+
+/** The median of the per-round ratios; the ratio of the two medians when no round has both (older results). */
+export function sameRoundRatio(cur: ScenarioSummary, ref: ScenarioSummary, metric: RatioMetric): number | undefined {
+  const perRound = roundRatios(cur, ref, metric);
+  if (perRound.length > 0) return median(perRound);
+  return ratio(cur.c64[metric] ?? undefined, ref.c64[metric] ?? undefined);
+}
+
+/** `rps`, `cpu`: medians of per-round ratios (what the targets read); `*_of_medians`: the ratio of the two medians. */
+export type VsReference = { rps: number | null; cpu: number | null; rps_of_medians: number | null; cpu_of_medians: number | null };
+
+const round3 = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x * 1000) / 1000);
 
 /** Ratios of `name` to each reference that ran: req/s and CPU-ms per 1000 requests. */
 export function versus(s: Summaries, name: ScenarioName): Partial<Record<Reference, VsReference>> {
@@ -96,8 +145,12 @@ export function versus(s: Summaries, name: ScenarioName): Partial<Record<Referen
   for (const ref of REFERENCES) {
     const r = s[ref];
     if (!cur || !r) continue;
-    const round3 = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x * 1000) / 1000);
-    out[ref] = { rps: round3(ratio(cur.c64.rps, r.c64.rps)), cpu: round3(ratio(cur.c64.cpu_ms_per_1k ?? undefined, r.c64.cpu_ms_per_1k ?? undefined)) };
+    out[ref] = {
+      rps: round3(sameRoundRatio(cur, r, "rps")),
+      cpu: round3(sameRoundRatio(cur, r, "cpu_ms_per_1k")),
+      rps_of_medians: round3(ratio(cur.c64.rps, r.c64.rps)),
+      cpu_of_medians: round3(ratio(cur.c64.cpu_ms_per_1k ?? undefined, r.c64.cpu_ms_per_1k ?? undefined)),
+    };
   }
   return out;
 }
@@ -109,7 +162,7 @@ export function scenariosJson(s: Summaries): Record<string, unknown> {
     const name = key as ScenarioName;
     out[name] = {
       c1: { ...x.c1, added_p50_us: addedP50Us(s, name) },
-      c64: { ...x.c64, rss_mb_max_process: maxProcessRssMb(x) },
+      c64: { ...x.c64, rss_mb_max_process: maxProcessRssMb(x), rss_anon_mb_max_process: maxProcessAnonMb(x) },
       vs: versus(s, name),
       errors: x.errors,
       raw: x.raw,

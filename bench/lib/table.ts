@@ -1,6 +1,6 @@
 // Renders the bench's console tables: absolute numbers per scenario, then ratios to the references of the same run.
 // Two tables instead of one so each stays narrower than a terminal.
-import { addedP50Us, maxProcessRssMb, REFERENCES, versus, type Summaries } from "./report.ts";
+import { addedP50Us, maxProcessAnonMb, maxProcessRssMb, REFERENCES, versus, type Summaries } from "./report.ts";
 import type { ScenarioName } from "./args.ts";
 
 const fmt = (n: number | null | undefined, digits = 0): string =>
@@ -16,7 +16,7 @@ export function grid(head: readonly string[], rows: readonly (readonly string[])
 }
 
 export function absoluteTable(s: Summaries): string {
-  const head = ["scenario", "c1 p50 µs", "c1 added µs", "c1 p99 µs", "c64 req/s", "c64 p99 µs", "CPU-ms/1k", "RSS MB", "max proc MB", "errors"];
+  const head = ["scenario", "c1 p50 µs", "c1 added µs", "c1 p99 µs", "c64 req/s", "c64 p99 µs", "CPU-ms/1k", "RSS MB", "max proc MB", "its anon MB", "errors"];
   const rows = Object.entries(s).map(([name, v]) => [
     name,
     fmt(v.c1.p50_us),
@@ -27,12 +27,16 @@ export function absoluteTable(s: Summaries): string {
     fmt(v.c64.cpu_ms_per_1k, 1),
     fmt(v.c64.rss_mb, 1),
     fmt(maxProcessRssMb(v), 1),
+    fmt(maxProcessAnonMb(v), 1),
     String(v.errors),
   ]);
   return grid(head, rows);
 }
 
-/** Ratios to each reference that ran (a column pair per reference); empty when none ran. */
+/**
+ * Ratios to each reference that ran (a column pair per reference); empty when none ran. Each is the median of the
+ * per-round ratios, as the targets read them.
+ */
 export function ratioTable(s: Summaries): string {
   const refs = REFERENCES.filter((r) => s[r] !== undefined);
   if (refs.length === 0) return "";
@@ -41,7 +45,7 @@ export function ratioTable(s: Summaries): string {
     const vs = versus(s, name as ScenarioName);
     return [name, ...refs.flatMap((r) => [fmt(vs[r]?.rps, 2), fmt(vs[r]?.cpu, 2)])];
   });
-  return grid(head, rows);
+  return `${grid(head, rows)}\n(median of the per-round ratios; latest.json also has the ratio of the medians)`;
 }
 
 export function renderTable(s: Summaries): string {

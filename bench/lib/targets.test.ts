@@ -1,9 +1,9 @@
 // Tests the bench targets (PASS/MISS/SKIP) on synthetic summaries: ratios to bun-bare, consul-pair and other
 // scenarios, added latency, memory budgets; failed responses must turn a would-be PASS into a MISS.
 import { describe, expect, test } from "bun:test";
-import type { Summaries } from "./report.ts";
+import { summarize, type Summaries } from "./report.ts";
 import { addedLatencyTarget, evaluateTargets, ratioTarget, rssGrowthTarget, rssLimitTarget, RSS_LIMIT_MB, type TargetResult } from "./targets.ts";
-import { scenario } from "./test-rounds.ts";
+import { round, scenario } from "./test-rounds.ts";
 
 const byName = (t: TargetResult[]): Record<string, TargetResult> => Object.fromEntries(t.map((x) => [x.name, x]));
 const bare = scenario(1000, 40, { "bun-bare": 38 });
@@ -44,6 +44,25 @@ describe("evaluateTargets", () => {
     expect(RSS_LIMIT_MB).toBe(50);
     const t = byName(evaluateTargets({ "sidecar-pair": scenario(300, 90, { "sidecar-a": 50, "sidecar-b": 51 }), gateway: scenario(300, 90, { gateway: 80, "sidecar-b": 49 }) }));
     expect(t["every sidecar peak RSS <= 50 MB at c=64"]).toMatchObject({ status: "MISS", detail: "sidecar-pair/sidecar-b 51.0 MB" });
+  });
+
+  test("the memory limit names each sidecar's anonymous part when it was sampled", () => {
+    const pair = summarize([{ ...round(1, 300, 90, { "sidecar-a": 78, "sidecar-b": 80 }), rss_anon_mb: { "sidecar-a": 41, "sidecar-b": 43.5 } }]);
+    const t = byName(evaluateTargets({ "sidecar-pair": pair }, [rssLimitTarget(["sidecar-pair"], 50)]));
+    expect(t["every sidecar peak RSS <= 50 MB at c=64"]).toMatchObject({ status: "MISS", detail: "sidecar-pair/sidecar-a 78.0 MB (anon 41.0), sidecar-pair/sidecar-b 80.0 MB (anon 43.5)" });
+  });
+
+  test("ratio targets are judged on the same rounds, and say each round's ratio and the ratio of medians", () => {
+    const pair = summarize([round(1, 15_000, 60, {}), round(2, 8_000, 90, {}), round(3, 10_000, 80, {})]);
+    const consul = summarize([round(1, 20_000, 40, {}), round(2, 10_000, 60, {}), round(3, 18_000, 45, {})]);
+    const [t] = evaluateTargets({ "sidecar-pair": pair, "consul-pair": consul }, [ratioTarget("sidecar-pair", "rps", 0.6, "consul-pair")]);
+    expect(t).toEqual({
+      name: "sidecar-pair rps >= 0.60x consul-pair",
+      status: "PASS",
+      detail: "0.75x consul-pair (rounds 0.75/0.80/0.56; ratio of medians 0.56x), target >= 0.6x",
+    });
+    const [slow] = evaluateTargets({ "sidecar-pair": pair, "consul-pair": consul }, [ratioTarget("sidecar-pair", "rps", 0.8, "consul-pair")]);
+    expect(slow!.status).toBe("MISS");
   });
 
   test("skips every target whose scenarios did not run", () => {
