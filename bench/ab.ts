@@ -84,12 +84,13 @@ try {
     for (const s of order) await measure(s);
     console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label[0]} ${s.cpu.at(-1)!.toFixed(1)} ms/1k`).join(", "));
   }
-  console.log(`\nscenario      side           CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s`);
+  const w = Math.max(8, ...names.map((n) => n.length));
+  console.log(`\n${"scenario".padEnd(w)} side           CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s`);
   for (const name of names) {
     const [a, b] = sides.filter((s) => s.name === name) as [Side, Side];
     for (const s of [a, b]) {
       const ratios = s === b ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}` : "";
-      console.log(`${name.padEnd(13)} ${s.label.padEnd(14)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios}`);
+      console.log(`${name.padEnd(w)} ${s.label.padEnd(14)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios}`);
     }
   }
 } catch (e) {

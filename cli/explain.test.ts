@@ -63,4 +63,12 @@ describe("fastPathOf", () => {
     expect(fastPathOf({ ...base, action: { ...base.action, policy: { retries: { attempts: 1 } } } }, services).reason).toBe("retries replay the request");
     expect(fastPathOf({ ...base, action: { ...base.action, policy: { fault: { abort: { status: 503, percent: 1 } } } } } as never, services).fast).toBe(false);
   });
+
+  test("a split is fast when every destination is; a circuit breaker on any of them is not", () => {
+    const split = { name: "r", action: { destinations: [{ service: "echo", weight: 90 }, { service: "next", weight: 10 }] } };
+    expect(fastPathOf(split, { echo: {}, next: {} })).toEqual({ fast: true, reason: "a split over 2 destinations, each with nothing but a timeout before its cluster" });
+    expect(fastPathOf(split, { echo: {}, next: { policy: { circuitBreaker: { maxConnections: 5 } } } }).reason).toBe("next has a circuit breaker (its limits and queue live in the full path)");
+    expect(fastPathOf(split, { echo: {}, next: { policy: { retries: { attempts: 1 } } } }).reason).toBe("retries replay the request");
+    expect(fastPathOf(split, { echo: {} }).reason).toBe("unknown service next");
+  });
 });

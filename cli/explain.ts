@@ -46,23 +46,30 @@ export type Explanation = {
 
 const HASHED = new Set(["ring_hash", "maglev"]);
 
-/** fastRouteOf (shared/build/route-handler.ts) as a verdict with its reason; it needs no cluster registry. Keep in step. */
+/**
+ * fastRouteOf (shared/build/route-handler.ts) and the outbound planner's breaker check as a verdict with its reason;
+ * it needs no cluster registry. Keep in step.
+ */
 export function fastPathOf(route: RouteConfig, services: Readonly<Record<string, ServiceConfig>>): { fast: boolean; reason: string } {
   const a = route.action;
   const no = (reason: string) => ({ fast: false, reason });
   if (a.directResponse !== undefined || a.redirect !== undefined) return no("a direct response or redirect is answered by the route itself");
-  if (a.destinations?.length !== 1) return no(`${a.destinations?.length ?? 0} destinations: a split needs the full request path`);
+  if (a.destinations === undefined || a.destinations.length === 0) return no("no destinations");
   if (a.rewrite !== undefined) return no("the route rewrites the path");
   if (a.requestHeaders !== undefined || a.responseHeaders !== undefined) return no("the route edits headers");
   if (a.mirror !== undefined) return no("the route mirrors traffic");
   if (a.policy?.rateLimit !== undefined) return no("the route has a rate limit");
   if (a.policy?.fault !== undefined) return no("the route injects faults");
-  const d = a.destinations[0]!;
-  if (services[d.service] === undefined) return no(`unknown service ${d.service}`);
-  const policy = resolvePolicy(services[d.service]?.policy, a.policy);
-  if (policy.retries !== undefined) return no("retries replay the request");
-  if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return no(`${policy.loadBalancer} hashes on the request`);
-  return { fast: true, reason: "one destination and nothing but a timeout before the cluster" };
+  for (const d of a.destinations) {
+    const svc = services[d.service];
+    if (svc === undefined) return no(`unknown service ${d.service}`);
+    const policy = resolvePolicy(svc.policy, a.policy);
+    if (policy.retries !== undefined) return no("retries replay the request");
+    if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return no(`${policy.loadBalancer} hashes on the request`);
+    if (svc.policy?.circuitBreaker !== undefined) return no(`${d.service} has a circuit breaker (its limits and queue live in the full path)`);
+  }
+  const n = a.destinations.length;
+  return { fast: true, reason: n === 1 ? "one destination and nothing but a timeout before the cluster" : `a split over ${n} destinations, each with nothing but a timeout before its cluster` };
 }
 
 function policyOf(service: PolicyConfig | undefined, route: PolicyConfig | undefined): DestinationExplained["policy"] {

@@ -7,7 +7,8 @@ import { MeshConfig } from "../../shared/config/schema.ts";
 import { validateMeshConfig } from "../../shared/config/validate.ts";
 import { buildRouteTable } from "../../shared/routing/route-table.ts";
 import type { RequestHead } from "../../shared/types.ts";
-import { hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig } from "./mesh-config.ts";
+import { compileSnapshot } from "../../shared/build/compile.ts";
+import { canaryHopConfig, hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig } from "./mesh-config.ts";
 
 function check(cfg: unknown): void {
   const parsed = v.safeParse(MeshConfig, parse(stringify(cfg)));
@@ -29,6 +30,16 @@ describe("bench mesh configs", () => {
     expect(cfg.services?.upstream?.mtls).toBeUndefined();
     expect(cfg.services?.upstream?.instances?.[0]?.port).toBe(41002);
     expect(cfg.gateway).toBeUndefined();
+  });
+
+  test("canary: a 90/10 split over two subsets at the upstream port, which the relay takes (a fast route)", () => {
+    const cfg = canaryHopConfig(41003);
+    check(cfg);
+    const snap = compileSnapshot(cfg, { version: 1, source: "test", forwarder: () => async () => new Response(null) });
+    const hit = snap.meshRoutes.match({ method: "GET", host: "upstream", path: "/", headers: new Headers(), query: new URLSearchParams() });
+    expect(hit?.name).toBe("canary");
+    expect(hit?.value.fast?.destinations.map((d) => d.cluster.name)).toEqual(["upstream/stable", "upstream/canary"]);
+    expect(cfg.services?.upstream?.instances?.map((i) => i.port)).toEqual([41003, 41003]);
   });
 
   test("gateway: one listener and a catch-all route to upstream", () => {

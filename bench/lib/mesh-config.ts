@@ -49,6 +49,31 @@ export function policiesHopConfig(upstreamPort: number): MeshConfig {
   return cfg;
 }
 
+/**
+ * sidecar-hop-canary: the hop through a 90/10 weighted split over two subsets of the upstream (two instances at the
+ * same address, tagged stable and canary), with a timeout and nothing else: the shape of a canary rollout.
+ */
+export function canaryHopConfig(upstreamPort: number): MeshConfig {
+  const cfg = hopConfig(upstreamPort);
+  cfg.services![UPSTREAM_SERVICE] = {
+    mtls: "disable",
+    instances: [
+      { id: "upstream-stable", address: "127.0.0.1", port: upstreamPort, tags: ["stable"] },
+      { id: "upstream-canary", address: "127.0.0.1", port: upstreamPort, tags: ["canary"] },
+    ],
+    subsets: { stable: { tags: ["stable"] }, canary: { tags: ["canary"] } },
+  };
+  cfg.routes = [{
+    name: "canary",
+    match: { host: [UPSTREAM_SERVICE] },
+    action: {
+      destinations: [{ service: UPSTREAM_SERVICE, subset: "stable", weight: 90 }, { service: UPSTREAM_SERVICE, subset: "canary", weight: 10 }],
+      policy: { timeout: "5s" },
+    },
+  }];
+  return cfg;
+}
+
 /** The name and path prefix of many-routes route i: "svc-00042" and "/svc-00042/" (5 digits keep them one length). */
 export const manyRouteName = (i: number): string => `svc-${String(i).padStart(5, "0")}`;
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ScenarioName } from "./args.ts";
 import { startConsulPair } from "./consul-pair.ts";
-import { authzPairConfig, hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
+import { authzPairConfig, canaryHopConfig, hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
 import { startNginx } from "./nginx.ts";
 import { freePorts } from "./ports.ts";
 import type { Managed, ProcessSet } from "./proc.ts";
@@ -146,6 +146,14 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
     const config = writeConfig(env, "sidecar-hop-policies", policiesHopConfig(env.upstreamPort));
     const m = await startSidecar(env, { name: "hop-policies-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
+  },
+
+  // The hop through a 90/10 split over two subsets (a canary rollout): against sidecar-hop, what a split costs.
+  async "sidecar-hop-canary"(env) {
+    const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
+    const config = writeConfig(env, "sidecar-hop-canary", canaryHopConfig(env.upstreamPort));
+    const m = await startSidecar(env, { name: "hop-canary-sidecar", config, service: "client", appPort: env.upstreamPort, inbound, outbound, admin });
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 

@@ -142,6 +142,36 @@ describe("outbound relay to a mesh upstream", () => {
     expect(res.headers.get("x-mesh-error")).toBe("connect-failure");
   });
 
+  test("a canary split is relayed: each request to the subset its weight draws, reported under that subset", async () => {
+    const v1: Seen[] = [];
+    const v2: Seen[] = [];
+    const [s1, s2] = [await mtlsServer(apiCreds, v1), await mtlsServer(apiCreds, v2)];
+    const events: RequestEvent[] = [];
+    const port = listener({
+      trustDomain: TD,
+      services: {
+        api: {
+          instances: [{ id: "api-v1", address: "127.0.0.1", port: s1.port, tags: ["v1"] }, { id: "api-v2", address: "127.0.0.1", port: s2.port, tags: ["v2"] }],
+          subsets: { v1: { tags: ["v1"] }, v2: { tags: ["v2"] } },
+        },
+      },
+      routes: [{ name: "canary", match: { host: ["api"] }, action: { destinations: [{ service: "api", subset: "v1", weight: 3 }, { service: "api", subset: "v2", weight: 1 }] } }],
+    }, events);
+    for (let i = 0; i < 400; i++) {
+      const res = await call(port, `/r${i}`);
+      expect(res.status).toBe(200); // not 299: the relay took it, not the full path
+      await res.arrayBuffer();
+    }
+    expect(v1.length + v2.length).toBe(400);
+    // 100 expected on v2 (standard deviation 8.7).
+    expect(v2.length).toBeGreaterThan(60);
+    expect(v2.length).toBeLessThan(140);
+    expect(events.filter((e) => e.cluster === "api/v2").map((e) => e.endpoint)).toEqual(v2.map(() => "api-v2"));
+    expect(events.filter((e) => e.cluster === "api/v1").length).toBe(v1.length);
+    expect(s1.connectionsAccepted?.()).toBe(1); // each subset's endpoint keeps its pooled connection
+    expect(s2.connectionsAccepted?.()).toBe(1);
+  });
+
   test("routes that need filters take the full path", async () => {
     const api = await mtlsServer(apiCreds, []);
     const port = listener(meshConfig(api.port, { routes: [{ name: "retrying", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries: { attempts: 1 } } } }] }));

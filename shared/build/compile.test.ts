@@ -125,7 +125,7 @@ describe("compileSnapshot shares what routes have in common", () => {
     expect(a!.fast).toBeDefined();
     expect(b!.fast).toBe(a!.fast);
     expect(c!.handler).not.toBe(a!.handler);
-    expect(c!.fast?.timeoutMs).toBe(3000);
+    expect(c!.fast?.destinations[0]!.timeoutMs).toBe(3000);
     expect(e!.handler).not.toBe(d!.handler); // each route's own buckets
     expect(g!.handler).not.toBe(f!.handler); // the rewrite reads the route's own prefix
   });
@@ -153,6 +153,6 @@ describe("compileSnapshot shares what routes have in common", () => {
     const snap = compile(routes(many), counting);
     // echo#round_robin and echo#least_request (the api route): once each, not once per route and per use.
     expect(asked).toBe(2);
-    expect(value(snap, "h49").fast?.cluster).toBe(snap.clusters.get("echo#round_robin") as ManagedCluster);
+    expect(value(snap, "h49").fast?.destinations[0]!.cluster).toBe(snap.clusters.get("echo#round_robin") as ManagedCluster);
   });
 });

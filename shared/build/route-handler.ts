@@ -2,7 +2,7 @@
 // filters (rate limit, rewrite, headers) run once; each destination has its own chain (fault, mirror, affinity hash,
 // timeout, retry) ending at the cluster. A kind a route doesn't configure adds no filter and costs nothing.
 import type { RouteConfig, ServiceConfig } from "../config/schema.ts";
-import type { FastRoute, Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
+import type { FastDestination, FastRoute, Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
 import type { Filter, Handler, LoadBalancerKind } from "../types.ts";
 import type { KeyedBuckets, TokenBucketConfig } from "../upstream/token-bucket.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
@@ -118,20 +118,37 @@ export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
   return chain(shared, split);
 }
 
+/** A destination as the relay can take it: nothing between the listener and its cluster but the timeout. */
+function fastDestinationOf(route: RouteConfig, service: string, subset: string | undefined, deps: RouteDeps): FastDestination | undefined {
+  const info = deps.services.get(service);
+  if (info === undefined) return undefined;
+  const policy = resolvePolicy(deps.serviceConfigs[service]?.policy, route.action.policy);
+  if (policy.retries !== undefined || (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer))) return undefined;
+  const cluster = deps.clusterFor(service, subset, policy.loadBalancer);
+  return { cluster, service: info, timeoutMs: policy.timeoutMs, connectTimeoutMs: policy.connectTimeoutMs };
+}
+
 /**
- * The route as the relay can take it, or undefined: exactly one destination and nothing but a timeout between the
- * listener and the cluster (no route filter, fault, mirror, affinity hash or retries). Anything else needs a Request.
+ * The route as the relay can take it, or undefined: one destination or a weighted split, and nothing but a timeout
+ * between the listener and each cluster (no route filter, fault, mirror, affinity hash or retries). Anything else
+ * needs a Request. The split draws with the full path's picker and weights, so a canary's share is the same on both.
  */
 export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | undefined {
   const a = route.action;
-  if (a.directResponse !== undefined || a.redirect !== undefined || a.destinations?.length !== 1) return undefined;
+  if (a.directResponse !== undefined || a.redirect !== undefined || a.destinations === undefined || a.destinations.length === 0) return undefined;
   if (a.rewrite !== undefined || a.requestHeaders !== undefined || a.responseHeaders !== undefined || a.mirror !== undefined) return undefined;
   if (a.policy?.rateLimit !== undefined || a.policy?.fault !== undefined) return undefined;
-  const d = a.destinations[0]!;
-  const service = deps.services.get(d.service);
-  if (service === undefined) return undefined;
-  const policy = resolvePolicy(deps.serviceConfigs[d.service]?.policy, a.policy);
-  if (policy.retries !== undefined || (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer))) return undefined;
-  const cluster = deps.clusterFor(d.service, d.subset, policy.loadBalancer);
-  return { cluster, service, timeoutMs: policy.timeoutMs, connectTimeoutMs: policy.connectTimeoutMs };
+  const weighted: { value: FastDestination; weight: number }[] = [];
+  for (const d of a.destinations) {
+    const fast = fastDestinationOf(route, d.service, d.subset, deps);
+    if (fast === undefined) return undefined;
+    weighted.push({ value: fast, weight: d.weight ?? 1 });
+  }
+  // A lone destination gets every request whatever its weight (as in routeHandler). Zero-weight destinations of a
+  // split are never drawn (the picker skips them), so they need not be checked per request.
+  if (weighted.length === 1) {
+    const only = weighted[0]!.value;
+    return { destinations: [only], pick: () => only };
+  }
+  return { destinations: weighted.filter((w) => w.weight > 0).map((w) => w.value), pick: createWeightedPicker(weighted) };
 }

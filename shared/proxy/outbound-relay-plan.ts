@@ -2,7 +2,7 @@
 // handleDownstream; when the winning route is a FastRoute, the runtime relays the request itself (no Request, no fetch).
 import type { HopTrace } from "../types.ts";
 import type { Observation } from "../telemetry/observe.ts";
-import type { CompiledRoute, FastRoute, Snapshot } from "./snapshot.ts";
+import type { CompiledRoute, FastDestination, Snapshot } from "./snapshot.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import { forwardableFields, type RelayHead } from "./inbound-relay-plan.ts";
 import { requestIdOf, setForwardedHeaders } from "./hygiene.ts";
@@ -21,7 +21,8 @@ export type OutboundPlan = {
   readonly requestId: string;
   readonly trace: HopTrace | undefined;
   readonly route: string;
-  readonly fast: FastRoute;
+  /** The destination drawn for this request (a split's draw happens once, here). */
+  readonly fast: FastDestination;
   readonly startedAt: number;
 };
 
@@ -48,9 +49,13 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     const received = splitTarget(head.target);
     const routed = routeByPath(o.table(snap), { method: head.method, host: routingHost(head.host), headers: list }, received.pathname, received.search);
     if (!routed.ok || routed.hit === undefined) return undefined;
-    const fast = routed.hit.value.fast;
-    // A breaker's limits and queue live in the full path's cluster handler.
-    if (fast === undefined || fast.cluster.breaker !== undefined) return undefined;
+    const route = routed.hit.value.fast;
+    if (route === undefined) return undefined;
+    // A breaker's limits and queue live in the full path's cluster handler. Checked on every destination the route
+    // can draw before drawing: falling back after the draw would draw again there and skew a split's shares.
+    const ds = route.destinations;
+    for (let i = 0; i < ds.length; i++) if (ds[i]!.cluster.breaker !== undefined) return undefined;
+    const fast = ds.length === 1 ? ds[0]! : route.pick();
 
     const requestId = requestIdOf(list);
     list.set("x-request-id", requestId);

@@ -16,12 +16,21 @@ export type CompiledRoute = {
   readonly traceSampling: number | undefined;
 };
 
-/** A route with one destination and no filter but its timeout: what the relay needs to forward it itself. */
-export type FastRoute = {
+/** One destination of a fast route: what the relay needs to forward a request to it itself. */
+export type FastDestination = {
   readonly cluster: ManagedCluster;
   readonly service: ServiceInfo;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
+};
+
+/**
+ * A route whose destinations need no filter but their timeout: one destination, or a weighted split (a canary)
+ * over several. `pick` draws one by weight, as the full path's split does; `destinations` are all that can be drawn.
+ */
+export type FastRoute = {
+  readonly destinations: readonly FastDestination[];
+  readonly pick: () => FastDestination;
 };
 
 /** A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the inbound chain. */

@@ -1,0 +1,76 @@
+// Unit tests of the outbound fast path's head decisions on compiled snapshots (pure: no sockets): which routes the
+// relay takes, and a weighted split drawn per request with the full path's weights, breakers checked before the draw.
+import { describe, expect, test } from "bun:test";
+import { compileSnapshot } from "../build/compile.ts";
+import { createOutboundPlanner, type OutboundHead } from "./outbound-relay-plan.ts";
+import type { MeshConfig, RouteConfig } from "../config/schema.ts";
+
+const TD = "plan.test";
+const head = (target = "/x"): OutboundHead => ({ method: "GET", target, fields: [["host", "api"]], connection: undefined, host: "api" });
+
+function planner(routes: RouteConfig[], services: MeshConfig["services"] = {}) {
+  const config: MeshConfig = {
+    trustDomain: TD,
+    services: {
+      api: {
+        instances: [
+          { id: "api-1", address: "127.0.0.1", port: 9001, tags: ["v1"] },
+          { id: "api-2", address: "127.0.0.1", port: 9002, tags: ["v2"] },
+        ],
+        subsets: { v1: { tags: ["v1"] }, v2: { tags: ["v2"] } },
+      },
+      ...services,
+    },
+    routes,
+  };
+  const snap = compileSnapshot(config, { version: 1, source: "test", forwarder: () => async () => new Response(null) });
+  return createOutboundPlanner({ snapshot: () => snap, table: (s) => s.meshRoutes, proto: "http", trustForwarded: false });
+}
+
+const split = (weights: [number, number], extra: Partial<RouteConfig["action"]> = {}): RouteConfig => ({
+  name: "canary",
+  match: { host: ["api"] },
+  action: { destinations: [{ service: "api", subset: "v1", weight: weights[0] }, { service: "api", subset: "v2", weight: weights[1] }], ...extra },
+});
+
+/** How many of `n` plans went to each cluster. */
+function draws(plan: ReturnType<typeof planner>, n: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const p = plan(head(), "127.0.0.1");
+    expect(p).toBeDefined();
+    out[p!.fast.cluster.name] = (out[p!.fast.cluster.name] ?? 0) + 1;
+  }
+  return out;
+}
+
+describe("outbound planner: weighted splits", () => {
+  test("a canary split is relayed, each request drawn by weight", () => {
+    const got = draws(planner([split([90, 10])]), 4000);
+    // 400 expected on v2; the binomial's standard deviation is 19, so ±100 is more than 5 of them.
+    expect(got["api/v2"]).toBeGreaterThan(300);
+    expect(got["api/v2"]).toBeLessThan(500);
+    expect(got["api/v1"]! + got["api/v2"]!).toBe(4000);
+  });
+
+  test("a zero-weight destination is never drawn; a lone destination with weight 0 still gets every request", () => {
+    expect(draws(planner([split([0, 5])]), 500)).toEqual({ "api/v2": 500 });
+    const lone: RouteConfig = { name: "lone", match: { host: ["api"] }, action: { destinations: [{ service: "api", subset: "v1", weight: 0 }] } };
+    expect(draws(planner([lone]), 10)).toEqual({ "api/v1": 10 });
+  });
+
+  test("a split with filters on any destination takes the full path", () => {
+    expect(planner([split([50, 50], { policy: { retries: { attempts: 2 } } })])(head(), undefined)).toBeUndefined();
+    expect(planner([split([50, 50], { requestHeaders: { set: { "x-canary": "1" } } })])(head(), undefined)).toBeUndefined();
+    expect(planner([split([50, 50], { mirror: { service: "api", subset: "v1" } })])(head(), undefined)).toBeUndefined();
+  });
+
+  test("a breaker on any destination's cluster sends the whole route to the full path, before any draw", () => {
+    const services: MeshConfig["services"] = {
+      web: { instances: [{ id: "w", address: "127.0.0.1", port: 9003 }], policy: { circuitBreaker: { maxConnections: 10 } } },
+    };
+    const mixed: RouteConfig = { name: "mixed", match: { host: ["api"] }, action: { destinations: [{ service: "api", subset: "v1", weight: 99 }, { service: "web", weight: 1 }] } };
+    const plan = planner([mixed], services);
+    for (let i = 0; i < 200; i++) expect(plan(head(), undefined)).toBeUndefined();
+  });
+});
