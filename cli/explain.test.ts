@@ -71,4 +71,10 @@ describe("fastPathOf", () => {
     expect(fastPathOf(split, { echo: {}, next: { policy: { retries: { attempts: 1 } } } }).reason).toBe("retries replay the request");
     expect(fastPathOf(split, { echo: {} }).reason).toBe("unknown service next");
   });
+
+  test("header edits are fast unless they touch host, framing, the request id or hop-by-hop fields", () => {
+    const edit = (requestHeaders: object) => ({ name: "r", action: { destinations: [{ service: "echo" }], requestHeaders } });
+    expect(fastPathOf(edit({ set: { "x-env": "prod" } }), { echo: {} }).fast).toBe(true);
+    expect(fastPathOf(edit({ set: { Host: "other" } }), { echo: {} }).reason).toBe("the route edits host, framing, request-id or hop-by-hop headers");
+  });
 });

@@ -4,6 +4,7 @@ import type { MeshConfig, PolicyConfig, RouteConfig, ServiceConfig } from "../sh
 import type { Endpoint } from "../shared/types.ts";
 import { explainRouting, meshRouteList, type Candidate } from "../shared/routing/explain.ts";
 import { resolvePolicy } from "../shared/build/policy.ts";
+import { relayableHeaderOps } from "../shared/build/route-handler.ts";
 import { selectSubset } from "../shared/upstream/subset.ts";
 import { rewritePrefix } from "../shared/filters/rewrite.ts";
 import { parseHealthService } from "../shared/discovery/consul-health.ts";
@@ -56,7 +57,7 @@ export function fastPathOf(route: RouteConfig, services: Readonly<Record<string,
   if (a.directResponse !== undefined || a.redirect !== undefined) return no("a direct response or redirect is answered by the route itself");
   if (a.destinations === undefined || a.destinations.length === 0) return no("no destinations");
   if (a.rewrite !== undefined) return no("the route rewrites the path");
-  if (a.requestHeaders !== undefined || a.responseHeaders !== undefined) return no("the route edits headers");
+  if (!relayableHeaderOps(a.requestHeaders) || !relayableHeaderOps(a.responseHeaders)) return no("the route edits host, framing, request-id or hop-by-hop headers");
   if (a.mirror !== undefined) return no("the route mirrors traffic");
   if (a.policy?.rateLimit !== undefined) return no("the route has a rate limit");
   if (a.policy?.fault !== undefined) return no("the route injects faults");

@@ -172,6 +172,39 @@ describe("outbound relay to a mesh upstream", () => {
     expect(s2.connectionsAccepted?.()).toBe(1);
   });
 
+  test("a route's header edits are relayed: request ops reach the upstream, response ops reach the caller", async () => {
+    const seen: Headers[] = [];
+    const api = await startMtlsServer({
+      hostname: "127.0.0.1", port: 0, credentials: () => apiCreds, trustDomain: TD, limits: LIMITS,
+      handler: async (req) => {
+        seen.push(req.headers);
+        return new Response("edited", { headers: { server: "app/1.0", "x-app": "1", "set-cookie": "a=1" } });
+      },
+    });
+    cleanups.push(() => api.close({ drainMs: 0 }));
+    const port = listener(meshConfig(api.port, {
+      routes: [{
+        name: "edits",
+        match: { host: ["api"] },
+        action: {
+          destinations: [{ service: "api" }],
+          requestHeaders: { remove: ["x-internal"], set: { "X-Env": "prod" }, add: { "x-tag": "mesh" } },
+          responseHeaders: { remove: ["Server"], set: { "x-app": "2" }, add: { "set-cookie": "b=2" } },
+        },
+      }],
+    }));
+    const res = await call(port, "/e", { headers: { "x-internal": "secret", "x-env": "dev", "x-tag": "app" } });
+    expect(res.status).toBe(200); // not 299: relayed
+    expect(await res.text()).toBe("edited");
+    expect(seen[0]!.has("x-internal")).toBe(false);
+    expect(seen[0]!.get("x-env")).toBe("prod");
+    expect(seen[0]!.get("x-tag")).toBe("app, mesh");
+    expect(res.headers.has("server")).toBe(false);
+    expect(res.headers.get("x-app")).toBe("2");
+    expect(res.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(res.headers.get("x-request-id")).toBe(seen[0]!.get("x-request-id"));
+  });
+
   test("routes that need filters take the full path", async () => {
     const api = await mtlsServer(apiCreds, []);
     const port = listener(meshConfig(api.port, { routes: [{ name: "retrying", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries: { attempts: 1 } } } }] }));

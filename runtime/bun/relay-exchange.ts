@@ -4,6 +4,8 @@ import { UpstreamError, type UpstreamErrorKind } from "../../shared/types.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 import { responseForError } from "../../shared/http/errors.ts";
 import { isHopByHop, connectionTokens } from "../../shared/http/hop-by-hop.ts";
+import { FieldList } from "../../shared/http/field-list.ts";
+import type { HeaderEdit } from "../../shared/filters/header-ops.ts";
 import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import { isHeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./http1-head.ts";
 import { writeResponse } from "./http1-response-writer.ts";
@@ -32,7 +34,13 @@ export type RelayEmit = (status: number, cause: string | undefined, bytesOut: nu
 export type RelaySpec = {
   readonly link: AppLink;
   /** The request target and fields to send (already rewritten by the core), and the id to stamp on the response. */
-  readonly plan: { readonly target: string; readonly fields: ReadonlyArray<readonly [string, string]>; readonly requestId: string };
+  readonly plan: {
+    readonly target: string;
+    readonly fields: ReadonlyArray<readonly [string, string]>;
+    readonly requestId: string;
+    /** A route's response header ops (outbound, gateway): applied to the app's fields before they are relayed. */
+    readonly responseEdit?: HeaderEdit | undefined;
+  };
   readonly req: RequestHead;
   readonly io: RelayIo;
   readonly emit: RelayEmit;
@@ -256,9 +264,16 @@ export class RelayExchange implements AppSink {
     let cause: string | undefined;
     // A length-framed HTTP/1.1 response to a kept-alive HTTP/1.1 request whose head has nothing hop-by-hop and no
     // request id but ours leaves as it came (plus our id): the common case, with no field re-serialized.
-    let clean = this.out === "length" && rest.length > 0 && v11 && this.keepAlive && head.version === "1.1";
+    let fields = head.fields;
+    const edit = this.plan.responseEdit;
+    if (edit !== undefined) {
+      const list = new FieldList(fields.map(([n, v]) => [n, v]));
+      edit(list);
+      fields = list.fields;
+    }
+    let clean = edit === undefined && this.out === "length" && rest.length > 0 && v11 && this.keepAlive && head.version === "1.1";
     let hasId = false;
-    for (const [n, v] of head.fields) {
+    for (const [n, v] of fields) {
       if (n === "connection") (conn ??= []).push(v);
       else if (n === "x-mesh-error") cause = v;
       else if (n === "x-request-id") {
@@ -273,7 +288,7 @@ export class RelayExchange implements AppSink {
     if (clean) return this.lengthResponse(raw, hasId ? "\r\n\r\n" : `\r\nx-request-id: ${id}\r\n\r\n`, rest);
     const tokens = conn !== undefined ? connectionTokens(conn) : undefined;
     let s = `HTTP/1.1 ${head.status} ${head.statusText}\r\n`;
-    for (const [n, v] of head.fields) {
+    for (const [n, v] of fields) {
       if (n === "content-length" || n === "x-request-id" || isHopByHop(n, tokens)) continue;
       s += `${n}: ${v}\r\n`;
     }

@@ -1,7 +1,7 @@
 // Builds one route's handler from config: direct response, redirect, or a weighted split over destinations. Route
 // filters (rate limit, rewrite, headers) run once; each destination has its own chain (fault, mirror, affinity hash,
 // timeout, retry) ending at the cluster. A kind a route doesn't configure adds no filter and costs nothing.
-import type { RouteConfig, ServiceConfig } from "../config/schema.ts";
+import type { HeaderOpsConfig, RouteConfig, ServiceConfig } from "../config/schema.ts";
 import type { FastDestination, FastRoute, Forwarder, MutableCluster, ServiceInfo } from "../proxy/snapshot.ts";
 import type { Filter, Handler, LoadBalancerKind } from "../types.ts";
 import type { KeyedBuckets, TokenBucketConfig } from "../upstream/token-bucket.ts";
@@ -9,7 +9,8 @@ import type { ManagedCluster } from "../upstream/cluster.ts";
 import { createWeightedPicker } from "../routing/split.ts";
 import { timeoutFilter } from "../filters/timeout.ts";
 import { retryFilter } from "../filters/retry.ts";
-import { headerOpsFilter } from "../filters/header-ops.ts";
+import { compileHeaderEdit, headerOpsFilter } from "../filters/header-ops.ts";
+import { isHopByHop } from "../http/hop-by-hop.ts";
 import { prefixRewriteFilter } from "../filters/rewrite.ts";
 import { faultFilter } from "../filters/fault.ts";
 import { rateLimitFilter } from "../filters/rate-limit.ts";
@@ -129,14 +130,29 @@ function fastDestinationOf(route: RouteConfig, service: string, subset: string |
 }
 
 /**
- * The route as the relay can take it, or undefined: one destination or a weighted split, and nothing but a timeout
- * between the listener and each cluster (no route filter, fault, mirror, affinity hash or retries). Anything else
- * needs a Request. The split draws with the full path's picker and weights, so a canary's share is the same on both.
+ * Header names whose edits the relay leaves to the full path: where the full path's own machinery (fetch's Host and
+ * framing, the request id, hop-by-hop removal) has the last word, copying its exact outcome isn't worth it.
+ */
+const FRAMED = new Set(["host", "content-length", "x-request-id"]);
+
+/** True when the ops touch only ordinary end-to-end fields (see FRAMED). */
+export function relayableHeaderOps(ops: HeaderOpsConfig | undefined): boolean {
+  if (ops === undefined) return true;
+  const names = [...(ops.remove ?? []), ...Object.keys(ops.set ?? {}), ...Object.keys(ops.add ?? {})].map((n) => n.toLowerCase());
+  return names.every((n) => !FRAMED.has(n) && !isHopByHop(n, undefined));
+}
+
+/**
+ * The route as the relay can take it, or undefined: one destination or a weighted split, header edits on ordinary
+ * fields, and nothing but a timeout between the listener and each cluster (no rewrite, rate limit, fault, mirror,
+ * affinity hash or retries). Anything else needs a Request. The split draws with the full path's picker and weights,
+ * so a canary's share is the same on both.
  */
 export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | undefined {
   const a = route.action;
   if (a.directResponse !== undefined || a.redirect !== undefined || a.destinations === undefined || a.destinations.length === 0) return undefined;
-  if (a.rewrite !== undefined || a.requestHeaders !== undefined || a.responseHeaders !== undefined || a.mirror !== undefined) return undefined;
+  if (a.rewrite !== undefined || a.mirror !== undefined) return undefined;
+  if (!relayableHeaderOps(a.requestHeaders) || !relayableHeaderOps(a.responseHeaders)) return undefined;
   if (a.policy?.rateLimit !== undefined || a.policy?.fault !== undefined) return undefined;
   const weighted: { value: FastDestination; weight: number }[] = [];
   for (const d of a.destinations) {
@@ -146,9 +162,10 @@ export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | un
   }
   // A lone destination gets every request whatever its weight (as in routeHandler). Zero-weight destinations of a
   // split are never drawn (the picker skips them), so they need not be checked per request.
+  const edits = { requestEdit: compileHeaderEdit(a.requestHeaders), responseEdit: compileHeaderEdit(a.responseHeaders) };
   if (weighted.length === 1) {
     const only = weighted[0]!.value;
-    return { destinations: [only], pick: () => only };
+    return { destinations: [only], pick: () => only, ...edits };
   }
-  return { destinations: weighted.filter((w) => w.weight > 0).map((w) => w.value), pick: createWeightedPicker(weighted) };
+  return { destinations: weighted.filter((w) => w.weight > 0).map((w) => w.value), pick: createWeightedPicker(weighted), ...edits };
 }

@@ -2,7 +2,8 @@
 // bodies passing through untouched, and no work at all when there are no ops.
 import { describe, expect, test } from "bun:test";
 import type { Handler } from "../types.ts";
-import { headerOpsFilter } from "./header-ops.ts";
+import { compileHeaderEdit, headerOpsFilter } from "./header-ops.ts";
+import { FieldList } from "../http/field-list.ts";
 import { chunkedStream, makeContext } from "../../test/support/filter-context.ts";
 
 describe("headerOpsFilter", () => {
@@ -79,5 +80,22 @@ describe("headerOpsFilter", () => {
     const next: Handler = async () => new Response(null);
     expect(headerOpsFilter({})(next)).toBe(next);
     expect(headerOpsFilter({ request: {}, response: { set: {}, add: {}, remove: [] } })(next)).toBe(next);
+  });
+});
+
+describe("compileHeaderEdit on a FieldList (the relays' fields)", () => {
+  test("the same ops, names lower-cased, with Headers' outcome: remove, then set, then add", () => {
+    const ops = { remove: ["X-Internal", "x-both"], set: { "X-Env": "prod", "x-both": "set" }, add: { "X-Tag": "mesh", "x-both": "added" } };
+    const list = new FieldList([["x-internal", "1"], ["x-env", "dev"], ["x-env", "dev2"], ["x-both", "old"], ["x-tag", "app"]]);
+    compileHeaderEdit(ops)!(list);
+    const headers = new Headers([["x-internal", "1"], ["x-env", "dev"], ["x-env", "dev2"], ["x-both", "old"], ["x-tag", "app"]]);
+    compileHeaderEdit(ops)!(headers);
+    for (const name of ["x-internal", "x-env", "x-both", "x-tag"]) expect(list.get(name)).toBe(headers.get(name));
+    expect(list.fields).toEqual([["x-tag", "app"], ["x-env", "prod"], ["x-both", "set"], ["x-tag", "mesh"], ["x-both", "added"]]);
+  });
+
+  test("no ops: nothing to apply", () => {
+    expect(compileHeaderEdit(undefined)).toBeUndefined();
+    expect(compileHeaderEdit({ set: {}, add: {}, remove: [] })).toBeUndefined();
   });
 });

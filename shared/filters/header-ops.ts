@@ -4,12 +4,16 @@ import type { Filter } from "../types.ts";
 import type { HeaderOpsConfig } from "../config/schema.ts";
 import { withHeaders } from "./request-copy.ts";
 
-type Apply = (headers: Headers) => void;
+/** What the edits need: Headers (the full path) and FieldList (the relays, lower-case names) both have it. */
+export type HeaderEditor = Pick<Headers, "set" | "append" | "delete">;
+export type HeaderEdit = (headers: HeaderEditor) => void;
 
-function compile(ops: HeaderOpsConfig | undefined): Apply | undefined {
+/** The ops as one function, names lower-cased (a FieldList compares them as given); undefined when there are none. */
+export function compileHeaderEdit(ops: HeaderOpsConfig | undefined): HeaderEdit | undefined {
+  const lower = (entries: [string, string][]): [string, string][] => entries.map(([n, v]) => [n.toLowerCase(), v]);
   const remove = (ops?.remove ?? []).map((n) => n.toLowerCase());
-  const set = Object.entries(ops?.set ?? {});
-  const add = Object.entries(ops?.add ?? {});
+  const set = lower(Object.entries(ops?.set ?? {}));
+  const add = lower(Object.entries(ops?.add ?? {}));
   if (remove.length === 0 && set.length === 0 && add.length === 0) return undefined;
   return (h) => {
     for (const name of remove) h.delete(name);
@@ -19,8 +23,8 @@ function compile(ops: HeaderOpsConfig | undefined): Apply | undefined {
 }
 
 export function headerOpsFilter(ops: { request?: HeaderOpsConfig; response?: HeaderOpsConfig }): Filter {
-  const onRequest = compile(ops.request);
-  const onResponse = compile(ops.response);
+  const onRequest = compileHeaderEdit(ops.request);
+  const onResponse = compileHeaderEdit(ops.response);
   return (next) => {
     if (!onRequest && !onResponse) return next;
     return async (req, ctx) => {

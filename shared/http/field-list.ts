@@ -25,6 +25,11 @@ export class FieldList implements HeaderMap {
     this.fields.push([name, value]);
   }
 
+  /** As Headers.append, but as a field line of its own (the same thing on the wire, set-cookie included). */
+  append(name: string, value: string): void {
+    this.fields.push([name, value]);
+  }
+
   delete(name: string): void {
     const f = this.fields;
     let w = 0;

@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "../build/compile.ts";
 import { createOutboundPlanner, type OutboundHead } from "./outbound-relay-plan.ts";
-import type { MeshConfig, RouteConfig } from "../config/schema.ts";
+import { FieldList } from "../http/field-list.ts";
+import type { HeaderOpsConfig, MeshConfig, RouteConfig } from "../config/schema.ts";
 
 const TD = "plan.test";
 const head = (target = "/x"): OutboundHead => ({ method: "GET", target, fields: [["host", "api"]], connection: undefined, host: "api" });
@@ -61,7 +62,7 @@ describe("outbound planner: weighted splits", () => {
 
   test("a split with filters on any destination takes the full path", () => {
     expect(planner([split([50, 50], { policy: { retries: { attempts: 2 } } })])(head(), undefined)).toBeUndefined();
-    expect(planner([split([50, 50], { requestHeaders: { set: { "x-canary": "1" } } })])(head(), undefined)).toBeUndefined();
+    expect(planner([split([50, 50], { policy: { rateLimit: { requestsPerSecond: 100 } } })])(head(), undefined)).toBeUndefined();
     expect(planner([split([50, 50], { mirror: { service: "api", subset: "v1" } })])(head(), undefined)).toBeUndefined();
   });
 
@@ -72,5 +73,34 @@ describe("outbound planner: weighted splits", () => {
     const mixed: RouteConfig = { name: "mixed", match: { host: ["api"] }, action: { destinations: [{ service: "api", subset: "v1", weight: 99 }, { service: "web", weight: 1 }] } };
     const plan = planner([mixed], services);
     for (let i = 0; i < 200; i++) expect(plan(head(), undefined)).toBeUndefined();
+  });
+});
+
+describe("outbound planner: header edits", () => {
+  const route = (action: Partial<RouteConfig["action"]>): RouteConfig => ({ name: "edits", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], ...action } });
+
+  test("request ops are applied after the hygiene, response ops travel with the plan", () => {
+    const p = planner([route({ requestHeaders: { set: { "X-Env": "prod" }, add: { "x-tag": "mesh" }, remove: ["x-internal"] }, responseHeaders: { remove: ["server"] } })])(
+      { ...head(), fields: [["host", "api"], ["x-internal", "secret"], ["x-tag", "app"]] },
+      "127.0.0.1",
+    );
+    expect(p).toBeDefined();
+    const f = new FieldList(p!.fields);
+    expect(f.get("x-env")).toBe("prod");
+    expect(f.get("x-tag")).toBe("app, mesh");
+    expect(f.has("x-internal")).toBe(false);
+    expect(f.get("x-request-id")).toBe(p!.requestId); // the hygiene still ran
+    const response = new FieldList([["server", "app"], ["x-a", "1"]]);
+    p!.responseEdit!(response);
+    expect(response.fields).toEqual([["x-a", "1"]]);
+  });
+
+  test("ops on host, framing, the request id or hop-by-hop fields take the full path", () => {
+    const cases: HeaderOpsConfig[] = [{ set: { Host: "other" } }, { remove: ["content-length"] }, { set: { "x-request-id": "mine" } }, { add: { connection: "close" } }, { remove: ["Transfer-Encoding"] }];
+    for (const ops of cases) {
+      expect(planner([route({ requestHeaders: ops })])(head(), undefined)).toBeUndefined();
+      expect(planner([route({ responseHeaders: ops })])(head(), undefined)).toBeUndefined();
+    }
+    expect(planner([route({ responseHeaders: { set: { "x-frame-options": "DENY" } } })])(head(), undefined)).toBeDefined();
   });
 });

@@ -11,6 +11,7 @@ import { routingHost, splitTarget } from "../http/url.ts";
 import { FieldList } from "../http/field-list.ts";
 import { propagateTrace } from "../telemetry/trace-hop.ts";
 import { ABSENT_HEADER } from "../filters/identity.ts";
+import type { HeaderEdit } from "../filters/header-ops.ts";
 
 export type OutboundHead = RelayHead & { readonly host: string };
 
@@ -23,6 +24,8 @@ export type OutboundPlan = {
   readonly route: string;
   /** The destination drawn for this request (a split's draw happens once, here). */
   readonly fast: FastDestination;
+  /** The route's response header ops, applied to the upstream's response head before it is relayed. */
+  readonly responseEdit: HeaderEdit | undefined;
   readonly startedAt: number;
 };
 
@@ -65,7 +68,9 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     setForwardedHeaders(list, clientIp, o.proto, o.trustForwarded);
     const rate = routed.hit.value.traceSampling ?? snap.traceSampling;
     const trace = propagateTrace(list, rate, rate > 0 || snap.traceSampling > 0);
-    return { target: routed.head.path + received.search, fields, requestId, trace, route: routed.hit.name, fast, startedAt };
+    // After the hygiene and the trace, as the full path's route filter sees the request.
+    route.requestEdit?.(list);
+    return { target: routed.head.path + received.search, fields, requestId, trace, route: routed.hit.name, fast, responseEdit: route.responseEdit, startedAt };
   };
 }
 

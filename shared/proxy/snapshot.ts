@@ -3,6 +3,7 @@
 import type { Cluster, Endpoint, Filter, Handler } from "../types.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Authorizer } from "../filters/authorization.ts";
+import type { HeaderEdit } from "../filters/header-ops.ts";
 import type { ManagedCluster } from "../upstream/cluster.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
 import type { ListenerConfig, MtlsModeConfig, ProtocolConfig } from "../config/schema.ts";
@@ -31,6 +32,9 @@ export type FastDestination = {
 export type FastRoute = {
   readonly destinations: readonly FastDestination[];
   readonly pick: () => FastDestination;
+  /** The route's requestHeaders / responseHeaders ops, when it has any (header-ops.ts, the full path's order). */
+  readonly requestEdit?: HeaderEdit;
+  readonly responseEdit?: HeaderEdit;
 };
 
 /** A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the inbound chain. */
