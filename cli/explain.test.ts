@@ -16,7 +16,7 @@ const demo = await (async () => {
 const input = { host: "echo", path: "/echo", method: "GET", headers: [], from: undefined, gateway: false };
 
 describe("explain", () => {
-  test("demo: echo-split with v1 80 / v2 20, retries, no fast path", () => {
+  test("demo: echo-split with v1 80 / v2 20 and retries, taken by the fast path", () => {
     const e = explain(demo, input);
     expect(e.outcome).toBe("routed");
     expect(e.route).toBe("echo-split");
@@ -24,7 +24,7 @@ describe("explain", () => {
     expect(e.split[0]!.policy.retries).toMatchObject({ retries: 3, on: ["connect-failure", "reset", "503"] });
     expect(e.split[0]!.policy.timeoutMs).toBe(5000);
     expect(e.split[0]!.endpoints.config).toEqual(["echo-v1 127.0.0.1:9101"]);
-    expect(e.fastPath.fast).toBe(false);
+    expect(e.fastPath).toEqual({ fast: true, reason: "a split over 2 destinations, each with nothing but a timeout before its cluster, and retries (requests with a body take the full path, which replays them)" });
     expect(formatExplain(e)).toContain("→ echo/v1  weight 80 (80%)");
   });
 
@@ -60,7 +60,8 @@ describe("fastPathOf", () => {
     const services = { echo: {} };
     const base = { name: "r", action: { destinations: [{ service: "echo" }] } };
     expect(fastPathOf(base, services).fast).toBe(true);
-    expect(fastPathOf({ ...base, action: { ...base.action, policy: { retries: { attempts: 1 } } } }, services).reason).toBe("retries replay the request");
+    expect(fastPathOf({ ...base, action: { ...base.action, policy: { retries: { attempts: 1 } } } }, services).reason).toBe("one destination and nothing but a timeout before the cluster, and retries (requests with a body take the full path, which replays them)");
+    expect(fastPathOf({ ...base, action: { ...base.action, policy: { retries: { attempts: 1, perTryTimeout: "1s" } } } }, services).reason).toBe("retries with a per-try timeout");
     expect(fastPathOf({ ...base, action: { ...base.action, policy: { fault: { abort: { status: 503, percent: 1 } } } } } as never, services).fast).toBe(false);
   });
 
@@ -68,7 +69,7 @@ describe("fastPathOf", () => {
     const split = { name: "r", action: { destinations: [{ service: "echo", weight: 90 }, { service: "next", weight: 10 }] } };
     expect(fastPathOf(split, { echo: {}, next: {} })).toEqual({ fast: true, reason: "a split over 2 destinations, each with nothing but a timeout before its cluster" });
     expect(fastPathOf(split, { echo: {}, next: { policy: { circuitBreaker: { maxConnections: 5 } } } }).reason).toBe("next has a circuit breaker (its limits and queue live in the full path)");
-    expect(fastPathOf(split, { echo: {}, next: { policy: { retries: { attempts: 1 } } } }).reason).toBe("retries replay the request");
+    expect(fastPathOf(split, { echo: {}, next: { policy: { retries: { attempts: 1, perTryTimeout: "2s" } } } }).reason).toBe("retries with a per-try timeout");
     expect(fastPathOf(split, { echo: {} }).reason).toBe("unknown service next");
   });
 

@@ -65,12 +65,14 @@ export function fastPathOf(route: RouteConfig, services: Readonly<Record<string,
     const svc = services[d.service];
     if (svc === undefined) return no(`unknown service ${d.service}`);
     const policy = resolvePolicy(svc.policy, a.policy);
-    if (policy.retries !== undefined) return no("retries replay the request");
+    if (policy.retries?.perTryTimeoutMs !== undefined) return no("retries with a per-try timeout");
     if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return no(`${policy.loadBalancer} hashes on the request`);
     if (svc.policy?.circuitBreaker !== undefined) return no(`${d.service} has a circuit breaker (its limits and queue live in the full path)`);
   }
   const n = a.destinations.length;
-  return { fast: true, reason: n === 1 ? "one destination and nothing but a timeout before the cluster" : `a split over ${n} destinations, each with nothing but a timeout before its cluster` };
+  const retries = a.destinations.some((d) => resolvePolicy(services[d.service]?.policy, a.policy).retries !== undefined);
+  const what = n === 1 ? "one destination and nothing but a timeout before the cluster" : `a split over ${n} destinations, each with nothing but a timeout before its cluster`;
+  return { fast: true, reason: retries ? `${what}, and retries (requests with a body take the full path, which replays them)` : what };
 }
 
 function policyOf(service: PolicyConfig | undefined, route: PolicyConfig | undefined): DestinationExplained["policy"] {

@@ -12,7 +12,7 @@ import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 import { isResetResponse } from "../../shared/http/errors.ts";
 import type { InboundLimits } from "../ports.ts";
 import type { RelayStarter } from "./inbound-relay.ts";
-import type { RelayExchange, RelayIo } from "./relay-exchange.ts";
+import type { RelayIo, RelayLike } from "./relay-exchange.ts";
 
 /** A request body being read: streamed into a Request (IncomingBody) or passed to the app (RelayExchange). */
 type BodySink = { feed(buf: Uint8Array, from: number): number; readonly done: boolean; fail(err: Error): void; discard(): void };
@@ -59,7 +59,7 @@ export class Http1Connection {
   private busy = false;
   private body: BodySink | undefined;
   /** The relayed request in progress (fast path), told when the connection goes away. */
-  private exchange: RelayExchange | undefined;
+  private exchange: RelayLike | undefined;
   private readonly flow = { pause: () => this.pause(), resume: () => this.resume() };
   private abort: AbortController | undefined;
   private closed = false;
@@ -278,7 +278,7 @@ export class Http1Connection {
   }
 
   /** The fast path: the exchange has sent the head to the app; the body bytes follow as they arrive. */
-  private startRelay(x: RelayExchange, head: RequestHead, p: number): void {
+  private startRelay(x: RelayLike, head: RequestHead, p: number): void {
     this.busy = true;
     this.since = performance.now();
     this.exchange = x;

@@ -3,13 +3,13 @@
 import { emitRelayed } from "../../shared/proxy/inbound-relay-plan.ts";
 import type { InboundRelay } from "../ports.ts";
 import { AppLink, APP_IDLE_MS } from "./app-link.ts";
-import { RelayExchange, type RelayIo } from "./relay-exchange.ts";
+import { RelayExchange, type RelayIo, type RelayLike } from "./relay-exchange.ts";
 import type { RequestHead } from "./http1-head.ts";
 
 /** One mesh connection's side of the relay (Http1Connection calls it). */
 export type RelayStarter = {
   /** The exchange that took the request, or undefined: the full path handles it. */
-  start(head: RequestHead, io: RelayIo): RelayExchange | undefined;
+  start(head: RequestHead, io: RelayIo): RelayLike | undefined;
   /** The connection is idle: close an app connection idle for longer than the app would keep it. */
   idle(now: number): void;
   close(): void;

@@ -207,8 +207,95 @@ describe("outbound relay to a mesh upstream", () => {
 
   test("routes that need filters take the full path", async () => {
     const api = await mtlsServer(apiCreds, []);
-    const port = listener(meshConfig(api.port, { routes: [{ name: "retrying", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries: { attempts: 1 } } } }] }));
+    const port = listener(meshConfig(api.port, { routes: [{ name: "limited", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { rateLimit: { requestsPerSecond: 1000 } } } }] }));
     expect((await call(port)).status).toBe(299);
+  });
+});
+
+describe("outbound relay with retries (body-less requests)", () => {
+  /** An api server answering 503 ("busy") to its first `failures` requests, then 200; it counts what it saw. */
+  async function flaky(failures: number): Promise<{ server: MtlsServer; seen: string[] }> {
+    const seen: string[] = [];
+    const server = await startMtlsServer({
+      hostname: "127.0.0.1", port: 0, credentials: () => apiCreds, trustDomain: TD, limits: LIMITS,
+      handler: async (req) => {
+        seen.push(`${req.method} ${new URL(req.url).pathname}`);
+        return seen.length <= failures ? new Response("busy", { status: 503 }) : new Response("ok");
+      },
+    });
+    cleanups.push(() => server.close({ drainMs: 0 }));
+    return { server, seen };
+  }
+  const retrying = (port: number, retries: object, extra: object = {}): MeshConfig =>
+    meshConfig(port, { routes: [{ name: "retrying", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries, ...extra } } }] } as Partial<MeshConfig>);
+
+  test("a retried 503 is not relayed: the next try answers, on a fresh connection, reported as 2 attempts", async () => {
+    const { server, seen } = await flaky(1);
+    const events: RequestEvent[] = [];
+    const port = listener(retrying(server.port, { attempts: 2, on: [503], backoff: "1ms" }), events);
+    const res = await call(port, "/a");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok");
+    expect(seen).toEqual(["GET /a", "GET /a"]);
+    expect(server.connectionsAccepted?.()).toBe(2); // the 503's connection was dropped with its response
+    expect(events.map((e) => [e.route, e.status, e.attempts])).toEqual([["retrying", 200, 2]]);
+  });
+
+  test("tries run out: the last response is relayed, body and all", async () => {
+    const { server, seen } = await flaky(10);
+    const events: RequestEvent[] = [];
+    const port = listener(retrying(server.port, { attempts: 2, on: ["5xx"], backoff: "1ms" }), events);
+    const res = await call(port, "/b");
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe("busy");
+    expect(seen.length).toBe(3);
+    expect(events.map((e) => [e.status, e.attempts])).toEqual([[503, 3]]);
+  });
+
+  test("a connect failure goes on to another endpoint", async () => {
+    const { server, seen } = await flaky(0);
+    const dead = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const deadPort = dead.port;
+    dead.stop(true);
+    const config: MeshConfig = {
+      trustDomain: TD,
+      services: { api: { instances: [{ id: "dead", address: "127.0.0.1", port: deadPort }, { id: "live", address: "127.0.0.1", port: server.port }], policy: { retries: { attempts: 2, backoff: "1ms" } } } },
+    };
+    const port = listener(config);
+    for (let i = 0; i < 6; i++) expect((await call(port, `/c${i}`)).status).toBe(200);
+    expect(seen.length).toBe(6);
+  });
+
+  test("a method the policy won't repeat gets one try; a request with a body takes the full path", async () => {
+    const { server, seen } = await flaky(10);
+    const port = listener(retrying(server.port, { attempts: 2, on: ["5xx"], backoff: "1ms" }));
+    expect((await call(port, "/p", { method: "POST" })).status).toBe(503);
+    expect(seen).toEqual(["POST /p"]);
+    expect((await call(port, "/q", { method: "PUT", body: "x" })).status).toBe(299);
+  });
+
+  test("the route timeout covers the wait between tries: 504, and no try after it", async () => {
+    const { server, seen } = await flaky(10);
+    const port = listener(retrying(server.port, { attempts: 2, on: ["5xx"], backoff: "5s" }, { timeout: "300ms" }));
+    const began = performance.now();
+    const res = await call(port, "/t");
+    expect(res.status).toBe(504);
+    expect(res.headers.get("x-mesh-error")).toBe("timeout");
+    expect(performance.now() - began).toBeLessThan(2000);
+    await Bun.sleep(100);
+    expect(seen).toEqual(["GET /t"]);
+  });
+
+  test("a caller that leaves while the relay waits to retry: the retry never goes", async () => {
+    const { server, seen } = await flaky(10);
+    const port = listener(retrying(server.port, { attempts: 2, on: ["5xx"], backoff: "400ms" }));
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    sock.write("GET /gone HTTP/1.1\r\nhost: api\r\n\r\n");
+    for (let i = 0; i < 50 && seen.length === 0; i++) await Bun.sleep(10);
+    expect(seen).toEqual(["GET /gone"]);
+    sock.end();
+    await Bun.sleep(1000); // the backoff is at most 2 × 400 ms with jitter
+    expect(seen).toEqual(["GET /gone"]);
   });
 });
 

@@ -1,10 +1,14 @@
 // The outbound fast path's runtime part: a request head the core's planner accepts goes to an endpoint the cluster's
 // balancer picks, over a pooled connection, with the outcome reported as the full path's cluster handler would.
 import type { Observation } from "../../shared/telemetry/observe.ts";
-import type { Outcome, UpstreamErrorKind } from "../../shared/types.ts";
-import { emitOutbound, type OutboundPlanner } from "../../shared/proxy/outbound-relay-plan.ts";
-import { RelayExchange } from "./relay-exchange.ts";
+import type { Endpoint, Outcome, UpstreamErrorKind } from "../../shared/types.ts";
+import { emitOutbound, type OutboundPlan, type OutboundPlanner } from "../../shared/proxy/outbound-relay-plan.ts";
+import { relayRetry } from "../../shared/proxy/relay-retry.ts";
+import type { FastRetry } from "../../shared/proxy/snapshot.ts";
+import { RelayExchange, type RelayEmit, type RelayIo, type RelayLike } from "./relay-exchange.ts";
+import { RetryRelay, type RetryAsk } from "./retry-relay.ts";
 import type { RelayStarter } from "./inbound-relay.ts";
+import type { RequestHead } from "./http1-head.ts";
 import type { UpstreamPool } from "./upstream-pool.ts";
 
 export type OutboundRelay = {
@@ -21,37 +25,68 @@ const TIMER_BELOW_MS = 2000;
 
 const outcomeOf = (k: UpstreamErrorKind): Outcome => (k === "timeout" ? "timeout" : k === "reset" ? "reset" : "connect-failure");
 
+/**
+ * Try `n` of `plan` to `endpoint`, reported as the cluster handler reports an attempt (balancer, outlier detection,
+ * attempt event). `final()` says whether this try's outcome is the request's: only then the request event goes out.
+ */
+function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, n: number, endpoint: Endpoint, final: () => boolean, ask?: RetryAsk): RelayExchange {
+  const { cluster, service, timeoutMs, connectTimeoutMs } = plan.fast;
+  const observe = r.observe;
+  cluster.balancer.start(endpoint);
+  const link = r.pool.take(endpoint, service.mtls === "disable" ? undefined : service.spiffeId, connectTimeoutMs);
+  const emit: RelayEmit = (status, cause, bytesOut, failure) => {
+    // Status 0: the caller gave up first, which usually means the upstream was slow.
+    const outcome: Outcome = status === 0 ? "timeout" : failure !== undefined ? outcomeOf(failure) : status >= 500 ? "http-5xx" : "success";
+    cluster.balancer.report(endpoint, outcome, failure === undefined && status > 0 ? status : undefined);
+    const now = performance.now();
+    if (observe.wantsAttempts) {
+      observe.attempt({ requestId: plan.requestId, cluster: cluster.name, endpoint, try: n, status: failure === undefined && status > 0 ? status : undefined, outcome: failure === "identity-mismatch" ? "identity-mismatch" : outcome, durationMs: now - plan.startedAt, trace: plan.trace });
+    }
+    if (status === 0 || !observe.wantsRequests || !final()) return;
+    const f = head.framing;
+    emitOutbound(observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: endpoint.id, headAt: now, bytesIn: f.kind === "length" ? f.length : undefined, bytesOut, attempts: n });
+  };
+  return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: (l) => r.pool.release(l), emit, ...(ask === undefined ? {} : { retry: ask }) });
+}
+
+const ALWAYS = (): boolean => true;
+
+/** A body-less request on a route with retries: its tries, each to an endpoint not tried yet where there is one. */
+function retrying(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, first: Endpoint, retry: FastRetry): RelayLike {
+  const policy = relayRetry(retry, head.method);
+  if (policy === undefined) return startTry(r, plan, head, io, 1, first, ALWAYS);
+  const balancer = plan.fast.cluster.balancer;
+  const tried = new Set<string>([first.id]);
+  let made = 0;
+  return new RetryRelay<Endpoint>({
+    policy, req: head, io, requestId: plan.requestId, deadline: plan.startedAt + plan.fast.timeoutMs,
+    pick: () => balancer.pick(tried, undefined),
+    startTry(n, endpoint, ask) {
+      // Last tried last: the balancer's fallback, when every endpoint was tried, avoids the one that just failed.
+      tried.delete(endpoint.id);
+      tried.add(endpoint.id);
+      made = n;
+      let handedOff = false;
+      return startTry(r, plan, head, io, n, endpoint, () => !handedOff, (status, failure) => (handedOff = ask(status, failure)));
+    },
+    timedOut(status, cause) {
+      if (r.observe.wantsRequests) emitOutbound(r.observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: undefined, headAt: performance.now(), bytesIn: undefined, bytesOut: undefined, attempts: made });
+    },
+  }, first);
+}
+
 /** One per downstream connection (`clientIp` is its address), or one shared where every caller is local. */
 export function outboundRelayStarter(r: OutboundRelay, clientIp: string | undefined): RelayStarter {
-  const observe = r.observe;
   return {
     start(head, io) {
       const plan = r.planner(head, clientIp);
       if (plan === undefined) return undefined;
-      const { cluster, service, timeoutMs, connectTimeoutMs } = plan.fast;
-      const endpoint = cluster.balancer.pick(NONE, undefined);
+      const endpoint = plan.fast.cluster.balancer.pick(NONE, undefined);
       if (endpoint === undefined) return undefined; // the full path answers 503 no-healthy-endpoint
-      cluster.balancer.start(endpoint);
-      const link = r.pool.take(endpoint, service.mtls === "disable" ? undefined : service.spiffeId, connectTimeoutMs);
-      const x = new RelayExchange({
-        link, plan, req: head, io,
-        deadline: plan.startedAt + timeoutMs,
-        release: (l) => r.pool.release(l),
-        emit(status, cause, bytesOut, failure) {
-          // Status 0: the caller gave up first, which usually means the upstream was slow.
-          const outcome: Outcome = status === 0 ? "timeout" : failure !== undefined ? outcomeOf(failure) : status >= 500 ? "http-5xx" : "success";
-          cluster.balancer.report(endpoint, outcome, failure === undefined && status > 0 ? status : undefined);
-          const now = performance.now();
-          if (observe.wantsAttempts) {
-            observe.attempt({ requestId: plan.requestId, cluster: cluster.name, endpoint, try: 1, status: failure === undefined && status > 0 ? status : undefined, outcome: failure === "identity-mismatch" ? "identity-mismatch" : outcome, durationMs: now - plan.startedAt, trace: plan.trace });
-          }
-          if (status === 0 || !observe.wantsRequests) return;
-          const f = head.framing;
-          emitOutbound(observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: endpoint.id, headAt: now, bytesIn: f.kind === "length" ? f.length : undefined, bytesOut });
-        },
-      });
-      if (timeoutMs < TIMER_BELOW_MS) {
-        const t = setTimeout(() => x.checkDeadline(Number.POSITIVE_INFINITY), timeoutMs);
+      const retry = plan.fast.retry;
+      const x = retry === undefined ? startTry(r, plan, head, io, 1, endpoint, ALWAYS) : retrying(r, plan, head, io, endpoint, retry);
+      if (plan.fast.timeoutMs < TIMER_BELOW_MS) {
+        const t = setTimeout(() => x.checkDeadline(Number.POSITIVE_INFINITY), plan.fast.timeoutMs);
         x.whenSettled(() => clearTimeout(t));
       }
       return x;

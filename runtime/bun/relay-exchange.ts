@@ -48,6 +48,11 @@ export type RelaySpec = {
   readonly release?: (link: AppLink) => void;
   /** performance.now() after which, with no response head yet, the mesh answers 504 (checkDeadline). */
   readonly deadline?: number;
+  /**
+   * Asked before this try's outcome is relayed (the app's response head, or the mesh's error for the try): true = a
+   * retry takes over the downstream. This exchange then reports the try (emit), closes its link and never settles.
+   */
+  readonly retry?: (status: number, failure: UpstreamErrorKind | undefined) => boolean;
 };
 
 const EMPTY = Buffer.alloc(0);
@@ -57,6 +62,9 @@ type Out = "length" | "chunked" | "decode" | "encode" | "raw" | "none";
 
 /** How an exchange ended: an error (the downstream connection can only be closed), or whether it may carry another request. */
 export type RelaySettled = (err: Error | undefined, keepAlive: boolean) => void;
+
+/** What the connection drives: one exchange, or a request's tries one after another (retry-relay.ts). */
+export type RelayLike = Pick<RelayExchange, "done" | "feed" | "discard" | "fail" | "checkDeadline" | "whenSettled">;
 
 export class RelayExchange implements AppSink {
   // Callbacks, not a Promise: a promise, its catch and the awaiting async frame were measurable per request, and
@@ -225,6 +233,7 @@ export class RelayExchange implements AppSink {
     this.link.close();
     if (this.settled) return;
     const res = responseForError(e, this.plan.requestId);
+    if (this.spec.retry?.(res.status, e.kind) === true) return this.handOff(res.status, e.kind);
     this.emit(res.status, res.headers.get("x-mesh-error") ?? undefined, undefined, e.kind);
     this.io.responding();
     writeResponse(this.io.writer, res, { method: this.req.method, version: this.req.version, keepAlive: this.keepAlive }).then(
@@ -235,6 +244,13 @@ export class RelayExchange implements AppSink {
 
   /** `raw`: the head's bytes as received, without the blank line; `rest`: what followed it in the same read. */
   private respond(head: ResponseHead, raw: Buffer, rest: Buffer): void {
+    if (this.spec.retry?.(head.status, undefined) === true) {
+      // The response is dropped with its connection (its body may still be arriving).
+      this.ended = true;
+      this.link.sink = undefined;
+      this.link.close();
+      return this.handOff(head.status, undefined);
+    }
     this.appKeepAlive = head.keepAlive;
     const v11 = this.req.version === "1.1";
     let framing = "";
@@ -370,6 +386,12 @@ export class RelayExchange implements AppSink {
     if (w.failed !== undefined) return this.finish(w.failed);
     if (!w.backlogged) return this.finish(undefined, this.keepAlive);
     w.flushed().then(() => this.finish(undefined, this.keepAlive), (e: Error) => this.finish(e));
+  }
+
+  /** A retry has the downstream now: this try is reported, and the exchange is done without settling. */
+  private handOff(status: number, failure: UpstreamErrorKind | undefined): void {
+    this.emit(status, undefined, undefined, failure);
+    this.settled = true;
   }
 
   /** `f` hears once how the exchange ended (in a microtask, also when it already has). */

@@ -124,9 +124,12 @@ function fastDestinationOf(route: RouteConfig, service: string, subset: string |
   const info = deps.services.get(service);
   if (info === undefined) return undefined;
   const policy = resolvePolicy(deps.serviceConfigs[service]?.policy, route.action.policy);
-  if (policy.retries !== undefined || (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer))) return undefined;
+  // A per-try timeout needs a timer per try that the relay doesn't keep; such routes stay on the full path.
+  if (policy.retries?.perTryTimeoutMs !== undefined || (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer))) return undefined;
   const cluster = deps.clusterFor(service, subset, policy.loadBalancer);
-  return { cluster, service: info, timeoutMs: policy.timeoutMs, connectTimeoutMs: policy.connectTimeoutMs };
+  const r = policy.retries;
+  const retry = r === undefined ? undefined : { policy: r, budget: r.budget === undefined ? undefined : cluster.retryBudget(r.budget) };
+  return { cluster, service: info, timeoutMs: policy.timeoutMs, connectTimeoutMs: policy.connectTimeoutMs, ...(retry === undefined ? {} : { retry }) };
 }
 
 /**
@@ -144,8 +147,8 @@ export function relayableHeaderOps(ops: HeaderOpsConfig | undefined): boolean {
 
 /**
  * The route as the relay can take it, or undefined: one destination or a weighted split, header edits on ordinary
- * fields, and nothing but a timeout between the listener and each cluster (no rewrite, rate limit, fault, mirror,
- * affinity hash or retries). Anything else needs a Request. The split draws with the full path's picker and weights,
+ * fields, and nothing but a timeout and retries without a per-try timeout between the listener and each cluster (no
+ * rewrite, rate limit, fault, mirror or affinity hash). Anything else needs a Request. The split draws with the full path's picker and weights,
  * so a canary's share is the same on both.
  */
 export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | undefined {
@@ -162,7 +165,7 @@ export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | un
   }
   // A lone destination gets every request whatever its weight (as in routeHandler). Zero-weight destinations of a
   // split are never drawn (the picker skips them), so they need not be checked per request.
-  const edits = { requestEdit: compileHeaderEdit(a.requestHeaders), responseEdit: compileHeaderEdit(a.responseHeaders) };
+  const edits = { requestEdit: compileHeaderEdit(a.requestHeaders), responseEdit: compileHeaderEdit(a.responseHeaders), retries: weighted.some((w) => w.value.retry !== undefined) };
   if (weighted.length === 1) {
     const only = weighted[0]!.value;
     return { destinations: [only], pick: () => only, ...edits };

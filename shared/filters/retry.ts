@@ -9,7 +9,12 @@ import { prepareReplay } from "./replay-body.ts";
 import { copyRequest } from "./request-copy.ts";
 
 const NOT_A_RETRY = { release: undefined };
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+export const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+
+/** Whether a response with `status` is retried under `on` (the relay's retries ask the same). */
+export function retryableStatus(on: CompiledRetry["on"], s: number): boolean {
+  return on.has(s) || (on.has("5xx") && s >= 500 && s <= 599) || (on.has("gateway-error") && s >= 502 && s <= 504);
+}
 
 export type RetryDeps = {
   /** Jitter source, injectable for tests. */
@@ -28,8 +33,7 @@ export type RetryDeps = {
 export function retryFilter(policy: CompiledRetry, deps: RetryDeps = {}): Filter {
   const random = deps.random ?? Math.random;
   const on = policy.on;
-  const retryStatus = (s: number) =>
-    on.has(s) || (on.has("5xx") && s >= 500 && s <= 599) || (on.has("gateway-error") && s >= 502 && s <= 504);
+  const retryStatus = (s: number) => retryableStatus(on, s);
 
   return (next) => {
     const tryOnce = (req: Request, ctx: RequestContext, onTimeout: () => UpstreamError): Promise<Response> => {

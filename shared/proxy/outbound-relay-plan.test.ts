@@ -7,7 +7,7 @@ import { FieldList } from "../http/field-list.ts";
 import type { HeaderOpsConfig, MeshConfig, RouteConfig } from "../config/schema.ts";
 
 const TD = "plan.test";
-const head = (target = "/x"): OutboundHead => ({ method: "GET", target, fields: [["host", "api"]], connection: undefined, host: "api" });
+const head = (target = "/x"): OutboundHead => ({ method: "GET", target, fields: [["host", "api"]], connection: undefined, host: "api", framing: { kind: "none" } });
 
 function planner(routes: RouteConfig[], services: MeshConfig["services"] = {}) {
   const config: MeshConfig = {
@@ -61,7 +61,7 @@ describe("outbound planner: weighted splits", () => {
   });
 
   test("a split with filters on any destination takes the full path", () => {
-    expect(planner([split([50, 50], { policy: { retries: { attempts: 2 } } })])(head(), undefined)).toBeUndefined();
+    expect(planner([split([50, 50], { policy: { retries: { attempts: 2, perTryTimeout: "1s" } } })])(head(), undefined)).toBeUndefined();
     expect(planner([split([50, 50], { policy: { rateLimit: { requestsPerSecond: 100 } } })])(head(), undefined)).toBeUndefined();
     expect(planner([split([50, 50], { mirror: { service: "api", subset: "v1" } })])(head(), undefined)).toBeUndefined();
   });
@@ -102,5 +102,30 @@ describe("outbound planner: header edits", () => {
       expect(planner([route({ responseHeaders: ops })])(head(), undefined)).toBeUndefined();
     }
     expect(planner([route({ responseHeaders: { set: { "x-frame-options": "DENY" } } })])(head(), undefined)).toBeDefined();
+  });
+});
+
+describe("outbound planner: retries", () => {
+  const withBody = (): OutboundHead => ({ ...head(), method: "PUT", framing: { kind: "length" } });
+
+  test("a route with retries is relayed for body-less requests; one with a body takes the full path, which replays it", () => {
+    const plan = planner([{ name: "r", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries: { attempts: 2, on: ["5xx"] } } } }]);
+    const p = plan(head(), undefined);
+    expect(p?.fast.retry?.policy.attempts).toBe(3);
+    expect(p?.fast.retry?.policy.on.has("5xx")).toBe(true);
+    expect(plan(withBody(), undefined)).toBeUndefined();
+  });
+
+  test("a split where only one destination retries sends every request with a body to the full path, whatever the draw", () => {
+    const services: MeshConfig["services"] = { web: { instances: [{ id: "w", address: "127.0.0.1", port: 9003 }], policy: { retries: { attempts: 1 } } } };
+    const mixed: RouteConfig = { name: "mixed", match: { host: ["api"] }, action: { destinations: [{ service: "api", weight: 1 }, { service: "web", weight: 1 }] } };
+    const plan = planner([mixed], services);
+    for (let i = 0; i < 100; i++) expect(plan(withBody(), undefined)).toBeUndefined();
+    expect(new Set(Array.from({ length: 200 }, () => plan(head(), undefined)!.fast.cluster.name))).toEqual(new Set(["api", "web"]));
+  });
+
+  test("a per-try timeout keeps the route on the full path", () => {
+    const plan = planner([{ name: "r", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries: { attempts: 2, perTryTimeout: "100ms" } } } }]);
+    expect(plan(head(), undefined)).toBeUndefined();
   });
 });

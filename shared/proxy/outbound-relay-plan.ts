@@ -13,7 +13,8 @@ import { propagateTrace } from "../telemetry/trace-hop.ts";
 import { ABSENT_HEADER } from "../filters/identity.ts";
 import type { HeaderEdit } from "../filters/header-ops.ts";
 
-export type OutboundHead = RelayHead & { readonly host: string };
+/** `framing.kind` "none": the request has no body (a route with retries relays only those). */
+export type OutboundHead = RelayHead & { readonly host: string; readonly framing: { readonly kind: string } };
 
 export type OutboundPlan = {
   /** Path (canonical, as routed) and query as received. */
@@ -53,7 +54,7 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     const routed = routeByPath(o.table(snap), { method: head.method, host: routingHost(head.host), headers: list }, received.pathname, received.search);
     if (!routed.ok || routed.hit === undefined) return undefined;
     const route = routed.hit.value.fast;
-    if (route === undefined) return undefined;
+    if (route === undefined || (route.retries && head.framing.kind !== "none")) return undefined;
     // A breaker's limits and queue live in the full path's cluster handler. Checked on every destination the route
     // can draw before drawing: falling back after the draw would draw again there and skew a split's shares.
     const ds = route.destinations;
@@ -83,6 +84,8 @@ export type OutboundResult = {
   readonly headAt: number;
   readonly bytesIn: number | undefined;
   readonly bytesOut: number | undefined;
+  /** Tries made (more than 1 on a route with retries). */
+  readonly attempts: number;
 };
 
 /** The request event of a relayed request (the full path's shape: route, cluster, endpoint, one try). */
@@ -99,7 +102,7 @@ export function emitOutbound(observe: Observation, listener: string, plan: Outbo
     route: plan.route,
     cluster: plan.fast.cluster.name,
     endpoint: r.endpoint,
-    attempts: r.endpoint === undefined ? 0 : 1,
+    attempts: r.attempts,
     peer: undefined,
     authz: undefined,
     bytesIn: r.bytesIn,

@@ -1,6 +1,7 @@
 // The Snapshot: immutable, compiled from one validated config, swapped atomically on reload.
 // A request holds the snapshot it started with, so a reload never changes a request mid-flight.
-import type { Cluster, Endpoint, Filter, Handler } from "../types.ts";
+import type { Cluster, CompiledRetry, Endpoint, Filter, Handler } from "../types.ts";
+import type { RetryBudget } from "../upstream/retry-budget.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Authorizer } from "../filters/authorization.ts";
 import type { HeaderEdit } from "../filters/header-ops.ts";
@@ -23,7 +24,11 @@ export type FastDestination = {
   readonly service: ServiceInfo;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** Its retry policy (no per-try timeout) and the cluster's budget for it; the relay retries body-less requests. */
+  readonly retry?: FastRetry;
 };
+
+export type FastRetry = { readonly policy: CompiledRetry; readonly budget: RetryBudget | undefined };
 
 /**
  * A route whose destinations need no filter but their timeout: one destination, or a weighted split (a canary)
@@ -35,6 +40,8 @@ export type FastRoute = {
   /** The route's requestHeaders / responseHeaders ops, when it has any (header-ops.ts, the full path's order). */
   readonly requestEdit?: HeaderEdit;
   readonly responseEdit?: HeaderEdit;
+  /** Some destination retries: a request with a body takes the full path, which replays bodies (decided before the draw). */
+  readonly retries: boolean;
 };
 
 /** A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the inbound chain. */

@@ -1,0 +1,106 @@
+// A relayed request's tries, one after another (outbound fast path, routes with retries, body-less requests): each
+// try is a RelayExchange on a connection of its own; a try the policy retries hands the downstream to the next one.
+import { UpstreamError, type UpstreamErrorKind } from "../../shared/types.ts";
+import { responseForError } from "../../shared/http/errors.ts";
+import type { RelayRetry } from "../../shared/proxy/relay-retry.ts";
+import { writeResponse } from "./http1-response-writer.ts";
+import type { RequestHead } from "./http1-head.ts";
+import type { RelayExchange, RelayIo, RelayLike, RelaySettled } from "./relay-exchange.ts";
+
+/** Asked by try n's exchange before its outcome is relayed: true = try n + 1 takes over. */
+export type RetryAsk = (status: number, failure: UpstreamErrorKind | undefined) => boolean;
+
+export type RetryRelaySpec<E> = {
+  readonly policy: RelayRetry;
+  readonly req: RequestHead;
+  readonly io: RelayIo;
+  readonly requestId: string;
+  /** performance.now() of the route timeout, which covers every try and the waits between them. */
+  readonly deadline: number;
+  /** The endpoint for the next try (the balancer, with the tried ones excluded), or undefined: no retry then. */
+  readonly pick: () => E | undefined;
+  readonly startTry: (n: number, endpoint: E, ask: RetryAsk) => RelayExchange;
+  /** The route timeout ran out between two tries: the mesh answers 504 (told so it can report the request). */
+  readonly timedOut: (status: number, cause: string | undefined) => void;
+};
+
+export class RetryRelay<E> implements RelayLike {
+  private current: RelayExchange;
+  private waiting: ReturnType<typeof setTimeout> | undefined;
+  private listeners: RelaySettled[] = [];
+  private outcome: { err: Error | undefined; keepAlive: boolean } | undefined;
+
+  constructor(private readonly spec: RetryRelaySpec<E>, first: E) {
+    this.current = this.begin(1, first);
+  }
+
+  private begin(n: number, endpoint: E): RelayExchange {
+    const x = this.spec.startTry(n, endpoint, (status, failure) => this.ask(n, status, failure));
+    // Only the try that answers settles: one that handed off never does.
+    x.whenSettled((err, keepAlive) => this.settle(err, keepAlive));
+    return x;
+  }
+
+  private ask(n: number, status: number, failure: UpstreamErrorKind | undefined): boolean {
+    if (this.outcome !== undefined) return false;
+    const next = this.spec.pick();
+    if (next === undefined || !this.spec.policy.again(n, status, failure)) return false;
+    this.waiting = setTimeout(() => {
+      this.waiting = undefined;
+      this.current = this.begin(n + 1, next);
+    }, this.spec.policy.backoffMs(n + 1));
+    return true;
+  }
+
+  get done(): boolean {
+    return this.current.done;
+  }
+
+  feed(buf: Uint8Array, from: number): number {
+    return this.current.feed(buf, from);
+  }
+
+  discard(): void {
+    this.current.discard();
+  }
+
+  fail(err: Error): void {
+    if (this.waiting === undefined) return this.current.fail(err);
+    clearTimeout(this.waiting);
+    this.waiting = undefined;
+    this.settle(err, false);
+  }
+
+  checkDeadline(now: number): void {
+    if (this.waiting === undefined) return this.current.checkDeadline(now);
+    if (now <= this.spec.deadline) return;
+    clearTimeout(this.waiting);
+    this.waiting = undefined;
+    const { io, req } = this.spec;
+    const res = responseForError(new UpstreamError("timeout", "no response within the route timeout"), this.spec.requestId);
+    this.spec.timedOut(res.status, res.headers.get("x-mesh-error") ?? undefined);
+    io.responding();
+    writeResponse(io.writer, res, { method: req.method, version: req.version, keepAlive: io.keepAlive }).then(
+      (keepAlive) => this.settle(undefined, keepAlive),
+      (err: unknown) => this.settle(err instanceof Error ? err : new Error(String(err)), false),
+    );
+  }
+
+  whenSettled(f: RelaySettled): void {
+    this.listeners.push(f);
+    if (this.outcome !== undefined) queueMicrotask(() => this.deliver());
+  }
+
+  private settle(err: Error | undefined, keepAlive: boolean): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = { err, keepAlive };
+    if (this.listeners.length > 0) queueMicrotask(() => this.deliver());
+  }
+
+  private deliver(): void {
+    const o = this.outcome!;
+    const ls = this.listeners;
+    this.listeners = [];
+    for (const f of ls) f(o.err, o.keepAlive);
+  }
+}

@@ -1,0 +1,52 @@
+// Unit tests of the relay's retry decisions: the retry filter's rules (attempts, `on`, methods, budget, backoff) as
+// asked per try; the filter itself is tested in filters/retry.test.ts, the relay over sockets in outbound-relay.test.ts.
+import { describe, expect, test } from "bun:test";
+import { relayRetry } from "./relay-retry.ts";
+import { createRetryBudget } from "../upstream/retry-budget.ts";
+import type { CompiledRetry, RetryOn } from "../types.ts";
+
+const policy = (o: Partial<CompiledRetry> & { on?: ReadonlySet<RetryOn> } = {}): CompiledRetry => ({
+  attempts: 3, on: new Set<RetryOn>(["connect-failure", "reset"]), perTryTimeoutMs: undefined, backoffMs: 25, allowNonIdempotent: false, maxReplayBytes: 65536, budget: undefined, ...o,
+});
+
+describe("relayRetry", () => {
+  test("retries what `on` names, up to the attempts, and never a timeout or an identity mismatch", () => {
+    const r = relayRetry({ policy: policy({ on: new Set<RetryOn>(["connect-failure", "gateway-error", 500]) }), budget: undefined }, "GET")!;
+    expect(r.again(1, 502, "connect-failure")).toBe(true);
+    expect(r.again(1, 502, "reset")).toBe(false); // not in `on`
+    expect(r.again(1, 504, "timeout")).toBe(false);
+    expect(r.again(1, 502, "identity-mismatch")).toBe(false);
+    expect([500, 502, 503, 504, 501, 404, 200].map((s) => r.again(1, s, undefined))).toEqual([true, true, true, true, false, false, false]);
+    expect(r.again(2, 503, undefined)).toBe(true);
+    expect(r.again(3, 503, undefined)).toBe(false); // 3 tries made
+  });
+
+  test("5xx covers every 5xx status", () => {
+    const r = relayRetry({ policy: policy({ on: new Set<RetryOn>(["5xx"]) }), budget: undefined }, "GET")!;
+    expect([500, 599, 499].map((s) => r.again(1, s, undefined))).toEqual([true, true, false]);
+  });
+
+  test("one try only: a single attempt, or a method the policy won't repeat", () => {
+    expect(relayRetry({ policy: policy({ attempts: 1 }), budget: undefined }, "GET")).toBeUndefined();
+    expect(relayRetry({ policy: policy(), budget: undefined }, "POST")).toBeUndefined();
+    expect(relayRetry({ policy: policy({ allowNonIdempotent: true }), budget: undefined }, "POST")).toBeDefined();
+    for (const m of ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]) expect(relayRetry({ policy: policy(), budget: undefined }, m)).toBeDefined();
+  });
+
+  test("every request counts toward the budget, and a retry must fit it", () => {
+    let t = 0;
+    const budget = createRetryBudget({ ratio: 0.5, minPerSecond: 0, ttlMs: 10_000 }, () => t);
+    for (let i = 0; i < 4; i++) relayRetry({ policy: policy(), budget }, "POST"); // counted, though never retried
+    const r = relayRetry({ policy: policy(), budget }, "GET")!;
+    // 5 requests at 50 %: 2 retries fit, the third does not.
+    expect([r.again(1, 0, "reset"), r.again(1, 0, "reset"), r.again(1, 0, "reset")]).toEqual([true, true, false]);
+    t += 20_000;
+    expect(r.again(1, 0, "reset")).toBe(false); // the window moved on: no requests in it, no minimum
+  });
+
+  test("backoff: jittered and doubling per try, none when the policy has none", () => {
+    const r = relayRetry({ policy: policy({ backoffMs: 100 }), budget: undefined }, "GET", () => 0.5)!;
+    expect([r.backoffMs(2), r.backoffMs(3), r.backoffMs(4)]).toEqual([50, 100, 200]);
+    expect(relayRetry({ policy: policy({ backoffMs: 0 }), budget: undefined }, "GET")!.backoffMs(2)).toBe(0);
+  });
+});

@@ -1,0 +1,32 @@
+// The outbound relay's retry decisions for a body-less request on a fast route with retries: the retry filter's
+// rules (filters/retry.ts: attempts, `on`, idempotent methods, budget, backoff) asked per try, without a Request.
+import type { UpstreamErrorKind } from "../types.ts";
+import type { FastRetry } from "./snapshot.ts";
+import { IDEMPOTENT, retryableStatus } from "../filters/retry.ts";
+
+export type RelayRetry = {
+  /**
+   * Try `n` (from 1) ended with `status`, or with `failure` before any status (`status` is then the mesh's own
+   * answer): may try n + 1 go? A yes has taken a retry from the budget.
+   */
+  again(n: number, status: number, failure: UpstreamErrorKind | undefined): boolean;
+  /** How long to wait before try `n` (n >= 2): jittered, doubling, as the filter waits. */
+  backoffMs(n: number): number;
+};
+
+/** Undefined when this request gets one try only (one attempt, or a method the policy won't repeat). */
+export function relayRetry(r: FastRetry, method: string, random: () => number = Math.random): RelayRetry | undefined {
+  // Every request counts toward the budget's ratio, retried or not (as in the filter).
+  r.budget?.request();
+  const p = r.policy;
+  if (p.attempts <= 1 || (!p.allowNonIdempotent && !IDEMPOTENT.has(method))) return undefined;
+  return {
+    again(n, status, failure) {
+      if (n >= p.attempts) return false;
+      // Only a per-try timeout is a retryable timeout, and the relay takes no route with one.
+      const retryable = failure === undefined ? retryableStatus(p.on, status) : (failure === "connect-failure" || failure === "reset") && p.on.has(failure);
+      return retryable && (r.budget === undefined || r.budget.tryRetry());
+    },
+    backoffMs: (n) => (p.backoffMs > 0 ? random() * p.backoffMs * 2 ** (n - 2) : 0),
+  };
+}
