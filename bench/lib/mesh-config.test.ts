@@ -32,7 +32,7 @@ describe("bench mesh configs", () => {
     expect(cfg.gateway).toBeUndefined();
   });
 
-  test("canary: a 90/10 split over two subsets at the upstream port, which the relay takes (a fast route)", () => {
+  test("canary: a 90/10 split over two subsets at the upstream port with retries, which the relay takes (a fast route)", () => {
     const cfg = canaryHopConfig(41003);
     check(cfg);
     const snap = compileSnapshot(cfg, { version: 1, source: "test", forwarder: () => async () => new Response(null) });
@@ -40,6 +40,7 @@ describe("bench mesh configs", () => {
     expect(hit?.name).toBe("canary");
     expect(hit?.value.fast?.destinations.map((d) => d.cluster.name)).toEqual(["upstream/stable", "upstream/canary"]);
     expect(cfg.services?.upstream?.instances?.map((i) => i.port)).toEqual([41003, 41003]);
+    expect(hit?.value.fast?.destinations.every((d) => d.retry?.policy.attempts === 3)).toBe(true);
   });
 
   test("gateway: one listener and a catch-all route to upstream", () => {

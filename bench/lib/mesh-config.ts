@@ -51,7 +51,8 @@ export function policiesHopConfig(upstreamPort: number): MeshConfig {
 
 /**
  * sidecar-hop-canary: the hop through a 90/10 weighted split over two subsets of the upstream (two instances at the
- * same address, tagged stable and canary), with a timeout and nothing else: the shape of a canary rollout.
+ * same address, tagged stable and canary) with a timeout, retries on connect failures, resets and 503, and outlier
+ * detection on the service: a canary rollout with the policies a mesh user sets. None of them triggers under load.
  */
 export function canaryHopConfig(upstreamPort: number): MeshConfig {
   const cfg = hopConfig(upstreamPort);
@@ -62,13 +63,14 @@ export function canaryHopConfig(upstreamPort: number): MeshConfig {
       { id: "upstream-canary", address: "127.0.0.1", port: upstreamPort, tags: ["canary"] },
     ],
     subsets: { stable: { tags: ["stable"] }, canary: { tags: ["canary"] } },
+    policy: { outlierDetection: { consecutive5xx: 5, interval: "10s", baseEjectionTime: "30s" } },
   };
   cfg.routes = [{
     name: "canary",
     match: { host: [UPSTREAM_SERVICE] },
     action: {
       destinations: [{ service: UPSTREAM_SERVICE, subset: "stable", weight: 90 }, { service: UPSTREAM_SERVICE, subset: "canary", weight: 10 }],
-      policy: { timeout: "5s" },
+      policy: { timeout: "5s", retries: { attempts: 2, on: ["connect-failure", "reset", 503] } },
     },
   }];
   return cfg;

@@ -149,7 +149,8 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
   },
 
-  // The hop through a 90/10 split over two subsets (a canary rollout): against sidecar-hop, what a split costs.
+  // The hop through a 90/10 split over two subsets with retries and outlier detection (a canary rollout): against
+  // sidecar-hop, what a split and idle retries cost.
   async "sidecar-hop-canary"(env) {
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
     const config = writeConfig(env, "sidecar-hop-canary", canaryHopConfig(env.upstreamPort));
