@@ -46,7 +46,7 @@ function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: R
     const f = head.framing;
     emitOutbound(observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: endpoint.id, headAt: now, bytesIn: f.kind === "length" ? f.length : undefined, bytesOut, attempts: n });
   };
-  return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: (l) => r.pool.release(l), emit, ...(ask === undefined ? {} : { retry: ask }) });
+  return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: (l) => r.pool.release(l), emit, retry: ask });
 }
 
 const ALWAYS = (): boolean => true;

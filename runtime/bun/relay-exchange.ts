@@ -52,7 +52,7 @@ export type RelaySpec = {
    * Asked before this try's outcome is relayed (the app's response head, or the mesh's error for the try): true = a
    * retry takes over the downstream. This exchange then reports the try (emit), closes its link and never settles.
    */
-  readonly retry?: (status: number, failure: UpstreamErrorKind | undefined) => boolean;
+  readonly retry?: ((status: number, failure: UpstreamErrorKind | undefined) => boolean) | undefined;
 };
 
 const EMPTY = Buffer.alloc(0);
