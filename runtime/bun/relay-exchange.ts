@@ -12,6 +12,7 @@ import { writeResponse } from "./http1-response-writer.ts";
 import type { FlowControl } from "./http1-body-source.ts";
 import type { SocketWriter } from "./socket-writer.ts";
 import type { AppLink, AppSink } from "./app-link.ts";
+import { Settling } from "./settling.ts";
 
 export type RelayIo = {
   /** The downstream connection's writer and read side. */
@@ -60,17 +61,11 @@ const MAX_RESPONSE_HEAD = 64 * 1024;
 const DIGITS_RE = /^[0-9]{1,15}$/;
 type Out = "length" | "chunked" | "decode" | "encode" | "raw" | "none";
 
-/** How an exchange ended: an error (the downstream connection can only be closed), or whether it may carry another request. */
-export type RelaySettled = (err: Error | undefined, keepAlive: boolean) => void;
-
 /** What the connection drives: one exchange, or a request's tries one after another (retry-relay.ts). */
 export type RelayLike = Pick<RelayExchange, "done" | "feed" | "discard" | "fail" | "checkDeadline" | "whenSettled">;
 
-export class RelayExchange implements AppSink {
-  // Callbacks, not a Promise: a promise, its catch and the awaiting async frame were measurable per request, and
-  // every listener still hears the end in a microtask, as a promise's would.
-  private listeners: RelaySettled[] = [];
-  private outcome: { err: Error | undefined; keepAlive: boolean } | undefined;
+export class RelayExchange extends Settling implements AppSink {
+  /** Finished, or handed off to a retry (which never settles this exchange). */
   private settled = false;
   // Request body (downstream -> app).
   private remaining: number;
@@ -102,6 +97,7 @@ export class RelayExchange implements AppSink {
   private emitted = false;
 
   constructor(private readonly spec: RelaySpec) {
+    super();
     const { link, plan, req, io } = spec;
     this.link = link;
     this.plan = plan;
@@ -394,23 +390,9 @@ export class RelayExchange implements AppSink {
     this.settled = true;
   }
 
-  /** `f` hears once how the exchange ended (in a microtask, also when it already has). */
-  whenSettled(f: RelaySettled): void {
-    this.listeners.push(f);
-    if (this.outcome !== undefined) queueMicrotask(() => this.deliver());
-  }
-
   private finish(err: Error | undefined, keepAlive = false): void {
     if (this.settled) return;
     this.settled = true;
-    this.outcome = { err, keepAlive };
-    if (this.listeners.length > 0) queueMicrotask(() => this.deliver());
-  }
-
-  private deliver(): void {
-    const o = this.outcome!;
-    const ls = this.listeners;
-    this.listeners = [];
-    for (const f of ls) f(o.err, o.keepAlive);
+    this.settleWith(err, keepAlive);
   }
 }

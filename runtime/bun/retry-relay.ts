@@ -5,7 +5,8 @@ import { responseForError } from "../../shared/http/errors.ts";
 import type { RelayRetry } from "../../shared/proxy/relay-retry.ts";
 import { writeResponse } from "./http1-response-writer.ts";
 import type { RequestHead } from "./http1-head.ts";
-import type { RelayExchange, RelayIo, RelayLike, RelaySettled } from "./relay-exchange.ts";
+import type { RelayExchange, RelayIo, RelayLike } from "./relay-exchange.ts";
+import { Settling } from "./settling.ts";
 
 /** Asked by try n's exchange before its outcome is relayed: true = try n + 1 takes over. */
 export type RetryAsk = (status: number, failure: UpstreamErrorKind | undefined) => boolean;
@@ -24,25 +25,24 @@ export type RetryRelaySpec<E> = {
   readonly timedOut: (status: number, cause: string | undefined) => void;
 };
 
-export class RetryRelay<E> implements RelayLike {
+export class RetryRelay<E> extends Settling implements RelayLike {
   private current: RelayExchange;
   private waiting: ReturnType<typeof setTimeout> | undefined;
-  private listeners: RelaySettled[] = [];
-  private outcome: { err: Error | undefined; keepAlive: boolean } | undefined;
 
   constructor(private readonly spec: RetryRelaySpec<E>, first: E) {
+    super();
     this.current = this.begin(1, first);
   }
 
   private begin(n: number, endpoint: E): RelayExchange {
     const x = this.spec.startTry(n, endpoint, (status, failure) => this.ask(n, status, failure));
     // Only the try that answers settles: one that handed off never does.
-    x.whenSettled((err, keepAlive) => this.settle(err, keepAlive));
+    x.whenSettled((err, keepAlive) => this.settleWith(err, keepAlive));
     return x;
   }
 
   private ask(n: number, status: number, failure: UpstreamErrorKind | undefined): boolean {
-    if (this.outcome !== undefined) return false;
+    if (this.hasSettled) return false;
     const next = this.spec.pick();
     if (next === undefined || !this.spec.policy.again(n, status, failure)) return false;
     this.waiting = setTimeout(() => {
@@ -68,7 +68,7 @@ export class RetryRelay<E> implements RelayLike {
     if (this.waiting === undefined) return this.current.fail(err);
     clearTimeout(this.waiting);
     this.waiting = undefined;
-    this.settle(err, false);
+    this.settleWith(err, false);
   }
 
   checkDeadline(now: number): void {
@@ -81,26 +81,8 @@ export class RetryRelay<E> implements RelayLike {
     this.spec.timedOut(res.status, res.headers.get("x-mesh-error") ?? undefined);
     io.responding();
     writeResponse(io.writer, res, { method: req.method, version: req.version, keepAlive: io.keepAlive }).then(
-      (keepAlive) => this.settle(undefined, keepAlive),
-      (err: unknown) => this.settle(err instanceof Error ? err : new Error(String(err)), false),
+      (keepAlive) => this.settleWith(undefined, keepAlive),
+      (err: unknown) => this.settleWith(err instanceof Error ? err : new Error(String(err)), false),
     );
-  }
-
-  whenSettled(f: RelaySettled): void {
-    this.listeners.push(f);
-    if (this.outcome !== undefined) queueMicrotask(() => this.deliver());
-  }
-
-  private settle(err: Error | undefined, keepAlive: boolean): void {
-    if (this.outcome !== undefined) return;
-    this.outcome = { err, keepAlive };
-    if (this.listeners.length > 0) queueMicrotask(() => this.deliver());
-  }
-
-  private deliver(): void {
-    const o = this.outcome!;
-    const ls = this.listeners;
-    this.listeners = [];
-    for (const f of ls) f(o.err, o.keepAlive);
   }
 }
