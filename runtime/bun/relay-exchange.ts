@@ -1,5 +1,5 @@
-// One relayed request on the inbound's fast path: the rewritten head and the body bytes go to the app as they arrive,
-// the app's response head is rewritten (hop-by-hop out, request id in) and its body bytes pass through, framing checked.
+// One relayed request (inbound), or one try of one (outbound, gateway): the rewritten head and the body bytes go out as
+// they arrive, the response head is rewritten (hop-by-hop out, request id in), its body bytes pass, framing checked.
 import { UpstreamError, type UpstreamErrorKind } from "../../shared/types.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 import { responseForError } from "../../shared/http/errors.ts";

@@ -119,7 +119,7 @@ export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
   return chain(shared, split);
 }
 
-/** A destination as the relay can take it: nothing between the listener and its cluster but the timeout. */
+/** A destination as the relay can take it: nothing between the listener and its cluster but the timeout and retries. */
 function fastDestinationOf(route: RouteConfig, service: string, subset: string | undefined, deps: RouteDeps): FastDestination | undefined {
   const info = deps.services.get(service);
   if (info === undefined) return undefined;
@@ -148,8 +148,8 @@ export function relayableHeaderOps(ops: HeaderOpsConfig | undefined): boolean {
 /**
  * The route as the relay can take it, or undefined: one destination or a weighted split, header edits on ordinary
  * fields, and nothing but a timeout and retries without a per-try timeout between the listener and each cluster (no
- * rewrite, rate limit, fault, mirror or affinity hash). Anything else needs a Request. The split draws with the full path's picker and weights,
- * so a canary's share is the same on both.
+ * rewrite, rate limit, fault, mirror or affinity hash). Anything else needs a Request. The split draws with the full
+ * path's picker and weights, so a canary's share is the same on both.
  */
 export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | undefined {
   const a = route.action;
