@@ -65,7 +65,6 @@ export function fastPathOf(route: RouteConfig, services: Readonly<Record<string,
     const svc = services[d.service];
     if (svc === undefined) return no(`unknown service ${d.service}`);
     const policy = resolvePolicy(svc.policy, a.policy);
-    if (policy.retries?.perTryTimeoutMs !== undefined) return no("retries with a per-try timeout");
     if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return no(`${policy.loadBalancer} hashes on the request`);
     if (svc.policy?.circuitBreaker !== undefined) return no(`${d.service} has a circuit breaker (its limits and queue live in the full path)`);
   }

@@ -3,7 +3,7 @@
 import type { Observation } from "../../shared/telemetry/observe.ts";
 import type { Endpoint, Outcome, UpstreamErrorKind } from "../../shared/types.ts";
 import { emitOutbound, type OutboundPlan, type OutboundPlanner } from "../../shared/proxy/outbound-relay-plan.ts";
-import { relayRetry } from "../../shared/proxy/relay-retry.ts";
+import { ONE_TRY, relayRetry } from "../../shared/proxy/relay-retry.ts";
 import type { FastRetry } from "../../shared/proxy/snapshot.ts";
 import { RelayExchange, type RelayEmit, type RelayIo, type RelayLike } from "./relay-exchange.ts";
 import { RetryRelay, type RetryAsk } from "./retry-relay.ts";
@@ -29,7 +29,7 @@ const outcomeOf = (k: UpstreamErrorKind): Outcome => (k === "timeout" ? "timeout
  * Try `n` of `plan` to `endpoint`, reported as the cluster handler reports an attempt (balancer, outlier detection,
  * attempt event). `final()` says whether this try's outcome is the request's: only then the request event goes out.
  */
-function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, n: number, endpoint: Endpoint, final: () => boolean, ask?: RetryAsk): RelayExchange {
+function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, n: number, endpoint: Endpoint, final: () => boolean, ask?: RetryAsk, tryTimeoutMs?: number): RelayExchange {
   const { cluster, service, timeoutMs, connectTimeoutMs } = plan.fast;
   const observe = r.observe;
   cluster.balancer.start(endpoint);
@@ -46,20 +46,23 @@ function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: R
     const f = head.framing;
     emitOutbound(observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: endpoint.id, headAt: now, bytesIn: f.kind === "length" ? f.length : undefined, bytesOut, attempts: n });
   };
-  return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: (l) => r.pool.release(l), emit, retry: ask });
+  return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: (l) => r.pool.release(l), emit, retry: ask, tryTimeoutMs });
 }
 
 const ALWAYS = (): boolean => true;
 
 /** A body-less request on a route with retries: its tries, each to an endpoint not tried yet where there is one. */
 function retrying(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, first: Endpoint, retry: FastRetry): RelayLike {
-  const policy = relayRetry(retry, head.method);
-  if (policy === undefined) return startTry(r, plan, head, io, 1, first, ALWAYS);
+  const tryTimeoutMs = retry.policy.perTryTimeoutMs;
+  const repeated = relayRetry(retry, head.method);
+  if (repeated === undefined && tryTimeoutMs === undefined) return startTry(r, plan, head, io, 1, first, ALWAYS);
+  // One try with a per-try timeout still goes through RetryRelay, which keeps its timer.
+  const policy = repeated ?? ONE_TRY;
   const balancer = plan.fast.cluster.balancer;
   const tried = new Set<string>([first.id]);
   let made = 0;
   return new RetryRelay<Endpoint>({
-    policy, req: head, io, requestId: plan.requestId, deadline: plan.startedAt + plan.fast.timeoutMs,
+    policy, req: head, io, requestId: plan.requestId, deadline: plan.startedAt + plan.fast.timeoutMs, tryTimeoutMs,
     pick: () => balancer.pick(tried, undefined),
     startTry(n, endpoint, ask) {
       // Last tried last: the balancer's fallback, when every endpoint was tried, avoids the one that just failed.
@@ -67,7 +70,7 @@ function retrying(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: R
       tried.add(endpoint.id);
       made = n;
       let handedOff = false;
-      return startTry(r, plan, head, io, n, endpoint, () => !handedOff, (status, failure) => (handedOff = ask(status, failure)));
+      return startTry(r, plan, head, io, n, endpoint, () => !handedOff, (status, failure, perTry) => (handedOff = ask(status, failure, perTry)), tryTimeoutMs);
     },
     timedOut(status, cause) {
       if (r.observe.wantsRequests) emitOutbound(r.observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: undefined, headAt: performance.now(), bytesIn: undefined, bytesOut: undefined, attempts: made });

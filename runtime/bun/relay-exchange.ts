@@ -49,11 +49,14 @@ export type RelaySpec = {
   readonly release?: (link: AppLink) => void;
   /** performance.now() after which, with no response head yet, the mesh answers 504 (checkDeadline). */
   readonly deadline?: number;
+  /** A retry policy's per-try timeout: no response head within it fails this try (checkDeadline, tryTimedOut). */
+  readonly tryTimeoutMs?: number | undefined;
   /**
-   * Asked before this try's outcome is relayed (the app's response head, or the mesh's error for the try): true = a
-   * retry takes over the downstream. This exchange then reports the try (emit), closes its link and never settles.
+   * Asked before this try's outcome is relayed (the app's response head, or the mesh's error for the try; `perTry`:
+   * the error is the per-try timeout): true = a retry takes over the downstream. This exchange then reports the try
+   * (emit), closes its link and never settles.
    */
-  readonly retry?: ((status: number, failure: UpstreamErrorKind | undefined) => boolean) | undefined;
+  readonly retry?: ((status: number, failure: UpstreamErrorKind | undefined, perTry: boolean) => boolean) | undefined;
 };
 
 const EMPTY = Buffer.alloc(0);
@@ -95,6 +98,7 @@ export class RelayExchange extends Settling implements AppSink {
   private readonly io: RelayIo;
   private readonly emitOnce: RelayEmit;
   private emitted = false;
+  private readonly tryDeadline: number | undefined;
 
   constructor(private readonly spec: RelaySpec) {
     super();
@@ -104,6 +108,7 @@ export class RelayExchange extends Settling implements AppSink {
     this.req = req;
     this.io = io;
     this.emitOnce = spec.emit;
+    this.tryDeadline = spec.tryTimeoutMs === undefined ? undefined : performance.now() + spec.tryTimeoutMs;
     this.keepAlive = io.keepAlive;
     const f = req.framing;
     this.remaining = f.kind === "length" ? f.length : 0;
@@ -126,8 +131,16 @@ export class RelayExchange extends Settling implements AppSink {
 
   /** Called by the connection's timeout sweep: no response head by the deadline is a 504. */
   checkDeadline(now: number): void {
+    if (this.inBody || this.ended) return;
     const d = this.spec.deadline;
-    if (d !== undefined && now > d && !this.inBody && !this.ended) this.appFailed(new UpstreamError("timeout", `no response within the route timeout`));
+    if (d !== undefined && now > d) return this.appFailed(new UpstreamError("timeout", `no response within the route timeout`));
+    if (this.tryDeadline !== undefined && now > this.tryDeadline) this.tryTimedOut();
+  }
+
+  /** The per-try timeout ran out (its timer, or checkDeadline): with no response head yet, this try has failed. */
+  tryTimedOut(): void {
+    if (this.inBody || this.ended) return;
+    this.appFailed(new UpstreamError("timeout", `try got no response within ${this.spec.tryTimeoutMs}ms`), true);
   }
 
   /** The request body has been read to its end (BodySink). */
@@ -223,13 +236,13 @@ export class RelayExchange extends Settling implements AppSink {
   }
 
   /** The app failed before a response head reached the downstream: the mesh answers with its own error. */
-  private appFailed(e: UpstreamError): void {
+  private appFailed(e: UpstreamError, perTry = false): void {
     this.ended = true;
     this.link.sink = undefined;
     this.link.close();
     if (this.settled) return;
     const res = responseForError(e, this.plan.requestId);
-    if (this.spec.retry?.(res.status, e.kind) === true) return this.handOff(res.status, e.kind);
+    if (this.spec.retry?.(res.status, e.kind, perTry) === true) return this.handOff(res.status, e.kind);
     this.emit(res.status, res.headers.get("x-mesh-error") ?? undefined, undefined, e.kind);
     this.io.responding();
     writeResponse(this.io.writer, res, { method: this.req.method, version: this.req.version, keepAlive: this.keepAlive }).then(
@@ -240,7 +253,7 @@ export class RelayExchange extends Settling implements AppSink {
 
   /** `raw`: the head's bytes as received, without the blank line; `rest`: what followed it in the same read. */
   private respond(head: ResponseHead, raw: Buffer, rest: Buffer): void {
-    if (this.spec.retry?.(head.status, undefined) === true) {
+    if (this.spec.retry?.(head.status, undefined, false) === true) {
       // The response is dropped with its connection (its body may still be arriving).
       this.ended = true;
       this.link.sink = undefined;

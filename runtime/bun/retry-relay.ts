@@ -9,7 +9,10 @@ import type { RelayExchange, RelayIo, RelayLike } from "./relay-exchange.ts";
 import { Settling } from "./settling.ts";
 
 /** Asked by try n's exchange before its outcome is relayed: true = try n + 1 takes over. */
-export type RetryAsk = (status: number, failure: UpstreamErrorKind | undefined) => boolean;
+export type RetryAsk = (status: number, failure: UpstreamErrorKind | undefined, perTry: boolean) => boolean;
+
+// Per-try timeouts this short get a timer of their own; longer ones are checked by the listener's sweep (≤ 1 s late).
+const TIMER_BELOW_MS = 2000;
 
 export type RetryRelaySpec<E> = {
   readonly policy: RelayRetry;
@@ -18,6 +21,8 @@ export type RetryRelaySpec<E> = {
   readonly requestId: string;
   /** performance.now() of the route timeout, which covers every try and the waits between them. */
   readonly deadline: number;
+  /** The policy's per-try timeout, if any (each try's exchange enforces it; short ones get a timer here). */
+  readonly tryTimeoutMs: number | undefined;
   /** The endpoint for the next try (the balancer, with the tried ones excluded), or undefined: no retry then. */
   readonly pick: () => E | undefined;
   readonly startTry: (n: number, endpoint: E, ask: RetryAsk) => RelayExchange;
@@ -28,6 +33,7 @@ export type RetryRelaySpec<E> = {
 export class RetryRelay<E> extends Settling implements RelayLike {
   private current: RelayExchange;
   private waiting: ReturnType<typeof setTimeout> | undefined;
+  private tryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly spec: RetryRelaySpec<E>, first: E) {
     super();
@@ -35,16 +41,29 @@ export class RetryRelay<E> extends Settling implements RelayLike {
   }
 
   private begin(n: number, endpoint: E): RelayExchange {
-    const x = this.spec.startTry(n, endpoint, (status, failure) => this.ask(n, status, failure));
+    const x = this.spec.startTry(n, endpoint, (status, failure, perTry) => this.ask(n, status, failure, perTry));
     // Only the try that answers settles: one that handed off never does.
-    x.whenSettled((err, keepAlive) => this.settleWith(err, keepAlive));
+    x.whenSettled((err, keepAlive) => {
+      this.clearTryTimer();
+      this.settleWith(err, keepAlive);
+    });
+    const t = this.spec.tryTimeoutMs;
+    if (t !== undefined && t < TIMER_BELOW_MS) this.tryTimer = setTimeout(() => x.tryTimedOut(), t);
     return x;
   }
 
-  private ask(n: number, status: number, failure: UpstreamErrorKind | undefined): boolean {
+  private clearTryTimer(): void {
+    if (this.tryTimer === undefined) return;
+    clearTimeout(this.tryTimer);
+    this.tryTimer = undefined;
+  }
+
+  /** The current try has its outcome (a response head, or a failure): its per-try timer is done either way. */
+  private ask(n: number, status: number, failure: UpstreamErrorKind | undefined, perTry: boolean): boolean {
+    this.clearTryTimer();
     if (this.hasSettled) return false;
     const next = this.spec.pick();
-    if (next === undefined || !this.spec.policy.again(n, status, failure)) return false;
+    if (next === undefined || !this.spec.policy.again(n, status, failure, perTry)) return false;
     this.waiting = setTimeout(() => {
       this.waiting = undefined;
       this.current = this.begin(n + 1, next);

@@ -124,8 +124,7 @@ function fastDestinationOf(route: RouteConfig, service: string, subset: string |
   const info = deps.services.get(service);
   if (info === undefined) return undefined;
   const policy = resolvePolicy(deps.serviceConfigs[service]?.policy, route.action.policy);
-  // A per-try timeout needs a timer per try that the relay doesn't keep; such routes stay on the full path.
-  if (policy.retries?.perTryTimeoutMs !== undefined || (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer))) return undefined;
+  if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return undefined;
   const cluster = deps.clusterFor(service, subset, policy.loadBalancer);
   const r = policy.retries;
   const retry = r === undefined ? undefined : { policy: r, budget: r.budget === undefined ? undefined : cluster.retryBudget(r.budget) };
@@ -147,7 +146,7 @@ export function relayableHeaderOps(ops: HeaderOpsConfig | undefined): boolean {
 
 /**
  * The route as the relay can take it, or undefined: one destination or a weighted split, header edits on ordinary
- * fields, and nothing but a timeout and retries without a per-try timeout between the listener and each cluster (no
+ * fields, and nothing but a timeout and retries between the listener and each cluster (no
  * rewrite, rate limit, fault, mirror or affinity hash). Anything else needs a Request. The split draws with the full
  * path's picker and weights, so a canary's share is the same on both.
  */

@@ -61,7 +61,7 @@ describe("outbound planner: weighted splits", () => {
   });
 
   test("a split with filters on any destination takes the full path", () => {
-    expect(planner([split([50, 50], { policy: { retries: { attempts: 2, perTryTimeout: "1s" } } })])(head(), undefined)).toBeUndefined();
+    expect(planner([split([50, 50], { policy: { loadBalancer: "ring_hash", hashOn: { header: "x-user" } } })])(head(), undefined)).toBeUndefined();
     expect(planner([split([50, 50], { policy: { rateLimit: { requestsPerSecond: 100 } } })])(head(), undefined)).toBeUndefined();
     expect(planner([split([50, 50], { mirror: { service: "api", subset: "v1" } })])(head(), undefined)).toBeUndefined();
   });
@@ -124,8 +124,8 @@ describe("outbound planner: retries", () => {
     expect(new Set(Array.from({ length: 200 }, () => plan(head(), undefined)!.fast.cluster.name))).toEqual(new Set(["api", "web"]));
   });
 
-  test("a per-try timeout keeps the route on the full path", () => {
+  test("a per-try timeout travels with the destination's retry policy", () => {
     const plan = planner([{ name: "r", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { retries: { attempts: 2, perTryTimeout: "100ms" } } } }]);
-    expect(plan(head(), undefined)).toBeUndefined();
+    expect(plan(head(), undefined)?.fast.retry?.policy.perTryTimeoutMs).toBe(100);
   });
 });

@@ -12,18 +12,29 @@ const policy = (o: Partial<CompiledRetry> & { on?: ReadonlySet<RetryOn> } = {}):
 describe("relayRetry", () => {
   test("retries what `on` names, up to the attempts, and never a timeout or an identity mismatch", () => {
     const r = relayRetry({ policy: policy({ on: new Set<RetryOn>(["connect-failure", "gateway-error", 500]) }), budget: undefined }, "GET")!;
-    expect(r.again(1, 502, "connect-failure")).toBe(true);
-    expect(r.again(1, 502, "reset")).toBe(false); // not in `on`
-    expect(r.again(1, 504, "timeout")).toBe(false);
-    expect(r.again(1, 502, "identity-mismatch")).toBe(false);
-    expect([500, 502, 503, 504, 501, 404, 200].map((s) => r.again(1, s, undefined))).toEqual([true, true, true, true, false, false, false]);
-    expect(r.again(2, 503, undefined)).toBe(true);
-    expect(r.again(3, 503, undefined)).toBe(false); // 3 tries made
+    expect(r.again(1, 502, "connect-failure", false)).toBe(true);
+    expect(r.again(1, 502, "reset", false)).toBe(false); // not in `on`
+    expect(r.again(1, 504, "timeout", false)).toBe(false);
+    expect(r.again(1, 502, "identity-mismatch", false)).toBe(false);
+    expect([500, 502, 503, 504, 501, 404, 200].map((s) => r.again(1, s, undefined, false))).toEqual([true, true, true, true, false, false, false]);
+    expect(r.again(2, 503, undefined, false)).toBe(true);
+    expect(r.again(3, 503, undefined, false)).toBe(false); // 3 tries made
+  });
+
+  test("a per-try timeout is retried whatever `on` says, within the attempts and the budget", () => {
+    let t = 0;
+    const budget = createRetryBudget({ ratio: 0.5, minPerSecond: 0, ttlMs: 10_000 }, () => t);
+    const r = relayRetry({ policy: policy({ on: new Set<RetryOn>([503]), attempts: 2 }), budget }, "GET")!;
+    relayRetry({ policy: policy(), budget }, "GET"); // a second request: 2 requests at 50 % = 1 retry
+    expect(r.again(1, 504, "timeout", true)).toBe(true);
+    expect(r.again(1, 504, "timeout", true)).toBe(false); // the budget is spent
+    expect(relayRetry({ policy: policy({ attempts: 2 }), budget: undefined }, "GET")!.again(2, 504, "timeout", true)).toBe(false);
+    expect(t).toBe(0);
   });
 
   test("5xx covers every 5xx status", () => {
     const r = relayRetry({ policy: policy({ on: new Set<RetryOn>(["5xx"]) }), budget: undefined }, "GET")!;
-    expect([500, 599, 499].map((s) => r.again(1, s, undefined))).toEqual([true, true, false]);
+    expect([500, 599, 499].map((s) => r.again(1, s, undefined, false))).toEqual([true, true, false]);
   });
 
   test("one try only: a single attempt, or a method the policy won't repeat", () => {
@@ -39,9 +50,9 @@ describe("relayRetry", () => {
     for (let i = 0; i < 4; i++) relayRetry({ policy: policy(), budget }, "POST"); // counted, though never retried
     const r = relayRetry({ policy: policy(), budget }, "GET")!;
     // 5 requests at 50 %: 2 retries fit, the third does not.
-    expect([r.again(1, 0, "reset"), r.again(1, 0, "reset"), r.again(1, 0, "reset")]).toEqual([true, true, false]);
+    expect([r.again(1, 0, "reset", false), r.again(1, 0, "reset", false), r.again(1, 0, "reset", false)]).toEqual([true, true, false]);
     t += 20_000;
-    expect(r.again(1, 0, "reset")).toBe(false); // the window moved on: no requests in it, no minimum
+    expect(r.again(1, 0, "reset", false)).toBe(false); // the window moved on: no requests in it, no minimum
   });
 
   test("backoff: jittered and doubling per try, none when the policy has none", () => {

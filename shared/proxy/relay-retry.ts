@@ -7,12 +7,15 @@ import { IDEMPOTENT, retryableStatus } from "../filters/retry.ts";
 export type RelayRetry = {
   /**
    * Try `n` (from 1) ended with `status`, or with `failure` before any status (`status` is then the mesh's own
-   * answer): may try n + 1 go? A yes has taken a retry from the budget.
+   * answer; `perTry`: the failure is the per-try timeout): may try n + 1 go? A yes has taken a retry from the budget.
    */
-  again(n: number, status: number, failure: UpstreamErrorKind | undefined): boolean;
+  again(n: number, status: number, failure: UpstreamErrorKind | undefined, perTry: boolean): boolean;
   /** How long to wait before try `n` (n >= 2): jittered, doubling, as the filter waits. */
   backoffMs(n: number): number;
 };
+
+/** Tries that are never repeated: a single try that may still have a per-try timeout. */
+export const ONE_TRY: RelayRetry = { again: () => false, backoffMs: () => 0 };
 
 /** Undefined when this request gets one try only (one attempt, or a method the policy won't repeat). */
 export function relayRetry(r: FastRetry, method: string, random: () => number = Math.random): RelayRetry | undefined {
@@ -21,10 +24,10 @@ export function relayRetry(r: FastRetry, method: string, random: () => number = 
   const p = r.policy;
   if (p.attempts <= 1 || (!p.allowNonIdempotent && !IDEMPOTENT.has(method))) return undefined;
   return {
-    again(n, status, failure) {
+    again(n, status, failure, perTry) {
       if (n >= p.attempts) return false;
-      // Only a per-try timeout is a retryable timeout, and the relay takes no route with one.
-      const retryable = failure === undefined ? retryableStatus(p.on, status) : (failure === "connect-failure" || failure === "reset") && p.on.has(failure);
+      // A per-try timeout is always retried (whatever `on` says); no other timeout is.
+      const retryable = perTry || (failure === undefined ? retryableStatus(p.on, status) : (failure === "connect-failure" || failure === "reset") && p.on.has(failure));
       return retryable && (r.budget === undefined || r.budget.tryRetry());
     },
     backoffMs: (n) => (p.backoffMs > 0 ? random() * p.backoffMs * 2 ** (n - 2) : 0),

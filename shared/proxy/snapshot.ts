@@ -24,7 +24,7 @@ export type FastDestination = {
   readonly service: ServiceInfo;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
-  /** Its retry policy (no per-try timeout) and the cluster's budget for it; the relay retries body-less requests. */
+  /** Its retry policy and the cluster's budget for it; the relay retries body-less requests. */
   readonly retry?: FastRetry;
 };
 
