@@ -241,6 +241,23 @@ describe("outbound relay with retries (body-less requests)", () => {
     expect(events.map((e) => [e.route, e.status, e.attempts])).toEqual([["retrying", 200, 2]]);
   });
 
+  test("answers that aren't retried leave the balancer alone: round robin still alternates first tries", async () => {
+    const a = await flaky(0);
+    const b = await flaky(0);
+    const config: MeshConfig = {
+      trustDomain: TD,
+      services: {
+        api: {
+          instances: [{ id: "a", address: "127.0.0.1", port: a.server.port }, { id: "b", address: "127.0.0.1", port: b.server.port }],
+          policy: { loadBalancer: "round_robin", retries: { attempts: 2, on: ["5xx"] } },
+        },
+      },
+    };
+    const port = listener(config);
+    for (let i = 0; i < 10; i++) expect((await call(port, `/rr${i}`)).status).toBe(200);
+    expect([a.seen.length, b.seen.length]).toEqual([5, 5]);
+  });
+
   test("tries run out: the last response is relayed, body and all", async () => {
     const { server, seen } = await flaky(10);
     const events: RequestEvent[] = [];

@@ -62,8 +62,11 @@ export class RetryRelay<E> extends Settling implements RelayLike {
   private ask(n: number, status: number, failure: UpstreamErrorKind | undefined, perTry: boolean): boolean {
     this.clearTryTimer();
     if (this.hasSettled) return false;
+    // The policy first: most answers are not retried, and a pick has effects (round robin moves on). A retry the
+    // policy allows but no endpoint can take has used a budget token; the balancer has none only when it is empty.
+    if (!this.spec.policy.again(n, status, failure, perTry)) return false;
     const next = this.spec.pick();
-    if (next === undefined || !this.spec.policy.again(n, status, failure, perTry)) return false;
+    if (next === undefined) return false;
     this.waiting = setTimeout(() => {
       this.waiting = undefined;
       this.current = this.begin(n + 1, next);
