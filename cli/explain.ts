@@ -61,15 +61,16 @@ export function fastPathOf(route: RouteConfig, services: Readonly<Record<string,
   if (a.mirror !== undefined) return no("the route mirrors traffic");
   if (a.policy?.rateLimit !== undefined) return no("the route has a rate limit");
   if (a.policy?.fault !== undefined) return no("the route injects faults");
+  let retries = false;
   for (const d of a.destinations) {
     const svc = services[d.service];
     if (svc === undefined) return no(`unknown service ${d.service}`);
     const policy = resolvePolicy(svc.policy, a.policy);
+    retries ||= policy.retries !== undefined;
     if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return no(`${policy.loadBalancer} hashes on the request`);
     if (svc.policy?.circuitBreaker !== undefined) return no(`${d.service} has a circuit breaker (its limits and queue live in the full path)`);
   }
   const n = a.destinations.length;
-  const retries = a.destinations.some((d) => resolvePolicy(services[d.service]?.policy, a.policy).retries !== undefined);
   const what = n === 1 ? "one destination and nothing but a timeout before the cluster" : `a split over ${n} destinations, each with nothing but a timeout before its cluster`;
   return { fast: true, reason: retries ? `${what}, and retries (requests with a body take the full path, which replays them)` : what };
 }
