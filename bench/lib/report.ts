@@ -80,8 +80,11 @@ export function summarize(rounds: RoundResult[]): ScenarioSummary {
 
 export type Summaries = Partial<Record<ScenarioName, ScenarioSummary>>;
 
-/** What every scenario is set against in the same run: our runtime's one-hop limit and the peer mesh's pair. */
-export const REFERENCES = ["bun-bare", "consul-pair"] as const satisfies readonly ScenarioName[];
+/**
+ * What every scenario is set against in the same run: our runtime's one-hop limit, the peer mesh's pair, and Bun's
+ * floor for an L7 mTLS pair (bench/floor/: the least an HTTP-aware pair can do per request).
+ */
+export const REFERENCES = ["bun-bare", "consul-pair", "bun-l7-pair"] as const satisfies readonly ScenarioName[];
 export type Reference = (typeof REFERENCES)[number];
 
 /** The largest single process of a scenario (highest peak over the rounds): what a per-sidecar memory budget reads. */

@@ -7,6 +7,7 @@ import type { ScenarioName } from "./args.ts";
 import { startConsulPair } from "./consul-pair.ts";
 import { authzPairConfig, canaryHopConfig, hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
 import { startNginx } from "./nginx.ts";
+import { writeFloorCertificates } from "../floor/certs.ts";
 import { freePorts } from "./ports.ts";
 import type { Managed, ProcessSet } from "./proc.ts";
 import { caServeCommand, devCa, initCa, type DevCa } from "../../deploy/lib/dev-ca.ts";
@@ -108,6 +109,18 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
   // Each setup throws ScenarioSkipped when its binary can't be found or fetched.
   nginx: startNginx,
   "consul-pair": startConsulPair,
+
+  // Bun's floor for an L7 mTLS pair: the least per-request work an HTTP-aware pair can do (find the head's end and
+  // Content-Length, insert one field per side), none of the mesh's (routing, hygiene, telemetry, timeouts).
+  async "bun-l7-pair"(env) {
+    const [inbound, outbound] = (await freePorts(2)) as [number, number];
+    const f = await writeFloorCertificates(env.tmp, TRUST_DOMAIN);
+    const b = env.set.spawn("floor-inbound", proxyCmd(env, "floor-inbound", "bench/floor/inbound.ts", ["--port", String(inbound), "--app", `127.0.0.1:${env.upstreamPort}`, "--cert", f.inbound.cert, "--key", f.inbound.key, "--ca", f.ca]));
+    const a = env.set.spawn("floor-outbound", proxyCmd(env, "floor-outbound", "bench/floor/outbound.ts", ["--port", String(outbound), "--upstream", `127.0.0.1:${inbound}`, "--expect", f.inbound.id, "--cert", f.outbound.cert, "--key", f.outbound.key, "--ca", f.ca]));
+    await env.set.waitReady(b);
+    await env.set.waitReady(a);
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["floor-outbound", a], ["floor-inbound", b]]) };
+  },
 
   async "sidecar-hop"(env) {
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
