@@ -1,6 +1,6 @@
-// CPU-profiles the proxies of one scenario (default sidecar-pair) under wrk load with `bun --cpu-prof`.
-// Usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--access-log off]
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+// CPU-profiles the proxies of one scenario (default sidecar-pair) under wrk load with `bun --cpu-prof`, or with
+// perf (--perf): kernel, runtime and JavaScript time of each proxy, JIT code named through JSC's jitdump.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -9,16 +9,20 @@ import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS } from "./lib/scenarios.ts";
 import { runWrk } from "./lib/wrk.ts";
+import { jitdumpPid, jitdumpToPerfMap } from "./lib/jitdump.ts";
+import { parsePerfScript, renderSplit, splitSamples } from "./lib/perf-split.ts";
 import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
-const USAGE = `usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--access-log on|off]
+const USAGE = `usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--perf] [--access-log on|off]
   CPU-profiles the proxies of one scenario under wrk load (bun --cpu-prof); profiles go to bench/results/profiles/
   --md writes a grep-friendly markdown summary next to each .cpuprofile
+  --perf samples with perf instead (needs perf, e.g. apt-get install linux-perf): kernel time by system call,
+         runtime time outside JavaScript, JavaScript functions with their native calls; <proxy>.perf.md per proxy
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
   bun run bench/profile.ts --scenario gateway --seconds 5 --md
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
-const OPTIONS = { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+const OPTIONS = { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, perf: { type: "boolean" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
 // Before anything is started or created: asking for help must never run a profile.
 answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
 let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
@@ -36,6 +40,10 @@ if (!SCENARIOS.includes(scenario) || NOT_PROFILED.includes(scenario)) {
 }
 if (!Bun.which("wrk")) {
   console.error("wrk not found: install it with 'apt-get install wrk'");
+  process.exit(1);
+}
+if (values.perf && !Bun.which("perf")) {
+  console.error("perf not found: install it with 'apt-get install linux-perf' (or run without --perf)");
   process.exit(1);
 }
 const seconds = Number(values.seconds ?? 10);
@@ -57,12 +65,36 @@ try {
     mkdirSync(dir, { recursive: true });
     return ["--cpu-prof", "--cpu-prof-dir", dir, ...(values.md ? ["--cpu-prof-md"] : [])];
   };
-  const env = await startEnv(set, tmp, pin, { runtimeFlags: flags, accessLog: values["access-log"] !== "off" });
+  const jitDir = join(outDir, "jitdump");
+  if (values.perf) {
+    // Every Bun process started from here writes its JIT code's names (inherited environment); perf reads them below.
+    mkdirSync(jitDir, { recursive: true });
+    process.env.BUN_JSC_useJITDump = "1";
+    process.env.BUN_JSC_jitDumpDirectory = jitDir;
+  }
+  const env = await startEnv(set, tmp, pin, { runtimeFlags: values.perf ? undefined : flags, accessLog: values["access-log"] !== "off" });
   const target = await SETUPS[scenario](env);
   await probe(scenario, target);
   await runWrk({ url: target.url, host: target.host, connections, seconds: 2, pin: pin.pinLoad }); // JIT warmup, also in the profile
+  const recorders = values.perf ? [...target.proxies].map(([name, m]) => ({ name, pid: m.pid, data: join(outDir, `${name}.perf.data`) })) : [];
+  // -k 1: the clock JSC stamps its jitdump records with. Call chains (-g) follow JSC's frame pointers.
+  const perfs = recorders.map((x) => Bun.spawn(["perf", "record", "-k", "1", "-g", "-o", x.data, "-p", String(x.pid)], { stdout: "ignore", stderr: "ignore" }));
+  for (const p of perfs) set.transient.add(p.pid);
   const r = await runWrk({ url: target.url, host: target.host, connections, seconds, pin: pin.pinLoad });
+  for (const p of perfs) p.kill("SIGINT");
+  await Promise.all(perfs.map((p) => p.exited));
   console.log(`${scenario}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_us.toFixed(0)} µs, ${r.non2xx + r.socketErrors} failed`);
+  for (const x of recorders) {
+    // perf names JIT code from /tmp/perf-<pid>.map (its fixed place for them): written for this read, removed after.
+    const dump = readdirSync(jitDir).find((f) => jitdumpPid(f) === x.pid);
+    const map = `/tmp/perf-${x.pid}.map`;
+    if (dump !== undefined) writeFileSync(map, jitdumpToPerfMap(new Uint8Array(readFileSync(join(jitDir, dump)))));
+    const script = Bun.spawnSync(["perf", "script", "-i", x.data, "-F", "comm,tid,ip,sym,dso"], { stdout: "pipe", stderr: "ignore" });
+    rmSync(map, { force: true });
+    const md = renderSplit(x.name, splitSamples(parsePerfScript(script.stdout.toString())));
+    writeFileSync(join(outDir, `${x.name}.perf.md`), md);
+    console.log(`\n${md.split("\n").slice(0, 3).join("\n")}`);
+  }
 } catch (e) {
   code = 1;
   console.error(e);
@@ -72,5 +104,7 @@ try {
   else console.error(`process logs kept in ${tmp}`);
 }
 for (const name of readdirSync(outDir, { recursive: true })) console.log(join(outDir, String(name)));
-console.log("open a .cpuprofile in Chrome DevTools (Performance tab) or speedscope; --md writes a grep-friendly summary next to it");
+console.log(values.perf
+  ? "<proxy>.perf.md: where each proxy's CPU went; `perf report -i <proxy>.perf.data` needs /tmp/perf-<pid>.map (from the jitdump) to name JIT code"
+  : "open a .cpuprofile in Chrome DevTools (Performance tab) or speedscope; --md writes a grep-friendly summary next to it");
 process.exit(code);
