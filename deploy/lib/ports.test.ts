@@ -2,7 +2,7 @@
 // from the ephemeral range can be taken as the source port of any outgoing connection before the server binds it.
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { freePort } from "./ports.ts";
+import { freeBlock, freePort } from "./ports.ts";
 
 const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number) as [number, number];
 
@@ -13,5 +13,18 @@ test("ports come from below the ephemeral range, are distinct, and can be bound"
   expect(new Set(ports).size).toBe(ports.length);
   const server = Bun.listen({ hostname: "127.0.0.1", port: ports[0]!, socket: { data() {} } });
   expect(server.port).toBe(ports[0]!);
+  server.stop(true);
+});
+
+test("a block (the demo's layout of fixed offsets) lies wholly below the ephemeral range, and is free", async () => {
+  // The demo's offsets: its highest is 1300 above the base.
+  const offsets = [0, 1, 2, 11, 101, 102, 111, 201, 202, 211, 301, 302, 311, 1300];
+  for (let i = 0; i < 30; i++) {
+    const base = await freeBlock(offsets);
+    for (const o of offsets) expect(base + o < low || base + o > high).toBe(true);
+  }
+  const base = await freeBlock(offsets);
+  const server = Bun.listen({ hostname: "127.0.0.1", port: base + 1300, socket: { data() {} } });
+  expect(server.port).toBe(base + 1300);
   server.stop(true);
 });

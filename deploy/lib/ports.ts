@@ -26,6 +26,13 @@ function ephemeralRange(): [number, number] {
   return [32768, 60999];
 }
 
+/** Where our listeners' ports come from: under the ephemeral range, whose ports any outgoing connection may take. */
+function belowEphemeral(): { bottom: number; top: number } {
+  const [low] = ephemeralRange();
+  const top = Math.min(low, 65536) - 1;
+  return { bottom: Math.max(10000, Math.min(top - 2000, 20000)), top };
+}
+
 const handedOut = new Set<number>();
 
 /**
@@ -34,9 +41,7 @@ const handedOut = new Set<number>();
  * (seen as "Failed to listen" in CI). Never the same port twice in one process: two callers may bind late.
  */
 export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange();
-  const top = Math.min(low, 65536) - 1;
-  const bottom = Math.max(10000, Math.min(top - 2000, 20000));
+  const { bottom, top } = belowEphemeral();
   for (let tries = 0; tries < 200; tries++) {
     const port = bottom + Math.floor(Math.random() * (top - bottom + 1));
     if (handedOut.has(port)) continue;
@@ -52,10 +57,17 @@ export async function freePort(): Promise<number> {
   return p;
 }
 
-/** A base port such that base + every offset is free right now (the demo layout uses fixed offsets). */
+/**
+ * A base port such that base + every offset is free right now (the demo layout uses fixed offsets), the whole block
+ * below the ephemeral range like freePort's ports: a block reaching into it lost a port to an outgoing connection's
+ * source port in CI ("port 45214 in use" for the demo's admin listener).
+ */
 export async function freeBlock(offsets: readonly number[]): Promise<number> {
+  const { bottom, top } = belowEphemeral();
+  const span = Math.max(...offsets);
+  if (top - span < bottom) throw new Error(`no room below the ephemeral range for a block spanning ${span} ports`);
   for (let tries = 0; tries < 50; tries++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    const base = bottom + Math.floor(Math.random() * (top - span - bottom + 1));
     let ok = true;
     for (const o of offsets) {
       if ((await probe(base + o)) === undefined) {
