@@ -32,6 +32,7 @@ beforeAll(async () => {
     port: 0,
     async fetch(req) {
       const body = await req.text();
+      if (new URL(req.url).pathname === "/slow") await Bun.sleep(300);
       return Response.json({ caller: req.headers.get("x-client-id"), id: req.headers.get("x-request-id"), path: new URL(req.url).pathname, body });
     },
   });
@@ -70,4 +71,14 @@ test("an upstream that is not the expected identity gets no request", async () =
     (e: unknown) => String(e),
   );
   expect(err).not.toContain("status 200");
+});
+
+test("a caller that leaves mid-request takes its upstream connection with it; later requests are served", async () => {
+  const gone = await fetch(`http://127.0.0.1:${outboundPort}/slow`, { signal: AbortSignal.timeout(50) }).then(() => "answered", (e: unknown) => String(e));
+  expect(gone).toContain("TimeoutError");
+  await Bun.sleep(400); // the slow answer arrives for nobody
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`http://127.0.0.1:${outboundPort}/after/${i}`);
+    expect(((await res.json()) as { path: string }).path).toBe(`/after/${i}`);
+  }
 });

@@ -37,8 +37,8 @@ function connect(): Up {
       },
       data(_s, d) {
         const res = up.res.take(d);
-        if (res === undefined) return;
-        const down = up.down!;
+        const down = up.down;
+        if (res === undefined || down === undefined) return;
         up.down = undefined;
         down.data.up = undefined;
         idle.push(up);
@@ -82,8 +82,13 @@ const server = Bun.listen<Down>({
     },
     drain: (s) => s.data.out.drain(),
     close(s) {
-      // A request in flight: its upstream connection can't be reused (the response would have no taker).
-      s.data.up?.sock?.end();
+      // A request in flight: its upstream connection can't be reused (the response would have no taker), and must
+      // not be taken again while it closes.
+      const up = s.data.up;
+      if (up === undefined) return;
+      up.down = undefined;
+      up.sock?.end();
+      up.sock = undefined;
     },
   },
 });
