@@ -3,10 +3,10 @@
 import type { Observation } from "../../shared/telemetry/observe.ts";
 import type { Endpoint, Outcome, UpstreamErrorKind } from "../../shared/types.ts";
 import { emitOutbound, type OutboundPlan, type OutboundPlanner } from "../../shared/proxy/outbound-relay-plan.ts";
-import { ONE_TRY, relayRetry } from "../../shared/proxy/relay-retry.ts";
+import { ONE_TRY, relayRetry, type RelayRetry } from "../../shared/proxy/relay-retry.ts";
 import type { FastRetry } from "../../shared/proxy/snapshot.ts";
 import { RelayExchange, type RelayEmit, type RelayIo, type RelayLike } from "./relay-exchange.ts";
-import { RetryRelay, type RetryAsk } from "./retry-relay.ts";
+import { RetryRelay, type RetryAsk, type RetryRelaySpec } from "./retry-relay.ts";
 import type { RelayStarter } from "./inbound-relay.ts";
 import type { RequestHead } from "./http1-head.ts";
 import type { UpstreamPool } from "./upstream-pool.ts";
@@ -27,9 +27,9 @@ const outcomeOf = (k: UpstreamErrorKind): Outcome => (k === "timeout" ? "timeout
 
 /**
  * Try `n` of `plan` to `endpoint`, reported as the cluster handler reports an attempt (balancer, outlier detection,
- * attempt event). `final()` says whether this try's outcome is the request's: only then the request event goes out.
+ * attempt event). `final.isFinal(n)` says whether this try's outcome is the request's: only then the request event goes out.
  */
-function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, n: number, endpoint: Endpoint, final: () => boolean, ask?: RetryAsk, tryTimeoutMs?: number): RelayExchange {
+function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, n: number, endpoint: Endpoint, final: TryOutcome, ask?: RetryAsk, tryTimeoutMs?: number): RelayExchange {
   const { cluster, service, timeoutMs, connectTimeoutMs } = plan.fast;
   const observe = r.observe;
   cluster.balancer.start(endpoint);
@@ -42,40 +42,82 @@ function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: R
     if (observe.wantsAttempts) {
       observe.attempt({ requestId: plan.requestId, cluster: cluster.name, endpoint, try: n, status: failure === undefined && status > 0 ? status : undefined, outcome: failure === "identity-mismatch" ? "identity-mismatch" : outcome, durationMs: now - plan.startedAt, trace: plan.trace });
     }
-    if (status === 0 || !observe.wantsRequests || !final()) return;
+    if (status === 0 || !observe.wantsRequests || !final.isFinal(n)) return;
     const f = head.framing;
     emitOutbound(observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: endpoint.id, headAt: now, bytesIn: f.kind === "length" ? f.length : undefined, bytesOut, attempts: n });
   };
   return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: (l) => r.pool.release(l), emit, retry: ask, tryTimeoutMs });
 }
 
-const ALWAYS = (): boolean => true;
+/** Says whether a try's outcome is the request's: only then its request event goes out. */
+type TryOutcome = { isFinal(n: number): boolean };
+const ALWAYS: TryOutcome = { isFinal: () => true };
 
-/** A body-less request on a route with retries: its tries, each to an endpoint not tried yet where there is one. */
+/**
+ * A body-less request's tries on a route with retries, each to an endpoint not tried yet where there is one. One
+ * object per request: most requests end with their first try, so what a retry needs is made only for a retry.
+ */
+class OutboundTries implements RetryRelaySpec<Endpoint> {
+  readonly req: RequestHead;
+  readonly requestId: string;
+  readonly deadline: number;
+  /** Ids of the endpoints tried, the last tried last (the balancer's fallback avoids the one that just failed). */
+  private tried: string[];
+  private made = 0;
+  /** The last try that handed the downstream to the next one: its outcome, and every earlier one's, isn't final. */
+  private handedOff = 0;
+
+  constructor(
+    private readonly r: OutboundRelay,
+    private readonly plan: OutboundPlan,
+    readonly io: RelayIo,
+    readonly policy: RelayRetry,
+    readonly tryTimeoutMs: number | undefined,
+    head: RequestHead,
+    first: Endpoint,
+  ) {
+    this.req = head;
+    this.requestId = plan.requestId;
+    this.deadline = plan.startedAt + plan.fast.timeoutMs;
+    this.tried = [first.id];
+  }
+
+  pick(): Endpoint | undefined {
+    return this.plan.fast.cluster.balancer.pick(new Set(this.tried), undefined);
+  }
+
+  startTry(n: number, endpoint: Endpoint, ask: RetryAsk): RelayExchange {
+    if (n > 1) {
+      const i = this.tried.indexOf(endpoint.id);
+      if (i >= 0) this.tried.splice(i, 1);
+      this.tried.push(endpoint.id);
+    }
+    this.made = n;
+    const answer: RetryAsk = (status, failure, perTry) => {
+      const yes = ask(status, failure, perTry);
+      if (yes) this.handedOff = n;
+      return yes;
+    };
+    return startTry(this.r, this.plan, this.req, this.io, n, endpoint, this, answer, this.tryTimeoutMs);
+  }
+
+  /** Whether try `n`'s outcome is the request's (startTry's `final`). */
+  isFinal(n: number): boolean {
+    return n > this.handedOff;
+  }
+
+  timedOut(status: number, cause: string | undefined): void {
+    const { r, plan, req } = this;
+    if (r.observe.wantsRequests) emitOutbound(r.observe, r.listener, plan, { method: req.method, target: req.target, status, cause, endpoint: undefined, headAt: performance.now(), bytesIn: undefined, bytesOut: undefined, attempts: this.made });
+  }
+}
+
 function retrying(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: RelayIo, first: Endpoint, retry: FastRetry): RelayLike {
   const tryTimeoutMs = retry.policy.perTryTimeoutMs;
   const repeated = relayRetry(retry, head.method);
   if (repeated === undefined && tryTimeoutMs === undefined) return startTry(r, plan, head, io, 1, first, ALWAYS);
   // One try with a per-try timeout still goes through RetryRelay, which keeps its timer.
-  const policy = repeated ?? ONE_TRY;
-  const balancer = plan.fast.cluster.balancer;
-  const tried = new Set<string>([first.id]);
-  let made = 0;
-  return new RetryRelay<Endpoint>({
-    policy, req: head, io, requestId: plan.requestId, deadline: plan.startedAt + plan.fast.timeoutMs, tryTimeoutMs,
-    pick: () => balancer.pick(tried, undefined),
-    startTry(n, endpoint, ask) {
-      // Last tried last: the balancer's fallback, when every endpoint was tried, avoids the one that just failed.
-      tried.delete(endpoint.id);
-      tried.add(endpoint.id);
-      made = n;
-      let handedOff = false;
-      return startTry(r, plan, head, io, n, endpoint, () => !handedOff, (status, failure, perTry) => (handedOff = ask(status, failure, perTry)), tryTimeoutMs);
-    },
-    timedOut(status, cause) {
-      if (r.observe.wantsRequests) emitOutbound(r.observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: undefined, headAt: performance.now(), bytesIn: undefined, bytesOut: undefined, attempts: made });
-    },
-  }, first);
+  return new RetryRelay<Endpoint>(new OutboundTries(r, plan, io, repeated ?? ONE_TRY, tryTimeoutMs, head, first), first);
 }
 
 /** One per downstream connection (`clientIp` is its address), or one shared where every caller is local. */

@@ -42,10 +42,10 @@ export class RetryRelay<E> extends Settling implements RelayLike {
 
   private begin(n: number, endpoint: E): RelayExchange {
     const x = this.spec.startTry(n, endpoint, (status, failure, perTry) => this.ask(n, status, failure, perTry));
-    // Only the try that answers settles: one that handed off never does.
+    // Only the try that answers settles: one that handed off never does. Its end already comes in a microtask.
     x.whenSettled((err, keepAlive) => {
       this.clearTryTimer();
-      this.settleWith(err, keepAlive);
+      this.settleNow(err, keepAlive);
     });
     const t = this.spec.tryTimeoutMs;
     if (t !== undefined && t < TIMER_BELOW_MS) this.tryTimer = setTimeout(() => x.tryTimedOut(), t);

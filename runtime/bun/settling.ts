@@ -27,6 +27,16 @@ export class Settling {
     if (this.listeners.length > 0) queueMicrotask(() => this.deliver());
   }
 
+  /**
+   * As settleWith, for a caller that already runs in a microtask of its own (a RetryRelay hearing its try's end):
+   * the listeners hear it now instead of one microtask later.
+   */
+  protected settleNow(err: Error | undefined, keepAlive: boolean): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = { err, keepAlive };
+    this.deliver();
+  }
+
   private deliver(): void {
     const o = this.outcome!;
     const ls = this.listeners;

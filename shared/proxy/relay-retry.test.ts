@@ -55,6 +55,19 @@ describe("relayRetry", () => {
     expect(r.again(1, 0, "reset", false)).toBe(false); // the window moved on: no requests in it, no minimum
   });
 
+  test("a route's decisions are made once and shared by its requests; the budget still counts every request", () => {
+    let t = 0;
+    const budget = createRetryBudget({ ratio: 0.5, minPerSecond: 0, ttlMs: 10_000 }, () => t);
+    const route = { policy: policy({ on: new Set<RetryOn>([503]) }), budget };
+    const first = relayRetry(route, "GET")!;
+    const second = relayRetry(route, "HEAD")!;
+    expect(second).toBe(first); // no per-request object
+    expect(relayRetry({ ...route }, "GET")).not.toBe(first); // other settings (a new snapshot's route): its own
+    // 3 requests counted (the copy above shares the budget) at 50 %: 1 retry fits.
+    expect([first.again(1, 503, undefined, false), second.again(1, 503, undefined, false)]).toEqual([true, false]);
+    expect(t).toBe(0);
+  });
+
   test("backoff: jittered and doubling per try, none when the policy has none", () => {
     const r = relayRetry({ policy: policy({ backoffMs: 100 }), budget: undefined }, "GET", () => 0.5)!;
     expect([r.backoffMs(2), r.backoffMs(3), r.backoffMs(4)]).toEqual([50, 100, 200]);

@@ -17,12 +17,24 @@ export type RelayRetry = {
 /** Tries that are never repeated: a single try that may still have a per-try timeout. */
 export const ONE_TRY: RelayRetry = { again: () => false, backoffMs: () => 0 };
 
+// One decision object per route's retry settings (it holds no per-request state): made on a route's first request.
+const shared = new WeakMap<FastRetry, RelayRetry>();
+
 /** Undefined when this request gets one try only (one attempt, or a method the policy won't repeat). */
 export function relayRetry(r: FastRetry, method: string, random: () => number = Math.random): RelayRetry | undefined {
   // Every request counts toward the budget's ratio, retried or not (as in the filter).
   r.budget?.request();
   const p = r.policy;
   if (p.attempts <= 1 || (!p.allowNonIdempotent && !IDEMPOTENT.has(method))) return undefined;
+  if (random !== Math.random) return decisions(r, random);
+  let d = shared.get(r);
+  if (d === undefined) shared.set(r, (d = decisions(r, undefined)));
+  return d;
+}
+
+/** `random` undefined: Math.random as it is at each backoff (the shared objects outlive any one caller's choice). */
+function decisions(r: FastRetry, random: (() => number) | undefined): RelayRetry {
+  const p = r.policy;
   return {
     again(n, status, failure, perTry) {
       if (n >= p.attempts) return false;
@@ -30,6 +42,6 @@ export function relayRetry(r: FastRetry, method: string, random: () => number = 
       const retryable = perTry || (failure === undefined ? retryableStatus(p.on, status) : (failure === "connect-failure" || failure === "reset") && p.on.has(failure));
       return retryable && (r.budget === undefined || r.budget.tryRetry());
     },
-    backoffMs: (n) => (p.backoffMs > 0 ? random() * p.backoffMs * 2 ** (n - 2) : 0),
+    backoffMs: (n) => (p.backoffMs > 0 ? (random ?? Math.random)() * p.backoffMs * 2 ** (n - 2) : 0),
   };
 }
