@@ -1,81 +1,16 @@
 // The outbound fast path over real sockets: a listener relaying to mTLS servers made with our own CA (and to a plain
 // upstream). The destination's SPIFFE id is checked before any request byte; timeouts, connect failures, reuse.
 import { afterEach, describe, expect, test } from "bun:test";
-import { createCertificateAuthority } from "../../shared/pki/ca.ts";
-import { issueWorkloadCredentials } from "../../shared/pki/workload.ts";
-import { compileSnapshot } from "../../shared/build/compile.ts";
-import { createOutboundPlanner } from "../../shared/proxy/outbound-relay-plan.ts";
-import { createObservation, type RequestEvent } from "../../shared/telemetry/observe.ts";
+import type { RequestEvent } from "../../shared/telemetry/observe.ts";
 import type { MeshConfig } from "../../shared/config/schema.ts";
-import type { Forwarder } from "../../shared/proxy/snapshot.ts";
 import { startMtlsServer } from "./inbound-server.ts";
-import { startHttpServer } from "./http-server.ts";
-import { outboundRelayStarter } from "./outbound-relay.ts";
-import { createUpstreamPool } from "./upstream-pool.ts";
-import type { MtlsServer, TlsMaterial } from "../ports.ts";
+import type { MtlsServer } from "../ports.ts";
+import { apiCreds, bundle, call, cleanup, cleanups, foreign, impostor, LIMITS, listener as relayListener, meshConfig, mtlsServer, TD, type Seen } from "../../test/support/outbound-relay-harness.ts";
 
-const TD = "out.test";
-const ca = await createCertificateAuthority({ trustDomain: TD });
-const other = await createCertificateAuthority({ trustDomain: TD });
-const bundle = ca.trustBundlePem();
-const withBundle = async (c: Promise<TlsMaterial>): Promise<TlsMaterial> => ({ ...(await c), trustBundlePem: bundle });
-const apiCreds = await withBundle(issueWorkloadCredentials(ca, `spiffe://${TD}/ns/default/svc/api`));
-const impostor = await withBundle(issueWorkloadCredentials(ca, `spiffe://${TD}/ns/default/svc/other`));
-const foreign = await issueWorkloadCredentials(other, `spiffe://${TD}/ns/default/svc/api`);
-const webCreds = await withBundle(issueWorkloadCredentials(ca, `spiffe://${TD}/ns/default/svc/web`));
+afterEach(cleanup);
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-type Seen = { peer: string; path: string; body: string; headers: Headers };
-const LIMITS = { maxHeaderBytes: 8192, headerTimeoutMs: 2000, idleTimeoutMs: 30_000 };
-
-async function mtlsServer(creds: TlsMaterial, seen: Seen[], delayMs = 0): Promise<MtlsServer> {
-  const s = await startMtlsServer({
-    hostname: "127.0.0.1", port: 0, credentials: () => creds, trustDomain: TD, limits: LIMITS,
-    handler: async (req, peer) => {
-      seen.push({ peer: peer.spiffeId, path: new URL(req.url).pathname, body: req.body ? await req.text() : "", headers: req.headers });
-      if (delayMs > 0) await Bun.sleep(delayMs);
-      return new Response("from api");
-    },
-  });
-  cleanups.push(() => s.close({ drainMs: 0 }));
-  return s;
-}
-
-const noForward: Forwarder = async () => new Response("full path", { status: 299 });
-
-/** A listener whose only path to an upstream is the relay (the full path answers 299, so a test sees which ran). */
-function listener(config: MeshConfig, events: RequestEvent[] = []): number {
-  const snap = compileSnapshot(config, { version: 1, source: "test", forwarder: () => noForward });
-  const observe = createObservation();
-  observe.subscribe({ request: (e) => events.push(e) });
-  const pool = createUpstreamPool(() => webCreds);
-  const starter = outboundRelayStarter({
-    planner: createOutboundPlanner({ snapshot: () => snap, table: (s) => s.meshRoutes, proto: "http", trustForwarded: true }),
-    pool, observe, listener: "outbound",
-  }, "127.0.0.1");
-  const server = startHttpServer({
-    hostname: "127.0.0.1", port: 0, limits: LIMITS,
-    handler: async () => new Response("full path", { status: 299 }),
-    relay: () => starter,
-  });
-  cleanups.push(async () => {
-    await server.close({ drainMs: 0 });
-    pool.close();
-  });
-  return server.port;
-}
-
-const meshConfig = (port: number, extra: Partial<MeshConfig> = {}): MeshConfig => ({
-  trustDomain: TD,
-  services: { api: { instances: [{ id: "api-1", address: "127.0.0.1", port }] } },
-  ...extra,
-});
-
-const call = (port: number, path = "/x", init: RequestInit = {}) => fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { host: "api", ...(init.headers ?? {}) } });
+/** The relay listener's port (test/support/outbound-relay-harness.ts). */
+const listener = (config: MeshConfig, events: RequestEvent[] = []): number => relayListener(config, events).port;
 
 describe("outbound relay to a mesh upstream", () => {
   test("relays over mTLS with our certificate; one connection carries sequential requests", async () => {
@@ -205,10 +140,12 @@ describe("outbound relay to a mesh upstream", () => {
     expect(res.headers.get("x-request-id")).toBe(seen[0]!.get("x-request-id"));
   });
 
-  test("routes that need filters take the full path", async () => {
+  test("routes that need a Request take the full path (a prefix rewrite, a mirror)", async () => {
     const api = await mtlsServer(apiCreds, []);
-    const port = listener(meshConfig(api.port, { routes: [{ name: "limited", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy: { rateLimit: { requestsPerSecond: 1000 } } } }] }));
-    expect((await call(port)).status).toBe(299);
+    const rewrite = listener(meshConfig(api.port, { routes: [{ name: "rw", match: { host: ["api"], path: { prefix: "/x" } }, action: { destinations: [{ service: "api" }], rewrite: { prefix: "/y" } } }] }));
+    expect((await call(rewrite)).status).toBe(299);
+    const mirrored = listener(meshConfig(api.port, { routes: [{ name: "m", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], mirror: { service: "api", percent: 50 } } }] }));
+    expect((await call(mirrored)).status).toBe(299);
   });
 });
 

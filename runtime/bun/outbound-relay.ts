@@ -10,6 +10,7 @@ import { RetryRelay, type RetryAsk, type RetryRelaySpec } from "./retry-relay.ts
 import type { RelayStarter } from "./inbound-relay.ts";
 import type { RequestHead } from "./http1-head.ts";
 import type { UpstreamPool } from "./upstream-pool.ts";
+import type { CircuitBreaker } from "../../shared/upstream/circuit-breaker.ts";
 
 export type OutboundRelay = {
   readonly planner: OutboundPlanner;
@@ -82,8 +83,25 @@ class OutboundTries implements RetryRelaySpec<Endpoint> {
     this.tried = [first.id];
   }
 
+  /** The breaker whose retry count this request holds (its latest retry's; at most one at a time, as tries are sequential). */
+  private retryHeld: CircuitBreaker | undefined;
+
   pick(): Endpoint | undefined {
-    return this.plan.fast.cluster.balancer.pick(new Set(this.tried), undefined);
+    // The full path's order: budget (in policy.again), then the breaker's retry threshold, read per retry (a reload
+    // may add one). The try before this retry has ended, so its retry no longer counts.
+    this.endRetry();
+    const breaker = this.plan.fast.cluster.breaker;
+    if (breaker !== undefined) {
+      if (!breaker.tryRetry()) return undefined;
+      this.retryHeld = breaker;
+    }
+    return this.plan.fast.cluster.balancer.pick(new Set(this.tried), this.plan.hash);
+  }
+
+  /** Ends the count of the retry in flight, if any (called when the next retry starts and when the request ends). */
+  endRetry(): void {
+    this.retryHeld?.retryDone();
+    this.retryHeld = undefined;
   }
 
   startTry(n: number, endpoint: Endpoint, ask: RetryAsk): RelayExchange {
@@ -117,7 +135,10 @@ function retrying(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: R
   const repeated = relayRetry(retry, head.method);
   if (repeated === undefined && tryTimeoutMs === undefined) return startTry(r, plan, head, io, 1, first, ALWAYS);
   // One try with a per-try timeout still goes through RetryRelay, which keeps its timer.
-  return new RetryRelay<Endpoint>(new OutboundTries(r, plan, io, repeated ?? ONE_TRY, tryTimeoutMs, head, first), first);
+  const tries = new OutboundTries(r, plan, io, repeated ?? ONE_TRY, tryTimeoutMs, head, first);
+  const x = new RetryRelay<Endpoint>(tries, first);
+  if (repeated !== undefined && plan.fast.cluster.breaker !== undefined) x.whenSettled(() => tries.endRetry());
+  return x;
 }
 
 /** One per downstream connection (`clientIp` is its address), or one shared where every caller is local. */
@@ -126,10 +147,16 @@ export function outboundRelayStarter(r: OutboundRelay, clientIp: string | undefi
     start(head, io) {
       const plan = r.planner(head, clientIp);
       if (plan === undefined) return undefined;
-      const endpoint = plan.fast.cluster.balancer.pick(NONE, undefined);
+      const cluster = plan.fast.cluster;
+      const endpoint = cluster.balancer.pick(NONE, plan.hash);
       if (endpoint === undefined) return undefined; // the full path answers 503 no-healthy-endpoint
+      // The planner saw room on this breaker in this same turn. One slot covers all of a request's tries (they run one
+      // after another, as the full path's take a slot each), released when the request ends.
+      const breaker = cluster.breaker;
+      if (breaker !== undefined && !breaker.admitNow()) return undefined;
       const retry = plan.fast.retry;
       const x = retry === undefined ? startTry(r, plan, head, io, 1, endpoint, ALWAYS) : retrying(r, plan, head, io, endpoint, retry);
+      if (breaker !== undefined) x.whenSettled(() => breaker.release());
       if (plan.fast.timeoutMs < TIMER_BELOW_MS) {
         const t = setTimeout(() => x.checkDeadline(Number.POSITIVE_INFINITY), plan.fast.timeoutMs);
         x.whenSettled(() => clearTimeout(t));

@@ -12,9 +12,9 @@ import { retryFilter } from "../filters/retry.ts";
 import { compileHeaderEdit, headerOpsFilter } from "../filters/header-ops.ts";
 import { isHopByHop } from "../http/hop-by-hop.ts";
 import { prefixRewriteFilter } from "../filters/rewrite.ts";
-import { faultFilter } from "../filters/fault.ts";
-import { rateLimitFilter } from "../filters/rate-limit.ts";
-import { hashFilter } from "../filters/hash-key.ts";
+import { faultFilter, type CompiledFault } from "../filters/fault.ts";
+import { lowerKey, rateLimitFilter, type RateLimitKey } from "../filters/rate-limit.ts";
+import { hashFilter, lowerHashOn } from "../filters/hash-key.ts";
 import { mirrorFilter } from "../filters/mirror.ts";
 import { clusterHandler } from "../proxy/cluster-handler.ts";
 import { resolvePolicy } from "./policy.ts";
@@ -33,6 +33,20 @@ export type RouteDeps = {
   /** The member building this route (its service, or the gateway's name): a fault's `from` is matched against it. */
   self: string | undefined;
 };
+
+/** The route's token buckets (one set per route name, shared by the full path and the relay) and what keys them. */
+function rateLimitOf(route: RouteConfig, deps: RouteDeps): { buckets: KeyedBuckets; key: RateLimitKey } | undefined {
+  const limit = route.action.policy?.rateLimit;
+  if (limit === undefined) return undefined;
+  const buckets = deps.buckets(`route:${route.name}`, { ratePerSecond: limit.requestsPerSecond, burst: limit.burst ?? Math.max(1, Math.ceil(limit.requestsPerSecond)) });
+  return { buckets, key: lowerKey(limit.key?.header !== undefined ? { header: limit.key.header } : limit.key?.caller === true ? { caller: true } : undefined) };
+}
+
+/** The route's caller-side fault as this member applies it, or undefined when it never applies here. */
+function routeFault(route: RouteConfig, deps: RouteDeps): CompiledFault | undefined {
+  const fault = route.action.policy?.fault;
+  return fault === undefined ? undefined : compileFault(fault, { trustDomain: deps.trustDomain, namespace: deps.namespace, self: deps.self, instance: undefined, side: "caller" });
+}
 
 /** Filters listed outermost first. */
 function chain(filters: readonly Filter[], terminal: Handler): Handler {
@@ -61,8 +75,7 @@ function destinationChain(route: RouteConfig, service: string, subset: string | 
   const policy = resolvePolicy(deps.serviceConfigs[service]?.policy, route.action.policy);
   const cluster = deps.clusterFor(service, subset, policy.loadBalancer);
   const filters: Filter[] = [];
-  const fault = route.action.policy?.fault;
-  const compiled = fault === undefined ? undefined : compileFault(fault, { trustDomain: deps.trustDomain, namespace: deps.namespace, self: deps.self, instance: undefined, side: "caller" });
+  const compiled = routeFault(route, deps);
   if (compiled !== undefined) filters.push(faultFilter(compiled, { cluster: cluster.name }));
   // After the fault (as in Envoy, where an aborted request never reaches the router that mirrors).
   if (mirror !== undefined) filters.push(mirror);
@@ -100,11 +113,8 @@ export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
 
   const prefix = route.match?.path !== undefined && "prefix" in route.match.path ? route.match.path.prefix : undefined;
   const shared: Filter[] = [];
-  const limit = action.policy?.rateLimit;
-  if (limit !== undefined) {
-    const buckets = deps.buckets(`route:${route.name}`, { ratePerSecond: limit.requestsPerSecond, burst: limit.burst ?? Math.max(1, Math.ceil(limit.requestsPerSecond)) });
-    shared.push(rateLimitFilter(buckets, limit.key?.header !== undefined ? { header: limit.key.header } : limit.key?.caller === true ? { caller: true } : undefined));
-  }
+  const limit = rateLimitOf(route, deps);
+  if (limit !== undefined) shared.push(rateLimitFilter(limit.buckets, limit.key));
   if (action.rewrite !== undefined && prefix !== undefined) shared.push(prefixRewriteFilter(prefix, action.rewrite.prefix));
   if (action.requestHeaders !== undefined || action.responseHeaders !== undefined) {
     shared.push(headerOpsFilter({ request: action.requestHeaders, response: action.responseHeaders }));
@@ -119,16 +129,16 @@ export function routeHandler(route: RouteConfig, deps: RouteDeps): Handler {
   return chain(shared, split);
 }
 
-/** A destination as the relay can take it: nothing between the listener and its cluster but the timeout and retries. */
+/** A destination as the relay takes it: its cluster (breaker included), timeout, retries and affinity hash. */
 function fastDestinationOf(route: RouteConfig, service: string, subset: string | undefined, deps: RouteDeps): FastDestination | undefined {
   const info = deps.services.get(service);
   if (info === undefined) return undefined;
   const policy = resolvePolicy(deps.serviceConfigs[service]?.policy, route.action.policy);
-  if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return undefined;
   const cluster = deps.clusterFor(service, subset, policy.loadBalancer);
   const r = policy.retries;
   const retry = r === undefined ? undefined : { policy: r, budget: r.budget === undefined ? undefined : cluster.retryBudget(r.budget) };
-  return { cluster, service: info, timeoutMs: policy.timeoutMs, connectTimeoutMs: policy.connectTimeoutMs, ...(retry === undefined ? {} : { retry }) };
+  const hashOn = policy.hashOn !== undefined && HASHED.has(policy.loadBalancer) ? lowerHashOn(policy.hashOn) : undefined;
+  return { cluster, service: info, timeoutMs: policy.timeoutMs, connectTimeoutMs: policy.connectTimeoutMs, ...(retry === undefined ? {} : { retry }), ...(hashOn === undefined ? {} : { hashOn }) };
 }
 
 /**
@@ -146,16 +156,17 @@ export function relayableHeaderOps(ops: HeaderOpsConfig | undefined): boolean {
 
 /**
  * The route as the relay can take it, or undefined: one destination or a weighted split, header edits on ordinary
- * fields, and nothing but a timeout and retries between the listener and each cluster (no
- * rewrite, rate limit, fault, mirror or affinity hash). Anything else needs a Request. The split draws with the full
- * path's picker and weights, so a canary's share is the same on both.
+ * fields, and per destination a timeout, retries, a breaker and an affinity hash; a rate limit and a fault the relay
+ * decides per head (a request the fault targets, or without a token, takes the full path). A rewrite or a mirror that
+ * may copy requests needs a Request. The split draws with the full path's picker and weights, so a canary's share is
+ * the same on both.
  */
 export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | undefined {
   const a = route.action;
   if (a.directResponse !== undefined || a.redirect !== undefined || a.destinations === undefined || a.destinations.length === 0) return undefined;
-  if (a.rewrite !== undefined || a.mirror !== undefined) return undefined;
+  // A 0 % mirror never copies a request (its filter rolls and sends nothing): no reason to leave the relay for it.
+  if (a.rewrite !== undefined || (a.mirror !== undefined && (a.mirror.percent ?? DEFAULTS.mirror.percent) > 0)) return undefined;
   if (!relayableHeaderOps(a.requestHeaders) || !relayableHeaderOps(a.responseHeaders)) return undefined;
-  if (a.policy?.rateLimit !== undefined || a.policy?.fault !== undefined) return undefined;
   const weighted: { value: FastDestination; weight: number }[] = [];
   for (const d of a.destinations) {
     const fast = fastDestinationOf(route, d.service, d.subset, deps);
@@ -164,7 +175,15 @@ export function fastRouteOf(route: RouteConfig, deps: RouteDeps): FastRoute | un
   }
   // A lone destination gets every request whatever its weight (as in routeHandler). Zero-weight destinations of a
   // split are never drawn (the picker skips them), so they need not be checked per request.
-  const edits = { requestEdit: compileHeaderEdit(a.requestHeaders), responseEdit: compileHeaderEdit(a.responseHeaders), retries: weighted.some((w) => w.value.retry !== undefined) };
+  const rateLimit = rateLimitOf(route, deps);
+  const fault = routeFault(route, deps);
+  const edits = {
+    requestEdit: compileHeaderEdit(a.requestHeaders),
+    responseEdit: compileHeaderEdit(a.responseHeaders),
+    retries: weighted.some((w) => w.value.retry !== undefined),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
+    ...(fault === undefined ? {} : { fault }),
+  };
   if (weighted.length === 1) {
     const only = weighted[0]!.value;
     return { destinations: [only], pick: () => only, ...edits };

@@ -3,6 +3,7 @@
 import type { Filter, Handler, RequestContext } from "../types.ts";
 import { errorResponse, resetResponse } from "../http/errors.ts";
 import { sleep } from "../discovery/pacing.ts";
+import type { HeaderMap } from "../http/field-list.ts";
 
 /** A fault ready for the request path: rates as 0..1, the `when` conditions as one predicate (undefined: always). */
 export type CompiledFault = {
@@ -11,7 +12,7 @@ export type CompiledFault = {
   readonly abort: { readonly status: number } | { readonly reset: true } | undefined;
   readonly abortRate: number;
   /** Header conditions; caller and instance conditions are settled where the fault is built (see compileFault). */
-  readonly headers: ((headers: Headers) => boolean) | undefined;
+  readonly headers: ((headers: HeaderMap) => boolean) | undefined;
   /** SPIFFE ids a verified caller must have (inbound faults with `from`); undefined: any caller. */
   readonly from: ReadonlySet<string> | undefined;
 };
@@ -23,17 +24,25 @@ export type FaultDeps = {
 };
 
 /** Whether this request is one the fault targets: header conditions, then (inbound) the verified caller. */
-function targeted(f: CompiledFault, req: Request, ctx: RequestContext): boolean {
-  if (f.headers !== undefined && !f.headers(req.headers)) return false;
-  if (f.from !== undefined && (ctx.peer === undefined || !f.from.has(ctx.peer))) return false;
+function targeted(f: CompiledFault, headers: HeaderMap, peer: string | undefined): boolean {
+  if (f.headers !== undefined && !f.headers(headers)) return false;
+  if (f.from !== undefined && (peer === undefined || !f.from.has(peer))) return false;
   return true;
+}
+
+/**
+ * Whether the fault might inject into a request with these headers (before its dice): the relay hands such requests
+ * to the full path, whose filter rolls them once; every other request the fault leaves alone.
+ */
+export function mayInject(f: CompiledFault, headers: HeaderMap, peer: string | undefined): boolean {
+  return (f.delayRate > 0 || (f.abort !== undefined && f.abortRate > 0)) && targeted(f, headers, peer);
 }
 
 export function faultFilter(f: CompiledFault, deps: FaultDeps = {}): Filter {
   const random = deps.random ?? Math.random;
   // Not async: a request the fault leaves alone is handed on without a promise layer of its own (it runs per request).
   return (next) => (req, ctx) => {
-    if (!targeted(f, req, ctx)) return next(req, ctx);
+    if (!targeted(f, req.headers, ctx.peer)) return next(req, ctx);
     // Envoy rolls delay and abort independently: a request may be delayed and then aborted.
     const delayed = f.delayRate > 0 && random() < f.delayRate;
     const aborted = f.abort !== undefined && f.abortRate > 0 && random() < f.abortRate;

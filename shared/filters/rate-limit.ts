@@ -1,23 +1,29 @@
 // Local rate limiting: a token bucket per route (gateway, outbound) or per service (inbound), optionally one bucket
 // per caller or per header value. Over the limit: 429 with Retry-After, and the upstream never sees the request.
-import type { Filter, RequestContext } from "../types.ts";
+import type { Filter } from "../types.ts";
 import type { KeyedBuckets } from "../upstream/token-bucket.ts";
 import { errorResponse } from "../http/errors.ts";
+import type { HeaderMap } from "../http/field-list.ts";
 
 /** What a request's bucket is keyed by: nothing (one bucket), a header's value, or the caller. */
 export type RateLimitKey = { readonly header: string } | { readonly caller: true } | undefined;
 
-function keyOf(key: RateLimitKey, req: Request, ctx: RequestContext): string {
+/** The bucket's key for a request; `key` as from lowerKey (header names in lower case). */
+export function rateLimitKeyOf(key: RateLimitKey, headers: HeaderMap, peer: string | undefined, clientIp: string | undefined): string {
   if (key === undefined) return "";
-  if ("header" in key) return req.headers.get(key.header) ?? "";
+  if ("header" in key) return headers.get(key.header) ?? "";
   // The verified identity where there is one (inbound), else the downstream's address (gateway, outbound).
-  return ctx.peer ?? ctx.clientIp ?? "";
+  return peer ?? clientIp ?? "";
+}
+
+export function lowerKey(key: RateLimitKey): RateLimitKey {
+  return key !== undefined && "header" in key ? { header: key.header.toLowerCase() } : key;
 }
 
 export function rateLimitFilter(buckets: KeyedBuckets, key: RateLimitKey): Filter {
-  const header = key !== undefined && "header" in key ? { header: key.header.toLowerCase() } : key;
+  const header = lowerKey(key);
   return (next) => (req, ctx) => {
-    const waitMs = buckets.take(keyOf(header, req, ctx), performance.now());
+    const waitMs = buckets.take(rateLimitKeyOf(header, req.headers, ctx.peer, ctx.clientIp), performance.now());
     if (waitMs === 0) return next(req, ctx);
     void req.body?.cancel().catch(() => {});
     // Retry-After is in whole seconds (RFC 9110); round up so a client that obeys it finds a token.

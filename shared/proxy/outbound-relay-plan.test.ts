@@ -1,9 +1,10 @@
 // Unit tests of the outbound fast path's head decisions on compiled snapshots (pure: no sockets): which routes the
-// relay takes, and a weighted split drawn per request with the full path's weights, breakers checked before the draw.
+// relay takes, a weighted split drawn per request with the full path's weights, and the policies decided per head.
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "../build/compile.ts";
 import { createOutboundPlanner, type OutboundHead } from "./outbound-relay-plan.ts";
 import { FieldList } from "../http/field-list.ts";
+import { hash32 } from "../upstream/hash-key.ts";
 import type { HeaderOpsConfig, MeshConfig, RouteConfig } from "../config/schema.ts";
 
 const TD = "plan.test";
@@ -60,19 +61,81 @@ describe("outbound planner: weighted splits", () => {
     expect(draws(planner([lone]), 10)).toEqual({ "api/v1": 10 });
   });
 
-  test("a split with filters on any destination takes the full path", () => {
-    expect(planner([split([50, 50], { policy: { loadBalancer: "ring_hash", hashOn: { header: "x-user" } } })])(head(), undefined)).toBeUndefined();
-    expect(planner([split([50, 50], { policy: { rateLimit: { requestsPerSecond: 100 } } })])(head(), undefined)).toBeUndefined();
+  test("a rewrite or a mirror that copies requests takes the full path; a 0 % mirror doesn't", () => {
     expect(planner([split([50, 50], { mirror: { service: "api", subset: "v1" } })])(head(), undefined)).toBeUndefined();
+    expect(planner([split([50, 50], { mirror: { service: "api", subset: "v1", percent: 1 } })])(head(), undefined)).toBeUndefined();
+    expect(planner([{ ...split([50, 50], { rewrite: { prefix: "/v2/" } }), match: { host: ["api"], path: { prefix: "/x" } } }])(head(), undefined)).toBeUndefined();
+    expect(planner([split([50, 50], { mirror: { service: "api", subset: "v1", percent: 0 } })])(head(), undefined)).toBeDefined();
   });
 
-  test("a breaker on any destination's cluster sends the whole route to the full path, before any draw", () => {
+  test("a breaker with room is relayed; one without room on any destination sends the route to the full path, before any draw", () => {
     const services: MeshConfig["services"] = {
-      web: { instances: [{ id: "w", address: "127.0.0.1", port: 9003 }], policy: { circuitBreaker: { maxConnections: 10 } } },
+      web: { instances: [{ id: "w", address: "127.0.0.1", port: 9003 }], policy: { circuitBreaker: { maxConnections: 1, maxRequests: 1 } } },
     };
     const mixed: RouteConfig = { name: "mixed", match: { host: ["api"] }, action: { destinations: [{ service: "api", subset: "v1", weight: 99 }, { service: "web", weight: 1 }] } };
     const plan = planner([mixed], services);
+    const first = plan(head(), undefined);
+    expect(first).toBeDefined();
+    const web = [...Array(400)].map(() => plan(head(), undefined)!).find((p) => p.fast.cluster.name === "web")!;
+    expect(web.fast.cluster.breaker!.admitNow()).toBe(true); // one request in flight to web: its breaker is full
     for (let i = 0; i < 200; i++) expect(plan(head(), undefined)).toBeUndefined();
+    web.fast.cluster.breaker!.release();
+    expect(plan(head(), undefined)).toBeDefined();
+    expect(web.fast.cluster.breaker!.stats().overflows).toEqual({ connections: 0, pending: 0, requests: 0, retries: 0 }); // the full path counts them
+  });
+});
+
+describe("outbound planner: policies decided per head", () => {
+  const route = (policy: NonNullable<RouteConfig["action"]["policy"]>): RouteConfig => ({ name: "p", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], policy } });
+  const withHeader = (name: string, value: string): OutboundHead => ({ ...head(), fields: [["host", "api"], [name, value]] });
+
+  test("a fault sends only the requests it targets to the full path (which rolls its dice); a fault that can't fire sends none", () => {
+    const plan = planner([route({ fault: { abort: { status: 503, percent: 50 }, when: { headers: [{ name: "X-Fault", exact: "on" }] } } })]);
+    expect(plan(head(), undefined)).toBeDefined();
+    expect(plan(withHeader("x-fault", "off"), undefined)).toBeDefined();
+    expect(plan(withHeader("x-fault", "on"), undefined)).toBeUndefined();
+    const everyone = planner([route({ fault: { delay: { fixed: "1ms", percent: 1 } } })]);
+    expect(everyone(head(), undefined)).toBeUndefined();
+    const never = planner([route({ fault: { abort: { status: 503, percent: 0 } } })]);
+    expect(never(head(), undefined)).toBeDefined();
+  });
+
+  test("a fault's header condition sees the route's request header edits, as the full path's fault does", () => {
+    const fault = { abort: { status: 503 }, when: { headers: [{ name: "x-env", exact: "canary" }] } };
+    const edited: RouteConfig = { name: "p", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], requestHeaders: { set: { "x-env": "canary" } }, policy: { fault } } };
+    expect(planner([edited])(head(), undefined)).toBeUndefined();
+    expect(planner([route({ fault })])(head(), undefined)).toBeDefined();
+  });
+
+  test("a rate limit takes a token per relayed request; without one the request goes to the full path, which answers 429", () => {
+    const plan = planner([route({ rateLimit: { requestsPerSecond: 0.001, burst: 3 } })]);
+    expect([0, 1, 2, 3, 4].map(() => plan(head(), undefined) !== undefined)).toEqual([true, true, true, false, false]);
+  });
+
+  test("a rate limit keyed by a header has a bucket per value, read before the route's header edits", () => {
+    const keyed: RouteConfig = { name: "p", match: { host: ["api"] }, action: { destinations: [{ service: "api" }], requestHeaders: { set: { "x-user": "edited" } }, policy: { rateLimit: { requestsPerSecond: 0.001, burst: 1, key: { header: "X-User" } } } } };
+    const plan = planner([keyed]);
+    expect(plan(withHeader("x-user", "a"), undefined)).toBeDefined();
+    expect(plan(withHeader("x-user", "a"), undefined)).toBeUndefined();
+    expect(plan(withHeader("x-user", "b"), undefined)).toBeDefined();
+  });
+
+  test("requests the fault targets take no token from the relay (the full path takes it, once)", () => {
+    const plan = planner([route({ rateLimit: { requestsPerSecond: 0.001, burst: 1 }, fault: { abort: { status: 503 }, when: { headers: [{ name: "x-fault", exact: "on" }] } } })]);
+    expect(plan(withHeader("x-fault", "on"), undefined)).toBeUndefined();
+    expect(plan(head(), undefined)).toBeDefined(); // the one token was still there
+  });
+
+  test("ring-hash affinity on a header: the plan carries the key's hash (none without the key), as the hash filter sets it", () => {
+    const plan = planner([route({ loadBalancer: "ring_hash", hashOn: { header: "X-Session" } })]);
+    const a = plan(withHeader("x-session", "s-1"), undefined)!;
+    expect(a.hash).toBe(hash32("s-1"));
+    expect(plan(withHeader("x-session", "s-1"), undefined)!.hash).toBe(a.hash);
+    expect(plan(head(), undefined)!.hash).toBeUndefined();
+    const byCaller = planner([route({ loadBalancer: "maglev", hashOn: { caller: true } })]);
+    expect(byCaller(head(), "10.0.0.7")!.hash).toBe(hash32("10.0.0.7"));
+    const roundRobin = planner([route({ hashOn: { header: "x-session" } })]); // hashOn without a hashing balancer: no hash
+    expect(roundRobin(withHeader("x-session", "s-1"), undefined)!.hash).toBeUndefined();
   });
 });
 

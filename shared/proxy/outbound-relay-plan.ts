@@ -12,6 +12,9 @@ import { FieldList } from "../http/field-list.ts";
 import { propagateTrace } from "../telemetry/trace-hop.ts";
 import { ABSENT_HEADER } from "../filters/identity.ts";
 import type { HeaderEdit } from "../filters/header-ops.ts";
+import { mayInject } from "../filters/fault.ts";
+import { rateLimitKeyOf } from "../filters/rate-limit.ts";
+import { affinityHash } from "../filters/hash-key.ts";
 
 /** `framing.kind` "none": the request has no body (a route with retries relays only those). */
 export type OutboundHead = RelayHead & { readonly host: string; readonly framing: { readonly kind: string } };
@@ -25,6 +28,8 @@ export type OutboundPlan = {
   readonly route: string;
   /** The destination drawn for this request (a split's draw happens once, here). */
   readonly fast: FastDestination;
+  /** Its affinity hash, for a consistent-hash balancer (undefined: no key, spread as round robin would). */
+  readonly hash: number | undefined;
   /** The route's response header ops, applied to the upstream's response head before it is relayed. */
   readonly responseEdit: HeaderEdit | undefined;
   readonly startedAt: number;
@@ -40,7 +45,11 @@ export type OutboundPlannerOptions = {
 /** `clientIp`: the downstream's address, for X-Forwarded-For (the listener knows it per connection). */
 export type OutboundPlanner = (head: OutboundHead, clientIp: string | undefined) => OutboundPlan | undefined;
 
-/** Undefined = the full path (handleDownstream) answers: refusals, no route, and routes that need filters. */
+/**
+ * Undefined = the full path (handleDownstream) answers: refusals, no route, routes that need filters, and requests a
+ * route's policy acts on (a breaker without room, a fault that targets them, a rate limit without a token). Those
+ * checks come last and in that order, so a request handed over has taken nothing the full path would take again.
+ */
 export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanner {
   return (head, clientIp) => {
     const startedAt = performance.now();
@@ -55,11 +64,14 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     if (!routed.ok || routed.hit === undefined) return undefined;
     const route = routed.hit.value.fast;
     if (route === undefined || (route.retries && head.framing.kind !== "none")) return undefined;
-    // A breaker's limits and queue live in the full path's cluster handler. Checked on every destination the route
-    // can draw before drawing: falling back after the draw would draw again there and skew a split's shares.
+    // A breaker's queue lives in the full path's cluster handler: a request that would wait (or be refused) goes there.
+    // Checked on every destination the route can draw before drawing: falling back after the draw would draw again
+    // there and skew a split's shares.
     const ds = route.destinations;
-    for (let i = 0; i < ds.length; i++) if (ds[i]!.cluster.breaker !== undefined) return undefined;
-    const fast = ds.length === 1 ? ds[0]! : route.pick();
+    for (let i = 0; i < ds.length; i++) {
+      const breaker = ds[i]!.cluster.breaker;
+      if (breaker !== undefined && !breaker.hasRoom()) return undefined;
+    }
 
     const requestId = requestIdOf(list);
     list.set("x-request-id", requestId);
@@ -69,9 +81,16 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     setForwardedHeaders(list, clientIp, o.proto, o.trustForwarded);
     const rate = routed.hit.value.traceSampling ?? snap.traceSampling;
     const trace = propagateTrace(list, rate, rate > 0 || snap.traceSampling > 0);
-    // After the hygiene and the trace, as the full path's route filter sees the request.
+    // The full path's order: the rate limit sees the request before the route's header edits, the fault and the
+    // affinity hash after them.
+    const limit = route.rateLimit;
+    const limitKey = limit === undefined ? undefined : rateLimitKeyOf(limit.key, list, undefined, clientIp);
     route.requestEdit?.(list);
-    return { target: routed.head.path + received.search, fields, requestId, trace, route: routed.hit.name, fast, responseEdit: route.responseEdit, startedAt };
+    if (route.fault !== undefined && mayInject(route.fault, list, undefined)) return undefined;
+    if (limit !== undefined && limit.buckets.take(limitKey!, performance.now()) !== 0) return undefined;
+    const fast = ds.length === 1 ? ds[0]! : route.pick();
+    const hash = fast.hashOn === undefined ? undefined : affinityHash(fast.hashOn, list, undefined, clientIp);
+    return { target: routed.head.path + received.search, fields, requestId, trace, route: routed.hit.name, fast, hash, responseEdit: route.responseEdit, startedAt };
   };
 }
 

@@ -1,6 +1,9 @@
 // The Snapshot: immutable, compiled from one validated config, swapped atomically on reload.
 // A request holds the snapshot it started with, so a reload never changes a request mid-flight.
-import type { Cluster, CompiledRetry, Endpoint, Filter, Handler } from "../types.ts";
+import type { Cluster, CompiledRetry, Endpoint, Filter, Handler, HashOnKind } from "../types.ts";
+import type { CompiledFault } from "../filters/fault.ts";
+import type { RateLimitKey } from "../filters/rate-limit.ts";
+import type { KeyedBuckets } from "../upstream/token-bucket.ts";
 import type { RetryBudget } from "../upstream/retry-budget.ts";
 import type { RouteTable } from "../routing/route-table.ts";
 import type { Authorizer } from "../filters/authorization.ts";
@@ -26,13 +29,15 @@ export type FastDestination = {
   readonly connectTimeoutMs: number;
   /** Its retry policy and the cluster's budget for it; the relay retries body-less requests. */
   readonly retry?: FastRetry;
+  /** Session affinity for a consistent-hash balancer (header names in lower case): the relay hashes as the filter does. */
+  readonly hashOn?: HashOnKind;
 };
 
 export type FastRetry = { readonly policy: CompiledRetry; readonly budget: RetryBudget | undefined };
 
 /**
- * A route whose destinations need no filter but their timeout: one destination, or a weighted split (a canary)
- * over several. `pick` draws one by weight, as the full path's split does; `destinations` are all that can be drawn.
+ * A route the relay can carry: one destination or a weighted split (a canary) over several, with no filter the relay
+ * can't apply to a head (route-handler.ts fastRouteOf says which). `pick` draws one by weight, as the full path's split does; `destinations` are all that can be drawn.
  */
 export type FastRoute = {
   readonly destinations: readonly FastDestination[];
@@ -42,6 +47,10 @@ export type FastRoute = {
   readonly responseEdit?: HeaderEdit;
   /** Some destination retries: a request with a body takes the full path, which replays bodies (decided before the draw). */
   readonly retries: boolean;
+  /** The route's local rate limit: the relay takes the token; a request it can't have one for takes the full path (429). */
+  readonly rateLimit?: { readonly buckets: KeyedBuckets; readonly key: RateLimitKey };
+  /** The route's fault: a request it targets takes the full path, whose filter rolls the dice; others are relayed. */
+  readonly fault?: CompiledFault;
 };
 
 /** A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the inbound chain. */

@@ -157,3 +157,30 @@ describe("circuit breaker", () => {
     expect(b.stats().active).toBe(1);
   });
 });
+
+describe("circuit breaker: admitting at once only (the relay)", () => {
+  test("admitNow takes a slot while there is room and refuses without counting an overflow; release frees it", () => {
+    const b = createCircuitBreaker(limits({ maxConnections: 2, maxRequests: 5 }));
+    expect(b.hasRoom()).toBe(true);
+    expect([b.admitNow(), b.admitNow(), b.admitNow()]).toEqual([true, true, false]);
+    expect(b.hasRoom()).toBe(false);
+    expect(b.stats()).toEqual({ active: 2, pending: 0, activeRetries: 0, overflows: { connections: 0, pending: 0, requests: 0, retries: 0 } });
+    b.release();
+    expect(b.hasRoom()).toBe(true);
+    expect(b.admitNow()).toBe(true);
+  });
+
+  test("a queued waiter leaves no room for admitNow, and maxRequests counts waiters too", async () => {
+    const b = createCircuitBreaker(limits({ maxConnections: 1, maxRequests: 3 }));
+    expect(b.admitNow()).toBe(true);
+    const log: string[] = [];
+    waitFor(b.admit(live()), log, "w");
+    expect(b.hasRoom()).toBe(false);
+    b.release(); // the slot goes to the waiter, not to whoever asks next
+    await settle();
+    expect(log).toEqual(["w in"]);
+    expect(b.admitNow()).toBe(false);
+    const tight = createCircuitBreaker(limits({ maxConnections: 5, maxRequests: 1 }));
+    expect([tight.admitNow(), tight.admitNow()]).toEqual([true, false]);
+  });
+});

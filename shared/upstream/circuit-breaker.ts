@@ -24,6 +24,13 @@ export type CircuitBreaker = {
    * An already aborted signal that would have to wait is rejected the same way.
    */
   admit(signal: AbortSignal): undefined | OverflowKind | Promise<undefined>;
+  /** Whether admit() would admit at once now (no refusal, no queue). Pure: counts nothing. */
+  hasRoom(): boolean;
+  /**
+   * Admits at once when hasRoom(), else refuses without counting an overflow: for the relay, which hands a request
+   * it can't place at once to the full path, whose admit() then queues or refuses it (and counts that once).
+   */
+  admitNow(): boolean;
   /** O(1); hands the slot straight to the first waiter, if any and the limit allows. */
   release(): void;
   /** A retry wants to start: true if active retries < maxRetries (then call retryDone() once when it ends); false counts a "retries" overflow. */
@@ -114,6 +121,14 @@ export function createCircuitBreaker(l: BreakerLimits): CircuitBreaker {
       }
       if (signal.aborted) return Promise.reject(signal.reason);
       return enqueue(signal);
+    },
+    hasRoom() {
+      return active + pending < limits.maxRequests && active < limits.maxConnections;
+    },
+    admitNow() {
+      if (active + pending >= limits.maxRequests || active >= limits.maxConnections) return false;
+      active++;
+      return true;
     },
     release() {
       if (active === 0) return; // an unpaired release must not mint a slot
