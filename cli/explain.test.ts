@@ -24,7 +24,7 @@ describe("explain", () => {
     expect(e.split[0]!.policy.retries).toMatchObject({ retries: 3, on: ["connect-failure", "reset", "503"] });
     expect(e.split[0]!.policy.timeoutMs).toBe(5000);
     expect(e.split[0]!.endpoints.config).toEqual(["echo-v1 127.0.0.1:9101"]);
-    expect(e.fastPath).toEqual({ fast: true, reason: "a split over 2 destinations, each with nothing but a timeout before its cluster, and retries (requests with a body take the full path, which replays them)" });
+    expect(e.fastPath).toEqual({ fast: true, reason: "a split over 2 destinations, with a timeout and retries (requests with a body take the full path, which replays them)" });
     expect(formatExplain(e)).toContain("→ echo/v1  weight 80 (80%)");
   });
 
@@ -60,15 +60,18 @@ describe("fastPathOf", () => {
     const services = { echo: {} };
     const base = { name: "r", action: { destinations: [{ service: "echo" }] } };
     expect(fastPathOf(base, services).fast).toBe(true);
-    expect(fastPathOf({ ...base, action: { ...base.action, policy: { retries: { attempts: 1 } } } }, services).reason).toBe("one destination and nothing but a timeout before the cluster, and retries (requests with a body take the full path, which replays them)");
-    expect(fastPathOf({ ...base, action: { ...base.action, policy: { loadBalancer: "maglev", hashOn: { header: "x-u" } } } } as never, services).reason).toBe("maglev hashes on the request");
-    expect(fastPathOf({ ...base, action: { ...base.action, policy: { fault: { abort: { status: 503, percent: 1 } } } } } as never, services).fast).toBe(false);
+    expect(fastPathOf({ ...base, action: { ...base.action, policy: { retries: { attempts: 1 } } } }, services).reason).toBe("one destination, with a timeout and retries (requests with a body take the full path, which replays them)");
+    expect(fastPathOf({ ...base, action: { ...base.action, policy: { loadBalancer: "maglev", hashOn: { header: "x-u" } } } } as never, services).reason).toBe("one destination, with a timeout and maglev affinity");
+    expect(fastPathOf({ ...base, action: { ...base.action, policy: { fault: { abort: { status: 503, percent: 1 } } } } } as never, services).reason).toBe("one destination, with a timeout and a fault (a request it targets takes the full path)");
+    expect(fastPathOf({ ...base, action: { ...base.action, policy: { rateLimit: { requestsPerSecond: 5 } } } } as never, services).reason).toBe("one destination, with a timeout and a rate limit (a request without a token takes the full path: 429)");
+    expect(fastPathOf({ ...base, action: { ...base.action, mirror: { service: "echo" } } } as never, services)).toEqual({ fast: false, reason: "the route mirrors traffic" });
+    expect(fastPathOf({ ...base, action: { ...base.action, mirror: { service: "echo", percent: 0 } } } as never, services).fast).toBe(true);
   });
 
   test("a split is fast when every destination is; a circuit breaker on any of them is not", () => {
     const split = { name: "r", action: { destinations: [{ service: "echo", weight: 90 }, { service: "next", weight: 10 }] } };
     expect(fastPathOf(split, { echo: {}, next: {} })).toEqual({ fast: true, reason: "a split over 2 destinations, each with nothing but a timeout before its cluster" });
-    expect(fastPathOf(split, { echo: {}, next: { policy: { circuitBreaker: { maxConnections: 5 } } } }).reason).toBe("next has a circuit breaker (its limits and queue live in the full path)");
+    expect(fastPathOf(split, { echo: {}, next: { policy: { circuitBreaker: { maxConnections: 5 } } } }).reason).toBe("a split over 2 destinations, with a timeout and a circuit breaker (a request it has no room for takes the full path, which queues or refuses it)");
     expect(fastPathOf(split, { echo: {}, next: { policy: { retries: { attempts: 1, perTryTimeout: "2s" } } } }).fast).toBe(true);
     expect(fastPathOf(split, { echo: {} }).reason).toBe("unknown service next");
   });

@@ -6,6 +6,7 @@ import { explainRouting, meshRouteList, type Candidate } from "../shared/routing
 import { resolvePolicy } from "../shared/build/policy.ts";
 import { relayableHeaderOps } from "../shared/build/route-handler.ts";
 import { selectSubset } from "../shared/upstream/subset.ts";
+import { DEFAULTS } from "../shared/config/defaults.ts";
 import { rewritePrefix } from "../shared/filters/rewrite.ts";
 import { parseHealthService } from "../shared/discovery/consul-health.ts";
 import { authzCheck, loadConfig } from "./authz-check.ts";
@@ -48,8 +49,8 @@ export type Explanation = {
 const HASHED = new Set(["ring_hash", "maglev"]);
 
 /**
- * fastRouteOf (shared/build/route-handler.ts) and the outbound planner's breaker check as a verdict with its reason;
- * it needs no cluster registry. Keep in step.
+ * fastRouteOf (shared/build/route-handler.ts) and the outbound planner (shared/proxy/outbound-relay-plan.ts) as a
+ * verdict with its reason; it needs no cluster registry. Keep in step.
  */
 export function fastPathOf(route: RouteConfig, services: Readonly<Record<string, ServiceConfig>>): { fast: boolean; reason: string } {
   const a = route.action;
@@ -58,21 +59,30 @@ export function fastPathOf(route: RouteConfig, services: Readonly<Record<string,
   if (a.destinations === undefined || a.destinations.length === 0) return no("no destinations");
   if (a.rewrite !== undefined) return no("the route rewrites the path");
   if (!relayableHeaderOps(a.requestHeaders) || !relayableHeaderOps(a.responseHeaders)) return no("the route edits host, framing, request-id or hop-by-hop headers");
-  if (a.mirror !== undefined) return no("the route mirrors traffic");
-  if (a.policy?.rateLimit !== undefined) return no("the route has a rate limit");
-  if (a.policy?.fault !== undefined) return no("the route injects faults");
+  if (a.mirror !== undefined && (a.mirror.percent ?? DEFAULTS.mirror.percent) > 0) return no("the route mirrors traffic");
   let retries = false;
+  let breaker = false;
+  const hashing = new Set<string>();
   for (const d of a.destinations) {
     const svc = services[d.service];
     if (svc === undefined) return no(`unknown service ${d.service}`);
     const policy = resolvePolicy(svc.policy, a.policy);
     retries ||= policy.retries !== undefined;
-    if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) return no(`${policy.loadBalancer} hashes on the request`);
-    if (svc.policy?.circuitBreaker !== undefined) return no(`${d.service} has a circuit breaker (its limits and queue live in the full path)`);
+    breaker ||= svc.policy?.circuitBreaker !== undefined;
+    if (policy.hashOn !== undefined && HASHED.has(policy.loadBalancer)) hashing.add(policy.loadBalancer);
   }
   const n = a.destinations.length;
+  // What the relay applies on the head besides the timeout, and which requests it still hands to the full path.
+  const extras = [
+    ...(retries ? ["retries (requests with a body take the full path, which replays them)"] : []),
+    ...[...hashing].map((lb) => `${lb} affinity`),
+    ...(breaker ? ["a circuit breaker (a request it has no room for takes the full path, which queues or refuses it)"] : []),
+    ...(a.policy?.rateLimit !== undefined ? ["a rate limit (a request without a token takes the full path: 429)"] : []),
+    ...(a.policy?.fault !== undefined ? ["a fault (a request it targets takes the full path)"] : []),
+  ];
   const what = n === 1 ? "one destination and nothing but a timeout before the cluster" : `a split over ${n} destinations, each with nothing but a timeout before its cluster`;
-  return { fast: true, reason: retries ? `${what}, and retries (requests with a body take the full path, which replays them)` : what };
+  if (extras.length === 0) return { fast: true, reason: what };
+  return { fast: true, reason: `${n === 1 ? "one destination" : `a split over ${n} destinations`}, with a timeout and ${extras.join(", ")}` };
 }
 
 function policyOf(service: PolicyConfig | undefined, route: PolicyConfig | undefined): DestinationExplained["policy"] {

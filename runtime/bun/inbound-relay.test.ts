@@ -11,6 +11,9 @@ import { createObservation } from "../../shared/telemetry/observe.ts";
 import type { RequestEvent } from "../../shared/telemetry/observe.ts";
 import { startMtlsServer } from "./inbound-server.ts";
 import type { MtlsServer } from "../ports.ts";
+import type { InboundPolicy } from "../../shared/proxy/snapshot.ts";
+import { compileInboundPolicy } from "../../shared/build/inbound-policy.ts";
+import { createKeyedBuckets } from "../../shared/upstream/token-bucket.ts";
 
 const TD = "relay.test";
 const CALLER = `spiffe://${TD}/ns/default/svc/caller`;
@@ -71,7 +74,7 @@ function startApp(answer: (r: AppRequest, app: App) => void): App {
 const LIMITS = { maxHeaderBytes: 16384, maxUriLength: 8192, maxBodyBytes: 4096, headerTimeoutMs: 2000, idleTimeoutMs: 5000, bodyIdleTimeoutMs: 2000, bodyTimeoutMs: 5000, drainTimeoutMs: 1000 };
 const ok = (body = "hi", extra = ""): string => `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n${extra}\r\n${body}`;
 
-async function serve(app: App | { port: number }, o: { deny?: boolean; events?: RequestEvent[] } = {}): Promise<MtlsServer> {
+async function serve(app: App | { port: number }, o: { deny?: boolean; events?: RequestEvent[]; policy?: InboundPolicy } = {}): Promise<MtlsServer> {
   const observe = createObservation();
   if (o.events) observe.subscribe({ request: (e) => o.events!.push(e) });
   const authz = o.deny === true ? compileAuthorizer("api", { rules: [{ name: "no-secret", action: "deny", from: ["*"], paths: [{ prefix: "/secret" }] }] }, "allow", TD) : undefined;
@@ -84,7 +87,7 @@ async function serve(app: App | { port: number }, o: { deny?: boolean; events?: 
     // The full path answers with a marker, so a test can tell which path took a request.
     handler: async (req) => new Response(`full ${new URL(req.url).pathname}`),
     relay: {
-      planner: createRelayPlanner({ limits: () => LIMITS, authorizer: () => authz, policy: () => undefined, traceSampling: () => 0 }),
+      planner: createRelayPlanner({ limits: () => LIMITS, authorizer: () => authz, policy: () => o.policy, traceSampling: () => 0 }),
       app: { address: "127.0.0.1", port: app.port },
       observe,
     },
@@ -329,5 +332,20 @@ describe("inbound relay: what it refuses, and what goes to the full path", () =>
     expect(out).toContain("full /b"); // the full path refuses or canonicalizes; either way not the relay
     expect(out.endsWith("relayed")).toBe(true);
     expect(app.requests.map((r) => r.head.split(" ")[1])).toEqual(["/open"]);
+  });
+
+  test("the service's rate limit and fault: relayed while a token is left and the fault doesn't target; the rest to the full path", async () => {
+    const app = startApp((r) => r.sock.write(ok("relayed")));
+    const policy = compileInboundPolicy(
+      { rateLimit: { requestsPerSecond: 0.001, burst: 2 }, fault: { abort: { status: 503 }, when: { headers: [{ name: "x-chaos", exact: "1" }] } } },
+      { trustDomain: TD, namespace: "default", service: "api", instance: undefined, buckets: (_k, c) => createKeyedBuckets(c) },
+    );
+    const s = await serve(app, { policy });
+    const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: a\r\n${extra}\r\n`;
+    const { out } = await raw(s.port, [get("/1"), get("/chaos", "x-chaos: 1\r\n"), get("/2"), get("/3", "Connection: close\r\n")]);
+    expect(app.requests.map((r) => r.head.split(" ")[1])).toEqual(["/1", "/2"]);
+    expect(out.match(/relayed/g)?.length).toBe(2);
+    expect(out).toContain("full /chaos");
+    expect(out).toContain("full /3");
   });
 });

@@ -1,10 +1,13 @@
 // Unit tests of the inbound fast path's head decisions (pure: no sockets): what is relayed, with which fields, and
-// everything that must fall back to the full path (L7 policy, refusals, denials).
+// everything that must fall back to the full path (refusals, denials, requests the inbound policy acts on).
 import { describe, expect, test } from "bun:test";
 import { createRelayPlanner, type RelayHead } from "./inbound-relay-plan.ts";
 import { compileAuthorizer } from "../filters/authorization.ts";
 import { FieldList } from "../http/field-list.ts";
 import type { InboundPolicy } from "./snapshot.ts";
+import type { PolicyConfig } from "../config/schema.ts";
+import { compileInboundPolicy } from "../build/inbound-policy.ts";
+import { createKeyedBuckets } from "../upstream/token-bucket.ts";
 
 const LIMITS = { maxHeaderBytes: 16384, maxUriLength: 64, maxBodyBytes: 1024, headerTimeoutMs: 1, idleTimeoutMs: 1, bodyIdleTimeoutMs: 1, bodyTimeoutMs: 1, drainTimeoutMs: 1 };
 const PEER = "spiffe://t.test/ns/default/svc/web";
@@ -45,8 +48,6 @@ describe("relay planner", () => {
   });
 
   test("falls back to the full path for L7 policy, refusals and denials", () => {
-    const policy: InboundPolicy = { wrap: (next) => next };
-    expect(planner({ policy })(head("/", [["host", "a"]]), PEER)).toBeUndefined();
     expect(planner()(head("/a/../b", [["host", "a"]]), PEER)).toBeUndefined();
     expect(planner()(head("/a//b", [["host", "a"]]), PEER)).toBeUndefined();
     expect(planner()(head(`/${"x".repeat(80)}`, [["host", "a"]]), PEER)).toBeUndefined();
@@ -57,6 +58,43 @@ describe("relay planner", () => {
 
   test("an allowing rule is recorded for the access log", () => {
     expect(planner({ deny: false })(head("/", [["host", "a"]]), PEER)!.authz).toEqual({ allowed: true, rule: "r1" });
+  });
+});
+
+describe("relay planner: the service's inbound policy, decided per head", () => {
+  const policyOf = (p: PolicyConfig): InboundPolicy =>
+    compileInboundPolicy(p, { trustDomain: "t.test", namespace: "default", service: "api", instance: "i-1", buckets: (_k, c) => createKeyedBuckets(c) })!;
+  const plain = head("/", [["host", "a"]]);
+
+  test("a fault sends the requests it targets (headers, caller) to the full path and relays the rest", () => {
+    const byHeader = policyOf({ fault: { abort: { status: 503 }, when: { headers: [{ name: "x-chaos", exact: "1" }] } } });
+    expect(planner({ policy: byHeader })(plain, PEER)).toBeDefined();
+    expect(planner({ policy: byHeader })(head("/", [["host", "a"], ["x-chaos", "1"]]), PEER)).toBeUndefined();
+    const byCaller = policyOf({ fault: { delay: { fixed: "1s" }, when: { from: ["web"] } } });
+    expect(planner({ policy: byCaller })(plain, PEER)).toBeUndefined();
+    expect(planner({ policy: byCaller })(plain, "spiffe://t.test/ns/default/svc/other")).toBeDefined();
+    expect(planner({ policy: policyOf({ fault: { abort: { status: 503, percent: 0 } } }) })(plain, PEER)).toBeDefined();
+  });
+
+  test("a rate limit: relayed requests take the tokens; without one, the full path answers (429)", () => {
+    const policy = policyOf({ rateLimit: { requestsPerSecond: 0.001, burst: 2 } });
+    expect([1, 2, 3].map(() => planner({ policy })(plain, PEER) !== undefined)).toEqual([true, true, false]);
+  });
+
+  test("per-caller buckets by verified identity; a plaintext caller's bucket is the full path's to key", () => {
+    const policy = policyOf({ rateLimit: { requestsPerSecond: 0.001, burst: 1, key: { caller: true } } });
+    expect(planner({ policy })(plain, PEER)).toBeDefined();
+    expect(planner({ policy })(plain, PEER)).toBeUndefined();
+    expect(planner({ policy })(plain, "spiffe://t.test/ns/default/svc/other")).toBeDefined();
+    expect(planner({ policy })(plain, undefined)).toBeUndefined();
+  });
+
+  test("a denied request, or one the fault targets, takes no token (the full path takes it, once)", () => {
+    const policy = policyOf({ rateLimit: { requestsPerSecond: 0.001, burst: 1 }, fault: { abort: { status: 503 }, when: { headers: [{ name: "x-chaos", exact: "1" }] } } });
+    expect(planner({ policy, deny: true })(plain, PEER)).toBeUndefined();
+    expect(planner({ policy })(head("/", [["host", "a"], ["x-chaos", "1"]]), PEER)).toBeUndefined();
+    expect(planner({ policy })(plain, PEER)).toBeDefined();
+    expect(planner({ policy })(plain, PEER)).toBeUndefined();
   });
 });
 

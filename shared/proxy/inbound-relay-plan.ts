@@ -12,6 +12,8 @@ import { isHopByHop } from "../http/hop-by-hop.ts";
 import { FieldList } from "../http/field-list.ts";
 import { ABSENT_HEADER, CLIENT_ID_HEADER } from "../filters/identity.ts";
 import { propagateTrace } from "../telemetry/trace-hop.ts";
+import { mayInject } from "../filters/fault.ts";
+import { rateLimitKeyOf } from "../filters/rate-limit.ts";
 
 /** A parsed request head, as the runtime's HTTP/1.1 parser gives it (field names lower-case, in arrival order). */
 export type RelayHead = {
@@ -36,7 +38,7 @@ export type RelayPlan = {
 export type RelayPlannerOptions = {
   readonly limits: () => ResolvedLimits;
   readonly authorizer: () => Authorizer | undefined;
-  /** The service's own inbound policy (rate limit, fault): present = every request takes the full path. */
+  /** The service's own inbound policy (rate limit, fault): decided per head, as the outbound planner does a route's. */
   readonly policy: () => InboundPolicy | undefined;
   readonly traceSampling: () => number;
 };
@@ -66,12 +68,14 @@ const ALLOWED_BY_DEFAULT = { allowed: true, rule: "default" } as const;
 
 /**
  * Anything that would be refused, and anything an L7 policy acts on, goes to the full path, which owns every error
- * response: the relay only ever forwards, so there is one place that decides what a refusal looks like.
+ * response: the relay only ever forwards, so there is one place that decides what a refusal looks like. The service's
+ * inbound policy is asked last, in the full path's order after authorization: a request its fault targets, or one its
+ * rate limit has no token for, goes to the full path (which rolls the fault's dice, or answers 429); the token of a
+ * relayed request is taken here, so nothing is taken twice.
  */
 export function createRelayPlanner(o: RelayPlannerOptions): RelayPlanner {
   return (head, peer) => {
     const startedAt = performance.now();
-    if (o.policy() !== undefined) return undefined;
     const limits = o.limits();
     if (head.target.length > limits.maxUriLength) return undefined;
     const received = splitTarget(head.target);
@@ -106,6 +110,16 @@ export function createRelayPlanner(o: RelayPlannerOptions): RelayPlanner {
       // A denial is answered by the full path (403 naming the rule), which evaluates the same policy again.
       if (!v.allowed) return undefined;
       authz = v.rule === undefined ? ALLOWED_BY_DEFAULT : { allowed: true, rule: v.rule };
+    }
+    const policy = o.policy();
+    if (policy !== undefined) {
+      if (policy.fault !== undefined && mayInject(policy.fault, list, peer)) return undefined;
+      const limit = policy.rateLimit;
+      if (limit !== undefined) {
+        // A plaintext caller's own bucket is keyed by its address, which only the full path knows.
+        if (peer === undefined && limit.key !== undefined && "caller" in limit.key) return undefined;
+        if (limit.buckets.take(rateLimitKeyOf(limit.key, list, peer, undefined), performance.now()) !== 0) return undefined;
+      }
     }
     return { target: canonical.path + received.search, fields, requestId, trace, authz, startedAt };
   };

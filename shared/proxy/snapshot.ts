@@ -53,8 +53,15 @@ export type FastRoute = {
   readonly fault?: CompiledFault;
 };
 
-/** A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the inbound chain. */
-export type InboundPolicy = { readonly wrap: Filter };
+/**
+ * A service's own inbound policy: `wrap` puts its filters (rate limit, then fault) in front of the app; the relay
+ * decides per head from the same rate limit (its buckets) and fault (inbound-relay-plan.ts).
+ */
+export type InboundPolicy = {
+  readonly wrap: Filter;
+  readonly rateLimit?: { readonly buckets: KeyedBuckets; readonly key: RateLimitKey };
+  readonly fault?: CompiledFault;
+};
 
 export type ServiceInfo = {
   readonly name: string;
