@@ -149,3 +149,37 @@ describe("outbound relay: ring-hash affinity", () => {
     expect(s2.length - n2).toBeGreaterThan(0);
   });
 });
+
+describe("outbound relay: the breaker's retry threshold under concurrency", () => {
+  test("each retry takes the breaker's retry count and gives it back: concurrent retried requests never exceed maxRetries", async () => {
+    // Every first try 503s, every second answers; two requests at once, maxRetries 1: one retries, one is refused.
+    const seen: string[] = [];
+    const s = await startMtlsServer({
+      hostname: "127.0.0.1", port: 0, credentials: () => apiCreds, trustDomain: TD, limits: LIMITS,
+      handler: async (req) => {
+        const id = req.headers.get("x-request-id")!;
+        const first = !seen.includes(id);
+        seen.push(id);
+        if (first) {
+          await Bun.sleep(50);
+          return new Response("busy", { status: 503 });
+        }
+        await Bun.sleep(150);
+        return new Response("ok");
+      },
+    });
+    cleanups.push(() => s.close({ drainMs: 0 }));
+    const config: MeshConfig = {
+      trustDomain: TD,
+      services: { api: { instances: [{ id: "api-1", address: "127.0.0.1", port: s.port }], policy: { circuitBreaker: { maxRetries: 1 }, retries: { attempts: 1, on: [503], backoff: "1ms" } } } },
+    };
+    const { port, snap } = listener(config);
+    const statuses = (await Promise.all([call(port, "/a"), call(port, "/b")])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 503]);
+    const stats = breakerOf(snap).stats();
+    expect(stats.overflows.retries).toBe(1);
+    await until(async () => breakerOf(snap).stats().activeRetries === 0);
+    // Given back: the next retried request may retry again.
+    expect((await call(port, "/c")).status).toBe(200);
+  });
+});

@@ -98,8 +98,13 @@ class OutboundTries implements RetryRelaySpec<Endpoint> {
     return this.plan.fast.cluster.balancer.pick(new Set(this.tried), this.plan.hash);
   }
 
-  /** Ends the count of the retry in flight, if any (called when the next retry starts and when the request ends). */
-  endRetry(): void {
+  /** The request has ended (RetryRelay): the last retry's count ends with it. */
+  ended(): void {
+    this.endRetry();
+  }
+
+  /** Ends the count of the retry in flight, if any (when the next retry starts, and when the request ends). */
+  private endRetry(): void {
     this.retryHeld?.retryDone();
     this.retryHeld = undefined;
   }
@@ -135,10 +140,7 @@ function retrying(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: R
   const repeated = relayRetry(retry, head.method);
   if (repeated === undefined && tryTimeoutMs === undefined) return startTry(r, plan, head, io, 1, first, ALWAYS);
   // One try with a per-try timeout still goes through RetryRelay, which keeps its timer.
-  const tries = new OutboundTries(r, plan, io, repeated ?? ONE_TRY, tryTimeoutMs, head, first);
-  const x = new RetryRelay<Endpoint>(tries, first);
-  if (repeated !== undefined && plan.fast.cluster.breaker !== undefined) x.whenSettled(() => tries.endRetry());
-  return x;
+  return new RetryRelay<Endpoint>(new OutboundTries(r, plan, io, repeated ?? ONE_TRY, tryTimeoutMs, head, first), first);
 }
 
 /** One per downstream connection (`clientIp` is its address), or one shared where every caller is local. */

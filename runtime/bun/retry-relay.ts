@@ -28,6 +28,8 @@ export type RetryRelaySpec<E> = {
   readonly startTry: (n: number, endpoint: E, ask: RetryAsk) => RelayExchange;
   /** The route timeout ran out between two tries: the mesh answers 504 (told so it can report the request). */
   readonly timedOut: (status: number, cause: string | undefined) => void;
+  /** The request has ended, however it ended (what a try holds until then is given back here). */
+  readonly ended?: () => void;
 };
 
 export class RetryRelay<E> extends Settling implements RelayLike {
@@ -72,6 +74,10 @@ export class RetryRelay<E> extends Settling implements RelayLike {
       this.current = this.begin(n + 1, next);
     }, this.spec.policy.backoffMs(n + 1));
     return true;
+  }
+
+  protected override onSettled(): void {
+    this.spec.ended?.();
   }
 
   get done(): boolean {

@@ -20,10 +20,14 @@ export class Settling {
     return this.outcome !== undefined;
   }
 
+  /** Runs once, when the outcome is decided (before any listener hears it): for a subclass's own bookkeeping. */
+  protected onSettled(): void {}
+
   /** The first call decides; later ones are ignored. */
   protected settleWith(err: Error | undefined, keepAlive: boolean): void {
     if (this.outcome !== undefined) return;
     this.outcome = { err, keepAlive };
+    this.onSettled();
     if (this.listeners.length > 0) queueMicrotask(() => this.deliver());
   }
 
@@ -34,6 +38,7 @@ export class Settling {
   protected settleNow(err: Error | undefined, keepAlive: boolean): void {
     if (this.outcome !== undefined) return;
     this.outcome = { err, keepAlive };
+    this.onSettled();
     this.deliver();
   }
 
