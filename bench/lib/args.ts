@@ -7,7 +7,7 @@ export const SCENARIOS = [
   "direct", "bun-bare", "nginx", "consul-pair", "bun-l7-pair",
   "sidecar-hop", "sidecar-hop-nolog", "sidecar-hop-dark", "sidecar-hop-otlp", "sidecar-hop-policies", "sidecar-hop-canary",
   "sidecar-hop-10-routes", "sidecar-hop-10k-routes",
-  "sidecar-pair", "sidecar-pair-nolog", "sidecar-pair-full", "sidecar-pair-authz", "sidecar-pair-dark", "tcp-pair", "gateway",
+  "sidecar-pair", "sidecar-pair-nolog", "sidecar-pair-full", "sidecar-pair-authz", "sidecar-pair-policies", "sidecar-pair-dark", "tcp-pair", "gateway",
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

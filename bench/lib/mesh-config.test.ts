@@ -61,6 +61,14 @@ test("the authz pair config is valid and its policy lets the client's GETs throu
   expect(a.evaluate({ peer: "spiffe://mesh.local/ns/default/svc/client", method: "GET", path: "/", headers: new Headers() })).toMatchObject({ allowed: true, rule: "client-reads" });
 });
 
+test("the inbound-policies pair config is valid; its fault targets only the header wrk never sends", async () => {
+  const { inboundPoliciesPairConfig } = await import("./mesh-config.ts");
+  const cfg = inboundPoliciesPairConfig(9000);
+  expect(validateMeshConfig(v.parse(MeshConfig, cfg))).toEqual([]);
+  expect(cfg.services!.upstream!.policy?.fault?.when?.headers?.[0]).toEqual({ name: "x-mesh-fault", exact: "on" });
+  expect(cfg.services!.upstream!.policy?.rateLimit?.requestsPerSecond).toBeGreaterThanOrEqual(1_000_000);
+});
+
 describe("many-routes hop configs", () => {
   const head = (path: string): RequestHead => ({ method: "GET", host: "upstream", path, headers: new Headers(), query: new URLSearchParams() });
   const tableOf = (cfg: ReturnType<typeof manyRoutesHopConfig>) => buildRouteTable((cfg.routes ?? []).map((r) => ({ name: r.name, match: r.match, value: r })));

@@ -123,6 +123,19 @@ export function meshConfig(inboundPort: number, gatewayPort?: number): MeshConfi
 }
 
 /**
+ * sidecar-pair-policies: the pair with the upstream service's own inbound policy configured and idle: a rate limit
+ * far above the load and a fault only for a header wrk never sends. B's relay decides both per head.
+ */
+export function inboundPoliciesPairConfig(inboundPort: number): MeshConfig {
+  const cfg = meshConfig(inboundPort);
+  cfg.services![UPSTREAM_SERVICE]!.policy = {
+    rateLimit: { requestsPerSecond: 1_000_000, burst: 1_000_000 },
+    fault: { abort: { status: 503 }, when: { headers: [{ name: "x-mesh-fault", exact: "on" }] } },
+  };
+  return cfg;
+}
+
+/**
  * sidecar-pair-authz: the pair with a ten-rule policy on the upstream's inbound. Nine rules never match (other
  * callers, paths, methods, headers) and the last allows the client, so every request walks the whole list.
  */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ScenarioName } from "./args.ts";
 import { startConsulPair } from "./consul-pair.ts";
-import { authzPairConfig, canaryHopConfig, hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
+import { authzPairConfig, canaryHopConfig, hopConfig, inboundPoliciesPairConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
 import { startNginx } from "./nginx.ts";
 import { writeFloorCertificates } from "../floor/certs.ts";
 import { freePorts } from "./ports.ts";
@@ -212,6 +212,15 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     const extra = ["--inbound-fast-path", "off", "--outbound-fast-path", "off"];
     const b = await startSidecar(env, { name: "full-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin, extra });
     const a = await startSidecar(env, { name: "full-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin, extra });
+    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+  },
+
+  // The pair with B's service's own inbound policy (rate limit, header-scoped fault), idle: what deciding them costs.
+  async "sidecar-pair-policies"(env) {
+    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
+    const config = writeConfig(env, "sidecar-pair-policies", inboundPoliciesPairConfig(bIn));
+    const b = await startSidecar(env, { name: "policies-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
+    const a = await startSidecar(env, { name: "policies-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
     return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
   },
 

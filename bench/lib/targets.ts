@@ -108,6 +108,7 @@ export const TARGETS: readonly TargetCheck[] = [
   ratioTarget("sidecar-hop", "cpu_ms_per_1k", 1.05, "sidecar-hop-dark"),
   ratioTarget("sidecar-pair", "cpu_ms_per_1k", 1.05, "sidecar-pair-dark"),
   ratioTarget("sidecar-hop-policies", "cpu_ms_per_1k", 1.1, "sidecar-hop"),
+  ratioTarget("sidecar-pair-policies", "cpu_ms_per_1k", 1.1, "sidecar-pair"),
   // A canary split (two subsets, 90/10, a timeout) costs what one destination does.
   ratioTarget("sidecar-hop-canary", "cpu_ms_per_1k", 1.1, "sidecar-hop"),
   rssGrowthTarget("sidecar-hop", "sidecar-hop-dark", 5),
