@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ScenarioName } from "./args.ts";
+import type { MeshConfig } from "../../shared/config/schema.ts";
 import { startConsulPair } from "./consul-pair.ts";
 import { authzPairConfig, canaryHopConfig, hopConfig, inboundPoliciesPairConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, policiesHopConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "./mesh-config.ts";
 import { startNginx } from "./nginx.ts";
@@ -93,6 +94,20 @@ async function manyRoutesHop(env: ScenarioEnv, name: ScenarioName, count: number
   return { url: `http://127.0.0.1:${outbound}${manyRoutesPath(count)}`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar", m]]) };
 }
 
+/**
+ * The pair scenarios: sidecar B (the upstream's service) and sidecar A (service "client"), wrk at A's outbound. They
+ * differ only in the config (`configOf` B's inbound port) and in what both sidecars run with (`run`, `extra`).
+ */
+async function pair(env: ScenarioEnv, name: ScenarioName, prefix: string, configOf: (bInbound: number) => MeshConfig, o: { run?: ScenarioEnv; extra?: string[] } = {}): Promise<Target> {
+  const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
+  const config = writeConfig(env, name, configOf(bIn));
+  const run = o.run ?? env;
+  const extra = o.extra === undefined ? {} : { extra: o.extra };
+  const b = await startSidecar(run, { name: `${prefix}-sidecar-b`, config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin, ...extra });
+  const a = await startSidecar(run, { name: `${prefix}-sidecar-a`, config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin, ...extra });
+  return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
+}
+
 export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>> = {
   async direct(env) {
     return { url: `http://127.0.0.1:${env.upstreamPort}/`, proxies: new Map() };
@@ -175,13 +190,7 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
   "sidecar-hop-10-routes": (env) => manyRoutesHop(env, "sidecar-hop-10-routes", 10),
   "sidecar-hop-10k-routes": (env) => manyRoutesHop(env, "sidecar-hop-10k-routes", 10_000),
 
-  async "sidecar-pair"(env) {
-    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const config = writeConfig(env, "sidecar-pair", meshConfig(bIn));
-    const b = await startSidecar(env, { name: "pair-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
-    const a = await startSidecar(env, { name: "pair-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
-    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
-  },
+  "sidecar-pair": (env) => pair(env, "sidecar-pair", "pair", meshConfig),
 
   // The pair for a TCP service: A's local TCP listener (--tcp-upstream) → mTLS → B's inbound at L4 → upstream; the
   // bench's HTTP upstream is carried as opaque bytes (no HTTP parsing on either side, no access lines).
@@ -196,52 +205,19 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
   },
 
   // The pair with the access log off on both sidecars: what a per-request log line costs on each side of a hop.
-  async "sidecar-pair-nolog"(env) {
-    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const config = writeConfig(env, "sidecar-pair-nolog", meshConfig(bIn));
-    const off = { ...env, accessLog: false };
-    const b = await startSidecar(off, { name: "nolog-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
-    const a = await startSidecar(off, { name: "nolog-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
-    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
-  },
+  "sidecar-pair-nolog": (env) => pair(env, "sidecar-pair-nolog", "nolog", meshConfig, { run: { ...env, accessLog: false } }),
 
   // The pair with both fast paths off: every request as a Request/Response through the full core (what the relays buy).
-  async "sidecar-pair-full"(env) {
-    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const config = writeConfig(env, "sidecar-pair-full", meshConfig(bIn));
-    const extra = ["--inbound-fast-path", "off", "--outbound-fast-path", "off"];
-    const b = await startSidecar(env, { name: "full-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin, extra });
-    const a = await startSidecar(env, { name: "full-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin, extra });
-    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
-  },
+  "sidecar-pair-full": (env) => pair(env, "sidecar-pair-full", "full", meshConfig, { extra: ["--inbound-fast-path", "off", "--outbound-fast-path", "off"] }),
 
   // The pair with B's service's own inbound policy (rate limit, header-scoped fault), idle: what deciding them costs.
-  async "sidecar-pair-policies"(env) {
-    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const config = writeConfig(env, "sidecar-pair-policies", inboundPoliciesPairConfig(bIn));
-    const b = await startSidecar(env, { name: "policies-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
-    const a = await startSidecar(env, { name: "policies-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
-    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
-  },
+  "sidecar-pair-policies": (env) => pair(env, "sidecar-pair-policies", "policies", inboundPoliciesPairConfig),
 
   // The pair again, with a ten-rule authorization policy on B's inbound: what authorization costs per request.
-  async "sidecar-pair-authz"(env) {
-    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const config = writeConfig(env, "sidecar-pair-authz", authzPairConfig(bIn));
-    const b = await startSidecar(env, { name: "authz-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
-    const a = await startSidecar(env, { name: "authz-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
-    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
-  },
+  "sidecar-pair-authz": (env) => pair(env, "sidecar-pair-authz", "authz", authzPairConfig),
 
   // The pair with metrics and tracing off on both sidecars: the difference to sidecar-pair is what they cost.
-  async "sidecar-pair-dark"(env) {
-    const [aIn, aOut, aAdmin, bIn, bOut, bAdmin] = (await freePorts(6)) as [number, number, number, number, number, number];
-    const config = writeConfig(env, "sidecar-pair-dark", dark(meshConfig(bIn)));
-    const off = { ...env, metrics: false };
-    const b = await startSidecar(off, { name: "dark-sidecar-b", config, service: UPSTREAM_SERVICE, appPort: env.upstreamPort, inbound: bIn, outbound: bOut, admin: bAdmin });
-    const a = await startSidecar(off, { name: "dark-sidecar-a", config, service: "client", appPort: env.upstreamPort, inbound: aIn, outbound: aOut, admin: aAdmin });
-    return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
-  },
+  "sidecar-pair-dark": (env) => pair(env, "sidecar-pair-dark", "dark", (bIn) => dark(meshConfig(bIn)), { run: { ...env, metrics: false } }),
 
   async gateway(env) {
     const [gw, gwAdmin, bIn, bOut, bAdmin] = (await freePorts(5)) as [number, number, number, number, number];
