@@ -6,17 +6,15 @@ import type { KeyedBuckets, TokenBucketConfig } from "../upstream/token-bucket.t
 import type { InboundPolicy } from "../proxy/snapshot.ts";
 import { compileFault } from "./resilience.ts";
 import { faultFilter } from "../filters/fault.ts";
-import { lowerKey, rateLimitFilter } from "../filters/rate-limit.ts";
+import { compileRateLimit, rateLimitFilter } from "../filters/rate-limit.ts";
 
 
 export function compileInboundPolicy(p: PolicyConfig, o: { trustDomain: string; namespace: string; service: string; instance: string | undefined; buckets(key: string, c: TokenBucketConfig): KeyedBuckets }): InboundPolicy | undefined {
   const filters: Filter[] = [];
   let rateLimit: InboundPolicy["rateLimit"];
   if (p.rateLimit !== undefined) {
-    const l = p.rateLimit;
-    const buckets = o.buckets(o.service, { ratePerSecond: l.requestsPerSecond, burst: l.burst ?? Math.max(1, Math.ceil(l.requestsPerSecond)) });
-    rateLimit = { buckets, key: lowerKey(l.key?.header !== undefined ? { header: l.key.header } : l.key?.caller === true ? { caller: true } : undefined) };
-    filters.push(rateLimitFilter(buckets, rateLimit.key));
+    rateLimit = compileRateLimit(p.rateLimit, (c) => o.buckets(o.service, c));
+    filters.push(rateLimitFilter(rateLimit.buckets, rateLimit.key));
   }
   const fault = p.fault === undefined ? undefined : compileFault(p.fault, { trustDomain: o.trustDomain, namespace: o.namespace, self: o.service, instance: o.instance, side: "inbound" });
   if (fault !== undefined) filters.push(faultFilter(fault));

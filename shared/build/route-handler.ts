@@ -13,7 +13,7 @@ import { compileHeaderEdit, headerOpsFilter } from "../filters/header-ops.ts";
 import { isHopByHop } from "../http/hop-by-hop.ts";
 import { prefixRewriteFilter } from "../filters/rewrite.ts";
 import { faultFilter, type CompiledFault } from "../filters/fault.ts";
-import { lowerKey, rateLimitFilter, type RateLimitKey } from "../filters/rate-limit.ts";
+import { compileRateLimit, rateLimitFilter, type RateLimitKey } from "../filters/rate-limit.ts";
 import { hashFilter, lowerHashOn } from "../filters/hash-key.ts";
 import { mirrorFilter } from "../filters/mirror.ts";
 import { clusterHandler } from "../proxy/cluster-handler.ts";
@@ -37,9 +37,7 @@ export type RouteDeps = {
 /** The route's token buckets (one set per route name, shared by the full path and the relay) and what keys them. */
 function rateLimitOf(route: RouteConfig, deps: RouteDeps): { buckets: KeyedBuckets; key: RateLimitKey } | undefined {
   const limit = route.action.policy?.rateLimit;
-  if (limit === undefined) return undefined;
-  const buckets = deps.buckets(`route:${route.name}`, { ratePerSecond: limit.requestsPerSecond, burst: limit.burst ?? Math.max(1, Math.ceil(limit.requestsPerSecond)) });
-  return { buckets, key: lowerKey(limit.key?.header !== undefined ? { header: limit.key.header } : limit.key?.caller === true ? { caller: true } : undefined) };
+  return limit === undefined ? undefined : compileRateLimit(limit, (c) => deps.buckets(`route:${route.name}`, c));
 }
 
 /** The route's caller-side fault as this member applies it, or undefined when it never applies here. */

@@ -1,7 +1,8 @@
 // Local rate limiting: a token bucket per route (gateway, outbound) or per service (inbound), optionally one bucket
 // per caller or per header value. Over the limit: 429 with Retry-After, and the upstream never sees the request.
 import type { Filter } from "../types.ts";
-import type { KeyedBuckets } from "../upstream/token-bucket.ts";
+import type { KeyedBuckets, TokenBucketConfig } from "../upstream/token-bucket.ts";
+import type { RateLimitConfig } from "../config/schema.ts";
 import { errorResponse } from "../http/errors.ts";
 import type { HeaderMap } from "../http/field-list.ts";
 
@@ -18,6 +19,12 @@ export function rateLimitKeyOf(key: RateLimitKey, headers: HeaderMap, peer: stri
 
 export function lowerKey(key: RateLimitKey): RateLimitKey {
   return key !== undefined && "header" in key ? { header: key.header.toLowerCase() } : key;
+}
+
+/** A rate limit's buckets (from `buckets`, which keeps them across reloads) and key, as the filter and the relays use them. */
+export function compileRateLimit(l: RateLimitConfig, buckets: (c: TokenBucketConfig) => KeyedBuckets): { buckets: KeyedBuckets; key: RateLimitKey } {
+  const config = { ratePerSecond: l.requestsPerSecond, burst: l.burst ?? Math.max(1, Math.ceil(l.requestsPerSecond)) };
+  return { buckets: buckets(config), key: lowerKey(l.key?.header !== undefined ? { header: l.key.header } : l.key?.caller === true ? { caller: true } : undefined) };
 }
 
 export function rateLimitFilter(buckets: KeyedBuckets, key: RateLimitKey): Filter {
