@@ -26,7 +26,7 @@ function planner(routes: RouteConfig[], services: MeshConfig["services"] = {}) {
     routes,
   };
   const snap = compileSnapshot(config, { version: 1, source: "test", forwarder: () => async () => new Response(null) });
-  return createOutboundPlanner({ snapshot: () => snap, table: (s) => s.meshRoutes, proto: "http", trustForwarded: false });
+  return Object.assign(createOutboundPlanner({ snapshot: () => snap, table: (s) => s.meshRoutes, proto: "http", trustForwarded: false }), { snap });
 }
 
 const split = (weights: [number, number], extra: Partial<RouteConfig["action"]> = {}): RouteConfig => ({
@@ -124,6 +124,20 @@ describe("outbound planner: policies decided per head", () => {
     const plan = planner([route({ rateLimit: { requestsPerSecond: 0.001, burst: 1 }, fault: { abort: { status: 503 }, when: { headers: [{ name: "x-fault", exact: "on" }] } } })]);
     expect(plan(withHeader("x-fault", "on"), undefined)).toBeUndefined();
     expect(plan(head(), undefined)).toBeDefined(); // the one token was still there
+  });
+
+  test("a destination without an endpoint sends the route to the full path before any token is taken or split drawn", () => {
+    const api1 = { id: "api-1", address: "127.0.0.1", port: 9001, tags: [], meta: {} };
+    const limited: RouteConfig = { name: "p", match: { host: ["api"] }, action: { destinations: [{ service: "gone" }], policy: { rateLimit: { requestsPerSecond: 0.001, burst: 1 } } } };
+    const plan = planner([limited], { gone: { instances: [] } });
+    // The full path answers 503 and takes the route's token itself: the relay must not have taken one already.
+    expect(plan(head(), undefined)).toBeUndefined();
+    [...plan.snap.clusters.values()].find((c) => c.name === "gone")!.setServiceEndpoints([api1]);
+    expect(plan(head(), undefined)).toBeDefined();
+    // A split with one empty side: the full path draws (and answers 503 for that side), so the relay draws nothing.
+    const canary: RouteConfig = { name: "c", match: { host: ["api"] }, action: { destinations: [{ service: "api", weight: 50 }, { service: "gone", weight: 50 }] } };
+    const both = planner([canary], { gone: { instances: [] } });
+    for (let i = 0; i < 20; i++) expect(both(head(), undefined)).toBeUndefined();
   });
 
   test("ring-hash affinity on a header: the plan carries the key's hash (none without the key), as the hash filter sets it", () => {

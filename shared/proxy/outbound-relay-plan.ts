@@ -64,12 +64,15 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     if (!routed.ok || routed.hit === undefined) return undefined;
     const route = routed.hit.value.fast;
     if (route === undefined || (route.retries && head.framing.kind !== "none")) return undefined;
-    // A breaker's queue lives in the full path's cluster handler: a request that would wait (or be refused) goes there.
-    // Checked on every destination the route can draw before drawing: falling back after the draw would draw again
-    // there and skew a split's shares.
+    // A breaker's queue lives in the full path's cluster handler: a request that would wait (or be refused) goes there,
+    // as does one that may draw a destination with no endpoint (the full path answers 503 for that draw alone).
+    // Checked on every destination the route can draw before drawing or taking a token: falling back after the draw
+    // would draw again there and skew a split's shares, and after the take would take the route's token twice.
     const ds = route.destinations;
     for (let i = 0; i < ds.length; i++) {
-      const breaker = ds[i]!.cluster.breaker;
+      const cluster = ds[i]!.cluster;
+      if (!cluster.pickable()) return undefined;
+      const breaker = cluster.breaker;
       if (breaker !== undefined && !breaker.hasRoom()) return undefined;
     }
 

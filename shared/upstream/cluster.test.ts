@@ -22,6 +22,7 @@ describe("createCluster", () => {
     expect(c.spiffeId).toBe("spiffe://mesh/ns/default/svc/echo");
     expect(c.endpoints()).toEqual([]);
     expect(c.balancer.pick()).toBeUndefined();
+    expect(c.pickable()).toBe(false);
   });
 
   test("keeps only the subset and feeds it to the balancer", () => {
@@ -30,6 +31,11 @@ describe("createCluster", () => {
     expect(c.endpoints().map((e) => e.id)).toEqual(["a", "c"]);
     const picked = new Set(Array.from({ length: 10 }, () => c.balancer.pick()?.id));
     expect([...picked].sort()).toEqual(["a", "c"]);
+    expect(c.pickable()).toBe(true);
+    // The service still has "b", but not in this subset: nothing to pick, as the relay's planner must know.
+    c.setServiceEndpoints([service[1]!]);
+    expect(c.pickable()).toBe(false);
+    expect(c.balancer.pick()).toBeUndefined();
   });
 
   test("no selector: the whole service; updates replace the set", () => {

@@ -49,6 +49,8 @@ export type ManagedCluster = Cluster & {
   countMirror(result: "sent" | "body-too-large"): void;
   /** Endpoints outlier detection currently keeps out of balancing. */
   ejected(): ReadonlySet<string>;
+  /** The balancer has an endpoint to give (the subset isn't empty, not all ejected): a pick with nothing excluded succeeds. */
+  pickable(): boolean;
   stats(): ClusterStats;
   /** Releases timers (a removed cluster whose attempts ended). */
   stop(): void;
@@ -67,6 +69,7 @@ export function createCluster(opts: ClusterOptions, resilience?: ClusterResilien
   const inner = createBalancer(opts.loadBalancer);
   let all: readonly Endpoint[] = [];
   let current: readonly Endpoint[] = [];
+  let balanced = 0;
   let inFlight = 0;
   let idle: Array<() => void> = [];
   let breaker: CircuitBreaker | undefined;
@@ -79,13 +82,18 @@ export function createCluster(opts: ClusterOptions, resilience?: ClusterResilien
   // request pays nothing for ejections.
   const feed = (): void => {
     const out = outlier?.excluded() ?? NONE;
-    inner.update(out.size === 0 ? current : current.filter((e) => !out.has(e.id)));
+    const list = out.size === 0 ? current : current.filter((e) => !out.has(e.id));
+    balanced = list.length;
+    inner.update(list);
   };
 
   // Counting here rather than in the handler: the registry needs to know when a removed cluster has drained,
   // and start/report is the one pairing every attempt already goes through.
   const balancer: Balancer = {
-    update: (list) => inner.update(list),
+    update(list) {
+      balanced = list.length;
+      inner.update(list);
+    },
     pick: (exclude, hash) => inner.pick(exclude, hash),
     start(endpoint) {
       inFlight += 1;
@@ -156,6 +164,7 @@ export function createCluster(opts: ClusterOptions, resilience?: ClusterResilien
       else mirrorSkipped += 1;
     },
     ejected: () => outlier?.excluded() ?? NONE,
+    pickable: () => balanced > 0,
     stats() {
       let exhausted = 0;
       for (const b of budgets.values()) exhausted += b.stats().exhausted;
