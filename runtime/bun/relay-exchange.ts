@@ -3,12 +3,11 @@
 import { UpstreamError, type UpstreamErrorKind } from "../../shared/types.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 import { responseForError } from "../../shared/http/errors.ts";
-import { isHopByHop, connectionTokens } from "../../shared/http/hop-by-hop.ts";
-import { FieldList } from "../../shared/http/field-list.ts";
 import type { HeaderEdit } from "../../shared/filters/header-ops.ts";
 import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import { isHeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./http1-head.ts";
 import { writeResponse } from "./http1-response-writer.ts";
+import { downstreamHead, type ResponseOut } from "./relay-response-head.ts";
 import type { FlowControl } from "./http1-body-source.ts";
 import type { SocketWriter } from "./socket-writer.ts";
 import type { AppLink, AppSink } from "./app-link.ts";
@@ -61,8 +60,6 @@ export type RelaySpec = {
 
 const EMPTY = Buffer.alloc(0);
 const MAX_RESPONSE_HEAD = 64 * 1024;
-const DIGITS_RE = /^[0-9]{1,15}$/;
-type Out = "length" | "chunked" | "decode" | "encode" | "raw" | "none";
 
 /** What the connection drives: one exchange, or a request's tries one after another (retry-relay.ts). */
 export type RelayLike = Pick<RelayExchange, "done" | "feed" | "discard" | "fail" | "checkDeadline" | "whenSettled">;
@@ -80,7 +77,7 @@ export class RelayExchange extends Settling implements AppSink {
   // Response (app -> downstream).
   private rbuf: Buffer = EMPTY;
   private inBody = false;
-  private out: Out = "none";
+  private out: ResponseOut = "none";
   private rremaining = 0;
   private rdecoder: ChunkedDecoder | undefined;
   private appKeepAlive = true;
@@ -261,74 +258,22 @@ export class RelayExchange extends Settling implements AppSink {
       return this.handOff(head.status, undefined);
     }
     this.appKeepAlive = head.keepAlive;
-    const v11 = this.req.version === "1.1";
-    let framing = "";
-    let declared: number | undefined;
-    const f = head.framing;
-    if (f.kind === "length") {
-      this.out = "length";
-      this.rremaining = declared = f.length;
-      framing = `content-length: ${f.length}\r\n`;
-    } else if (f.kind === "chunked") {
-      this.rdecoder = new ChunkedDecoder();
-      this.out = v11 ? "chunked" : "decode";
-      if (v11) framing = "transfer-encoding: chunked\r\n";
-    } else if (f.kind === "close") {
-      this.out = v11 ? "encode" : "raw";
-      if (v11) framing = "transfer-encoding: chunked\r\n";
-    } else {
-      const noBody = this.req.method === "HEAD" || head.status === 204 || head.status === 304;
-      const cl = this.req.method === "HEAD" ? head.fields.find(([n]) => n === "content-length")?.[1] : undefined;
-      framing = noBody ? (cl !== undefined && DIGITS_RE.test(cl) ? `content-length: ${cl}\r\n` : "") : "content-length: 0\r\n";
-      if (!noBody) declared = 0;
-    }
-    // Without framing, an HTTP/1.0 caller learns where the body ends only from our close.
-    if (this.out === "decode" || this.out === "raw") this.keepAlive = false;
-    const id = this.plan.requestId;
-    let conn: string[] | undefined;
-    let cause: string | undefined;
-    // A length-framed HTTP/1.1 response to a kept-alive HTTP/1.1 request whose head has nothing hop-by-hop and no
-    // request id but ours leaves as it came (plus our id): the common case, with no field re-serialized.
-    let fields = head.fields;
-    const edit = this.plan.responseEdit;
-    if (edit !== undefined) {
-      const list = new FieldList(fields.map(([n, v]) => [n, v]));
-      edit(list);
-      fields = list.fields;
-    }
-    let clean = edit === undefined && this.out === "length" && rest.length > 0 && v11 && this.keepAlive && head.version === "1.1";
-    let hasId = false;
-    for (const [n, v] of fields) {
-      if (n === "connection") (conn ??= []).push(v);
-      else if (n === "x-mesh-error") cause = v;
-      else if (n === "x-request-id") {
-        clean &&= v === id && !hasId;
-        hasId = true;
-      }
-      if (clean && isHopByHop(n, undefined)) clean = false;
-    }
-    this.emit(head.status, cause, declared, undefined);
+    const d = downstreamHead(head, this.req, this.keepAlive, this.plan.requestId, this.plan.responseEdit, rest.length > 0);
+    this.out = d.out;
+    this.rremaining = d.length;
+    this.keepAlive = d.keepAlive;
+    if (d.out === "chunked" || d.out === "decode") this.rdecoder = new ChunkedDecoder();
+    this.emit(head.status, d.cause, d.declared, undefined);
     this.io.responding();
     this.inBody = true;
-    if (clean) return this.lengthResponse(raw, hasId ? "\r\n\r\n" : `\r\nx-request-id: ${id}\r\n\r\n`, rest);
-    const tokens = conn !== undefined ? connectionTokens(conn) : undefined;
-    let s = `HTTP/1.1 ${head.status} ${head.statusText}\r\n`;
-    for (const [n, v] of fields) {
-      if (n === "content-length" || n === "x-request-id" || isHopByHop(n, tokens)) continue;
-      s += `${n}: ${v}\r\n`;
-    }
-    s += `x-request-id: ${id}\r\n${framing}`;
-    if (!this.keepAlive) s += "connection: close\r\n";
-    else if (!v11) s += "connection: keep-alive\r\n";
-    s += "\r\n";
-    if (this.out === "length" && rest.length > 0) return this.lengthResponse(undefined, s, rest);
-    const h = Buffer.from(s, "latin1");
-    this.io.writer.write(h);
-    if (this.out === "none") {
+    if (d.asReceived) return this.lengthResponse(raw, d.text, rest);
+    if (d.out === "length" && rest.length > 0) return this.lengthResponse(undefined, d.text, rest);
+    this.io.writer.write(Buffer.from(d.text, "latin1"));
+    if (d.out === "none") {
       if (rest.length > 0) this.appKeepAlive = false;
       return this.complete();
     }
-    if (this.out === "length" && this.rremaining === 0) return this.complete();
+    if (d.out === "length" && this.rremaining === 0) return this.complete();
     if (rest.length > 0) this.body(rest, 0);
   }
 
