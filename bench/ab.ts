@@ -85,11 +85,14 @@ try {
     console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label[0]} ${s.cpu.at(-1)!.toFixed(1)} ms/1k`).join(", "));
   }
   const w = Math.max(8, ...names.map((n) => n.length));
-  console.log(`\n${"scenario".padEnd(w)} side           CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s`);
+  console.log(`\n${"scenario".padEnd(w)} side           CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)`);
   for (const name of names) {
     const [a, b] = sides.filter((s) => s.name === name) as [Side, Side];
     for (const s of [a, b]) {
-      const ratios = s === b ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}` : "";
+      // Paired: each round's B over the same round's A, so drift across rounds (the VM's neighbours) cancels out.
+      const paired = b.cpu.map((x, i) => x / a.cpu[i]!);
+      const spread = `${median(paired).toFixed(3)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
+      const ratios = s === b ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spread}` : "";
       console.log(`${name.padEnd(w)} ${s.label.padEnd(14)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios}`);
     }
   }
