@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { downstreamHead } from "./relay-response-head.ts";
 import { isHeadError, parseResponseHead, type ResponseHead } from "./http1-head.ts";
-import { FieldList } from "../../shared/http/field-list.ts";
+import type { HeaderEdit } from "../../shared/filters/header-ops.ts";
 
 const ID = "req-1";
 const GET11 = { method: "GET", version: "1.1" };
@@ -75,7 +75,7 @@ describe("downstreamHead: fields", () => {
   });
 
   test("a route's response edit is applied before the head is judged, so an edited head is always rewritten", () => {
-    const edit = (l: FieldList): void => {
+    const edit: HeaderEdit = (l) => {
       l.set("x-edited", "yes");
       l.delete("server");
     };
