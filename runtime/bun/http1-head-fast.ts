@@ -4,10 +4,12 @@ import type { BodyFraming, RequestHead, ResponseHead } from "./http1-head.ts";
 
 // The strict parser took 1.2–2.2 µs per head (two regex scans, split, a slice and a lower-case per line, three loops
 // over the fields); heads were 14–19 % of each sidecar's samples in the pair profile. This reads each char once.
-const NAME = 1; // tchar (RFC 9110 5.6.2)
-const VALUE = 2; // field-vchar, SP, HTAB
+/** Bits of CLASS: a name char (tchar, RFC 9110 5.6.2), a value char (field-vchar, SP, HTAB), an upper-case letter. */
+export const NAME = 1;
+export const VALUE = 2;
 const UPPER = 4;
-const CLASS = new Uint8Array(256);
+/** Each byte's class; shared with the response judge (http1-response-judge.ts), which must accept no more than this. */
+export const CLASS = new Uint8Array(256);
 for (let c = 0x20; c <= 0x7e; c++) CLASS[c] = VALUE;
 for (let c = 0x80; c <= 0xff; c++) CLASS[c] = VALUE;
 CLASS[0x09] = VALUE;

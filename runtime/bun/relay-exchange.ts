@@ -8,6 +8,7 @@ import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
 import { isHeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./http1-head.ts";
 import { writeResponse } from "./http1-response-writer.ts";
 import { downstreamHead, type ResponseOut } from "./relay-response-head.ts";
+import { judgeCleanResponse, type CleanResponse } from "./http1-response-judge.ts";
 import type { FlowControl } from "./http1-body-source.ts";
 import type { SocketWriter } from "./socket-writer.ts";
 import type { AppLink, AppSink } from "./app-link.ts";
@@ -202,6 +203,11 @@ export class RelayExchange extends Settling implements AppSink {
       return;
     }
     this.rbuf = EMPTY;
+    // The common answer, judged on its bytes: it leaves as it came, with the body bytes at hand, in one write.
+    if (this.cleanable && buf.length > end + 4) {
+      const c = judgeCleanResponse(buf, end, this.plan.requestId);
+      if (c !== undefined) return this.respondClean(c, buf.subarray(0, end), buf.subarray(end + 4));
+    }
     const head = parseResponseHead(buf.toString("latin1", 0, end), this.req.method);
     if (isHeadError(head)) return this.appFailed(new UpstreamError("reset", `bad upstream response: ${head.reason}`));
     if (head.status === 101) return this.appFailed(new UpstreamError("reset", "upstream switched protocols"));
@@ -248,15 +254,34 @@ export class RelayExchange extends Settling implements AppSink {
     );
   }
 
+  /** The answer may pass as received (downstreamHead's `asReceived`), as far as the request and route can tell. */
+  private get cleanable(): boolean {
+    return this.plan.responseEdit === undefined && this.keepAlive && this.req.version === "1.1" && this.req.method !== "HEAD";
+  }
+
+  /** A clean answer (`raw`: its head's bytes, `rest`: body bytes at hand): what respond does for one, without parsing. */
+  private respondClean(c: CleanResponse, raw: Buffer, rest: Buffer): void {
+    if (this.spec.retry?.(c.status, undefined, false) === true) return this.retryTakesOver(c.status);
+    this.appKeepAlive = true;
+    this.out = "length";
+    this.rremaining = c.length;
+    this.emit(c.status, undefined, c.length, undefined);
+    this.io.responding();
+    this.inBody = true;
+    this.lengthResponse(raw, c.hasId ? "\r\n\r\n" : `\r\nx-request-id: ${this.plan.requestId}\r\n\r\n`, rest);
+  }
+
+  /** The response is dropped with its connection (its body may still be arriving): a retry has the downstream now. */
+  private retryTakesOver(status: number): void {
+    this.ended = true;
+    this.link.sink = undefined;
+    this.link.close();
+    this.handOff(status, undefined);
+  }
+
   /** `raw`: the head's bytes as received, without the blank line; `rest`: what followed it in the same read. */
   private respond(head: ResponseHead, raw: Buffer, rest: Buffer): void {
-    if (this.spec.retry?.(head.status, undefined, false) === true) {
-      // The response is dropped with its connection (its body may still be arriving).
-      this.ended = true;
-      this.link.sink = undefined;
-      this.link.close();
-      return this.handOff(head.status, undefined);
-    }
+    if (this.spec.retry?.(head.status, undefined, false) === true) return this.retryTakesOver(head.status);
     this.appKeepAlive = head.keepAlive;
     const d = downstreamHead(head, this.req, this.keepAlive, this.plan.requestId, this.plan.responseEdit, rest.length > 0);
     this.out = d.out;
