@@ -113,7 +113,8 @@ export class RelayExchange extends Settling implements AppSink {
     this.decoder = f.kind === "chunked" ? new ChunkedDecoder() : undefined;
     this.bodyDone = f.kind === "none";
     let s = `${req.method} ${plan.target} HTTP/1.1\r\n`;
-    for (const [n, v] of plan.fields) s += `${n}: ${v}\r\n`;
+    const fields = plan.fields;
+    for (let i = 0; i < fields.length; i++) s += `${fields[i]![0]}: ${fields[i]![1]}\r\n`;
     s += f.kind === "length" ? `content-length: ${f.length}\r\n\r\n` : f.kind === "chunked" ? "transfer-encoding: chunked\r\n\r\n" : "\r\n";
     this.head = Buffer.from(s, "latin1");
     this.reused = link.served > 0 && link.open;

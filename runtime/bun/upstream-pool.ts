@@ -35,6 +35,19 @@ function linkTls(creds: TlsMaterial, expected: string): LinkTls {
   };
 }
 
+/**
+ * The pool key of (endpoint, expected), kept per endpoint object (discovery replaces the object when the endpoint
+ * changes): a key built per request was a new string to hash on every take.
+ */
+const keys = new WeakMap<Endpoint, { readonly expected: string | undefined; readonly key: string }>();
+function keyOf(endpoint: Endpoint, expected: string | undefined): string {
+  const k = keys.get(endpoint);
+  if (k !== undefined && k.expected === expected) return k.key;
+  const key = `${endpoint.address}|${endpoint.port}|${expected ?? ""}`;
+  keys.set(endpoint, { expected, key });
+  return key;
+}
+
 export function createUpstreamPool(credentials: () => TlsMaterial): UpstreamPool {
   const idle = new Map<string, AppLink[]>();
   const meta = new WeakMap<AppLink, Pooled>();
@@ -56,7 +69,7 @@ export function createUpstreamPool(credentials: () => TlsMaterial): UpstreamPool
 
   return {
     take(endpoint, expected, connectTimeoutMs) {
-      const key = `${endpoint.address}|${endpoint.port}|${expected ?? ""}`;
+      const key = keyOf(endpoint, expected);
       const creds = expected === undefined ? undefined : credentials();
       const list = idle.get(key);
       while (list !== undefined && list.length > 0) {

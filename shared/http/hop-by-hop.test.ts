@@ -27,3 +27,9 @@ test("connection tokens are lower-cased and split on commas", () => {
   expect(isHopByHop("x-a", new Set(["x-a"]))).toBe(true);
   expect(isHopByHop("x-a", undefined)).toBe(false);
 });
+
+test("the fixed list by name, and names of the same lengths that are not on it", () => {
+  const list = ["connection", "keep-alive", "te", "transfer-encoding", "upgrade", "trailer", "proxy-connection", "expect", "http2-settings"];
+  for (const n of list) expect(isHopByHop(n, undefined)).toBe(true);
+  for (const n of ["user-agent", "x-forwarded-proto", "x-mesh-client-id", "accept", "tk", "trailers", "content-length", "host"]) expect(isHopByHop(n, undefined)).toBe(false);
+});
