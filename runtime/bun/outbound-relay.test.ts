@@ -178,6 +178,36 @@ describe("outbound relay with retries (body-less requests)", () => {
     expect(events.map((e) => [e.route, e.status, e.attempts])).toEqual([["retrying", 200, 2]]);
   });
 
+  test("a retried request on a kept-alive connection: the retry answers it, and the next request on it is served", async () => {
+    const { server, seen } = await flaky(1);
+    const events: RequestEvent[] = [];
+    const port = listener(retrying(server.port, { attempts: 2, on: [503], backoff: "1ms" }), events);
+    let got = "";
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data(_s, d) { got += d.toString("latin1"); } } });
+    cleanups.push(() => sock.end());
+    const answers = (): number => got.split("HTTP/1.1 ").length - 1;
+    sock.write("GET /one HTTP/1.1\r\nhost: api\r\n\r\n");
+    for (let i = 0; i < 200 && answers() < 1; i++) await Bun.sleep(5);
+    sock.write("GET /two HTTP/1.1\r\nhost: api\r\n\r\n");
+    for (let i = 0; i < 200 && answers() < 2; i++) await Bun.sleep(5);
+    // The 503 of the first try never reaches the caller: two 200s, in order, on the one connection.
+    expect(got.match(/HTTP\/1\.1 \d+/g)).toEqual(["HTTP/1.1 200", "HTTP/1.1 200"]);
+    expect(seen).toEqual(["GET /one", "GET /one", "GET /two"]);
+    expect(events.map((e) => [e.path, e.status, e.attempts])).toEqual([["/one", 200, 2], ["/two", 200, 1]]);
+  });
+
+  test("the route timeout during the wait before a retry reports the try that was made", async () => {
+    const { server } = await flaky(100);
+    const events: RequestEvent[] = [];
+    const port = listener(retrying(server.port, { attempts: 3, on: ["5xx"], backoff: "10s" }, { timeout: "200ms" }), events);
+    // Full jitter may start the retry at once; at most a few tries, and the request event says how many.
+    const res = await call(port, "/w");
+    expect(res.status).toBe(504);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.attempts).toBeGreaterThanOrEqual(1);
+    expect(events[0]!.status).toBe(504);
+  });
+
   test("answers that aren't retried leave the balancer alone: round robin still alternates first tries", async () => {
     const a = await flaky(0);
     const b = await flaky(0);
