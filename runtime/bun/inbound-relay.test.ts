@@ -278,6 +278,34 @@ describe("inbound relay: failures", () => {
     expect(app.connections).toBe(2);
   });
 
+  test("response smuggling through the clean-head judge: extra bytes after the body never reach the caller or a later request", async () => {
+    // The app answers the first request with its body and then a whole second response nobody asked for.
+    const answers = ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!", ok("two")];
+    let n = 0;
+    const app = startApp((r) => r.sock.write(answers[n++]!));
+    const s = await serve(app);
+    const { out } = await raw(s.port, ["GET /1 HTTP/1.1\r\nHost: a\r\n\r\n", "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"]);
+    expect(out).not.toContain("evil");
+    expect(out.match(/HTTP\/1\.1 200/g)).toHaveLength(2);
+    expect(out.endsWith("two")).toBe(true);
+    expect(app.connections).toBe(2); // the connection that sent extra bytes was not trusted again
+  });
+
+  for (const [name, answer] of [
+    ["Content-Length and Transfer-Encoding", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nhi"],
+    ["a bare CR in a value", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\rc\r\n\r\nhi"],
+    ["a space before the colon", "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nhi"],
+    ["a signed length", "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nhi"],
+  ] as const) {
+    test(`an app response with ${name}: 502, never passed on`, async () => {
+      const app = startApp((r) => r.sock.write(answer));
+      const s = await serve(app);
+      const { out } = await raw(s.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 600);
+      expect(out.startsWith("HTTP/1.1 502 ")).toBe(true);
+      expect(out).not.toContain("\r\n\r\nhi");
+    });
+  }
+
   test("an app sending a malformed response head: 502, never passed on", async () => {
     const app = startApp((r) => r.sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc"));
     const s = await serve(app);
