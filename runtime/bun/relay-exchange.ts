@@ -207,14 +207,14 @@ export class RelayExchange extends Settling implements AppSink {
     // The common answer, judged on its bytes: it leaves as it came, with the body bytes at hand, in one write.
     if (this.cleanable && buf.length > end + 4) {
       const c = judgeCleanResponse(buf, end, this.plan.requestId);
-      if (c !== undefined) return this.respondClean(c, buf.subarray(0, end), buf.subarray(end + 4));
+      if (c !== undefined) return this.respondClean(c, buf, end);
     }
     const head = parseResponseHead(buf.toString("latin1", 0, end), this.req.method);
     if (isHeadError(head)) return this.appFailed(new UpstreamError("reset", `bad upstream response: ${head.reason}`));
     if (head.status === 101) return this.appFailed(new UpstreamError("reset", "upstream switched protocols"));
-    const rest = buf.subarray(end + 4);
-    if (head.status < 200) return rest.length > 0 ? this.onAppData(rest) : undefined; // 1xx: we answered Expect ourselves
-    this.respond(head, buf.subarray(0, end), rest);
+    // 1xx: we answered Expect ourselves.
+    if (head.status < 200) return buf.length > end + 4 ? this.onAppData(buf.subarray(end + 4)) : undefined;
+    this.respond(head, buf, end);
   }
 
   onAppClose(err: Error | undefined, failure?: UpstreamErrorKind): void {
@@ -260,8 +260,8 @@ export class RelayExchange extends Settling implements AppSink {
     return this.plan.responseEdit === undefined && this.keepAlive && this.req.version === "1.1" && this.req.method !== "HEAD";
   }
 
-  /** A clean answer (`raw`: its head's bytes, `rest`: body bytes at hand): what respond does for one, without parsing. */
-  private respondClean(c: CleanResponse, raw: Buffer, rest: Buffer): void {
+  /** A clean answer (its head is `buf[0..end)`, body bytes at hand follow): what respond does for one, without parsing. */
+  private respondClean(c: CleanResponse, buf: Buffer, end: number): void {
     if (this.spec.retry?.(c.status, undefined, false) === true) return this.retryTakesOver(c.status);
     this.appKeepAlive = true;
     this.out = "length";
@@ -269,7 +269,7 @@ export class RelayExchange extends Settling implements AppSink {
     this.emit(c.status, undefined, c.length, undefined);
     this.io.responding();
     this.inBody = true;
-    this.lengthResponse(raw, c.hasId ? "\r\n\r\n" : `\r\nx-request-id: ${this.plan.requestId}\r\n\r\n`, rest);
+    this.lengthResponse(buf, end, c.hasId ? "\r\n\r\n" : `\r\nx-request-id: ${this.plan.requestId}\r\n\r\n`, end + 4);
   }
 
   /** The response is dropped with its connection (its body may still be arriving): a retry has the downstream now. */
@@ -280,11 +280,13 @@ export class RelayExchange extends Settling implements AppSink {
     this.handOff(status, undefined);
   }
 
-  /** `raw`: the head's bytes as received, without the blank line; `rest`: what followed it in the same read. */
-  private respond(head: ResponseHead, raw: Buffer, rest: Buffer): void {
+  /** `buf[0..end)`: the head's bytes as received, without the blank line; after the blank line, what followed in the same read. */
+  private respond(head: ResponseHead, buf: Buffer, end: number): void {
+    const from = end + 4;
+    const rest = buf.length - from;
     if (this.spec.retry?.(head.status, undefined, false) === true) return this.retryTakesOver(head.status);
     this.appKeepAlive = head.keepAlive;
-    const d = downstreamHead(head, this.req, this.keepAlive, this.plan.requestId, this.plan.responseEdit, rest.length > 0);
+    const d = downstreamHead(head, this.req, this.keepAlive, this.plan.requestId, this.plan.responseEdit, rest > 0);
     this.out = d.out;
     this.rremaining = d.length;
     this.keepAlive = d.keepAlive;
@@ -292,27 +294,31 @@ export class RelayExchange extends Settling implements AppSink {
     this.emit(head.status, d.cause, d.declared, undefined);
     this.io.responding();
     this.inBody = true;
-    if (d.asReceived) return this.lengthResponse(raw, d.text, rest);
-    if (d.out === "length" && rest.length > 0) return this.lengthResponse(undefined, d.text, rest);
+    if (d.asReceived) return this.lengthResponse(buf, end, d.text, from);
+    if (d.out === "length" && rest > 0) return this.lengthResponse(buf, 0, d.text, from);
     this.io.writer.write(Buffer.from(d.text, "latin1"));
     if (d.out === "none") {
-      if (rest.length > 0) this.appKeepAlive = false;
+      if (rest > 0) this.appKeepAlive = false;
       return this.complete();
     }
     if (d.out === "length" && this.rremaining === 0) return this.complete();
-    if (rest.length > 0) this.body(rest, 0);
+    if (rest > 0) this.body(buf, from);
   }
 
-  /** The common small response: head (`raw` bytes, then `text`) and the body bytes at hand in one write (one TLS record). */
-  private lengthResponse(raw: Buffer | undefined, text: string, rest: Buffer): void {
-    const n = Math.min(this.rremaining, rest.length);
-    const at = raw === undefined ? 0 : raw.length;
-    const both = Buffer.allocUnsafe(at + text.length + n);
-    if (raw !== undefined) both.set(raw, 0);
-    both.write(text, at, "latin1");
-    both.set(rest.subarray(0, n), at + text.length);
+  /**
+   * The common small response in one write (one TLS record): `src[0..rawEnd)` (the head as received; 0: none), then
+   * `text`, then the body bytes at hand from `src[bodyFrom]`. Ranges are copied, not cut into views (subarray made
+   * an object per range: ~2 % of a sidecar's samples).
+   */
+  private lengthResponse(src: Buffer, rawEnd: number, text: string, bodyFrom: number): void {
+    const avail = src.length - bodyFrom;
+    const n = Math.min(this.rremaining, avail);
+    const both = Buffer.allocUnsafe(rawEnd + text.length + n);
+    if (rawEnd > 0) src.copy(both, 0, 0, rawEnd);
+    both.write(text, rawEnd, "latin1");
+    if (n > 0) src.copy(both, rawEnd + text.length, bodyFrom, bodyFrom + n);
     this.rremaining -= n;
-    if (rest.length > n) this.appKeepAlive = false; // bytes after the response: don't trust the connection again
+    if (avail > n) this.appKeepAlive = false; // bytes after the response: don't trust the connection again
     this.toDownstream(both, true);
     if (this.rremaining === 0) this.complete();
   }
