@@ -5,7 +5,7 @@ import type { Socket } from "bun";
 import { UpstreamError } from "../../shared/types.ts";
 import { IncomingBody } from "./http1-body-source.ts";
 import { encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
-import { isHeadError, parseResponseHead, type ResponseHead } from "./http1-head.ts";
+import { HEAD_END, isHeadError, parseResponseHead, type ResponseHead } from "./http1-head.ts";
 import { isHopByHop, connectionTokens } from "../../shared/http/hop-by-hop.ts";
 import { SocketWriter } from "./socket-writer.ts";
 import { responseWithBytes } from "./known-body.ts";
@@ -105,7 +105,7 @@ export class ClientConnection {
 
   private parseHead(p: Pending): void {
     for (;;) {
-      const end = this.buf.indexOf("\r\n\r\n", 0, "latin1");
+      const end = this.buf.indexOf(HEAD_END, 0);
       if (end < 0) {
         if (this.buf.length > MAX_RESPONSE_HEAD) this.destroy(new UpstreamError("reset", "upstream response head too large"));
         else this.buf = Buffer.from(this.buf); // keep a private copy of a partial head

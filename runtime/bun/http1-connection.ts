@@ -5,7 +5,7 @@ import type { Socket } from "bun";
 import { isHopByHop } from "../../shared/http/hop-by-hop.ts";
 import { IncomingBody } from "./http1-body-source.ts";
 import { ChunkedDecodeError } from "./http1-chunked.ts";
-import { isHeadError, parseRequestHead, type RequestHead } from "./http1-head.ts";
+import { HEAD_END, isHeadError, parseRequestHead, type RequestHead } from "./http1-head.ts";
 import { writeResponse } from "./http1-response-writer.ts";
 import { SocketWriter } from "./socket-writer.ts";
 import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
@@ -179,7 +179,7 @@ export class Http1Connection {
     let start = this.pos;
     // RFC 9112 2.2: ignore empty lines before a request line (some clients send CRLF after a body).
     while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
-    const end = buf.indexOf("\r\n\r\n", start, "latin1");
+    const end = buf.indexOf(HEAD_END, start);
     const max = this.host.limits.maxHeaderBytes;
     if (end < 0) {
       // A head that ends with bare LFs would otherwise sit here until the header timeout.

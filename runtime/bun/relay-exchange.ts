@@ -5,7 +5,7 @@ import { BodyTooLargeError } from "../../shared/proxy/hygiene.ts";
 import { responseForError } from "../../shared/http/errors.ts";
 import type { HeaderEdit } from "../../shared/filters/header-ops.ts";
 import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./http1-chunked.ts";
-import { isHeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./http1-head.ts";
+import { HEAD_END, isHeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./http1-head.ts";
 import { writeResponse } from "./http1-response-writer.ts";
 import { downstreamHead, type ResponseOut } from "./relay-response-head.ts";
 import { judgeCleanResponse, type CleanResponse } from "./http1-response-judge.ts";
@@ -197,7 +197,7 @@ export class RelayExchange extends Settling implements AppSink {
     if (this.settled) return this.link.close(); // bytes with no request: the connection can't be trusted
     if (this.inBody) return this.body(d, 0);
     const buf = this.rbuf.length > 0 ? Buffer.concat([this.rbuf, d]) : d;
-    const end = buf.indexOf("\r\n\r\n", 0, "latin1");
+    const end = buf.indexOf(HEAD_END, 0);
     if (end < 0) {
       if (buf.length > MAX_RESPONSE_HEAD) return this.appFailed(new UpstreamError("reset", "upstream response head too large"));
       this.rbuf = Buffer.from(Uint8Array.prototype.slice.call(buf)); // the read buffer is reused after this callback
