@@ -274,7 +274,7 @@ export class Http1Connection {
   }
 
   private relayIo(head: RequestHead, maxBodyBytes: number): RelayIo {
-    return { writer: this.writer, flow: this.flow, keepAlive: head.keepAlive && !this.host.draining(), maxBodyBytes, responding: () => (this.responding = true) };
+    return { writer: this.writer, flow: this.flow, keepAlive: head.keepAlive && !this.host.draining(), maxBodyBytes, responding: this.markResponding };
   }
 
   /** The fast path: the exchange has sent the head to the app; the body bytes follow as they arrive. */
@@ -297,8 +297,14 @@ export class Http1Connection {
       this.body = x;
       if (head.expectContinue) this.writer.write(CONTINUE);
     }
-    x.whenSettled((err, keepAlive) => this.relayEnded(err, keepAlive));
+    x.whenSettled(this.onRelayEnded);
   }
+
+  // Made once per connection, not per request: a relayed request's callbacks.
+  private readonly markResponding = (): void => {
+    this.responding = true;
+  };
+  private readonly onRelayEnded = (err: Error | undefined, keepAlive: boolean): void => this.relayEnded(err, keepAlive);
 
   private relayEnded(err: Error | undefined, keepAlive: boolean): void {
     this.exchange = undefined;

@@ -47,7 +47,7 @@ function startTry(r: OutboundRelay, plan: OutboundPlan, head: RequestHead, io: R
     const f = head.framing;
     emitOutbound(observe, r.listener, plan, { method: head.method, target: head.target, status, cause, endpoint: endpoint.id, headAt: now, bytesIn: f.kind === "length" ? f.length : undefined, bytesOut, attempts: n });
   };
-  return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: (l) => r.pool.release(l), emit, retry: ask, tryTimeoutMs });
+  return new RelayExchange({ link, plan, req: head, io, deadline: plan.startedAt + timeoutMs, release: r.pool.release, emit, retry: ask, tryTimeoutMs });
 }
 
 /** Says whether a try's outcome is the request's: only then its request event goes out. */

@@ -10,7 +10,7 @@ import { AppLink, APP_IDLE_MS, type LinkTls } from "./app-link.ts";
 export type UpstreamPool = {
   /** An idle connection to `endpoint`, or a new one (connected on first write). `expected` undefined = plaintext. */
   take(endpoint: Endpoint, expected: string | undefined, connectTimeoutMs: number): AppLink;
-  /** The exchange on `link` completed and the connection may carry another. */
+  /** The exchange on `link` completed and the connection may carry another (callable unbound: the relay passes it as is). */
   release(link: AppLink): void;
   close(): void;
 };
