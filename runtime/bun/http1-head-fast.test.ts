@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { fastRequestHead, fastResponseHead } from "./http1-head-fast.ts";
 import { isHeadError, strictRequestHead, strictResponseHead } from "./http1-head.ts";
-import { generateCases, mulberry32 } from "../../test/support/http1-fuzz-cases.ts";
+import { damageText, generateCases, mulberry32 } from "../../test/support/http1-fuzz-cases.ts";
 
 /** Sets compare as sorted arrays; everything else as is. */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Set ? [...x].sort() : x)));
@@ -89,14 +89,7 @@ describe("fastResponseHead", () => {
     const int = (n: number): number => Math.floor(rnd() * n);
     let fast = 0;
     for (let n = 0; n < 20000; n++) {
-      let text = RESPONSES[int(RESPONSES.length)]!;
-      for (let k = 1 + int(3); k > 0; k--) {
-        const at = int(text.length + 1);
-        const op = int(3);
-        if (op === 0) text = text.slice(0, at) + DAMAGE[int(DAMAGE.length)] + text.slice(at);
-        else if (op === 1) text = text.slice(0, at) + text.slice(at + 1 + int(3));
-        else text = text.slice(0, at) + text.slice(at, at + 1).toUpperCase() + text.slice(at + 1);
-      }
+      const text = damageText(RESPONSES[int(RESPONSES.length)]!, rnd, DAMAGE);
       const f = fastResponseHead(text, "GET");
       if (f === undefined) continue;
       fast++;

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { judgeCleanResponse } from "./http1-response-judge.ts";
 import { isHeadError, parseResponseHead } from "./http1-head.ts";
 import { downstreamHead } from "./relay-response-head.ts";
-import { mulberry32 } from "../../test/support/http1-fuzz-cases.ts";
+import { damageText, mulberry32 } from "../../test/support/http1-fuzz-cases.ts";
 
 const ID = "3f1c2a9e-5b7d-4c1e-9a2b-8d7e6f5a4b3c";
 const GET11 = { method: "GET", version: "1.1" };
@@ -71,14 +71,7 @@ describe("judgeCleanResponse", () => {
     const damage = ["\r", "\n", "\r\n", "\t", " ", ":", "\0", "\x7f", "\xa0", "\xff", "A", "0", "Content-Length: 4\r\n", "Transfer-Encoding: chunked\r\n", "Connection: close\r\n", `x-request-id: ${ID}\r\n`, "Proxy-X: 1\r\n"];
     let clean = 0;
     for (let n = 0; n < 20000; n++) {
-      let text = CLEAN[int(CLEAN.length)]!;
-      for (let k = 1 + int(3); k > 0; k--) {
-        const at = int(text.length + 1);
-        const op = int(3);
-        if (op === 0) text = text.slice(0, at) + damage[int(damage.length)] + text.slice(at);
-        else if (op === 1) text = text.slice(0, at) + text.slice(at + 1 + int(3));
-        else text = text.slice(0, at) + text.slice(at, at + 1).toUpperCase() + text.slice(at + 1);
-      }
+      const text = damageText(CLEAN[int(CLEAN.length)]!, rnd, damage);
       if (text.includes("\r\n\r\n")) continue; // not one head any more
       const c = judge(text);
       if (c === undefined) continue;

@@ -484,3 +484,19 @@ export function generateCases(seed: number, count: number): FuzzCase[] {
   }
   return out;
 }
+
+/**
+ * One damaged variant of `text`, drawn from `rnd`: 1–3 edits, each inserting one of `damage`, deleting 1–3 chars, or
+ * upper-casing one. The response-head differential tests (one-pass reader, byte judge) share it.
+ */
+export function damageText(text: string, rnd: () => number, damage: readonly string[]): string {
+  const int = (n: number): number => Math.floor(rnd() * n);
+  for (let k = 1 + int(3); k > 0; k--) {
+    const at = int(text.length + 1);
+    const op = int(3);
+    if (op === 0) text = text.slice(0, at) + damage[int(damage.length)] + text.slice(at);
+    else if (op === 1) text = text.slice(0, at) + text.slice(at + 1 + int(3));
+    else text = text.slice(0, at) + text.slice(at, at + 1).toUpperCase() + text.slice(at + 1);
+  }
+  return text;
+}
