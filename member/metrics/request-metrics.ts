@@ -1,10 +1,11 @@
 // The hub subscriber for RED metrics: requests, durations, retries and authorization per request event; upstream
-// tries per attempt event. Per event: one key string, one Map lookup, a few field increments (no label hashing).
+// tries per attempt event. Per event: nested map lookups by the event's fields, a few field increments (no key string).
 import type { Observer, RequestEvent, AttemptEvent } from "../../shared/telemetry/observe.ts";
 import {
   ATTEMPT_DURATION_LABELS, ATTEMPT_LABELS, AUTHZ_LABELS, DURATION_BUCKETS, DURATION_LABELS, REQUEST_LABELS, RETRY_LABELS,
-  attemptKey, attemptLabels, authzLabels, labelContext, requestKey, requestLabels, sideOf, splitCluster, type Side,
+  attemptLabels, authzLabels, labelContext, requestLabels, sideOf, splitCluster, type Side,
 } from "../../shared/telemetry/metric-labels.ts";
+import { AttemptLabelCache, RequestLabelCache } from "../../shared/telemetry/label-cache.ts";
 import { SeriesCounter, SeriesHistogram, type CounterChild, type HistogramChild } from "./series.ts";
 import type { MetricsRegistry } from "./registry.ts";
 
@@ -24,39 +25,37 @@ export function requestMetrics(registry: MetricsRegistry, o: { service: string; 
   const authz = registry.register(new SeriesCounter("mesh_authz_decisions_total", "Inbound authorization verdicts by decision and the rule that decided (or default).", AUTHZ_LABELS));
 
   const ctx = labelContext(o.service, o.trustDomain);
-  const requestCache = new Map<string, RequestSeries>();
-  const attemptCache = new Map<string, AttemptSeries>();
-  const authzCache = new Map<string, CounterChild>();
+  const requestCache = new RequestLabelCache<RequestSeries>(CACHE_LIMIT);
+  const attemptCache = new AttemptLabelCache<AttemptSeries>(CACHE_LIMIT);
+  // By rule name, one map per verdict: no "+rule" string per request.
+  const authzCache = { allowed: new Map<string, CounterChild>(), denied: new Map<string, CounterChild>() };
 
-  const requestMiss = (key: string, e: RequestEvent): RequestSeries => {
-    if (requestCache.size >= CACHE_LIMIT) requestCache.clear();
+  const requestMiss = (e: RequestEvent): RequestSeries => {
     const l = requestLabels(e, ctx);
     // The inbound side forwards to its app and never retries: no retry series for it.
     const s = { requests: requests.child(l.requests), duration: duration.child(l.duration), retries: l.side === "inbound" ? undefined : retries.child(l.retries) };
-    requestCache.set(key, s);
+    requestCache.set(e, s);
     return s;
   };
-  const attemptMiss = (key: string, e: AttemptEvent): AttemptSeries => {
-    if (attemptCache.size >= CACHE_LIMIT) attemptCache.clear();
+  const attemptMiss = (e: AttemptEvent): AttemptSeries => {
     const l = attemptLabels(e, o.attemptSide, ctx);
     const s = { attempts: upstream.child(l.attempts), duration: upstreamDuration.child(l.duration) };
-    attemptCache.set(key, s);
+    attemptCache.set(e, s);
     return s;
   };
   const authzChild = (v: { readonly allowed: boolean; readonly rule: string }): CounterChild => {
-    const key = (v.allowed ? "+" : "-") + v.rule;
-    let c = authzCache.get(key);
+    const cache = v.allowed ? authzCache.allowed : authzCache.denied;
+    let c = cache.get(v.rule);
     if (c === undefined) {
-      if (authzCache.size >= CACHE_LIMIT) authzCache.clear();
-      authzCache.set(key, (c = authz.child(authzLabels(v, ctx))));
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(v.rule, (c = authz.child(authzLabels(v, ctx))));
     }
     return c;
   };
 
   return {
     request(e) {
-      const key = requestKey(e);
-      const s = requestCache.get(key) ?? requestMiss(key, e);
+      const s = requestCache.get(e) ?? requestMiss(e);
       s.requests.inc();
       s.duration.observe(e.durationMs / 1000);
       // The retry filter counts tries per request; attempt events can't tell a re-try of the same endpoint.
@@ -66,8 +65,7 @@ export function requestMetrics(registry: MetricsRegistry, o: { service: string; 
       if (e.fault !== undefined) faults.child([sideOf(e.listener), e.listener === "inbound" ? o.service : splitCluster(e.cluster)[0], e.fault]).inc();
     },
     attempt(e) {
-      const key = attemptKey(e);
-      const s = attemptCache.get(key) ?? attemptMiss(key, e);
+      const s = attemptCache.get(e) ?? attemptMiss(e);
       s.attempts.inc();
       s.duration.observe(e.durationMs / 1000);
     },

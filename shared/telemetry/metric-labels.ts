@@ -100,11 +100,6 @@ export function labelContext(service: string, trustDomain: string, limit = LABEL
   return { service, trustDomain, bound };
 }
 
-/** A request event's identity for the label cache: only the fields labels are made of, status as its class digit. */
-export function requestKey(e: RequestEvent): string {
-  return `${e.listener}\n${e.route ?? ""}\n${e.cluster ?? ""}\n${(e.status / 100) | 0}\n${e.cause ?? ""}\n${e.peer ?? ""}`;
-}
-
 export type RequestLabelValues = {
   readonly side: Side;
   readonly requests: readonly string[]; // REQUEST_LABELS
@@ -129,10 +124,6 @@ export function requestLabels(e: RequestEvent, c: LabelContext): RequestLabelVal
 }
 
 /** Attempts carry no listener: a member's upstream tries all come from one side (gateway, or the outbound sidecar). */
-export function attemptKey(e: AttemptEvent): string {
-  return `${e.cluster}\n${e.outcome}`;
-}
-
 export function attemptLabels(e: AttemptEvent, side: Side, c: LabelContext): { readonly attempts: readonly string[]; readonly duration: readonly string[] } {
   const [svc, subset] = splitCluster(e.cluster);
   const dest = c.bound.service(svc);
