@@ -13,14 +13,15 @@ import { median } from "./lib/stats.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { answerHelpOrVersion, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
-const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3]
+const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2]
   runs each scenario from DIR (another checkout, e.g. a git worktree of the commit before) and from this checkout,
-  alternating A and B every round under the same wrk load (c=64), and prints CPU-ms per 1000 requests and req/s
+  alternating A and B every round under the same wrk load (c=64), and prints CPU-ms per 1000 requests and req/s;
+  every --restart-every rounds (default 2) both sides' processes are started afresh, in alternating order
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
   git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/ && bun run bench/ab.ts --baseline /tmp/before
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
-const OPTIONS = { baseline: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+const OPTIONS = { baseline: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
 answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
 let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
 try {
@@ -38,6 +39,8 @@ if (!Bun.which("wrk")) {
 }
 const rounds = Number(values.rounds ?? 8);
 const seconds = Number(values.seconds ?? 3);
+const restartEvery = Number(values["restart-every"] ?? 2);
+if (!Number.isInteger(restartEvery) || restartEvery < 1) exitUsage("ab", new Error("--restart-every needs a positive integer"), USAGE);
 const baseline = resolve(values.baseline!);
 
 const pin = detectPinning();
@@ -50,35 +53,52 @@ const stopAll = (): Promise<unknown> => Promise.all(sets.map((s) => s.stopAll())
 let code = 0;
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
-type Side = { label: string; name: ScenarioName; t: Target; cpu: number[]; rps: number[] };
+type Label = "A (baseline)" | "B (this)";
+type Side = { label: Label; repo: string; name: ScenarioName; t: Target | undefined; set: ProcessSet | undefined; cpu: number[]; rps: number[] };
 
 async function measure(s: Side): Promise<void> {
-  const pids = [...s.t.proxies.values()].map((m) => m.pid);
+  const t = s.t!;
+  const pids = [...t.proxies.values()].map((m) => m.pid);
   const before = pids.reduce((a, p) => a + cpuMs(p), 0);
-  const r = await runWrk({ url: s.t.url, host: s.t.host, connections: 64, seconds, pin: pin.pinLoad });
+  const r = await runWrk({ url: t.url, host: t.host, connections: 64, seconds, pin: pin.pinLoad });
   const after = pids.reduce((a, p) => a + cpuMs(p), 0);
   if (r.non2xx > 0 || r.socketErrors > 0 || r.requests === 0) throw new Error(`${s.label} ${s.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
   s.cpu.push(((after - before) / r.requests) * 1000);
   s.rps.push(r.rps);
 }
 
-try {
-  const env = await startEnv(set, tmp, pin);
-  const sides: Side[] = [];
+/**
+ * Starts every side, A then B on even starts and B then A on odd ones. Why fresh processes every few rounds: each
+ * start of a side carries an offset of its own that lasts as long as its processes (A/A runs, the same code on both
+ * sides, read paired medians from 0.92 to 1.06 on the pair within one start), so only many starts average it out.
+ */
+async function setUp(env: Awaited<ReturnType<typeof startEnv>>, sides: Side[], start: number): Promise<void> {
   for (const name of names) {
-    for (const [label, repo] of [["A (baseline)", baseline], ["B (this)", env.repo]] as const) {
-      // A directory per side: configs are written by scenario name, and members watch their config file.
-      const dir = join(tmp, `${label[0]}-${name}`);
+    const both = sides.filter((s) => s.name === name);
+    for (const s of start % 2 === 0 ? both : both.reverse()) {
+      // A directory per side and start: configs are written by scenario name, and members watch their config file.
+      const dir = join(tmp, `${s.label[0]}-${name}-${start}`);
       mkdirSync(dir, { recursive: true });
-      const own = new ProcessSet(dir);
-      sets.push(own);
-      const t = await SETUPS[name]({ ...env, repo, tmp: dir, set: own });
-      await probe(name, t);
-      await runWrk({ url: t.url, host: t.host, connections: 64, seconds: 1, pin: pin.pinLoad });
-      sides.push({ label, name, t, cpu: [], rps: [] });
+      s.set = new ProcessSet(dir);
+      sets.push(s.set);
+      s.t = await SETUPS[name]({ ...env, repo: s.repo, tmp: dir, set: s.set });
+      await probe(name, s.t);
+      await runWrk({ url: s.t.url, host: s.t.host, connections: 64, seconds: 1, pin: pin.pinLoad });
     }
   }
+}
+
+/** Each round's B over the same round's A, so drift across rounds (the VM's neighbours) cancels out. */
+const pairedOf = (a: Side, b: Side): number[] => b.cpu.map((x, i) => x / a.cpu[i]!);
+
+try {
+  const env = await startEnv(set, tmp, pin);
+  const sides: Side[] = names.flatMap((name) => ([["A (baseline)", baseline], ["B (this)", env.repo]] as const).map(([label, repo]) => ({ label, repo, name, t: undefined, set: undefined, cpu: [], rps: [] })));
   for (let round = 1; round <= rounds; round++) {
+    if ((round - 1) % restartEvery === 0) {
+      await Promise.all(sides.map((s) => s.set?.stopAll()));
+      await setUp(env, sides, (round - 1) / restartEvery);
+    }
     // Alternate which side goes first, so a drift within a round favours neither.
     const order = round % 2 === 1 ? sides : [...sides].reverse();
     for (const s of order) await measure(s);
@@ -89,8 +109,7 @@ try {
   for (const name of names) {
     const [a, b] = sides.filter((s) => s.name === name) as [Side, Side];
     for (const s of [a, b]) {
-      // Paired: each round's B over the same round's A, so drift across rounds (the VM's neighbours) cancels out.
-      const paired = b.cpu.map((x, i) => x / a.cpu[i]!);
+      const paired = pairedOf(a, b);
       const spread = `${median(paired).toFixed(3)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
       const ratios = s === b ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spread}` : "";
       console.log(`${name.padEnd(w)} ${s.label.padEnd(14)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios}`);
