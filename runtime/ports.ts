@@ -4,6 +4,7 @@
 import type { Endpoint } from "../shared/types.ts";
 import type { RelayPlanner } from "../shared/proxy/inbound-relay-plan.ts";
 import type { Observation } from "../shared/telemetry/observe.ts";
+import type { LineSink } from "../shared/telemetry/access-log.ts";
 
 /** The inbound fast path: request heads the planner accepts are relayed to the app without a Request/Response. */
 export type InboundRelay = {
@@ -98,7 +99,7 @@ export type PlainClient = {
 };
 
 /** Where log lines go: a buffered writer, one write per batch, flushed on exit. */
-export type LogSink = { write(line: string): void; flush(): void };
+export type LogSink = LineSink & { flush(): void };
 
 /** A small web listener for loopback-only endpoints (admin): no mesh policy runs on it. */
 export type WebServer = { readonly port: number; stop(): void };

@@ -41,3 +41,50 @@ test("2,000 lines over 2,000 event-loop turns go out in a few writes, all of the
     rmSync(dir, { recursive: true, force: true });
   }
 }, 20_000);
+
+const ENCODED_CHILD = `
+import { createStdoutSink } from ${JSON.stringify(join(import.meta.dir, "log-sink.ts"))};
+import { encodeAccessLine } from ${JSON.stringify(join(import.meta.dir, "../../shared/telemetry/access-line-bytes.ts"))};
+const sink = createStdoutSink();
+const event = (n) => ({ listener: "outbound", method: "GET", path: "/p/" + n + "/" + "x".repeat(n % 300), status: 200, cause: undefined,
+  requestId: "r" + n, startedAt: 0, durationMs: 1.25, route: "r", cluster: "c", endpoint: undefined, attempts: 1, peer: undefined,
+  authz: undefined, bytesIn: undefined, bytesOut: undefined });
+let n = 0;
+function burst() {
+  // Several lines per turn, bytes and strings mixed, so the buffer fills and flushes while the pipe is full.
+  for (let k = 0; k < 50 && n < 20000; k++, n++) {
+    if (n % 3 === 0) sink.write(JSON.stringify({ msg: "pino", n, s: "é".repeat(n % 50) }) + "\\n");
+    else if (!sink.writeEncoded(encodeAccessLine, "child", event(n), 1764316800000 + n)) throw new Error("did not fit");
+  }
+  if (n < 20000) setImmediate(burst);
+  else sink.flush();
+}
+burst();
+`;
+
+test("encoded access lines and string lines through a slow pipe: every byte, in order (the buffer is reused only once FileSink has copied it)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "log-sink-"));
+  try {
+    const script = join(dir, "child.ts");
+    await Bun.write(script, ENCODED_CHILD);
+    const p = Bun.spawn([process.execPath, script], { stdout: "pipe", stderr: "pipe" });
+    const chunks: Uint8Array[] = [];
+    const reader = p.stdout.getReader();
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      chunks.push(r.value);
+      await Bun.sleep(1); // a slow reader: the pipe fills, the child's writes wait in FileSink
+    }
+    expect(await p.exited).toBe(0);
+    const lines = Buffer.concat(chunks).toString("utf8").trim().split("\n");
+    expect(lines.length).toBe(20000);
+    for (let n = 0; n < 20000; n++) {
+      const j = JSON.parse(lines[n]!);
+      if (n % 3 === 0) expect(j).toEqual({ msg: "pino", n, s: "é".repeat(n % 50) });
+      else expect([j.msg, j.requestId, j.path, j.time]).toEqual(["access", `r${n}`, `/p/${n}/${"x".repeat(n % 300)}`, 1764316800000 + n]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
