@@ -52,8 +52,13 @@ export class AppLink {
 
   /** Bytes to send; copied when they must wait (the caller's buffer may be a socket read buffer). False = backlogged. */
   write(data: Uint8Array): boolean {
-    if (this.writer !== undefined) return this.writer.writeBorrowed(data);
-    this.early.push(Uint8Array.prototype.slice.call(data));
+    return this.writeRange(data, 0, data.length);
+  }
+
+  /** write() for `data[from..to)`. */
+  writeRange(data: Uint8Array, from: number, to: number): boolean {
+    if (this.writer !== undefined) return this.writer.writeRange(data, from, to);
+    this.early.push(Uint8Array.prototype.slice.call(data, from, to));
     if (!this.connecting) this.connect();
     return true;
   }

@@ -13,6 +13,7 @@ import type { FlowControl } from "./http1-body-source.ts";
 import type { SocketWriter } from "./socket-writer.ts";
 import type { AppLink, AppSink } from "./app-link.ts";
 import { Settling } from "./settling.ts";
+import { assembly } from "./write-scratch.ts";
 
 export type RelayIo = {
   /** The downstream connection's writer and read side. */
@@ -83,8 +84,8 @@ export class RelayExchange extends Settling implements AppSink {
   private rdecoder: ChunkedDecoder | undefined;
   private appKeepAlive = true;
   private keepAlive: boolean;
-  /** The request head as sent, kept for one resend when a reused app connection turns out closed. */
-  private readonly head: Uint8Array;
+  /** The request head as sent (latin1: a char per byte), kept for one resend when a reused app connection turns out closed. */
+  private readonly head: string;
   private readonly reused: boolean;
   private resent = false;
   /** The response is complete or the mesh answered: request bytes still arriving are not for the app any more. */
@@ -116,10 +117,11 @@ export class RelayExchange extends Settling implements AppSink {
     const fields = plan.fields;
     for (let i = 0; i < fields.length; i++) s += `${fields[i]![0]}: ${fields[i]![1]}\r\n`;
     s += f.kind === "length" ? `content-length: ${f.length}\r\n\r\n` : f.kind === "chunked" ? "transfer-encoding: chunked\r\n\r\n" : "\r\n";
-    this.head = Buffer.from(s, "latin1");
+    this.head = s;
     this.reused = link.served > 0 && link.open;
     link.sink = this;
-    link.write(this.head);
+    const b = assembly(s.length);
+    link.writeRange(b, 0, b.write(s, 0, "latin1"));
   }
 
   private emit(status: number, cause: string | undefined, bytesOut: number | undefined, failure: UpstreamErrorKind | undefined): void {
@@ -233,7 +235,7 @@ export class RelayExchange extends Settling implements AppSink {
     if (this.reused && !this.resent && failure === undefined && this.req.framing.kind === "none" && this.rbuf.length === 0) {
       this.resent = true;
       this.link.sink = this;
-      this.link.write(this.head);
+      this.link.write(Buffer.from(this.head, "latin1"));
       return;
     }
     this.appFailed(new UpstreamError(failure ?? "reset", err?.message ?? "upstream closed the connection before responding"));
@@ -296,7 +298,8 @@ export class RelayExchange extends Settling implements AppSink {
     this.inBody = true;
     if (d.asReceived) return this.lengthResponse(buf, end, d.text, from);
     if (d.out === "length" && rest > 0) return this.lengthResponse(buf, 0, d.text, from);
-    this.io.writer.write(Buffer.from(d.text, "latin1"));
+    const b = assembly(d.text.length);
+    this.io.writer.writeRange(b, 0, b.write(d.text, 0, "latin1"));
     if (d.out === "none") {
       if (rest > 0) this.appKeepAlive = false;
       return this.complete();
@@ -313,13 +316,14 @@ export class RelayExchange extends Settling implements AppSink {
   private lengthResponse(src: Buffer, rawEnd: number, text: string, bodyFrom: number): void {
     const avail = src.length - bodyFrom;
     const n = Math.min(this.rremaining, avail);
-    const both = Buffer.allocUnsafe(rawEnd + text.length + n);
+    const total = rawEnd + text.length + n;
+    const both = assembly(total);
     if (rawEnd > 0) src.copy(both, 0, 0, rawEnd);
     both.write(text, rawEnd, "latin1");
     if (n > 0) src.copy(both, rawEnd + text.length, bodyFrom, bodyFrom + n);
     this.rremaining -= n;
     if (avail > n) this.appKeepAlive = false; // bytes after the response: don't trust the connection again
-    this.toDownstream(both, true);
+    if (!this.io.writer.writeRange(both, 0, total)) this.downstreamBacklogged();
     if (this.rremaining === 0) this.complete();
   }
 
@@ -354,9 +358,13 @@ export class RelayExchange extends Settling implements AppSink {
 
   private toDownstream(b: Uint8Array, owned: boolean): void {
     const w = this.io.writer;
-    if (owned ? w.write(b) : w.writeBorrowed(b)) return;
+    if (!(owned ? w.write(b) : w.writeBorrowed(b))) this.downstreamBacklogged();
+  }
+
+  /** The downstream took less than it was given: the app's side waits until it has taken the rest. */
+  private downstreamBacklogged(): void {
     this.link.pause();
-    w.flushed().then(() => this.link.resume(), () => {});
+    this.io.writer.flushed().then(() => this.link.resume(), () => {});
   }
 
   private complete(): void {

@@ -4,7 +4,7 @@
 import type { Socket } from "bun";
 
 // A real copy: Buffer#slice (and so slice() on a Buffer passed as Uint8Array) is a view in Node and Bun.
-const copyOf = (b: Uint8Array, from: number): Uint8Array => Uint8Array.prototype.slice.call(b, from);
+const copyOf = (b: Uint8Array, from: number, to: number): Uint8Array => Uint8Array.prototype.slice.call(b, from, to);
 
 export class SocketWriter {
   private pending: Uint8Array[] = [];
@@ -31,14 +31,19 @@ export class SocketWriter {
    * the kernel did not take is copied before it waits in the queue.
    */
   writeBorrowed(data: Uint8Array): boolean {
+    return this.writeRange(data, 0, data.length);
+  }
+
+  /** writeBorrowed for `data[from..to)`, with no view made of the range (the socket takes an offset and a length). */
+  writeRange(data: Uint8Array, from: number, to: number): boolean {
     if (this.dead) return false;
     if (this.pending.length > 0) {
-      this.pending.push(copyOf(data, 0));
+      this.pending.push(copyOf(data, from, to));
       return false;
     }
-    const n = this.sock.write(data);
-    if (n >= data.length) return true;
-    this.pending.push(copyOf(data, n > 0 ? n : 0));
+    const n = this.sock.write(data, from, to - from);
+    if (n >= to - from) return true;
+    this.pending.push(copyOf(data, n > 0 ? from + n : from, to));
     return false;
   }
 
