@@ -123,19 +123,15 @@ async function main(): Promise<void> {
 
   const raw = new Map<ScenarioName, RoundResult[]>(opts.only.map((n) => [n, []]));
   for (let round = 1; round <= opts.rounds; round++) {
-    // Every scenario of the round starts before any is measured, as they did once per run before: a member gets the
-    // rest of the setup (tens of seconds) to settle after its start (a 10,000-route sidecar's parse leaves ~40 MB
-    // that its allocator returns within seconds), and the load finds no process starting beside it.
-    const starts: Array<{ name: ScenarioName; t: Target; own: ProcessSet }> = [];
     for (const name of opts.only) {
       if (skipped[name] !== undefined || setupErrors[name] !== undefined) continue;
       const started = await start(name, round);
-      if (started !== undefined) starts.push({ name, ...started });
-    }
-    for (const { name, t } of starts) {
+      if (started === undefined) continue;
+      const { t, own } = started;
       // Fresh processes: the JIT warms up on every start.
       await wrk(t, 64, opts.warmupSeconds);
       const r = await measure(t, round);
+      await own.stopAll();
       raw.get(name)!.push(r);
       const errs = failedResponses(r);
       log(
@@ -147,7 +143,6 @@ async function main(): Promise<void> {
           ((r.foreign_cpu_pct ?? 0) > 10 ? ` (other processes used ${r.foreign_cpu_pct}% of the machine: noisy)` : ""),
       );
     }
-    await Promise.all(starts.map((x) => x.own.stopAll()));
   }
   // A scenario that failed in a later round has rounds of its own, but its numbers are not comparable: drop it.
   for (const name of Object.keys(setupErrors)) raw.delete(name as ScenarioName);
