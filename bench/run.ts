@@ -1,4 +1,4 @@
-// The bench runner: measures every scenario in interleaved rounds with wrk, on processes started afresh each round.
+// The bench runner: starts every scenario once, then measures them in interleaved rounds with wrk.
 // Usage: bun run bench/run.ts [--quick] [--rounds N] [--only direct,bun-bare,...] [--access-log off]; see bench/README.md.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,8 +36,6 @@ log(pin.note);
 
 const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-"));
 const set = new ProcessSet(tmp);
-/** The environment's set, then one per scenario start (each stopped once it has been measured). */
-const sets: ProcessSet[] = [set];
 let failed = false;
 let stopping: Promise<never> | undefined;
 
@@ -45,7 +43,7 @@ function shutdown(code: number): Promise<never> {
   return (stopping ??= stopAndExit(code));
 }
 async function stopAndExit(code: number): Promise<never> {
-  await Promise.all(sets.map((x) => x.stopAll()));
+  await set.stopAll();
   if (!failed) rmSync(tmp, { recursive: true, force: true });
   else log(`process logs kept in ${tmp}`);
   process.exit(code);
@@ -91,47 +89,32 @@ async function main(): Promise<void> {
   if (busy > 10) log(`WARNING: the machine is ${busy.toFixed(0)}% busy before the bench starts; other load skews every number`);
   const env = await startEnv(set, tmp, pin, { accessLog: opts.accessLog });
 
+  const targets = new Map<ScenarioName, Target>();
   const setupErrors: Record<string, string> = {};
   const skipped: Record<string, string> = {};
-  /**
-   * Why a fresh start per round and not one for the whole run: each start of a member carries an offset of its own
-   * for as long as its processes live (null A/Bs read the same code 0.92–1.06× on the pair within one start, see
-   * bench/README.md), so only rounds on separate starts let the median average it out.
-   */
-  const start = async (name: ScenarioName, round: number): Promise<{ t: Target; own: ProcessSet } | undefined> => {
-    const dir = join(tmp, `${name}-${round}`);
-    mkdirSync(dir, { recursive: true });
-    const own = new ProcessSet(dir);
-    sets.push(own);
+  for (const name of opts.only) {
     try {
-      const t = await SETUPS[name]({ ...env, set: own, tmp: dir });
+      log(`starting ${name}`);
+      const t = await SETUPS[name](env);
       await probe(name, t);
-      return { t, own };
+      targets.set(name, t);
     } catch (e) {
-      await own.stopAll();
       if (e instanceof ScenarioSkipped) {
         skipped[name] = e.message;
         log(`${name}: SKIPPED: ${e.message}`);
-        return undefined;
+        continue;
       }
       failed = true;
       setupErrors[name] = (e as Error).message;
       log(`${name}: setup FAILED, skipping it\n${(e as Error).message}`);
-      return undefined;
     }
-  };
+  }
 
-  const raw = new Map<ScenarioName, RoundResult[]>(opts.only.map((n) => [n, []]));
+  const raw = new Map<ScenarioName, RoundResult[]>([...targets.keys()].map((n) => [n, []]));
   for (let round = 1; round <= opts.rounds; round++) {
-    for (const name of opts.only) {
-      if (skipped[name] !== undefined || setupErrors[name] !== undefined) continue;
-      const started = await start(name, round);
-      if (started === undefined) continue;
-      const { t, own } = started;
-      // Fresh processes: the JIT warms up on every start.
-      await wrk(t, 64, opts.warmupSeconds);
+    for (const [name, t] of targets) {
+      if (round === 1 || opts.warmupEveryRound) await wrk(t, 64, opts.warmupSeconds);
       const r = await measure(t, round);
-      await own.stopAll();
       raw.get(name)!.push(r);
       const errs = failedResponses(r);
       log(
@@ -144,9 +127,6 @@ async function main(): Promise<void> {
       );
     }
   }
-  // A scenario that failed in a later round has rounds of its own, but its numbers are not comparable: drop it.
-  for (const name of Object.keys(setupErrors)) raw.delete(name as ScenarioName);
-  for (const name of Object.keys(skipped)) raw.delete(name as ScenarioName);
 
   const scenarios: Partial<Record<ScenarioName, ScenarioSummary>> = {};
   for (const [name, rounds] of raw) scenarios[name] = summarize(rounds);

@@ -12,7 +12,7 @@ export const SCENARIOS = [
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--only SCENARIO,...] [--access-log on|off]   (npm run bench -- ...)
-  --quick           short measurements (3 s at c=64, 2 s at c=1, 1 s warmup per start)
+  --quick           short measurements (3 s at c=64, 2 s at c=1), no warmup between rounds
   --rounds N        interleaved rounds per scenario (default 3)
   --only a,b        only these scenarios: ${SCENARIOS.join(", ")}
   --access-log off  sidecars and the gateway without access logs (default on, as in production)
@@ -29,10 +29,11 @@ export type BenchOptions = {
   readonly quick: boolean;
   readonly rounds: number;
   readonly only: readonly ScenarioName[];
-  /** Seconds per measurement; the warmup runs on every start of a scenario (each round starts it afresh). */
+  /** Seconds per measurement; warmup runs once per scenario before round 1 and, in full mode, before every round. */
   readonly c64Seconds: number;
   readonly c1Seconds: number;
   readonly warmupSeconds: number;
+  readonly warmupEveryRound: boolean;
   /** Passed to sidecars and the gateway as --access-log; on by default, as in production. */
   readonly accessLog: boolean;
 };
@@ -64,6 +65,6 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
   }
   return quick
-    ? { quick, rounds, only, accessLog, c64Seconds: 3, c1Seconds: 2, warmupSeconds: 1 }
-    : { quick, rounds, only, accessLog, c64Seconds: 10, c1Seconds: 5, warmupSeconds: 2 };
+    ? { quick, rounds, only, accessLog, c64Seconds: 3, c1Seconds: 2, warmupSeconds: 1, warmupEveryRound: false }
+    : { quick, rounds, only, accessLog, c64Seconds: 10, c1Seconds: 5, warmupSeconds: 2, warmupEveryRound: true };
 }
