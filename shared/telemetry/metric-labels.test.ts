@@ -5,16 +5,11 @@ import {
   attemptLabels, authzLabels, boundedValues, causeLabel, labelContext, OTHER, requestLabels,
   sideOf, sourceService, splitCluster, statusClass, REQUEST_LABELS, DURATION_LABELS,
 } from "./metric-labels.ts";
-import type { AttemptEvent, RequestEvent } from "./observe.ts";
+import { attemptEvent, requestEvent } from "../../test/support/telemetry-events.ts";
 
 const TD = "mesh.local";
-const event = (over: Partial<RequestEvent> = {}): RequestEvent => ({
-  listener: "outbound", method: "GET", path: "/a?b=1", status: 200, cause: undefined, requestId: "r1", startedAt: 0, durationMs: 1.5,
-  route: "echo", cluster: "echo/v1", endpoint: "echo-1", attempts: 1, peer: undefined, authz: undefined, bytesIn: undefined, bytesOut: undefined, ...over,
-});
-const attempt = (over: Partial<AttemptEvent> = {}): AttemptEvent => ({
-  requestId: "r1", cluster: "echo", endpoint: { id: "echo-1", address: "10.0.0.1", port: 9101, tags: [], meta: {} }, try: 1, status: 200, outcome: "success", durationMs: 1, ...over,
-});
+const event = requestEvent;
+const attempt = attemptEvent;
 
 describe("single labels", () => {
   test("side from the listener name", () => {
