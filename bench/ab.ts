@@ -13,15 +13,16 @@ import { median } from "./lib/stats.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { answerHelpOrVersion, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
-const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2]
+const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3]
   runs each scenario from DIR (another checkout, e.g. a git worktree of the commit before) and from this checkout,
   alternating A and B every round under the same wrk load (c=64), and prints CPU-ms per 1000 requests and req/s;
-  every --restart-every rounds (default 2) both sides' processes are started afresh, in alternating order
+  every --restart-every rounds (default 2) both sides' processes are started afresh, in alternating order, and
+  each side is loaded for --warmup seconds (default 3) before its first measured round
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
   git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/ && bun run bench/ab.ts --baseline /tmp/before
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
-const OPTIONS = { baseline: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+const OPTIONS = { baseline: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
 answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
 let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
 try {
@@ -41,6 +42,10 @@ const rounds = Number(values.rounds ?? 8);
 const seconds = Number(values.seconds ?? 3);
 const restartEvery = Number(values["restart-every"] ?? 2);
 if (!Number.isInteger(restartEvery) || restartEvery < 1) exitUsage("ab", new Error("--restart-every needs a positive integer"), USAGE);
+// Seconds of load on each side after a start, before its first measured round: with 1 s the pair's first round after
+// a start read up to twice the CPU per request of the next (still tiering up), which both sides then share as noise.
+const warmup = Number(values.warmup ?? 3);
+if (!(warmup >= 1)) exitUsage("ab", new Error("--warmup needs a number of seconds, at least 1"), USAGE);
 const baseline = resolve(values.baseline!);
 
 const pin = detectPinning();
@@ -83,7 +88,7 @@ async function setUp(env: Awaited<ReturnType<typeof startEnv>>, sides: Side[], s
       sets.push(s.set);
       s.t = await SETUPS[name]({ ...env, repo: s.repo, tmp: dir, set: s.set });
       await probe(name, s.t);
-      await runWrk({ url: s.t.url, host: s.t.host, connections: 64, seconds: 1, pin: pin.pinLoad });
+      await runWrk({ url: s.t.url, host: s.t.host, connections: 64, seconds: warmup, pin: pin.pinLoad });
     }
   }
 }

@@ -4,7 +4,7 @@
 // The order here is the order of setup, of every round and of the tables. Peers (nginx, consul-pair) sit next to the
 // reference so the comparisons read top-down; adding a scenario = a name here + an entry in scenarios.ts SETUPS.
 export const SCENARIOS = [
-  "direct", "bun-bare", "nginx", "consul-pair", "bun-l7-pair",
+  "direct", "bun-bare", "nginx", "consul-pair", "bun-l7-pair", "bun-l4-pair",
   "sidecar-hop", "sidecar-hop-nolog", "sidecar-hop-dark", "sidecar-hop-otlp", "sidecar-hop-policies", "sidecar-hop-canary",
   "sidecar-hop-10-routes", "sidecar-hop-10k-routes",
   "sidecar-pair", "sidecar-pair-nolog", "sidecar-pair-full", "sidecar-pair-authz", "sidecar-pair-policies", "sidecar-pair-dark", "tcp-pair", "gateway",

@@ -18,7 +18,7 @@ export type ChartInput = {
 };
 
 /** The comparison processes measured in the same rounds; drawn in their own colour. */
-export const PEERS: readonly string[] = ["bun-bare", "nginx", "consul-pair", "bun-l7-pair"];
+export const PEERS: readonly string[] = ["bun-bare", "nginx", "consul-pair", "bun-l7-pair", "bun-l4-pair"];
 
 type Panel = { readonly title: string; readonly path: readonly string[]; readonly format: (n: number) => string };
 const PANELS: readonly Panel[] = [
@@ -108,7 +108,7 @@ export function renderChart(latest: ChartInput): string {
     `<text x="${MARGIN}" y="46" fill="#555555">${escapeXml(subtitle(latest))}</text>`,
   );
   // Legend.
-  const legend: [string, string][] = [["direct (no proxy)", COLOURS.direct], ["peers: bun-bare, nginx, consul-pair, bun-l7-pair", COLOURS.peer], ["our mesh", COLOURS.mesh]];
+  const legend: [string, string][] = [["direct (no proxy)", COLOURS.direct], ["peers: bun-bare, nginx, consul-pair, bun-l7-pair, bun-l4-pair", COLOURS.peer], ["our mesh", COLOURS.mesh]];
   let lx = MARGIN + NAME_W;
   for (const [label, fill] of legend) {
     out.push(`<rect x="${lx}" y="55" width="10" height="10" fill="${fill}"/>`, `<text x="${lx + 14}" y="64" fill="#333333">${escapeXml(label)}</text>`);

@@ -137,6 +137,18 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
     return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["floor-outbound", a], ["floor-inbound", b]]) };
   },
 
+  // Bun's floor for an L4 mTLS pair (what tcp-pair does): a connection per connection, the SPIFFE id checked once at
+  // the handshake, bytes passed untouched; none of the mesh's (config, balancing, counters, drain, half-close).
+  async "bun-l4-pair"(env) {
+    const [inbound, outbound] = (await freePorts(2)) as [number, number];
+    const f = await writeFloorCertificates(env.tmp, TRUST_DOMAIN);
+    const b = env.set.spawn("floor-l4-inbound", proxyCmd(env, "floor-l4-inbound", "bench/floor/l4-inbound.ts", ["--port", String(inbound), "--app", `127.0.0.1:${env.upstreamPort}`, "--cert", f.inbound.cert, "--key", f.inbound.key, "--ca", f.ca]));
+    const a = env.set.spawn("floor-l4-outbound", proxyCmd(env, "floor-l4-outbound", "bench/floor/l4-outbound.ts", ["--port", String(outbound), "--upstream", `127.0.0.1:${inbound}`, "--expect", f.inbound.id, "--cert", f.outbound.cert, "--key", f.outbound.key, "--ca", f.ca]));
+    await env.set.waitReady(b);
+    await env.set.waitReady(a);
+    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["floor-l4-outbound", a], ["floor-l4-inbound", b]]) };
+  },
+
   async "sidecar-hop"(env) {
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
     const config = writeConfig(env, "sidecar-hop", hopConfig(env.upstreamPort));
