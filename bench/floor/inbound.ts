@@ -2,7 +2,7 @@
 // per connection, then per request one field inserted after the request line and the message sent to the app.
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { arg, Framer, hostPort, Out, ready, withField } from "./wire.ts";
+import { arg, Framer, hostPort, openLink, Out, ready, withField } from "./wire.ts";
 
 type Mesh = { out: Out; id: Buffer | undefined; req: Framer; app: App | undefined };
 type App = { sock: Socket<AppData> | undefined; out: Out | undefined; early: Buffer[]; res: Framer };
@@ -24,9 +24,7 @@ function toApp(mesh: Socket<Mesh>, msg: Buffer): void {
         open(s) {
           s.setNoDelay(true);
           link.sock = s;
-          link.out = new Out(s as Socket<unknown>);
-          for (const b of link.early) link.out.write(b);
-          link.early = [];
+          openLink(link, s as Socket<unknown>);
         },
         data(s, d) {
           const res = link.res.take(d);

@@ -2,7 +2,7 @@
 // per connection, then one plain connection to the app per mesh connection and bytes both ways, never parsed.
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { arg, hostPort, Out, ready } from "./wire.ts";
+import { arg, hostPort, openLink, Out, ready } from "./wire.ts";
 
 type Mesh = { out: Out; app: App | undefined; early: Buffer[] | undefined };
 type App = { sock: Socket<App> | undefined; out: Out | undefined; early: Buffer[]; mesh: Socket<Mesh> };
@@ -20,9 +20,7 @@ function toApp(mesh: Socket<Mesh>, early: Buffer[]): App {
       open(s) {
         s.setNoDelay(true);
         a.sock = s;
-        a.out = new Out(s as Socket<unknown>);
-        for (const b of a.early) a.out.write(b);
-        a.early = [];
+        openLink(a, s as Socket<unknown>);
       },
       data: (_s, d) => mesh.data.out.write(d),
       drain: () => a.out?.drain(),

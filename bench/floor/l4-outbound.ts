@@ -2,7 +2,7 @@
 // inbound, whose SPIFFE id is checked once at the handshake; then bytes pass both ways, never parsed.
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { arg, hostPort, Out, ready } from "./wire.ts";
+import { arg, hostPort, isExpectedPeer, openLink, Out, ready } from "./wire.ts";
 
 type Down = { out: Out; up: Up };
 type Up = { sock: Socket<Up> | undefined; out: Out | undefined; early: Buffer[]; down: Socket<Down> };
@@ -23,12 +23,8 @@ function connect(up: Up): void {
         up.sock = s;
       },
       handshake(s, _ok, err) {
-        // As the L7 floor: the chain must verify (only the hostname check may fail), the leaf must be the expected id.
-        const chainOk = err === null || err === undefined || (err as { code?: string }).code === "ERR_TLS_CERT_ALTNAME_INVALID";
-        if (!chainOk || s.getPeerX509Certificate()?.subjectAltName !== expected) return void s.end();
-        up.out = new Out(s as Socket<unknown>);
-        for (const b of up.early) up.out.write(b);
-        up.early = [];
+        if (!isExpectedPeer(s as Socket<unknown>, err, expected)) return void s.end();
+        openLink(up, s as Socket<unknown>);
       },
       data: (_s, d) => up.down.data.out.write(d),
       drain: () => up.out?.drain(),

@@ -2,7 +2,7 @@
 // server's SPIFFE id checked once per connection, one field inserted per request, the response relayed as it came.
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { arg, Framer, hostPort, Out, ready, withField } from "./wire.ts";
+import { arg, Framer, hostPort, isExpectedPeer, openLink, Out, ready, withField } from "./wire.ts";
 
 type Down = { out: Out; req: Framer; up: Up | undefined };
 type Up = { sock: Socket<UpData> | undefined; out: Out | undefined; early: Buffer[]; res: Framer; down: Socket<Down> | undefined };
@@ -27,13 +27,8 @@ function connect(): Up {
         up.sock = s;
       },
       handshake(s, _ok, err) {
-        // The chain must verify against our CA (only the hostname check may fail: the leaf names no host), and the
-        // leaf must be the expected SPIFFE id; nothing is sent before.
-        const chainOk = err === null || err === undefined || (err as { code?: string }).code === "ERR_TLS_CERT_ALTNAME_INVALID";
-        if (!chainOk || s.getPeerX509Certificate()?.subjectAltName !== expected) return void s.end();
-        up.out = new Out(s as Socket<unknown>);
-        for (const b of up.early) up.out.write(b);
-        up.early = [];
+        if (!isExpectedPeer(s as Socket<unknown>, err, expected)) return void s.end();
+        openLink(up, s as Socket<unknown>);
       },
       data(_s, d) {
         const res = up.res.take(d);

@@ -27,6 +27,25 @@ export class Out {
   }
 }
 
+/** A link whose socket may not be written to yet: what comes first waits in `early`, in order. */
+export type Link = { out: Out | undefined; early: Buffer[] };
+
+/** The link's socket may be written to now: the bytes held so far go first. */
+export function openLink(link: Link, s: Socket<unknown>): void {
+  const out = (link.out = new Out(s));
+  for (const b of link.early) out.write(b);
+  link.early = [];
+}
+
+/**
+ * The server's certificate after the handshake: its chain verified against our CA (only the host-name check may fail:
+ * a SPIFFE leaf names no host) and its URI SAN the expected one. Nothing may be sent before this says yes.
+ */
+export function isExpectedPeer(s: Socket<unknown>, err: Error | null | undefined, expectedSan: string): boolean {
+  const chainOk = err === null || err === undefined || (err as { code?: string }).code === "ERR_TLS_CERT_ALTNAME_INVALID";
+  return chainOk && s.getPeerX509Certificate()?.subjectAltName === expectedSan;
+}
+
 /**
  * Bytes of one HTTP/1.1 message collected from reads: `take` returns the whole message once its head and its
  * Content-Length body are in (the copy-free case: it arrived in one read), else undefined.

@@ -108,6 +108,18 @@ async function pair(env: ScenarioEnv, name: ScenarioName, prefix: string, config
   return { url: `http://127.0.0.1:${aOut}/`, host: UPSTREAM_SERVICE, proxies: new Map([["sidecar-a", a], ["sidecar-b", b]]) };
 }
 
+/** A floor pair from bench/floor/ (`<file>inbound.ts`, `<file>outbound.ts`): SVIDs from our CA code, the inbound first. */
+async function startFloorPair(env: ScenarioEnv, name: string, file: string): Promise<Target> {
+  const [inbound, outbound] = (await freePorts(2)) as [number, number];
+  const f = await writeFloorCertificates(env.tmp, TRUST_DOMAIN);
+  const tls = (who: "inbound" | "outbound"): string[] => ["--cert", f[who].cert, "--key", f[who].key, "--ca", f.ca];
+  const b = env.set.spawn(`${name}-inbound`, proxyCmd(env, `${name}-inbound`, `bench/floor/${file}inbound.ts`, ["--port", String(inbound), "--app", `127.0.0.1:${env.upstreamPort}`, ...tls("inbound")]));
+  const a = env.set.spawn(`${name}-outbound`, proxyCmd(env, `${name}-outbound`, `bench/floor/${file}outbound.ts`, ["--port", String(outbound), "--upstream", `127.0.0.1:${inbound}`, "--expect", f.inbound.id, ...tls("outbound")]));
+  await env.set.waitReady(b);
+  await env.set.waitReady(a);
+  return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([[`${name}-outbound`, a], [`${name}-inbound`, b]]) };
+}
+
 export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>> = {
   async direct(env) {
     return { url: `http://127.0.0.1:${env.upstreamPort}/`, proxies: new Map() };
@@ -127,27 +139,11 @@ export const SETUPS: Record<ScenarioName, (env: ScenarioEnv) => Promise<Target>>
 
   // Bun's floor for an L7 mTLS pair: the least per-request work an HTTP-aware pair can do (find the head's end and
   // Content-Length, insert one field per side), none of the mesh's (routing, hygiene, telemetry, timeouts).
-  async "bun-l7-pair"(env) {
-    const [inbound, outbound] = (await freePorts(2)) as [number, number];
-    const f = await writeFloorCertificates(env.tmp, TRUST_DOMAIN);
-    const b = env.set.spawn("floor-inbound", proxyCmd(env, "floor-inbound", "bench/floor/inbound.ts", ["--port", String(inbound), "--app", `127.0.0.1:${env.upstreamPort}`, "--cert", f.inbound.cert, "--key", f.inbound.key, "--ca", f.ca]));
-    const a = env.set.spawn("floor-outbound", proxyCmd(env, "floor-outbound", "bench/floor/outbound.ts", ["--port", String(outbound), "--upstream", `127.0.0.1:${inbound}`, "--expect", f.inbound.id, "--cert", f.outbound.cert, "--key", f.outbound.key, "--ca", f.ca]));
-    await env.set.waitReady(b);
-    await env.set.waitReady(a);
-    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["floor-outbound", a], ["floor-inbound", b]]) };
-  },
+  "bun-l7-pair": (env) => startFloorPair(env, "floor", ""),
 
   // Bun's floor for an L4 mTLS pair (what tcp-pair does): a connection per connection, the SPIFFE id checked once at
   // the handshake, bytes passed untouched; none of the mesh's (config, balancing, counters, drain, half-close).
-  async "bun-l4-pair"(env) {
-    const [inbound, outbound] = (await freePorts(2)) as [number, number];
-    const f = await writeFloorCertificates(env.tmp, TRUST_DOMAIN);
-    const b = env.set.spawn("floor-l4-inbound", proxyCmd(env, "floor-l4-inbound", "bench/floor/l4-inbound.ts", ["--port", String(inbound), "--app", `127.0.0.1:${env.upstreamPort}`, "--cert", f.inbound.cert, "--key", f.inbound.key, "--ca", f.ca]));
-    const a = env.set.spawn("floor-l4-outbound", proxyCmd(env, "floor-l4-outbound", "bench/floor/l4-outbound.ts", ["--port", String(outbound), "--upstream", `127.0.0.1:${inbound}`, "--expect", f.inbound.id, "--cert", f.outbound.cert, "--key", f.outbound.key, "--ca", f.ca]));
-    await env.set.waitReady(b);
-    await env.set.waitReady(a);
-    return { url: `http://127.0.0.1:${outbound}/`, host: UPSTREAM_SERVICE, proxies: new Map([["floor-l4-outbound", a], ["floor-l4-inbound", b]]) };
-  },
+  "bun-l4-pair": (env) => startFloorPair(env, "floor-l4", "l4-"),
 
   async "sidecar-hop"(env) {
     const [inbound, outbound, admin] = (await freePorts(3)) as [number, number, number];
