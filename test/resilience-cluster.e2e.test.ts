@@ -299,8 +299,10 @@ test("circuit breaker: 2 in flight (maxConnections), 1 pending, the 4th gets 503
   console.log(`breaker: overflow answered in ${log.ms} ms (access log), ${fourth.ms.toFixed(2)} ms at the client`);
   expect(log.status).toBe(503);
   expect(log.cause).toBe("overflow");
-  expect(log.ms).toBeLessThan(1);
-  expect(fourth.ms).toBeLessThan(100);
+  // "At once" means not queued behind a held slot (HOLD_MS): a bound of 1 ms read 1.23 ms in one fresh-clone CI run
+  // on a busy VM, which says nothing about queueing.
+  expect(log.ms).toBeLessThan(HOLD_MS / 20);
+  expect(fourth.ms).toBeLessThan(HOLD_MS / 10);
 
   const done = await Promise.all([...first, third]);
   expect(done.map((d) => d.status)).toEqual([200, 200, 200]);
