@@ -3,7 +3,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BENCH_USAGE, BENCH_VALUE_FLAGS, parseArgs, type BenchOptions, type ScenarioName } from "./lib/args.ts";
+import { BENCH_USAGE, BENCH_VALUE_FLAGS, parseArgs, roundOrder, type BenchOptions, type ScenarioName } from "./lib/args.ts";
 import { answerHelpOrVersion, exitUsage } from "../member/cli.ts";
 import { CLOCK_TICKS_PER_S, cpuMs, RssSampler } from "./lib/procstat.ts";
 import { ProcessSet } from "./lib/proc.ts";
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
 
   const raw = new Map<ScenarioName, RoundResult[]>([...targets.keys()].map((n) => [n, []]));
   for (let round = 1; round <= opts.rounds; round++) {
-    for (const [name, t] of targets) {
+    for (const [name, t] of roundOrder([...targets], round)) {
       if (round === 1 || opts.warmupEveryRound) await wrk(t, 64, opts.warmupSeconds);
       const r = await measure(t, round);
       raw.get(name)!.push(r);

@@ -1,7 +1,7 @@
 // Tests the bench's command-line parsing: modes, rounds and scenario selection.
 // Durations matter because --quick must stay under two minutes.
 import { describe, expect, test } from "bun:test";
-import { parseArgs, SCENARIOS } from "./args.ts";
+import { parseArgs, roundOrder, SCENARIOS } from "./args.ts";
 
 describe("parseArgs", () => {
   test("defaults to a full run of every scenario, 3 rounds", () => {
@@ -40,5 +40,15 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--only"])).toThrow(/--only/);
     expect(() => parseArgs(["--rounds", "0"])).toThrow(/positive/);
     expect(() => parseArgs(["--fast"])).toThrow(/--fast/);
+  });
+});
+
+describe("roundOrder", () => {
+  test("odd rounds run the scenarios as listed, even rounds backwards, and the list itself is left alone", () => {
+    const names = ["direct", "bun-bare", "sidecar-hop"] as const;
+    expect(roundOrder(names, 1)).toEqual(["direct", "bun-bare", "sidecar-hop"]);
+    expect(roundOrder(names, 2)).toEqual(["sidecar-hop", "bun-bare", "direct"]);
+    expect(roundOrder(names, 3)).toEqual(["direct", "bun-bare", "sidecar-hop"]);
+    expect(names).toEqual(["direct", "bun-bare", "sidecar-hop"]);
   });
 });

@@ -1,7 +1,7 @@
 // Command-line options of the bench runner: --quick, --rounds N, --only a,b, --access-log on|off.
 // Pure so the runner's durations and scenario selection are unit-tested.
 
-// The order here is the order of setup, of every round and of the tables. Peers (nginx, consul-pair) sit next to the
+// The order here is the order of setup, of odd rounds (even ones run it backwards: roundOrder) and of the tables. Peers (nginx, consul-pair) sit next to the
 // reference so the comparisons read top-down; adding a scenario = a name here + an entry in scenarios.ts SETUPS.
 export const SCENARIOS = [
   "direct", "bun-bare", "nginx", "consul-pair", "bun-l7-pair", "bun-l4-pair",
@@ -10,6 +10,17 @@ export const SCENARIOS = [
   "sidecar-pair", "sidecar-pair-nolog", "sidecar-pair-full", "sidecar-pair-authz", "sidecar-pair-policies", "sidecar-pair-dark", "tcp-pair", "gateway",
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+/**
+ * The scenarios of round `round` (from 1): as given in odd rounds, backwards in even ones. Why: the VM's slow
+ * stretches recur (a full run read the three rows after `sidecar-hop-otlp` slow in each of its rounds, and the same
+ * rows at their usual cost when re-run), and a target compares rows measured up to minutes apart within a round;
+ * reversing puts each pair in the other time order every other round, so one recurring stretch can't hit the same
+ * side of a comparison in every round.
+ */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  return round % 2 === 1 ? [...items] : [...items].reverse();
+}
 
 export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--only SCENARIO,...] [--access-log on|off]   (npm run bench -- ...)
   --quick           short measurements (3 s at c=64, 2 s at c=1), no warmup between rounds
