@@ -1,8 +1,9 @@
 // Command-line options of the bench runner: --quick, --rounds N, --only a,b, --access-log on|off.
 // Pure so the runner's durations and scenario selection are unit-tested.
 
-// The order here is the order of setup, of odd rounds (even ones run it backwards: roundOrder) and of the tables. Peers (nginx, consul-pair) sit next to the
-// reference so the comparisons read top-down; adding a scenario = a name here + an entry in scenarios.ts SETUPS.
+// The order here is the order of setup, of odd rounds (even ones run it backwards: roundOrder) and of the tables.
+// Peers (nginx, consul-pair, the floors) sit next to the reference so the comparisons read top-down; adding a
+// scenario = a name here + an entry in scenarios.ts SETUPS.
 export const SCENARIOS = [
   "direct", "bun-bare", "nginx", "consul-pair", "bun-l7-pair", "bun-l4-pair",
   "sidecar-hop", "sidecar-hop-nolog", "sidecar-hop-dark", "sidecar-hop-otlp", "sidecar-hop-policies", "sidecar-hop-canary",
