@@ -20,11 +20,20 @@ function tick() {
 tick();
 `;
 
-test("2,000 lines over 2,000 event-loop turns go out in a few writes, all of them, in order", async () => {
+/** `source` as a child script in a temp dir of its own, handed to `run`; the dir goes afterwards, also on failure. */
+async function withChild(source: string, run: (script: string, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "log-sink-"));
   try {
     const script = join(dir, "child.ts");
-    await Bun.write(script, CHILD);
+    await Bun.write(script, source);
+    await run(script, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("2,000 lines over 2,000 event-loop turns go out in a few writes, all of them, in order", async () => {
+  await withChild(CHILD, async (script, dir) => {
     const out = join(dir, "out.log");
     const fd = openSync(out, "w");
     const p = Bun.spawn([process.execPath, script], { stdout: fd, stderr: "pipe" });
@@ -37,9 +46,7 @@ test("2,000 lines over 2,000 event-loop turns go out in a few writes, all of the
     const writes = Number(/writes (\d+)/.exec(err)?.[1]);
     // One per 50 ms window (the child runs for well under a second) plus the final flush and stderr's own line.
     expect(writes).toBeLessThan(40);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }, 20_000);
 
 const ENCODED_CHILD = `
@@ -63,10 +70,7 @@ burst();
 `;
 
 test("encoded access lines and string lines through a slow pipe: every byte, in order (the buffer is reused only once FileSink has copied it)", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "log-sink-"));
-  try {
-    const script = join(dir, "child.ts");
-    await Bun.write(script, ENCODED_CHILD);
+  await withChild(ENCODED_CHILD, async (script) => {
     const p = Bun.spawn([process.execPath, script], { stdout: "pipe", stderr: "pipe" });
     const chunks: Uint8Array[] = [];
     const reader = p.stdout.getReader();
@@ -84,7 +88,5 @@ test("encoded access lines and string lines through a slow pipe: every byte, in 
       if (n % 3 === 0) expect(j).toEqual({ msg: "pino", n, s: "é".repeat(n % 50) });
       else expect([j.msg, j.requestId, j.path, j.time]).toEqual(["access", `r${n}`, `/p/${n}/${"x".repeat(n % 300)}`, 1764316800000 + n]);
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }, 30_000);
