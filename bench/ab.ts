@@ -6,23 +6,26 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
 import { detectPinning, probe, startEnv } from "./lib/harness.ts";
-import { cpuMs } from "./lib/procstat.ts";
+import { cpuMs, peakRssKb } from "./lib/procstat.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS, type Target } from "./lib/scenarios.ts";
 import { median } from "./lib/stats.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { answerHelpOrVersion, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
-const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3]
+const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3] [--env K=V ...]
   runs each scenario from DIR (another checkout, e.g. a git worktree of the commit before) and from this checkout,
   alternating A and B every round under the same wrk load (c=64), and prints CPU-ms per 1000 requests and req/s;
   every --restart-every rounds (default 2) both sides' processes are started afresh, in alternating order, and
-  each side is loaded for --warmup seconds (default 3) before its first measured round
+  each side is loaded for --warmup seconds (default 3) before its first measured round;
+  --env K=V (repeatable) sets a variable for B's proxy processes only: with --baseline . it compares a runtime knob
+  (e.g. --env MIMALLOC_PURGE_DELAY=-1) on the same code
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
   git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/ && bun run bench/ab.ts --baseline /tmp/before
+  bun run bench/ab.ts --baseline . --env MIMALLOC_PURGE_DELAY=-1
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
-const OPTIONS = { baseline: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+const OPTIONS = { baseline: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, env: { type: "string", multiple: true }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
 answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
 let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
 try {
@@ -47,6 +50,12 @@ if (!Number.isInteger(restartEvery) || restartEvery < 1) exitUsage("ab", new Err
 const warmup = Number(values.warmup ?? 3);
 if (!(warmup >= 1)) exitUsage("ab", new Error("--warmup needs a number of seconds, at least 1"), USAGE);
 const baseline = resolve(values.baseline!);
+const envB: Record<string, string> = {};
+for (const kv of values.env ?? []) {
+  const at = kv.indexOf("=");
+  if (at < 1) exitUsage("ab", new Error(`--env needs K=V, got ${JSON.stringify(kv)}`), USAGE);
+  envB[kv.slice(0, at)] = kv.slice(at + 1);
+}
 
 const pin = detectPinning();
 console.log(pin.note);
@@ -59,7 +68,7 @@ let code = 0;
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
 type Label = "A (baseline)" | "B (this)";
-type Side = { label: Label; repo: string; name: ScenarioName; t: Target | undefined; set: ProcessSet | undefined; cpu: number[]; rps: number[] };
+type Side = { label: Label; repo: string; name: ScenarioName; t: Target | undefined; set: ProcessSet | undefined; cpu: number[]; rps: number[]; rss: number[] };
 
 async function measure(s: Side): Promise<void> {
   const t = s.t!;
@@ -70,6 +79,8 @@ async function measure(s: Side): Promise<void> {
   if (r.non2xx > 0 || r.socketErrors > 0 || r.requests === 0) throw new Error(`${s.label} ${s.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
   s.cpu.push(((after - before) / r.requests) * 1000);
   s.rps.push(r.rps);
+  // The largest proxy's peak since its start (sides restart every few rounds, so this is that start's peak so far).
+  s.rss.push(Math.max(...pids.map(peakRssKb)) / 1024);
 }
 
 /**
@@ -86,7 +97,7 @@ async function setUp(env: Awaited<ReturnType<typeof startEnv>>, sides: Side[], s
       mkdirSync(dir, { recursive: true });
       s.set = new ProcessSet(dir);
       sets.push(s.set);
-      s.t = await SETUPS[name]({ ...env, repo: s.repo, tmp: dir, set: s.set });
+      s.t = await SETUPS[name]({ ...env, repo: s.repo, tmp: dir, set: s.set, proxyEnv: s.label === "B (this)" ? envB : undefined });
       await probe(name, s.t);
       await runWrk({ url: s.t.url, host: s.t.host, connections: 64, seconds: warmup, pin: pin.pinLoad });
     }
@@ -98,7 +109,7 @@ const pairedOf = (a: Side, b: Side): number[] => b.cpu.map((x, i) => x / a.cpu[i
 
 try {
   const env = await startEnv(set, tmp, pin);
-  const sides: Side[] = names.flatMap((name) => ([["A (baseline)", baseline], ["B (this)", env.repo]] as const).map(([label, repo]) => ({ label, repo, name, t: undefined, set: undefined, cpu: [], rps: [] })));
+  const sides: Side[] = names.flatMap((name) => ([["A (baseline)", baseline], ["B (this)", env.repo]] as const).map(([label, repo]) => ({ label, repo, name, t: undefined, set: undefined, cpu: [], rps: [], rss: [] })));
   for (let round = 1; round <= rounds; round++) {
     if ((round - 1) % restartEvery === 0) {
       await Promise.all(sides.map((s) => s.set?.stopAll()));
@@ -110,14 +121,14 @@ try {
     console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label[0]} ${s.cpu.at(-1)!.toFixed(1)} ms/1k`).join(", "));
   }
   const w = Math.max(8, ...names.map((n) => n.length));
-  console.log(`\n${"scenario".padEnd(w)} side           CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)`);
+  console.log(`\n${"scenario".padEnd(w)} side           CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)   peak RSS MB median`);
   for (const name of names) {
     const [a, b] = sides.filter((s) => s.name === name) as [Side, Side];
     for (const s of [a, b]) {
       const paired = pairedOf(a, b);
       const spread = `${median(paired).toFixed(3)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
-      const ratios = s === b ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spread}` : "";
-      console.log(`${name.padEnd(w)} ${s.label.padEnd(14)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios}`);
+      const ratios = s === b ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spread}` : "".padEnd(47);
+      console.log(`${name.padEnd(w)} ${s.label.padEnd(14)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios}   ${median(s.rss).toFixed(1)}`);
     }
   }
 } catch (e) {

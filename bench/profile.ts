@@ -1,5 +1,6 @@
 // CPU-profiles the proxies of one scenario (default sidecar-pair) under wrk load with `bun --cpu-prof`, or with
-// perf (--perf): kernel, runtime and JavaScript time of each proxy, JIT code named through JSC's jitdump.
+// perf (--perf): kernel, runtime and JavaScript time of each proxy, JIT code named through JSC's jitdump; or counts
+// each proxy's system calls per request (--syscalls), the peers' too.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,18 +12,21 @@ import { SETUPS } from "./lib/scenarios.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { jitdumpPid, jitdumpToPerfMap } from "./lib/jitdump.ts";
 import { parsePerfScript, renderSplit, splitSamples } from "./lib/perf-split.ts";
+import { parsePerfStatCsv, perfEvents, renderPerRequest } from "./lib/syscall-count.ts";
 import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
-const USAGE = `usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--perf] [--access-log on|off]
+const USAGE = `usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--perf | --syscalls] [--access-log on|off]
   CPU-profiles the proxies of one scenario under wrk load (bun --cpu-prof); profiles go to bench/results/profiles/
   --md writes a grep-friendly markdown summary next to each .cpuprofile
   --perf samples with perf instead (needs perf, e.g. apt-get install linux-perf): kernel time by system call,
          runtime time outside JavaScript, JavaScript functions with their native calls; <proxy>.perf.md per proxy
+  --syscalls counts each proxy's system calls per request with perf stat (a count: the same on a noisy VM); also for
+         the peers (nginx, consul-pair)
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
   bun run bench/profile.ts --scenario gateway --seconds 5 --md
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
-const OPTIONS = { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, perf: { type: "boolean" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+const OPTIONS = { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, perf: { type: "boolean" }, syscalls: { type: "boolean" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
 // Before anything is started or created: asking for help must never run a profile.
 answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
 let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
@@ -33,7 +37,8 @@ try {
 }
 const scenario = (values.scenario ?? "sidecar-pair") as ScenarioName;
 // direct has no proxy and the peers (nginx, consul-pair) are not Bun processes: nothing for --cpu-prof there.
-const NOT_PROFILED: readonly ScenarioName[] = ["direct", "nginx", "consul-pair"];
+const NOT_PROFILED: readonly ScenarioName[] = values.syscalls ? ["direct"] : ["direct", "nginx", "consul-pair"];
+if (values.perf && values.syscalls) exitUsage("profile", new Error("--perf and --syscalls are two different runs: pick one"), USAGE);
 if (!SCENARIOS.includes(scenario) || NOT_PROFILED.includes(scenario)) {
   console.error(`--scenario must be one of ${SCENARIOS.filter((s) => !NOT_PROFILED.includes(s)).join(", ")}`);
   process.exit(EXIT.usage);
@@ -42,8 +47,8 @@ if (!Bun.which("wrk")) {
   console.error("wrk not found: install it with 'apt-get install wrk'");
   process.exit(1);
 }
-if (values.perf && !Bun.which("perf")) {
-  console.error("perf not found: install it with 'apt-get install linux-perf' (or run without --perf)");
+if ((values.perf || values.syscalls) && !Bun.which("perf")) {
+  console.error("perf not found: install it with 'apt-get install linux-perf' (or run without --perf/--syscalls)");
   process.exit(1);
 }
 const seconds = Number(values.seconds ?? 10);
@@ -72,18 +77,22 @@ try {
     process.env.BUN_JSC_useJITDump = "1";
     process.env.BUN_JSC_jitDumpDirectory = jitDir;
   }
-  const env = await startEnv(set, tmp, pin, { runtimeFlags: values.perf ? undefined : flags, accessLog: values["access-log"] !== "off" });
+  const env = await startEnv(set, tmp, pin, { runtimeFlags: values.perf || values.syscalls ? undefined : flags, accessLog: values["access-log"] !== "off" });
   const target = await SETUPS[scenario](env);
   await probe(scenario, target);
   await runWrk({ url: target.url, host: target.host, connections, seconds: 2, pin: pin.pinLoad }); // JIT warmup, also in the profile
   const recorders = values.perf ? [...target.proxies].map(([name, m]) => ({ name, pid: m.pid, data: join(outDir, `${name}.perf.data`) })) : [];
   // -k 1: the clock JSC stamps its jitdump records with. Call chains (-g) follow JSC's frame pointers.
   const perfs = recorders.map((x) => Bun.spawn(["perf", "record", "-k", "1", "-g", "-o", x.data, "-p", String(x.pid)], { stdout: "ignore", stderr: "ignore" }));
-  for (const p of perfs) set.transient.add(p.pid);
+  // perf stat counts from its start to SIGINT and prints on stderr; it is started before wrk, so the few calls in the
+  // gap are counted against the requests of the run (an over-count well under 1 % at 10 s).
+  const counters = values.syscalls ? [...target.proxies].map(([name, m]) => ({ name, p: Bun.spawn(["perf", "stat", "-x", ",", "-e", perfEvents(), "-p", String(m.pid)], { stdout: "ignore", stderr: "pipe" }) })) : [];
+  for (const p of [...perfs, ...counters.map((c) => c.p)]) set.transient.add(p.pid);
   const r = await runWrk({ url: target.url, host: target.host, connections, seconds, pin: pin.pinLoad });
-  for (const p of perfs) p.kill("SIGINT");
+  for (const p of [...perfs, ...counters.map((c) => c.p)]) p.kill("SIGINT");
   await Promise.all(perfs.map((p) => p.exited));
   console.log(`${scenario}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_us.toFixed(0)} µs, ${r.non2xx + r.socketErrors} failed`);
+  for (const c of counters) console.log(renderPerRequest(c.name, parsePerfStatCsv(await new Response(c.p.stderr).text()), r.requests));
   for (const x of recorders) {
     // perf names JIT code from /tmp/perf-<pid>.map (its fixed place for them): written for this read, removed after.
     const dump = readdirSync(jitDir).find((f) => jitdumpPid(f) === x.pid);
@@ -102,6 +111,10 @@ try {
   await set.stopAll(15_000); // generous: proxies drain before exiting, and the profile is written on exit
   if (code === 0) rmSync(tmp, { recursive: true, force: true });
   else console.error(`process logs kept in ${tmp}`);
+}
+if (values.syscalls) {
+  rmSync(outDir, { recursive: true, force: true }); // the counts are printed above; nothing was written
+  process.exit(code);
 }
 for (const name of readdirSync(outDir, { recursive: true })) console.log(join(outDir, String(name)));
 console.log(values.perf

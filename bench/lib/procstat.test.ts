@@ -1,7 +1,7 @@
 // Tests /proc parsing and the live CPU/RSS readers against this test process and a child it starts.
 // The child check matters: CPU must include forked children of a proxy.
 import { describe, expect, test } from "bun:test";
-import { cpuMs, memoryKb, parseRssAnonKb, parseStat, parseVmRssKb, processTree, RssSampler, rssKb } from "./procstat.ts";
+import { cpuMs, memoryKb, parseRssAnonKb, parseStat, parseVmHwmKb, parseVmRssKb, peakRssKb, processTree, RssSampler, rssKb } from "./procstat.ts";
 
 describe("parsers", () => {
   test("parseStat survives a command name with spaces and parentheses", () => {
@@ -14,6 +14,11 @@ describe("parsers", () => {
     expect(parseVmRssKb("Name:\tkthreadd\n")).toBe(0);
   });
 
+  test("parseVmHwmKb reads VmHWM (the peak), not VmRSS, and returns 0 when it is absent", () => {
+    expect(parseVmHwmKb("Name:\tbun\nVmHWM:\t  40000 kB\nVmRSS:\t   33312 kB\n")).toBe(40000);
+    expect(parseVmHwmKb("Name:\tkthreadd\n")).toBe(0);
+  });
+
   test("parseRssAnonKb reads RssAnon, not RssFile, and returns 0 when it is absent", () => {
     expect(parseRssAnonKb("VmRSS:\t   33312 kB\nRssAnon:\t   12000 kB\nRssFile:\t   21312 kB\n")).toBe(12000);
     expect(parseRssAnonKb("Name:\tkthreadd\n")).toBe(0);
@@ -21,6 +26,12 @@ describe("parsers", () => {
 });
 
 describe("live /proc readers", () => {
+  // Not compared with VmRSS: the kernel updates both lazily, and VmHWM was seen below VmRSS by 10 %.
+  test("peakRssKb reads this process's peak (megabytes, not 0); a PID no process can have reads 0", () => {
+    expect(peakRssKb(process.pid)).toBeGreaterThan(4096);
+    expect(peakRssKb(2 ** 22 + 7)).toBe(0);
+  });
+
   test("cpuMs grows while this process burns CPU", () => {
     const before = cpuMs(process.pid);
     // Burn 150 ms of CPU as the process itself counts it (wall time could be descheduled).

@@ -64,6 +64,21 @@ export function parseVmRssKb(status: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** VmHWM: the most the process has had resident since it started (the kernel's own peak, between samples too). */
+export function parseVmHwmKb(status: string): number {
+  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+/** `pid`'s own peak RSS in kB (0 once it has exited). */
+export function peakRssKb(pid: number): number {
+  try {
+    return parseVmHwmKb(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * RssAnon: the resident pages that are the process's own (heap, stacks, JIT code), as opposed to mapped files such as
  * the runtime's binary, which every process running it shares and the kernel can drop and read back.

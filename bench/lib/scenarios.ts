@@ -43,6 +43,8 @@ export type ScenarioEnv = {
   readonly otlp?: boolean;
   /** Extra Bun flags for one proxy process (e.g. --cpu-prof for bench/profile.ts). */
   readonly runtimeFlags?: (processName: string) => readonly string[];
+  /** Environment variables for every proxy process (e.g. an allocator knob, read before any JavaScript runs). */
+  readonly proxyEnv?: Readonly<Record<string, string>>;
 };
 
 /** Mesh processes enroll with the CA before they are ready; on a loaded machine that has taken tens of seconds. */
@@ -54,7 +56,9 @@ const entry = (env: { repo: string }, rel: string): string => join(env.repo, rel
 function proxyCmd(env: ScenarioEnv, name: string, rel: string, args: readonly string[]): string[] {
   // BENCH_BUN_FLAGS (e.g. "--smol") tries runtime flags on every mesh process without editing the bench.
   const extra = (process.env.BENCH_BUN_FLAGS ?? "").split(" ").filter((f) => f !== "");
-  return [...env.pinProxy, env.bun, ...extra, ...(env.runtimeFlags?.(name) ?? []), entry(env, rel), ...args];
+  // `env K=V` execs the rest, like taskset, so the PID the bench measures is still the proxy's.
+  const vars = Object.entries(env.proxyEnv ?? {}).map(([k, v]) => `${k}=${v}`);
+  return [...(vars.length > 0 ? ["env", ...vars] : []), ...env.pinProxy, env.bun, ...extra, ...(env.runtimeFlags?.(name) ?? []), entry(env, rel), ...args];
 }
 
 function writeConfig(env: ScenarioEnv, name: string, cfg: unknown): string {
