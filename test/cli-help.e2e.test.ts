@@ -30,6 +30,7 @@ const ENTRIES: Array<{ name: string; cmd: string[]; pages: string[][] }> = [
   { name: "three-hosts", cmd: script("three-hosts"), pages: [[]] },
   { name: "bench/profile.ts", cmd: bunRun("bench/profile.ts"), pages: [[]] },
   { name: "bench/ab.ts", cmd: bunRun("bench/ab.ts"), pages: [[]] },
+  { name: "bench/alloc.ts", cmd: bunRun("bench/alloc.ts"), pages: [[]] },
 ];
 
 type Run = { code: number | null; out: string; err: string; ms: number };

@@ -1,0 +1,116 @@
+// The objects each proxy of a scenario allocates per request, by JSC type: wrk's request on kept-alive
+// connections between two probe signals (lib/alloc-probe.ts). Counts, not times, so a change reads the same on a noisy VM.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
+import { detectPinning, probe, startEnv } from "./lib/harness.ts";
+import { ProcessSet } from "./lib/proc.ts";
+import { SETUPS, type Target } from "./lib/scenarios.ts";
+import { runWrk } from "./lib/wrk.ts";
+import { lastWindow, renderPerRequest } from "./lib/alloc-count.ts";
+import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cli.ts";
+
+const USAGE = `usage: bun run bench/alloc.ts [--scenario sidecar-pair] [--requests 400] [--access-log on|off]
+  the objects each proxy allocates per request, by JSC type (strings, arrays, objects, closures...); wrk's request
+  ("GET / HTTP/1.1" and Host) on 8 kept-alive connections, after 3 s of wrk at c=64 as in the bench (without wrk:
+  20,000 of those requests, which warm the JIT less: the sidecar's inbound then read 81 objects instead of 86).
+  A window in which a collection ran is measured again (up to 6 tries): its counts would miss what it freed.
+  -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
+example:
+  bun run bench/alloc.ts --scenario bun-l7-pair
+exit codes: 0 ok, 1 the run failed, 2 usage error`;
+const OPTIONS = { scenario: { type: "string" }, requests: { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
+let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
+try {
+  ({ values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }));
+} catch (err) {
+  exitUsage("alloc", err, USAGE);
+}
+const scenario = (values.scenario ?? "sidecar-pair") as ScenarioName;
+const NOT_BUN: readonly ScenarioName[] = ["direct", "nginx", "consul-pair"];
+if (!SCENARIOS.includes(scenario) || NOT_BUN.includes(scenario)) {
+  console.error(`--scenario must be one of ${SCENARIOS.filter((s) => !NOT_BUN.includes(s)).join(", ")}`);
+  process.exit(EXIT.usage);
+}
+const CONNECTIONS = 8;
+const requests = Number(values.requests ?? 400);
+// Below the ~5.7 MB JSC lets a cycle allocate before it collects, at the ~7 KB per request a sidecar allocates.
+if (!Number.isInteger(requests) || requests < CONNECTIONS || requests > 2000) exitUsage("alloc", new Error(`--requests needs an integer from ${CONNECTIONS} to 2000`), USAGE);
+
+/** `n` requests, wrk's shape, one in flight per connection; resolves with how many were answered. */
+async function send(t: Target, n: number): Promise<number> {
+  const u = new URL(t.url);
+  const req = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${t.host ?? u.host}\r\n\r\n`, "latin1");
+  let answered = 0;
+  const one = (count: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      let left = count;
+      let buf = "";
+      Bun.connect({
+        hostname: u.hostname,
+        port: Number(u.port),
+        socket: {
+          open: (s) => void s.write(req),
+          data(s, d) {
+            buf += d.toString("latin1");
+            const end = buf.indexOf("\r\n\r\n");
+            const len = /\r\ncontent-length: *(\d+)/i.exec(buf.slice(0, end));
+            if (end < 0 || len === null || buf.length < end + 4 + Number(len[1])) return;
+            buf = "";
+            answered++;
+            if (--left > 0) s.write(req);
+            else s.end();
+          },
+          close: () => resolve(),
+          error: (_s, e) => reject(e),
+        },
+      }).catch(reject);
+    });
+  await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => one(Math.floor(n / CONNECTIONS) + (i < n % CONNECTIONS ? 1 : 0))));
+  return answered;
+}
+
+const pin = detectPinning();
+const tmp = mkdtempSync(join(tmpdir(), "mesh-alloc-"));
+const set = new ProcessSet(tmp);
+let code = 0;
+process.on("SIGINT", () => void set.stopAll().then(() => process.exit(130)));
+try {
+  const probeFile = join(import.meta.dir, "lib/alloc-probe.ts");
+  const env = await startEnv(set, tmp, pin, { accessLog: values["access-log"] !== "off", runtimeFlags: () => ["--preload", probeFile] });
+  const target = await SETUPS[scenario](env);
+  await probe(scenario, target);
+  // Warm: the JIT's tiers move and remove allocations, so counts from a cold process would be another program's.
+  if (Bun.which("wrk") !== null) await runWrk({ url: target.url, host: target.host, connections: 64, seconds: 3, pin: pin.pinLoad });
+  else {
+    console.log("wrk not found: warming up with 20,000 requests of our own (counts can differ from a wrk-warmed run)");
+    for (let i = 0; i < 10; i++) await send(target, 2000);
+  }
+  await send(target, requests); // the connections' own first-use work happens here, not in the window
+  const done = new Map<string, string>();
+  for (let attempt = 1; attempt <= 6 && done.size < target.proxies.size; attempt++) {
+    for (const m of target.proxies.values()) process.kill(m.pid, "SIGUSR2");
+    await Bun.sleep(300);
+    const n = await send(target, requests);
+    for (const m of target.proxies.values()) process.kill(m.pid, "SIGUSR2");
+    await Bun.sleep(300);
+    for (const [name, m] of target.proxies) {
+      const w = lastWindow(readFileSync(m.errPath, "utf8"));
+      if (done.has(name) || w === undefined || w.collected) continue;
+      done.set(name, renderPerRequest(name, w, n));
+    }
+  }
+  console.log(`${scenario}: ${requests} requests on ${CONNECTIONS} connections`);
+  for (const name of target.proxies.keys()) console.log(done.get(name) ?? `${name}: a collection ran in every window; try fewer --requests`);
+} catch (e) {
+  code = 1;
+  console.error(e);
+} finally {
+  await set.stopAll(10_000);
+  if (code === 0) rmSync(tmp, { recursive: true, force: true });
+  else console.error(`process logs kept in ${tmp}`);
+}
+process.exit(code);
