@@ -14,8 +14,8 @@ import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cl
 
 const USAGE = `usage: bun run bench/alloc.ts [--scenario sidecar-pair] [--requests 400] [--access-log on|off]
   the objects each proxy allocates per request, by JSC type (strings, arrays, objects, closures...); wrk's request
-  ("GET / HTTP/1.1" and Host) on 8 kept-alive connections, after 3 s of wrk at c=64 as in the bench (without wrk:
-  20,000 of those requests, which warm the JIT less: the sidecar's inbound then read 81 objects instead of 86).
+  ("GET / HTTP/1.1" and Host) on 8 kept-alive connections, after 3 s of wrk at c=64 as in the bench (without wrk,
+  20,000 of those requests). Counts move a few per cent between starts with what the JIT has compiled: run it twice.
   A window in which a collection ran is measured again (up to 6 tries): its counts would miss what it freed.
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
