@@ -9,14 +9,16 @@ import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS, type Target } from "./lib/scenarios.ts";
 import { runWrk } from "./lib/wrk.ts";
-import { lastWindow, renderPerRequest } from "./lib/alloc-count.ts";
+import { lastWindow, renderPerRequest, type AllocWindow } from "./lib/alloc-count.ts";
 import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
 const USAGE = `usage: bun run bench/alloc.ts [--scenario sidecar-pair] [--requests 400] [--access-log on|off]
   the objects each proxy allocates per request, by JSC type (strings, arrays, objects, closures...); wrk's request
   ("GET / HTTP/1.1" and Host) on 8 kept-alive connections, after 3 s of wrk at c=64 as in the bench (without wrk,
   20,000 of those requests). Counts move a few per cent between starts with what the JIT has compiled: run it twice.
-  A window in which a collection ran is measured again (up to 6 tries): its counts would miss what it freed.
+  A window in which a collection ran is measured again (up to 6 tries): its counts would miss what it freed. What a
+  process allocates with no request (timers, metrics), measured in a window of its own first, is taken off at its
+  rate (a window of 1 s always met the runtime's idle collection; 0.3 s windows rarely do).
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
   bun run bench/alloc.ts --scenario bun-l7-pair
@@ -90,17 +92,24 @@ try {
     for (let i = 0; i < 10; i++) await send(target, 2000);
   }
   await send(target, requests); // the connections' own first-use work happens here, not in the window
+  // A window with no request first (as long as a loaded one, less the sending): what each process allocates on its own
+  // (timers, metrics), per millisecond.
+  const idle = new Map<string, AllocWindow>();
   const done = new Map<string, string>();
   for (let attempt = 1; attempt <= 6 && done.size < target.proxies.size; attempt++) {
-    for (const m of target.proxies.values()) process.kill(m.pid, "SIGUSR2");
-    await Bun.sleep(300);
-    const n = await send(target, requests);
-    for (const m of target.proxies.values()) process.kill(m.pid, "SIGUSR2");
-    await Bun.sleep(300);
-    for (const [name, m] of target.proxies) {
-      const w = lastWindow(readFileSync(m.errPath, "utf8"));
-      if (done.has(name) || w === undefined || w.collected) continue;
-      done.set(name, renderPerRequest(name, w, n));
+    for (const n of [0, requests]) {
+      if (n === 0 && idle.size === target.proxies.size) continue;
+      for (const m of target.proxies.values()) process.kill(m.pid, "SIGUSR2");
+      await Bun.sleep(300);
+      const answered = n === 0 ? 0 : await send(target, n);
+      for (const m of target.proxies.values()) process.kill(m.pid, "SIGUSR2");
+      await Bun.sleep(300);
+      for (const [name, m] of target.proxies) {
+        const w = lastWindow(readFileSync(m.errPath, "utf8"));
+        if (w === undefined || w.collected) continue;
+        if (n === 0) idle.set(name, w);
+        else if (!done.has(name) && idle.has(name)) done.set(name, renderPerRequest(name, w, answered, idle.get(name)));
+      }
     }
   }
   console.log(`${scenario}: ${requests} requests on ${CONNECTIONS} connections`);

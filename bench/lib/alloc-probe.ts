@@ -5,6 +5,7 @@ import { ALLOC_LINE, type AllocWindow } from "./alloc-count.ts";
 
 let base: Record<string, number> | undefined;
 let sentinel: WeakRef<object> | undefined;
+let since = 0;
 
 process.on("SIGUSR2", () => {
   if (base === undefined) {
@@ -13,6 +14,7 @@ process.on("SIGUSR2", () => {
     // Young and unreferenced: any collection before the second signal clears it, and the counts would then miss
     // whatever that collection freed.
     sentinel = new WeakRef({});
+    since = performance.now();
     return;
   }
   const counts: Record<string, number> = {};
@@ -20,7 +22,7 @@ process.on("SIGUSR2", () => {
     const d = v - (base[k] ?? 0);
     if (d > 0) counts[k] = d;
   }
-  const w: AllocWindow = { collected: sentinel?.deref() === undefined, counts };
+  const w: AllocWindow = { collected: sentinel?.deref() === undefined, ms: performance.now() - since, counts };
   process.stderr.write(`${ALLOC_LINE}${JSON.stringify(w)}\n`);
   base = undefined;
 });
