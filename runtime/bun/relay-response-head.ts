@@ -68,9 +68,10 @@ export function downstreamHead(
   let cause: string | undefined;
   // A length-framed HTTP/1.1 response to a kept-alive HTTP/1.1 request whose head has nothing hop-by-hop and no
   // request id but ours leaves as it came (plus our id): the common case, with no field re-serialized.
-  let fields = head.fields;
+  let fields: ReadonlyArray<readonly [string, string]> = head.fields;
   if (edit !== undefined) {
-    const list = new FieldList(fields.map(([n, v]) => [n, v]));
+    // A copy of the list, not of its pairs: FieldList replaces pairs, never edits one.
+    const list = new FieldList(fields.slice());
     edit(list);
     fields = list.fields;
   }

@@ -5,8 +5,8 @@
 export type HeaderMap = Pick<Headers, "get" | "has" | "set" | "delete">;
 
 export class FieldList implements HeaderMap {
-  /** Owned by this list from now on: edited in place. */
-  constructor(readonly fields: Array<[string, string]>) {}
+  /** Owned by this list from now on: the array is edited in place, a pair never is (set and delete replace pairs). */
+  constructor(readonly fields: Array<readonly [string, string]>) {}
 
   /** As Headers.get: repeated fields joined with ", " (names are lower-case already; callers pass lower-case). */
   // Indexed loops, not `for (const [n, v] of ...)`: the relay's planners call these a dozen times per request, and

@@ -34,6 +34,21 @@ describe("relay planner", () => {
     expect(f.get("x-forwarded-proto")).toBe("https");
   });
 
+  test("the head stays as parsed (the full path may still need it): its pairs are shared with the plan, never edited", () => {
+    const fields: Array<[string, string]> = [["host", "api"], ["x-mesh-client-id", "spiffe://evil"], ["x-request-id", "bad id"], ["user-agent", "bun"], ["x-forwarded-for", "10.0.0.1"]];
+    const before = JSON.stringify(fields);
+    const pairs = [...fields];
+    const h = head("/x", fields);
+    const p = planner()(h, PEER);
+    expect(p).toBeDefined();
+    expect(p!.fields).not.toBe(h.fields);
+    expect(JSON.stringify(h.fields)).toBe(before);
+    for (let i = 0; i < pairs.length; i++) expect(h.fields[i]).toBe(pairs[i]!);
+    // The pairs it forwards unchanged are the head's own objects; the edited ones are new pairs.
+    expect(p!.fields).toContain(pairs[0]!);
+    expect(p!.fields.find((f) => f[0] === "x-mesh-client-id")).toEqual(["x-mesh-client-id", PEER]);
+  });
+
   test("a plaintext caller: no identity, no forwarded-for taken as fact, no absent-marking honoured", () => {
     const p = planner()(head("/", [["host", "api"], ["x-forwarded-for", "1.2.3.4"], ["x-mesh-absent", "user-agent"], ["user-agent", "curl"]]), undefined);
     const f = new FieldList(p!.fields);

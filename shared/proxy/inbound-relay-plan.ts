@@ -28,7 +28,7 @@ export type RelayPlan = {
   /** The canonical path and the query as received: what the app is asked for. */
   readonly target: string;
   /** Fields for the app: hop-by-hop and framing fields removed (the runtime adds its own framing). */
-  readonly fields: Array<[string, string]>;
+  readonly fields: Array<readonly [string, string]>;
   readonly requestId: string;
   readonly trace: HopTrace | undefined;
   readonly authz: { readonly allowed: boolean; readonly rule: string } | undefined;
@@ -50,16 +50,20 @@ const PARSER_HEADER_CAP = 16 * 1024;
 
 /**
  * The head's fields a relay may forward (hop-by-hop and Content-Length out: the runtime frames the body itself), or
- * undefined when they exceed a header limit below the parser's own 16 KiB cap (the full path answers 431 then).
+ * undefined when they exceed a header limit below the parser's own 16 KiB cap (the full path answers 431 then). A new
+ * list holding the head's own pairs: a pair is never edited in place (FieldList replaces whole pairs), so sharing them
+ * leaves the head as parsed for the full path, and saves an array per field (bench/alloc.ts: B 79.9 -> 74.9 objects).
  */
-export function forwardableFields(head: RelayHead, limits: ResolvedLimits): Array<[string, string]> | undefined {
+export function forwardableFields(head: RelayHead, limits: ResolvedLimits): Array<readonly [string, string]> | undefined {
   let headerBytes = 0;
-  const fields: Array<[string, string]> = [];
-  for (const f of head.fields) {
+  const fields: Array<readonly [string, string]> = [];
+  const all = head.fields;
+  for (let i = 0; i < all.length; i++) {
+    const f = all[i]!;
     const n = f[0];
     headerBytes += n.length + f[1].length + 4;
     if (n === "content-length" || isHopByHop(n, head.connection)) continue;
-    fields.push([n, f[1]]);
+    fields.push(f);
   }
   return limits.maxHeaderBytes < PARSER_HEADER_CAP && headerBytes > limits.maxHeaderBytes ? undefined : fields;
 }

@@ -22,7 +22,7 @@ export type OutboundHead = RelayHead & { readonly host: string; readonly framing
 export type OutboundPlan = {
   /** Path (canonical, as routed) and query as received. */
   readonly target: string;
-  readonly fields: Array<[string, string]>;
+  readonly fields: Array<readonly [string, string]>;
   readonly requestId: string;
   readonly trace: HopTrace | undefined;
   readonly route: string;
