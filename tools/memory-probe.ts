@@ -4,6 +4,15 @@ import { heapStats } from "bun:jsc";
 
 const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10;
 
+// The JS heap's high-water marks between probes, sampled every 100 ms (as the bench samples RSS): whether a peak
+// RSS under load is the JS heap growing between collections or memory outside it. memoryUsage() is cheap; heapStats()
+// walks the heap, so it is not sampled.
+let peak = { heapUsed: 0, heapTotal: 0, rss: 0, external: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > peak.rss) peak = { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external };
+}, 100).unref();
+
 process.on("SIGUSR2", () => {
   const before = process.memoryUsage();
   const h = heapStats();
@@ -15,7 +24,10 @@ process.on("SIGUSR2", () => {
     probe: "memory",
     rss: mb(before.rss), heapUsed: mb(before.heapUsed), heapTotal: mb(before.heapTotal), external: mb(before.external),
     jscHeapSize: mb(h.heapSize), jscHeapCapacity: mb(h.heapCapacity), jscExtraMemory: mb(h.extraMemorySize), objects: h.objectCount,
-    protectedObjects: h.protectedObjectCount, afterGc: { rss: mb(after.rss), heapUsed: mb(after.heapUsed) }, topTypes: top,
+    protectedObjects: h.protectedObjectCount, afterGc: { rss: mb(after.rss), heapUsed: mb(after.heapUsed) },
+    atPeakRss: { rss: mb(peak.rss), heapUsed: mb(peak.heapUsed), heapTotal: mb(peak.heapTotal), external: mb(peak.external) },
+    topTypes: top,
   };
+  peak = { heapUsed: 0, heapTotal: 0, rss: 0, external: 0 };
   process.stderr.write(`${JSON.stringify(line)}\n`);
 });

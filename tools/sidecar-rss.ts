@@ -1,6 +1,6 @@
 // Measures the memory of real sidecars started the way the tests and the bench start them (dev CA, join token, hop
 // or pair config): RSS idle, peak and after a short wrk load, plus the process's own memoryUsage()/heapStats() probe.
-// Usage: bun run tools/sidecar-rss.ts [--rounds 3] [--scenario hop|pair] [--idle-ms 5000] [--load-s 5] [--no-load]
+// Usage: bun run tools/sidecar-rss.ts [--rounds 3] [--scenario hop|pair] [--routes N] [--idle-ms 5000] [--load-s 5] [--no-load]
 //        [--bun-flags "--smol"] [-- extra sidecar flags]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,16 +9,16 @@ import { stringify } from "yaml";
 import { BUN, ProcessGroup, type Started } from "../deploy/lib/process-group.ts";
 import { freePort } from "../deploy/lib/ports.ts";
 import { caServeCommand, devCa, initCa } from "../deploy/lib/dev-ca.ts";
-import { hopConfig, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "../bench/lib/mesh-config.ts";
+import { hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "../bench/lib/mesh-config.ts";
 import { median, procMemoryMb } from "./memory-stats.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const PROBE = join(ROOT, "tools/memory-probe.ts");
 
-type Opts = { rounds: number; scenario: "hop" | "pair"; idleMs: number; loadS: number; load: boolean; bunFlags: string[]; extra: string[] };
+type Opts = { rounds: number; scenario: "hop" | "pair"; routes: number; idleMs: number; loadS: number; load: boolean; bunFlags: string[]; extra: string[] };
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { rounds: 3, scenario: "hop", idleMs: 5000, loadS: 5, load: true, bunFlags: [], extra: [] };
+  const o: Opts = { rounds: 3, scenario: "hop", routes: 0, idleMs: 5000, loadS: 5, load: true, bunFlags: [], extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = (): string => argv[++i] ?? "";
@@ -27,6 +27,7 @@ function parseArgs(argv: string[]): Opts {
       break;
     } else if (a === "--rounds") o.rounds = Number(v());
     else if (a === "--scenario") o.scenario = v() === "pair" ? "pair" : "hop";
+    else if (a === "--routes") o.routes = Number(v());
     else if (a === "--idle-ms") o.idleMs = Number(v());
     else if (a === "--load-s") o.loadS = Number(v());
     else if (a === "--no-load") o.load = false;
@@ -81,7 +82,9 @@ async function round(o: Opts, n: number): Promise<Sample[]> {
       return { s, outbound };
     };
     const sidecars: Array<{ s: Started; outbound: number }> = [];
-    if (o.scenario === "hop") sidecars.push(await start("hop", "client", hopConfig(upstreamPort), await freePort()));
+    // --routes N: the hop through N path-prefix routes (the bench's sidecar-hop-10k-routes config), wrk on the middle one.
+    const hopCfg = o.routes > 0 ? manyRoutesHopConfig(upstreamPort, o.routes) : hopConfig(upstreamPort);
+    if (o.scenario === "hop") sidecars.push(await start("hop", "client", hopCfg, await freePort()));
     else {
       const bIn = await freePort();
       sidecars.push(await start("pair-b", UPSTREAM_SERVICE, meshConfig(bIn), bIn));
@@ -102,7 +105,8 @@ async function round(o: Opts, n: number): Promise<Sample[]> {
         peaks[i] = Math.max(peaks[i]!, m.rss);
         anonPeaks[i] = Math.max(anonPeaks[i]!, m.anon);
       }), 100);
-      rps = await wrk(`http://127.0.0.1:${sidecars[sidecars.length - 1]!.outbound}/`, o.loadS);
+      const path = o.scenario === "hop" && o.routes > 0 ? manyRoutesPath(o.routes) : "/";
+      rps = await wrk(`http://127.0.0.1:${sidecars[sidecars.length - 1]!.outbound}${path}`, o.loadS);
       clearInterval(sampler);
       loaded = sidecars.map((c, i) => ({ rss: procMemoryMb(c.s.pid).rss, hwm: peaks[i]!, anon: anonPeaks[i]! }));
       await Bun.sleep(o.idleMs);
@@ -127,7 +131,7 @@ for (let i = 1; i <= o.rounds; i++) {
   all.push(...got);
 }
 const names = [...new Set(all.map((s) => s.name))];
-console.log(`\nmedians of ${o.rounds} (MB; scenario ${o.scenario}${o.bunFlags.length > 0 ? `, bun ${o.bunFlags.join(" ")}` : ""}${o.extra.length > 0 ? `, flags ${o.extra.join(" ")}` : ""}):`);
+console.log(`\nmedians of ${o.rounds} (MB; scenario ${o.scenario}${o.routes > 0 ? ` with ${o.routes} routes` : ""}${o.bunFlags.length > 0 ? `, bun ${o.bunFlags.join(" ")}` : ""}${o.extra.length > 0 ? `, flags ${o.extra.join(" ")}` : ""}):`);
 console.log("| sidecar | idle RSS (anon) | peak since start, at idle (VmHWM) | peak RSS under load (100 ms samples) | peak anon under load | RSS right after load | RSS 5 s later | req/s |");
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of names) {
