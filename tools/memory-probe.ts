@@ -19,12 +19,15 @@ process.on("SIGUSR2", () => {
   // A collection first would hide what an idle process really holds; it is reported second, as what could be freed.
   Bun.gc(true);
   const after = process.memoryUsage();
-  const top = Object.entries(h.objectTypeCounts).sort((a, b) => b[1] - a[1]).slice(0, 12);
+  const topOf = (counts: Record<string, number>) => Object.entries(counts).sort((a, b) => b[1] - a[1]).slice(0, 12);
+  const top = topOf(h.objectTypeCounts);
+  // What stays: the live objects by type after the collection (what a full GC has to mark every time).
+  const live = heapStats();
   const line = {
     probe: "memory",
     rss: mb(before.rss), heapUsed: mb(before.heapUsed), heapTotal: mb(before.heapTotal), external: mb(before.external),
     jscHeapSize: mb(h.heapSize), jscHeapCapacity: mb(h.heapCapacity), jscExtraMemory: mb(h.extraMemorySize), objects: h.objectCount,
-    protectedObjects: h.protectedObjectCount, afterGc: { rss: mb(after.rss), heapUsed: mb(after.heapUsed) },
+    protectedObjects: h.protectedObjectCount, afterGc: { rss: mb(after.rss), heapUsed: mb(after.heapUsed), objects: live.objectCount, topTypes: topOf(live.objectTypeCounts) },
     atPeakRss: { rss: mb(peak.rss), heapUsed: mb(peak.heapUsed), heapTotal: mb(peak.heapTotal), external: mb(peak.external) },
     topTypes: top,
   };
