@@ -46,6 +46,16 @@ describe("encodeAccessLine is formatAccessLine in UTF-8", () => {
     for (const durationMs of ms) expect(new TextDecoder().decode(encoded("x", event({ durationMs }), 1))).toBe(formatAccessLine("x", event({ durationMs }), 1));
   });
 
+  test("integers either side of the int32 and 10^8 seams print as `${n}` does (times, statuses, attempts)", () => {
+    const ns = [0, 1, 9, 10, 99999999, 100000000, 100000001, 2147483647, 2147483648, 4294967296, 1764316800000, 1764316800005, 1764300000000, 1000000000000,
+      1764316799999, 9007199254740991, 9007199254740992, 9007199254740993, 1.5, -1, -0, NaN, Infinity, 1e21, 2 ** 60];
+    for (const n of ns) {
+      for (const e of [event(), event({ status: n, attempts: n })]) {
+        expect(new TextDecoder().decode(encoded("x", e, n))).toBe(formatAccessLine("x", e, n));
+      }
+    }
+  });
+
   test("20,000 random events: escapes, non-ASCII, lone surrogates, odd numbers", () => {
     const r = rng(11);
     for (let i = 0; i < 20_000; i++) {
