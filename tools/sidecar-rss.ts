@@ -1,6 +1,6 @@
 // Measures the memory of real sidecars started the way the tests and the bench start them (dev CA, join token, hop
 // or pair config): RSS idle, peak and after a short wrk load, plus the process's own memoryUsage()/heapStats() probe.
-// Usage: bun run tools/sidecar-rss.ts [--rounds 3] [--scenario hop|pair] [--routes N] [--idle-ms 5000] [--load-s 5] [--no-load]
+// Usage: bun run tools/sidecar-rss.ts [--rounds 3] [--scenario hop|pair] [--routes N (hop only)] [--idle-ms 5000] [--load-s 5] [--no-load]
 //        [--bun-flags "--smol"] [-- extra sidecar flags]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +34,7 @@ function parseArgs(argv: string[]): Opts {
     else if (a === "--bun-flags") o.bunFlags = v().split(" ").filter((f) => f !== "");
     else throw new Error(`unknown argument ${a}`);
   }
+  if (o.routes > 0 && o.scenario !== "hop") throw new Error("--routes is for --scenario hop (the pair's config has one route)");
   return o;
 }
 
