@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openConfigSource, type ConfigSource } from "./config-source.ts";
+import { createReclaimer, LARGE_READ_CHARS } from "./reclaim.ts";
 
 type Line = { level: string; fields: Record<string, unknown>; msg: string };
 
@@ -55,5 +56,29 @@ describe("openConfigSource (file)", () => {
     const { lines, log } = recorder();
     await expect(openConfigSource({ configPath: file, consul: undefined, kvPrefix: "mesh/", log })).rejects.toThrow(/YAML syntax error at 2:1/);
     expect(lines.find((l) => l.msg === "config checked")?.fields).toMatchObject({ valid: false });
+  });
+
+  test("a large state handed to the watcher is followed by one collection; a small one by none", async () => {
+    dir = mkdtempSync(join(tmpdir(), "config-source-"));
+    const file = join(dir, "mesh.yaml");
+    // Comments count: it is the text's size that says how much a read leaves behind.
+    writeFileSync(file, `services: { echo: {} }\n${`# ${"x".repeat(1000)}\n`.repeat(Math.ceil(LARGE_READ_CHARS / 1000))}`);
+    let collected = 0;
+    const reclaimer = createReclaimer(() => void collected++);
+    source = await openConfigSource({ configPath: file, consul: undefined, kvPrefix: "mesh/", log: recorder().log, reclaimer });
+    await Bun.sleep(5);
+    expect(collected).toBe(0); // read and checked, but not handed on: the first config is still held here
+
+    const it = source.updates[Symbol.asyncIterator]();
+    expect((await it.next()).done).toBe(false);
+    await Bun.sleep(5);
+    expect(collected).toBe(1);
+
+    writeFileSync(file, "services: { echo: {}, other: {} }\n");
+    const next = await it.next();
+    expect(next.value?.result.ok).toBe(true);
+    await Bun.sleep(5);
+    expect(collected).toBe(1);
+    await it.return?.();
   });
 });

@@ -7,6 +7,7 @@ import { formatIssue } from "../shared/config/issues.ts";
 import { checkConfigState, type CheckedState, type ConfigProvider } from "../shared/config/provider.ts";
 import { parseMaxDocumentBytes } from "../shared/config/kv-documents.ts";
 import { watchConfigFile } from "../runtime/node/file-provider.ts";
+import type { Reclaimer } from "./reclaim.ts";
 
 type Log = { info(o: object, msg: string): void; error(o: object, msg: string): void; warn(o: object, msg: string): void };
 
@@ -31,7 +32,7 @@ export type ConfigSource = {
 /** A starting member with nothing to serve says so again at this interval until documents arrive. */
 const WAITING_REMINDER_MS = 30_000;
 
-export async function openConfigSource(o: { configPath: string | undefined; consul: string | undefined; kvPrefix: string; log: Log }): Promise<ConfigSource> {
+export async function openConfigSource(o: { configPath: string | undefined; consul: string | undefined; kvPrefix: string; log: Log; reclaimer?: Reclaimer }): Promise<ConfigSource> {
   const ac = new AbortController();
   let docIssues: ConfigIssue[] = [];
   let updates: ConfigProvider;
@@ -108,13 +109,15 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
   const replay: AsyncIterable<CheckedState> = {
     [Symbol.asyncIterator]: () => ({
       next: async () => {
+        let r: IteratorResult<CheckedState>;
         if (pending !== undefined) {
-          const r = pending;
+          r = pending;
           pending = undefined;
           first = undefined; // handed on: from here the watcher's snapshot is what stays
-          return r;
-        }
-        return it.next();
+        } else r = await it.next();
+        // The watcher compiles and applies it next; what reading it left is collectable after that.
+        if (!r.done) o.reclaimer?.handedOn(r.value.key.length);
+        return r;
       },
       return: async (): Promise<IteratorResult<CheckedState>> => {
         ac.abort();

@@ -9,6 +9,7 @@ import { DEFAULTS } from "../shared/config/defaults.ts";
 import { formatSpiffeId } from "../shared/pki/spiffe.ts";
 import { startLiveSnapshot } from "../shared/build/live.ts";
 import { openConfigSource, type ConfigSource } from "./config-source.ts";
+import { createReclaimer } from "./reclaim.ts";
 import { startCredentialStore, type CredentialStore } from "./credentials.ts";
 import { absolutePath } from "../runtime/node/private-files.ts";
 import { forwarderFactory } from "./forwarders.ts";
@@ -36,7 +37,8 @@ export function defaultStateDir(name: string): string {
 export async function joinMesh(opts: { runtime: RuntimePorts; configPath: string | undefined; kvPrefix: string; join: JoinFlags; service: string | ((first: MeshConfig) => string); instance?: string | undefined; log: Logger; consul?: string | undefined }): Promise<Member> {
   // The variable also weakens the client side's chain check: no mesh member starts with it, inbound or not.
   assertStrictTlsEnvironment();
-  const source = await openConfigSource({ configPath: opts.configPath, consul: opts.consul, kvPrefix: opts.kvPrefix, log: opts.log });
+  const reclaimer = createReclaimer(opts.runtime.collectGarbage);
+  const source = await openConfigSource({ configPath: opts.configPath, consul: opts.consul, kvPrefix: opts.kvPrefix, log: opts.log, reclaimer });
   const first = source.first;
   const trustDomain = first.trustDomain ?? DEFAULTS.trustDomain;
   const namespace = first.namespace ?? DEFAULTS.namespace;

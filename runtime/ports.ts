@@ -124,4 +124,10 @@ export type RuntimePorts = {
   caFetch: CaFetch;
   serveWeb: ServeWeb;
   stdoutSink(): LogSink;
+  /**
+   * A full garbage collection now, where it gives memory back (Bun). Members call it after reading a large config
+   * (member/reclaim.ts). Undefined on Deno: after a 10,000-route read (+73 MB), V8's `gc()` (behind --expose-gc) gave
+   * back 8 MB and the rest stayed for as long as we watched, so it is not worth a flag.
+   */
+  readonly collectGarbage?: () => void;
 };

@@ -16,4 +16,5 @@ export const bunRuntime: RuntimePorts = {
     return { port: server.port ?? opts.port, stop: () => void server.stop(true) };
   },
   stdoutSink: createStdoutSink,
+  collectGarbage: () => Bun.gc(true),
 };
