@@ -42,7 +42,8 @@ function scanFields(text: string, from: number): Array<[string, string]> | undef
       i++;
     }
     if (i === nameStart || c !== COLON) return undefined;
-    const name = knownFieldName(text, nameStart, i) ?? ((upper & UPPER) === 0 ? text.slice(nameStart, i) : text.slice(nameStart, i).toLowerCase());
+    const name =
+      knownFieldName(text, nameStart, i) ?? ((upper & UPPER) === 0 ? text.slice(nameStart, i) : text.slice(nameStart, i).toLowerCase());
     i++;
     while (i < end && ((c = text.charCodeAt(i)) === SP || c === HTAB)) i++;
     const valueStart = i;
@@ -133,7 +134,8 @@ export function fastRequestHead(text: string): RequestHead | undefined {
     if (c < 0x21 || c > 0x7e) return undefined;
   }
   // lineEnd - sp2 is 9: the version is the 8 chars after sp2, compared in place.
-  const version = text.startsWith("HTTP/1.1", sp2 + 1) ? "1.1" : text.startsWith("HTTP/1.0", sp2 + 1) ? "1.0" : undefined;
+  const version =
+    text.startsWith("HTTP/1.1", sp2 + 1) ? "1.1" : text.startsWith("HTTP/1.0", sp2 + 1) ? "1.0" : undefined;
   if (version === undefined) return undefined;
   const fields = lineEnd === text.length ? [] : scanFields(text, lineEnd + 2);
   if (fields === undefined) return undefined;

@@ -1,5 +1,5 @@
 // Field names and methods that mesh hops send on nearly every request, as constant strings: the head scanner returns
-// these instead of slicing (and lower-casing) a new string per field, several of each request's ~40 short-lived strings.
+// these instead of slicing (and lower-casing) a new string per field, 4-7 of each request's 30-42 strings.
 
 // What our members send and receive on the hop (wrk, curl and browsers add the first few; the mesh adds the x-*s and
 // trace fields; apps answer with the content and date ones). Any other name is sliced as before.
@@ -33,7 +33,7 @@ export function knownFieldName(text: string, start: number, end: number): string
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"] as const;
 
-/** The method constant when text[0, length) is one of the methods the fast reader takes (case-sensitive), else undefined. */
+/** The method constant when text[0, length) is one the fast reader takes (case-sensitive), else undefined. */
 export function knownMethod(text: string, length: number): string | undefined {
   for (let k = 0; k < METHODS.length; k++) {
     const m = METHODS[k]!;
