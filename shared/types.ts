@@ -79,6 +79,8 @@ export type HopTrace = {
   readonly tracestate: string | undefined;
   /** "b3" when the context came from either B3 form: upstream gets a traceparent instead. */
   readonly from: "traceparent" | "b3" | undefined;
+  /** The traceparent sent upstream, when the hop was made with it: its ids sit at chars 3-35 and 36-52. */
+  readonly traceparent?: string;
 };
 
 /** Per-request state threaded through filters. Created by the listener, never shared between requests. */

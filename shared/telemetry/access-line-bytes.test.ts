@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { encodeAccessLine } from "./access-line-bytes.ts";
 import { formatAccessLine } from "./access-log.ts";
+import { propagateTrace } from "./trace-hop.ts";
 import type { RequestEvent } from "./observe.ts";
 
 const event = (over: Partial<RequestEvent> = {}): RequestEvent => ({
@@ -39,6 +40,16 @@ describe("encodeAccessLine is formatAccessLine in UTF-8", () => {
       { peer: "spiffe://mesh.local/ns/default/svc/web" }, { fault: "delay+abort" }, { trace }, { status: 0 }, { durationMs: 0 },
     ];
     for (const c of cases) expect(encoded("sidecar/echo", event(c), 1764316800123)).toEqual(utf8.encode(formatAccessLine("sidecar/echo", event(c), 1764316800123)));
+  });
+
+  test("a hop made with its traceparent: the ids are copied out of it, the same bytes as the ids themselves", () => {
+    for (const headers of [new Headers(), new Headers({ traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" })]) {
+      const trace = propagateTrace(headers, 1)!;
+      expect(trace.traceparent).toBeDefined();
+      const line = new TextDecoder().decode(encoded("sidecar/echo", event({ trace }), 1));
+      expect(line).toBe(formatAccessLine("sidecar/echo", event({ trace }), 1));
+      expect(line).toContain(`"traceId":"${trace.traceId}","spanId":"${trace.spanId}"`);
+    }
   });
 
   test("durations print as `${Math.round(ms * 100) / 100}` does", () => {

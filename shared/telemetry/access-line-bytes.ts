@@ -57,10 +57,11 @@ function jsonString(buf: Uint8Array, at: number, s: string): number {
 }
 
 /** Chars copied as they are: ids this member generated or validated as hex, and the fault kinds. */
-function raw(buf: Uint8Array, at: number, s: string): number {
-  if (at < 0 || at + s.length > buf.length) return -1;
-  for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
-  return at + s.length;
+function raw(buf: Uint8Array, at: number, s: string, from = 0, to = s.length): number {
+  const n = to - from;
+  if (at < 0 || at + n > buf.length) return -1;
+  for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(from + i);
+  return at + n;
 }
 
 const digits = new Uint8Array(20);
@@ -142,9 +143,12 @@ export function encodeAccessLine(buf: Uint8Array, at: number, name: string, e: R
   if (e.cause !== undefined) p = jsonString(buf, put(buf, p, CAUSE), e.cause);
   if (e.peer !== undefined) p = jsonString(buf, put(buf, p, PEER), e.peer);
   if (e.fault !== undefined) p = put(buf, raw(buf, put(buf, p, FAULT), e.fault), QUOTE);
-  if (e.trace !== undefined) {
-    p = raw(buf, put(buf, p, TRACE_ID), e.trace.traceId);
-    p = put(buf, raw(buf, put(buf, p, SPAN_ID), e.trace.spanId), QUOTE);
+  const t = e.trace;
+  if (t !== undefined) {
+    // From the traceparent sent upstream when there is one: the hop's ids are never sliced out for an unsampled request.
+    const tp = t.traceparent;
+    p = tp === undefined ? raw(buf, put(buf, p, TRACE_ID), t.traceId) : raw(buf, put(buf, p, TRACE_ID), tp, 3, 35);
+    p = put(buf, tp === undefined ? raw(buf, put(buf, p, SPAN_ID), t.spanId) : raw(buf, put(buf, p, SPAN_ID), tp, 36, 52), QUOTE);
   }
   return put(buf, p, MSG);
 }

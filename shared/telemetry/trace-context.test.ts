@@ -1,7 +1,9 @@
 // Unit tests for reading trace headers a caller sent: W3C traceparent and tracestate, B3 single and multi.
 // Everything here is untrusted input: invalid values must come back as "nothing", never throw.
 import { describe, expect, test } from "bun:test";
-import { checkTracestate, formatTraceparent, newSpanId, newTraceId, parseB3Multi, parseB3Single, parseTraceparent } from "./trace-context.ts";
+import {
+  checkTracestate, formatTraceparent, newSpanId, newTraceId, newTraceparent, parseB3Multi, parseB3Single, parseTraceparent, traceparentSampled,
+} from "./trace-context.ts";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN = "00f067aa0ba902b7";
@@ -36,6 +38,15 @@ describe("traceparent", () => {
     ["a huge value", `00-${TRACE}-${SPAN}-01`.padEnd(100_000, "x")],
   ])("%s is refused", (_name, value) => {
     expect(parseTraceparent(value)).toBeUndefined();
+    expect(traceparentSampled(value)).toBeUndefined();
+  });
+
+  test("traceparentSampled is parseTraceparent's flag, without the ids", () => {
+    for (const flags of ["00", "01", "02", "03", "fe", "ff"]) {
+      for (const v of [`00-${TRACE}-${SPAN}-${flags}`, `cc-${TRACE}-${SPAN}-${flags}-later`]) {
+        expect(traceparentSampled(v)).toBe(parseTraceparent(v)!.sampled!);
+      }
+    }
   });
 
   test("formatting round-trips", () => {
@@ -126,5 +137,22 @@ describe("ids", () => {
       seen.add(t);
     }
     expect(seen.size).toBe(2000);
+  });
+});
+
+describe("new traceparents", () => {
+  test("version 00, fresh lower-case ids never all zeros, the flag as asked; across many refills of the pool", () => {
+    const traces = new Set<string>();
+    const spans = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const sampled = i % 7 === 0;
+      const tp = newTraceparent(sampled);
+      expect(tp).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      expect(parseTraceparent(tp)).toEqual({ traceId: tp.slice(3, 35), spanId: tp.slice(36, 52), sampled });
+      traces.add(tp.slice(3, 35));
+      spans.add(tp.slice(36, 52));
+    }
+    expect(traces.size).toBe(1000);
+    expect(spans.size).toBe(1000);
   });
 });

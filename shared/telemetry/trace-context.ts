@@ -11,21 +11,33 @@ const ZERO_SPAN = "0000000000000000";
 /** Whether a lower-case hex digit's value is odd: the sampled bit of a flags byte's low digit. */
 const oddHexDigit = (code: number): boolean => (code <= 57 ? code - 48 : code - 87) % 2 === 1;
 
+/** Whether chars [from, to) of `value` are all "0": an all-zero id, checked without slicing it out. */
+function zeros(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (value.charCodeAt(i) !== 48) return false;
+  return true;
+}
+
 /**
- * W3C traceparent (version 00, and later versions read as 00 as the spec asks). Undefined for anything invalid:
- * version ff, upper-case hex, all-zero ids, a version-00 value with extra fields, or two headers folded into one.
+ * A valid W3C traceparent's sampled flag; undefined for anything invalid: version ff, upper-case hex, all-zero ids, a
+ * version-00 value with extra fields, or two headers folded into one. Later versions are read as 00, as the spec asks.
+ * Makes no string: a hop that continues the caller's trace reads the ids out of the header only when it needs them.
  */
-export function parseTraceparent(value: string): WireContext | undefined {
-  // test + slice, not exec: no match array or capture strings on a path every request takes.
+export function traceparentSampled(value: string): boolean | undefined {
+  // test, not exec: no match array or capture strings on a path every request takes.
   if (!TRACEPARENT.test(value)) return undefined;
   const v0 = value.charCodeAt(0);
   const v1 = value.charCodeAt(1);
   if (v0 === 102 && v1 === 102) return undefined; // "ff" is forbidden
   if (v0 === 48 && v1 === 48 && value.length !== 55) return undefined; // "00" has exactly four fields
-  const traceId = value.slice(3, 35);
-  const spanId = value.slice(36, 52);
-  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
-  return { traceId, spanId, sampled: oddHexDigit(value.charCodeAt(54)) };
+  if (zeros(value, 3, 35) || zeros(value, 36, 52)) return undefined;
+  return oddHexDigit(value.charCodeAt(54));
+}
+
+/** W3C traceparent as ids and flag (see traceparentSampled for what is refused). */
+export function parseTraceparent(value: string): WireContext | undefined {
+  const sampled = traceparentSampled(value);
+  if (sampled === undefined) return undefined;
+  return { traceId: value.slice(3, 35), spanId: value.slice(36, 52), sampled };
 }
 
 export function formatTraceparent(traceId: string, spanId: string, sampled: boolean): string {
@@ -105,6 +117,8 @@ const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
 const randomBytes = new Uint8Array(2048);
 const hexCodes = new Uint8Array(randomBytes.length * 2);
 const latin1 = new TextDecoder("latin1");
+/** A record's fixed chars; the hex digits are written over the zeros. */
+const RECORD_FRAME = new TextEncoder().encode(`00-${"0".repeat(32)}-${"0".repeat(16)}-00`);
 let hex = "";
 let at = 0;
 
@@ -132,4 +146,49 @@ export function newSpanId(): string {
 export function newTraceId(): string {
   const id = randomHex(32);
   return id === ZERO_TRACE ? newTraceId() : id;
+}
+
+// Whole traceparents of a new trace, unsampled ("00-{trace}-{span}-00", 55 chars each), written 64 at a time as
+// bytes and decoded into one string: a hop that starts a trace takes one slice, not two ids and a string made of them.
+const RECORD = 55;
+const RECORDS = 64;
+const recordBytes = new Uint8Array(RECORD * RECORDS);
+const idBytes = new Uint8Array(24 * RECORDS); // per record 16 bytes of trace id, then 8 of span id
+let records = "";
+let recordAt = 0;
+
+function writeHex(from: number, to: number, out: number): void {
+  for (let i = from; i < to; i++) {
+    const b = idBytes[i]!;
+    recordBytes[out++] = HEX_DIGITS[b >> 4]!;
+    recordBytes[out++] = HEX_DIGITS[b & 15]!;
+  }
+}
+
+function allZero(from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (idBytes[i] !== 0) return false;
+  return true;
+}
+
+function refillRecords(): void {
+  crypto.getRandomValues(idBytes);
+  for (let r = 0; r < RECORDS; r++) {
+    const b = r * 24;
+    // An all-zero id is invalid (odds: 2^-64 per record): that record's bytes are drawn again.
+    while (allZero(b, b + 16) || allZero(b + 16, b + 24)) crypto.getRandomValues(idBytes.subarray(b, b + 24));
+    const at = r * RECORD;
+    recordBytes.set(RECORD_FRAME, at);
+    writeHex(b, b + 16, at + 3);
+    writeHex(b + 16, b + 24, at + 36);
+  }
+  records = latin1.decode(recordBytes);
+  recordAt = 0;
+}
+
+/** A traceparent for a new trace with fresh ids; sampled ones end in "-01". */
+export function newTraceparent(sampled: boolean): string {
+  if (recordAt + RECORD > records.length) refillRecords();
+  const tp = records.slice(recordAt, recordAt + RECORD);
+  recordAt += RECORD;
+  return sampled ? `${tp.slice(0, 53)}01` : tp;
 }

@@ -77,6 +77,30 @@ describe("propagation to the upstream request", () => {
     expect(headers.get("tracestate")).toBe("congo=t61rcWkgMzE");
   });
 
+  test("the hop's ids are the ones in the traceparent it sent, whether it continued a trace or started one", () => {
+    const continued = h({ traceparent: `00-${TRACE}-${SPAN}-00` });
+    const hop = propagateTrace(continued, 0.01)!;
+    expect(hop).toMatchObject({ traceId: TRACE, parentSpanId: SPAN, sampled: false, tracestate: undefined, from: "traceparent" });
+    expect(hop.traceparent).toBe(continued.get("traceparent")!);
+    expect(hop.traceparent).toBe(`00-${TRACE}-${hop.spanId}-00`);
+    expect(hop.spanId).toMatch(/^[0-9a-f]{16}$/);
+    const started = h();
+    const first = propagateTrace(started, 1)!;
+    expect(first).toMatchObject({ parentSpanId: undefined, sampled: true, from: undefined });
+    expect(started.get("traceparent")).toBe(`00-${first.traceId}-${first.spanId}-01`);
+    expect(first.traceparent).toBe(started.get("traceparent")!);
+    // A bare B3 decision starts the trace: it came "from" B3, with no parent.
+    const b3 = h({ b3: "0" });
+    expect(propagateTrace(b3, 1)).toMatchObject({ parentSpanId: undefined, sampled: false, from: "b3" });
+  });
+
+  test("a later version's traceparent goes upstream as version 00 with the same trace and decision", () => {
+    const headers = h({ traceparent: `cc-${TRACE}-${SPAN}-01-what-the-future-holds` });
+    const hop = propagateTrace(headers, 0)!;
+    expect(headers.get("traceparent")).toBe(`00-${TRACE}-${hop.spanId}-01`);
+    expect(hop).toMatchObject({ traceId: TRACE, parentSpanId: SPAN, sampled: true });
+  });
+
   test("a trace started here goes upstream unsampled too, so the next member follows this decision", () => {
     const headers = h();
     const hop = propagateTrace(headers, 0.0000001)!;
