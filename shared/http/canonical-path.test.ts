@@ -1,7 +1,7 @@
 // Unit tests for canonicalizePath: every rejection class, decoding rules, dot-segments and the fast path.
 // The canonical path is both routed on and forwarded, so these cases are the path-confusion guard rails.
 import { describe, expect, test } from "bun:test";
-import { canonicalizePath } from "./canonical-path.ts";
+import { canonicalizePath, isCanonicalPath } from "./canonical-path.ts";
 
 function ok(input: string, search = ""): string {
   const r = canonicalizePath(input, search);
@@ -60,6 +60,28 @@ describe("fast path", () => {
     expect(ok("/...")).toBe("/...");
     expect(ok("/.x;y")).toBe("/.x;y");
     expect(ok("/..x;y/z")).toBe("/..x;y/z");
+  });
+
+  test("isCanonicalPath says yes only where canonicalizePath would hand the path back unchanged", () => {
+    const chars = ["/", "a", ".", "%", "2", "F", "#", "?", ";", "~", " ", "\\", "é", "\u0000", "[", "|"];
+    let seed = 7;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    let yes = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let p = next(4) === 0 ? "" : "/";
+      for (let k = next(9); k > 0; k--) p += chars[next(chars.length)];
+      const search = next(3) === 0 ? `?x${chars[next(chars.length)]}` : "";
+      if (!isCanonicalPath(p, search)) continue;
+      yes++;
+      expect(canonicalizePath(p, search)).toEqual({ ok: true, path: p });
+    }
+    expect(yes).toBeGreaterThan(1000);
+    for (const p of ["/", "/echo/x", "/a.b/c..d/e."]) expect(isCanonicalPath(p, "?q=1")).toBe(true);
+    // A segment starting with "." takes the slow check even when it is no dot-segment: the answer is the same there.
+    expect(isCanonicalPath("/.well-known/x", "")).toBe(false);
+    for (const [p, q] of [["/a//b", ""], ["/./a", ""], ["/a/../b", ""], ["/%41", ""], ["/a", "?#"], ["a", ""], ["", ""], ["/é", ""]]) {
+      expect(isCanonicalPath(p!, q!)).toBe(false);
+    }
   });
 
   test("must start with a slash", () => {

@@ -60,22 +60,30 @@ const fail = (reason: string): CanonicalPath => ({ ok: false, reason, merged: un
 const FRAGMENT = "'#' is not allowed in a request target";
 
 /**
+ * Whether `pathname` is canonical as it stands and `search` has no "#": the common request, checked without making
+ * anything (canonicalizePath's answer for it would be `pathname` itself). Plain chars only, no "//", no segment
+ * starting with ".".
+ */
+export function isCanonicalPath(pathname: string, search: string): boolean {
+  if (pathname.charCodeAt(0) !== SLASH || search.includes("#")) return false;
+  let prev = SLASH;
+  for (let i = 1; i < pathname.length; i++) {
+    const code = pathname.charCodeAt(i);
+    if (code >= 128 || PLAIN[code] === 0) return false;
+    if (prev === SLASH && (code === SLASH || code === DOT)) return false;
+    prev = code;
+  }
+  return true;
+}
+
+/**
  * `pathname` is the path as received (no query); `search` the query with its "?", or "". The search is only
  * checked for "#"; everything else about it is the route's business.
  */
 export function canonicalizePath(pathname: string, search: string): CanonicalPath {
+  if (isCanonicalPath(pathname, search)) return { ok: true, path: pathname };
   if (search.includes("#")) return fail(FRAGMENT);
   if (pathname.charCodeAt(0) !== SLASH) return fail("path must start with '/'");
-  // Fast path: only plain chars, no "//" and no segment starting with "." -> already canonical.
-  let prev = SLASH;
-  let i = 1;
-  for (; i < pathname.length; i++) {
-    const code = pathname.charCodeAt(i);
-    if (code >= 128 || PLAIN[code] === 0) break;
-    if (prev === SLASH && (code === SLASH || code === DOT)) break;
-    prev = code;
-  }
-  if (i === pathname.length) return { ok: true, path: pathname };
   return slowPath(pathname);
 }
 

@@ -29,8 +29,18 @@ export function authorityOf(url: string): string {
 
 /** Splits a raw request target at its first "?" (a "#" stays where it is, for the path policy to refuse). */
 export function splitTarget(target: string): { pathname: string; search: string } {
+  return { pathname: targetPath(target), search: targetSearch(target) };
+}
+
+/** splitTarget's two halves one at a time, for the relays' planners: no object per request, and no slice without a query. */
+export function targetPath(target: string): string {
   const q = target.indexOf("?");
-  return q < 0 ? { pathname: target, search: "" } : { pathname: target.slice(0, q), search: target.slice(q) };
+  return q < 0 ? target : target.slice(0, q);
+}
+
+export function targetSearch(target: string): string {
+  const q = target.indexOf("?");
+  return q < 0 ? "" : target.slice(q);
 }
 
 /** The host a route matches on, from a Host value: port and trailing dot stripped, lower-cased. */

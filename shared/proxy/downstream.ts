@@ -66,8 +66,7 @@ async function route(req: Request, snap: Snapshot, table: RouteTable<CompiledRou
     return { response: errorResponse(rejected.cause, requestId, rejected.message), requestId, route: undefined, ctx: undefined, trace: undefined };
   }
   const received = info.target === undefined ? url : splitTarget(info.target);
-  const parts = { method: req.method, host: hostOf(req.headers, url.origin), headers: req.headers };
-  const routed = routeByPath(table, parts, received.pathname, received.search);
+  const routed = routeByPath(table, req.method, hostOf(req.headers, url.origin), req.headers, received.pathname, received.search);
   if (!routed.ok) {
     return { response: errorResponse("invalid-path", requestId, routed.reason), requestId, route: undefined, ctx: undefined, trace: undefined };
   }

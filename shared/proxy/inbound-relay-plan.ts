@@ -6,8 +6,8 @@ import type { ResolvedLimits } from "./hygiene.ts";
 import type { Authorizer } from "../filters/authorization.ts";
 import type { InboundPolicy } from "./snapshot.ts";
 import { requestIdOf, setForwardedHeaders } from "./hygiene.ts";
-import { canonicalizePath } from "../http/canonical-path.ts";
-import { splitTarget } from "../http/url.ts";
+import { canonicalizePath, isCanonicalPath } from "../http/canonical-path.ts";
+import { targetPath, targetSearch } from "../http/url.ts";
 import { isHopByHop } from "../http/hop-by-hop.ts";
 import { FieldList } from "../http/field-list.ts";
 import { ABSENT_HEADER, CLIENT_ID_HEADER } from "../filters/identity.ts";
@@ -82,9 +82,14 @@ export function createRelayPlanner(o: RelayPlannerOptions): RelayPlanner {
     const startedAt = performance.now();
     const limits = o.limits();
     if (head.target.length > limits.maxUriLength) return undefined;
-    const received = splitTarget(head.target);
-    const canonical = canonicalizePath(received.pathname, received.search);
-    if (!canonical.ok) return undefined;
+    const pathname = targetPath(head.target);
+    const search = targetSearch(head.target);
+    let path = pathname;
+    if (!isCanonicalPath(pathname, search)) {
+      const canonical = canonicalizePath(pathname, search);
+      if (!canonical.ok) return undefined;
+      path = canonical.path;
+    }
     const fields = forwardableFields(head, limits);
     if (fields === undefined) return undefined;
     const list = new FieldList(fields);
@@ -110,7 +115,7 @@ export function createRelayPlanner(o: RelayPlannerOptions): RelayPlanner {
     let authz: RelayPlan["authz"];
     const authorizer = o.authorizer();
     if (authorizer !== undefined) {
-      const v = authorizer.evaluate({ peer, method: head.method, path: canonical.path, headers: list });
+      const v = authorizer.evaluate({ peer, method: head.method, path, headers: list });
       // A denial is answered by the full path (403 naming the rule), which evaluates the same policy again.
       if (!v.allowed) return undefined;
       authz = v.rule === undefined ? ALLOWED_BY_DEFAULT : { allowed: true, rule: v.rule };
@@ -125,7 +130,7 @@ export function createRelayPlanner(o: RelayPlannerOptions): RelayPlanner {
         if (limit.buckets.take(rateLimitKeyOf(limit.key, list, peer, undefined), performance.now()) !== 0) return undefined;
       }
     }
-    return { target: canonical.path + received.search, fields, requestId, trace, authz, startedAt };
+    return { target: path + search, fields, requestId, trace, authz, startedAt };
   };
 }
 

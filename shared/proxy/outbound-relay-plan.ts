@@ -7,7 +7,7 @@ import type { RouteTable } from "../routing/route-table.ts";
 import { forwardableFields, type RelayHead } from "./inbound-relay-plan.ts";
 import { requestIdOf, setForwardedHeaders } from "./hygiene.ts";
 import { routeByPath } from "../routing/route-path.ts";
-import { routingHost, splitTarget } from "../http/url.ts";
+import { routingHost, targetPath, targetSearch } from "../http/url.ts";
 import { FieldList } from "../http/field-list.ts";
 import { propagateTrace } from "../telemetry/trace-hop.ts";
 import { ABSENT_HEADER } from "../filters/identity.ts";
@@ -59,8 +59,8 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     const fields = forwardableFields(head, limits);
     if (fields === undefined) return undefined;
     const list = new FieldList(fields);
-    const received = splitTarget(head.target);
-    const routed = routeByPath(o.table(snap), { method: head.method, host: routingHost(head.host), headers: list }, received.pathname, received.search);
+    const search = targetSearch(head.target);
+    const routed = routeByPath(o.table(snap), head.method, routingHost(head.host), list, targetPath(head.target), search);
     if (!routed.ok || routed.hit === undefined) return undefined;
     const route = routed.hit.value.fast;
     if (route === undefined || (route.retries && head.framing.kind !== "none")) return undefined;
@@ -93,7 +93,7 @@ export function createOutboundPlanner(o: OutboundPlannerOptions): OutboundPlanne
     if (limit !== undefined && limit.buckets.take(limitKey!, performance.now()) !== 0) return undefined;
     const fast = ds.length === 1 ? ds[0]! : route.pick();
     const hash = fast.hashOn === undefined ? undefined : affinityHash(fast.hashOn, list, undefined, clientIp);
-    return { target: routed.head.path + received.search, fields, requestId, trace, route: routed.hit.name, fast, hash, responseEdit: route.responseEdit, startedAt };
+    return { target: routed.head.path + search, fields, requestId, trace, route: routed.hit.name, fast, hash, responseEdit: route.responseEdit, startedAt };
   };
 }
 

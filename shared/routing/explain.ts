@@ -101,7 +101,7 @@ export function explainRouting(routes: readonly RouteConfig[], req: ExplainReque
   const host = routingHost(req.host);
   const method = req.method.toUpperCase();
   const { pathname, search } = splitTarget(req.target);
-  const routed = routeByPath(table, { method, host, headers: req.headers }, pathname, search);
+  const routed = routeByPath(table, method, host, req.headers, pathname, search);
   const head: RequestHead = routed.ok ? routed.head : { method, host, path: pathname, headers: req.headers, query: new URLSearchParams(search) };
   const winner = routed.ok ? routed.hit?.value : undefined;
   const candidates = routes

@@ -13,7 +13,7 @@ const parts = { method: "GET", host: "h", headers: new Headers() };
 
 /** "route-name path" when routed, "404 path" when no route, "400 reason" when refused. */
 function route(t: ReturnType<typeof table>, pathname: string, search = ""): string {
-  const r = routeByPath(t, parts, pathname, search);
+  const r = routeByPath(t, parts.method, parts.host, parts.headers, pathname, search);
   if (!r.ok) return `400 ${r.reason}`;
   return `${r.hit?.name ?? "404"} ${r.head.path}`;
 }
@@ -23,7 +23,7 @@ describe("routeByPath", () => {
     const t = table([["echo", { path: { prefix: "/echo/" }, query: [{ name: "q", exact: "1" }] }]]);
     expect(route(t, "/echo/%7Ex", "?q=1")).toBe("echo /echo/~x");
     expect(route(t, "/echo/x", "?q=2")).toBe("404 /echo/x");
-    const r = routeByPath(t, parts, "/echo/x", "?q=1");
+    const r = routeByPath(t, parts.method, parts.host, parts.headers, "/echo/x", "?q=1");
     expect(r.ok && r.head.query.get("q")).toBe("1");
   });
 

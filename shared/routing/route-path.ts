@@ -2,7 +2,7 @@
 // path; "//" only where the winning route opted into mergeSlashes; path parameters never change the winner.
 import type { RequestHead } from "../types.ts";
 import type { RouteHit, RouteTable } from "./route-table.ts";
-import { canonicalizePath } from "../http/canonical-path.ts";
+import { canonicalizePath, isCanonicalPath } from "../http/canonical-path.ts";
 import { withoutPathParameters } from "../http/path-parameters.ts";
 
 export type RoutedPath<T> =
@@ -15,20 +15,29 @@ export type RequestParts = { readonly method: string; readonly host: string; rea
 
 const EMPTY_QUERY = new URLSearchParams();
 
-/** `pathname` and `search` as received (see splitUrl); `hit` undefined means no route (404), not a bad path. */
-export function routeByPath<T>(table: RouteTable<T>, parts: RequestParts, pathname: string, search: string): RoutedPath<T> {
-  const canonical = canonicalizePath(pathname, search);
-  let path: string;
-  if (canonical.ok) path = canonical.path;
-  else if (canonical.merged !== undefined) path = canonical.merged;
-  else return { ok: false, reason: canonical.reason };
+/**
+ * `pathname` and `search` as received (see splitUrl); `hit` undefined means no route (404), not a bad path. The
+ * request's parts come as arguments, and a canonical path is taken as it is: the common request makes only its head.
+ */
+export function routeByPath<T>(table: RouteTable<T>, method: string, host: string, headers: RequestParts["headers"], pathname: string, search: string): RoutedPath<T> {
+  let path = pathname;
+  // Set when the only flaw is "//": the merged path is routed, and only a route that opted in may take it.
+  let mergedFlaw: string | undefined;
+  if (!isCanonicalPath(pathname, search)) {
+    const canonical = canonicalizePath(pathname, search);
+    if (canonical.ok) path = canonical.path;
+    else if (canonical.merged !== undefined) {
+      path = canonical.merged;
+      mergedFlaw = canonical.reason;
+    } else return { ok: false, reason: canonical.reason };
+  }
 
   const query = search === "" ? EMPTY_QUERY : new URLSearchParams(search);
-  const head: RequestHead = { method: parts.method, host: parts.host, path, headers: parts.headers, query };
+  const head: RequestHead = { method, host, path, headers, query };
   const hit = table.match(head);
   // Only the route the merged path picks may accept it. Falling through to a route that opted in would let extra
   // slashes steer "//admin/x" past a stricter "/admin/" route to a catch-all, which then sends "/admin/x".
-  if (!canonical.ok && hit?.mergeSlashes !== true) return { ok: false, reason: canonical.reason };
+  if (mergedFlaw !== undefined && hit?.mergeSlashes !== true) return { ok: false, reason: mergedFlaw };
 
   // Servlet-style upstreams route "/admin;x/secret" as "/admin/secret": if that picks another route than the
   // literal path, we and the upstream disagree about what is being asked for, so neither answer is safe.
