@@ -14,6 +14,7 @@ import type { SocketWriter } from "./socket-writer.ts";
 import type { AppLink, AppSink } from "./app-link.ts";
 import { Settling } from "./settling.ts";
 import { assembly } from "./write-scratch.ts";
+import { requestHeadLength, writeRequestHead } from "./request-head-bytes.ts";
 
 export type RelayIo = {
   /** The downstream connection's writer and read side. */
@@ -84,8 +85,8 @@ export class RelayExchange extends Settling implements AppSink {
   private rdecoder: ChunkedDecoder | undefined;
   private appKeepAlive = true;
   private keepAlive: boolean;
-  /** The request head as sent (latin1: a char per byte), kept for one resend when a reused app connection turns out closed. */
-  private readonly head: string;
+  /** The request head's length in bytes: it is written again, from the plan, if a reused app connection turns out closed. */
+  private readonly headLength: number;
   private readonly reused: boolean;
   private resent = false;
   /** The response is complete or the mesh answered: request bytes still arriving are not for the app any more. */
@@ -113,15 +114,11 @@ export class RelayExchange extends Settling implements AppSink {
     this.remaining = f.kind === "length" ? f.length : 0;
     this.decoder = f.kind === "chunked" ? new ChunkedDecoder() : undefined;
     this.bodyDone = f.kind === "none";
-    let s = `${req.method} ${plan.target} HTTP/1.1\r\n`;
-    const fields = plan.fields;
-    for (let i = 0; i < fields.length; i++) s += `${fields[i]![0]}: ${fields[i]![1]}\r\n`;
-    s += f.kind === "length" ? `content-length: ${f.length}\r\n\r\n` : f.kind === "chunked" ? "transfer-encoding: chunked\r\n\r\n" : "\r\n";
-    this.head = s;
+    this.headLength = requestHeadLength(req.method, plan.target, plan.fields, f);
     this.reused = link.served > 0 && link.open;
     link.sink = this;
-    const b = assembly(s.length);
-    link.writeRange(b, 0, b.write(s, 0, "latin1"));
+    const b = assembly(this.headLength);
+    link.writeRange(b, 0, writeRequestHead(b, req.method, plan.target, plan.fields, f));
   }
 
   private emit(status: number, cause: string | undefined, bytesOut: number | undefined, failure: UpstreamErrorKind | undefined): void {
@@ -235,7 +232,9 @@ export class RelayExchange extends Settling implements AppSink {
     if (this.reused && !this.resent && failure === undefined && this.req.framing.kind === "none" && this.rbuf.length === 0) {
       this.resent = true;
       this.link.sink = this;
-      this.link.write(Buffer.from(this.head, "latin1"));
+      const b = Buffer.allocUnsafe(this.headLength);
+      writeRequestHead(b, this.req.method, this.plan.target, this.plan.fields, this.req.framing);
+      this.link.write(b);
       return;
     }
     this.appFailed(new UpstreamError(failure ?? "reset", err?.message ?? "upstream closed the connection before responding"));
