@@ -122,14 +122,19 @@ const RECORD_FRAME = new TextEncoder().encode(`00-${"0".repeat(32)}-${"0".repeat
 let hex = "";
 let at = 0;
 
+/** `src[from, to)` as lower-case hex digits into `dst` from `out`. */
+function writeHex(src: Uint8Array, from: number, to: number, dst: Uint8Array, out: number): void {
+  for (let i = from; i < to; i++) {
+    const b = src[i]!;
+    dst[out++] = HEX_DIGITS[b >> 4]!;
+    dst[out++] = HEX_DIGITS[b & 15]!;
+  }
+}
+
 function randomHex(length: number): string {
   if (at + length > hex.length) {
     crypto.getRandomValues(randomBytes);
-    for (let i = 0; i < randomBytes.length; i++) {
-      const b = randomBytes[i]!;
-      hexCodes[2 * i] = HEX_DIGITS[b >> 4]!;
-      hexCodes[2 * i + 1] = HEX_DIGITS[b & 15]!;
-    }
+    writeHex(randomBytes, 0, randomBytes.length, hexCodes, 0);
     hex = latin1.decode(hexCodes);
     at = 0;
   }
@@ -157,13 +162,6 @@ const idBytes = new Uint8Array(24 * RECORDS); // per record 16 bytes of trace id
 let records = "";
 let recordAt = 0;
 
-function writeHex(from: number, to: number, out: number): void {
-  for (let i = from; i < to; i++) {
-    const b = idBytes[i]!;
-    recordBytes[out++] = HEX_DIGITS[b >> 4]!;
-    recordBytes[out++] = HEX_DIGITS[b & 15]!;
-  }
-}
 
 function allZero(from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (idBytes[i] !== 0) return false;
@@ -178,8 +176,8 @@ function refillRecords(): void {
     while (allZero(b, b + 16) || allZero(b + 16, b + 24)) crypto.getRandomValues(idBytes.subarray(b, b + 24));
     const at = r * RECORD;
     recordBytes.set(RECORD_FRAME, at);
-    writeHex(b, b + 16, at + 3);
-    writeHex(b + 16, b + 24, at + 36);
+    writeHex(idBytes, b, b + 16, recordBytes, at + 3);
+    writeHex(idBytes, b + 16, b + 24, recordBytes, at + 36);
   }
   records = latin1.decode(recordBytes);
   recordAt = 0;
