@@ -2,6 +2,7 @@
 // Semantics (ANDed parts, invert, "present" defaults) are documented at the top of route-table.ts.
 import type { RequestHead } from "../types.ts";
 import type { RouteMatchConfig } from "../config/schema.ts";
+import type { HeaderMap } from "../http/field-list.ts";
 
 export type Test = (head: RequestHead) => boolean;
 
@@ -14,10 +15,16 @@ type HeaderMatch = NonNullable<RouteMatchConfig["headers"]>[number];
 type QueryMatch = NonNullable<RouteMatchConfig["query"]>[number];
 
 export function compileHeaderMatch(hm: HeaderMatch): Test {
+  const test = compileHeadersMatch(hm);
+  return (h) => test(h.headers);
+}
+
+/** The same condition over a header map alone: for callers that have no request head (an inbound fault's relay). */
+export function compileHeadersMatch(hm: HeaderMatch): (headers: Pick<HeaderMap, "get">) => boolean {
   const name = hm.name.toLowerCase();
   const valueTest = compileValueTest(hm.exact, hm.prefix, hm.regex, hm.present);
   const invert = hm.invert === true;
-  return (h) => valueTest(h.headers.get(name) ?? undefined) !== invert;
+  return (headers) => valueTest(headers.get(name) ?? undefined) !== invert;
 }
 
 export function compileQueryMatch(qm: QueryMatch): Test {
@@ -42,5 +49,9 @@ function compileValueTest(
   }
   if (parts.length === 0) return (v) => v !== undefined;
   if (parts.length === 1) return parts[0] as (value: string | undefined) => boolean;
-  return (v) => parts.every((p) => p(v));
+  // A loop, not parts.every((p) => p(v)): that would make a closure per request.
+  return (v) => {
+    for (let i = 0; i < parts.length; i++) if (!parts[i]!(v)) return false;
+    return true;
+  };
 }

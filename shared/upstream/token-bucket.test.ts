@@ -63,6 +63,45 @@ describe("keyed token buckets", () => {
     expect(b.take("", 6000)).toBe(0);
   });
 
+  test("taking the newest key again keeps the LRU order: same answers as a model that re-inserts on every take", () => {
+    // The model: the plain LRU (delete and re-insert on each take) with the same refill, over random keys and times.
+    const model = (maxKeys: number) => {
+      const m = new Map<string, { tokens: number; last: number }>();
+      return (key: string, now: number): number => {
+        let b = m.get(key);
+        if (b === undefined) {
+          if (m.size >= maxKeys) m.delete(m.keys().next().value!);
+          b = { tokens: 2, last: now };
+        } else {
+          m.delete(key);
+          if (now > b.last) {
+            b.tokens = Math.min(2, b.tokens + (now - b.last) * 0.005);
+            b.last = now;
+          }
+        }
+        m.set(key, b);
+        if (b.tokens >= 1) {
+          b.tokens -= 1;
+          return 0;
+        }
+        return Math.max(1, Math.ceil((1 - b.tokens) / 0.005 - 1e-6));
+      };
+    };
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const maxKeys of [1, 2, 3]) {
+      const real = createKeyedBuckets({ ratePerSecond: 5, burst: 2 }, { maxKeys });
+      const ref = model(maxKeys);
+      let now = 0;
+      for (let i = 0; i < 5000; i++) {
+        // Runs of one key (the case the shortcut serves) mixed with switches among four keys.
+        const key = random() < 0.6 ? "a" : "abcd"[Math.floor(random() * 4)]!;
+        now += Math.floor(random() * 50);
+        expect(real.take(key, now)).toBe(ref(key, now));
+      }
+    }
+  });
+
   test("at most maxKeys buckets: a new key evicts the least recently used one", () => {
     const b = createKeyedBuckets({ ratePerSecond: 1, burst: 1 }, { maxKeys: 3 });
     b.take("a", 0);

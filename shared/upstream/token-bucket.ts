@@ -33,6 +33,9 @@ export function createKeyedBuckets(c: TokenBucketConfig, o: { maxKeys?: number }
   let burst = c.burst;
   // Map iteration follows insertion order, so re-inserting a key on use keeps the least recently used one first.
   const buckets = new Map<string, Bucket>();
+  // The last key inserted (the map's last entry). Taking it again needs no move: an unkeyed limit, or one busy caller,
+  // would otherwise delete and re-insert the same entry per request, and the map's table refills with tombstones.
+  let newest: string | undefined;
 
   return {
     configure(next) {
@@ -52,9 +55,13 @@ export function createKeyedBuckets(c: TokenBucketConfig, o: { maxKeys?: number }
         // A new key starts full, like a key that has been idle: the burst is what a fresh client is allowed.
         b = { tokens: burst, last: now };
         buckets.set(key, b);
+        newest = key;
       } else {
-        buckets.delete(key);
-        buckets.set(key, b);
+        if (key !== newest) {
+          buckets.delete(key);
+          buckets.set(key, b);
+          newest = key;
+        }
         // A clock that steps back must not drain the bucket or move its reference point backwards.
         if (now > b.last) {
           b.tokens = Math.min(burst, b.tokens + (now - b.last) * perMs);
