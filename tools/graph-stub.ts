@@ -3,6 +3,7 @@
 // Usage: bun run tools/graph-stub.ts [package ...]   (e.g. yaml pino; none: the whole graph as it is)
 import { plugin } from "bun";
 import { resolve } from "node:path";
+import { procMemoryMb } from "./memory-stats.ts";
 
 const stubbed = process.argv.slice(2);
 if (stubbed.length > 0) {
@@ -24,8 +25,6 @@ await import(resolve(import.meta.dir, "../bench/floor/sidecar-graph-imports.ts")
 Bun.gc(true);
 Bun.gc(true);
 await Bun.sleep(300);
-const status = await Bun.file("/proc/self/status").text();
-const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
-const mb = (k: number): string => (k / 1024).toFixed(1);
+const m = procMemoryMb(process.pid);
 const modules = Object.keys(require.cache).length;
-console.log(`sidecar graph${stubbed.length > 0 ? ` without ${stubbed.join(", ")}` : ""}: ${modules} modules, RSS ${mb(kb("VmRSS"))} MB (anon ${mb(kb("RssAnon"))}, file ${mb(kb("RssFile"))})`);
+console.log(`sidecar graph${stubbed.length > 0 ? ` without ${stubbed.join(", ")}` : ""}: ${modules} modules, RSS ${m.rss.toFixed(1)} MB (anon ${m.anon.toFixed(1)}, file ${(m.rss - m.anon).toFixed(1)})`);

@@ -1,23 +1,13 @@
 // What each module costs a Bun process just by being loaded: every case imports its modules in a fresh process,
 // settles (two full GCs), and reports RSS and JSC heap against a process that imported nothing. Medians of N runs.
 // Usage: bun run tools/memory-attribution.ts [--runs 3] [--only NAME,NAME]
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { median } from "./memory-stats.ts";
+import { resolve } from "node:path";
+import { median, valueImports } from "./memory-stats.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const file = (rel: string): string => resolve(ROOT, rel);
 
-/** The value imports of an entry point (type-only ones are erased), resolved; its own code is not run. */
-function staticImports(rel: string): string[] {
-  const src = readFileSync(file(rel), "utf8");
-  const out: string[] = [];
-  for (const m of src.matchAll(/^import\s+(?!type\s)(?:[^"';]*?\sfrom\s*)?["']([^"']+)["'];?/gm)) {
-    const spec = m[1]!;
-    out.push(spec.startsWith(".") ? resolve(dirname(file(rel)), spec) : spec);
-  }
-  return out;
-}
+const staticImports = (rel: string): string[] => valueImports(file(rel));
 
 /** Name → what it imports, in order (the reflect polyfill first wherever @peculiar/x509 follows). */
 const CASES: Array<[string, string[]]> = [
