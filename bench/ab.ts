@@ -1,5 +1,5 @@
-// A/B of one or more mesh scenarios between this checkout and another (`--baseline DIR`), in the same interleaved
-// rounds: on this machine whole runs drift by ±20 %, so before/after from separate runs can't show a 5 % change.
+// A/B in the same interleaved rounds: mesh scenarios between this checkout and another (`--baseline DIR`), or one
+// scenario against another (`--versus`): whole runs drift by ±20 % here, so separate runs can't show a 5 % change.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,9 +13,12 @@ import { median } from "./lib/stats.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { answerHelpOrVersion, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
-const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3] [--env K=V ...]
+const USAGE = `usage: bun run bench/ab.ts (--baseline DIR | --versus SCENARIO) [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3] [--env K=V ...]
   runs each scenario from DIR (another checkout, e.g. a git worktree of the commit before) and from this checkout,
   alternating A and B every round under the same wrk load (c=64), and prints CPU-ms per 1000 requests and req/s;
+  --versus SCENARIO makes A that scenario of this checkout and B each --only scenario (a bench target's two rows,
+  e.g. --versus sidecar-pair-dark --only sidecar-pair), peers allowed: the per-start offsets the bench's single
+  start of each row can't average out (up to ±6 % on the pair) are averaged over the restarts here;
   every --restart-every rounds (default 2) both sides' processes are started afresh, in alternating order, and
   each side is loaded for --warmup seconds (default 3) before its first measured round;
   --env K=V (repeatable) sets a variable for B's proxy processes only: with --baseline . it compares a runtime knob
@@ -24,19 +27,24 @@ const USAGE = `usage: bun run bench/ab.ts --baseline DIR [--only sidecar-pair,ga
 example:
   git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/ && bun run bench/ab.ts --baseline /tmp/before
   bun run bench/ab.ts --baseline . --env MIMALLOC_PURGE_DELAY=-1
+  bun run bench/ab.ts --versus sidecar-hop-10-routes --only sidecar-hop-10k-routes --rounds 12
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
-const OPTIONS = { baseline: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, env: { type: "string", multiple: true }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+const OPTIONS = { baseline: { type: "string" }, versus: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, env: { type: "string", multiple: true }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
 answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
 let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
 try {
   ({ values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }));
-  if (values.baseline === undefined) throw new Error("--baseline DIR is required");
+  if ((values.baseline === undefined) === (values.versus === undefined)) throw new Error("one of --baseline DIR or --versus SCENARIO is required");
 } catch (err) {
   exitUsage("ab", err, USAGE);
 }
 const names = (values.only ?? "sidecar-pair").split(",") as ScenarioName[];
-const unknown = names.filter((n) => !SCENARIOS.includes(n) || ["direct", "bun-bare", "nginx", "consul-pair"].includes(n));
-if (unknown.length > 0) exitUsage("ab", new Error(`not a mesh scenario: ${unknown.join(", ")}`), USAGE);
+const versus = values.versus as ScenarioName | undefined;
+// Another checkout runs only our own scenarios; against a row of this one, peers and floors too (not `direct`: no
+// proxy, no CPU to compare).
+const excluded = versus === undefined ? ["direct", "bun-bare", "nginx", "consul-pair"] : ["direct"];
+const unknown = [...names, ...(versus === undefined ? [] : [versus])].filter((n) => !SCENARIOS.includes(n) || excluded.includes(n));
+if (unknown.length > 0) exitUsage("ab", new Error(`not a scenario ab.ts can run here: ${unknown.join(", ")}`), USAGE);
 if (!Bun.which("wrk")) {
   console.error("wrk not found: install it with 'apt-get install wrk'");
   process.exit(1);
@@ -49,7 +57,7 @@ if (!Number.isInteger(restartEvery) || restartEvery < 1) exitUsage("ab", new Err
 // a start read up to twice the CPU per request of the next (still tiering up), which both sides then share as noise.
 const warmup = Number(values.warmup ?? 3);
 if (!(warmup >= 1)) exitUsage("ab", new Error("--warmup needs a number of seconds, at least 1"), USAGE);
-const baseline = resolve(values.baseline!);
+const baseline = versus === undefined ? resolve(values.baseline!) : undefined;
 const envB: Record<string, string> = {};
 for (const kv of values.env ?? []) {
   const at = kv.indexOf("=");
@@ -67,8 +75,9 @@ const stopAll = (): Promise<unknown> => Promise.all(sets.map((s) => s.stopAll())
 let code = 0;
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
-type Label = "A (baseline)" | "B (this)";
-type Side = { label: Label; repo: string; name: ScenarioName; t: Target | undefined; set: ProcessSet | undefined; cpu: number[]; rps: number[]; rss: number[] };
+type Side = { label: "A" | "B"; repo: string; name: ScenarioName; t: Target | undefined; set: ProcessSet | undefined; cpu: number[]; rps: number[]; rss: number[] };
+/** One comparison: B's scenario (this checkout) against A's (the baseline's same scenario, or the --versus one). */
+type Comparison = { readonly title: string; readonly a: Side; readonly b: Side };
 
 async function measure(s: Side): Promise<void> {
   const t = s.t!;
@@ -88,47 +97,53 @@ async function measure(s: Side): Promise<void> {
  * start of a side carries an offset of its own that lasts as long as its processes (A/A runs, the same code on both
  * sides, read paired medians from 0.92 to 1.06 on the pair within one start), so only many starts average it out.
  */
-async function setUp(env: Awaited<ReturnType<typeof startEnv>>, sides: Side[], start: number): Promise<void> {
-  for (const name of names) {
-    const both = sides.filter((s) => s.name === name);
-    for (const s of start % 2 === 0 ? both : both.reverse()) {
+async function setUp(env: Awaited<ReturnType<typeof startEnv>>, comparisons: readonly Comparison[], start: number): Promise<void> {
+  for (const [i, c] of comparisons.entries()) {
+    for (const s of start % 2 === 0 ? [c.a, c.b] : [c.b, c.a]) {
       // A directory per side and start: configs are written by scenario name, and members watch their config file.
-      const dir = join(tmp, `${s.label[0]}-${name}-${start}`);
+      const dir = join(tmp, `${i}-${s.label}-${s.name}-${start}`);
       mkdirSync(dir, { recursive: true });
       s.set = new ProcessSet(dir);
       sets.push(s.set);
-      s.t = await SETUPS[name]({ ...env, repo: s.repo, tmp: dir, set: s.set, proxyEnv: s.label === "B (this)" ? envB : undefined });
-      await probe(name, s.t);
+      s.t = await SETUPS[s.name]({ ...env, repo: s.repo, tmp: dir, set: s.set, proxyEnv: s.label === "B" ? envB : undefined });
+      await probe(s.name, s.t);
       await runWrk({ url: s.t.url, host: s.t.host, connections: 64, seconds: warmup, pin: pin.pinLoad });
     }
   }
 }
 
 /** Each round's B over the same round's A, so drift across rounds (the VM's neighbours) cancels out. */
-const pairedOf = (a: Side, b: Side): number[] => b.cpu.map((x, i) => x / a.cpu[i]!);
+const pairedOf = (a: readonly number[], b: readonly number[]): number[] => b.map((x, i) => x / a[i]!);
+const spreadOf = (r: readonly number[]): string => `${median(r).toFixed(3)} (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
 
 try {
   const env = await startEnv(set, tmp, pin);
-  const sides: Side[] = names.flatMap((name) => ([["A (baseline)", baseline], ["B (this)", env.repo]] as const).map(([label, repo]) => ({ label, repo, name, t: undefined, set: undefined, cpu: [], rps: [], rss: [] })));
+  const side = (label: Side["label"], repo: string, name: ScenarioName): Side => ({ label, repo, name, t: undefined, set: undefined, cpu: [], rps: [], rss: [] });
+  const comparisons: Comparison[] = names.map((name) =>
+    versus === undefined
+      ? { title: name, a: side("A", baseline!, name), b: side("B", env.repo, name) }
+      : { title: `${name} vs ${versus}`, a: side("A", env.repo, versus), b: side("B", env.repo, name) },
+  );
+  const sides = comparisons.flatMap((c) => [c.a, c.b]);
   for (let round = 1; round <= rounds; round++) {
     if ((round - 1) % restartEvery === 0) {
       await Promise.all(sides.map((s) => s.set?.stopAll()));
-      await setUp(env, sides, (round - 1) / restartEvery);
+      await setUp(env, comparisons, (round - 1) / restartEvery);
     }
     // Alternate which side goes first, so a drift within a round favours neither.
     const order = round % 2 === 1 ? sides : [...sides].reverse();
     for (const s of order) await measure(s);
-    console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label[0]} ${s.cpu.at(-1)!.toFixed(1)} ms/1k`).join(", "));
+    console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label} ${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`).join(", "));
   }
-  const w = Math.max(8, ...names.map((n) => n.length));
-  console.log(`\n${"scenario".padEnd(w)} side           CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)   peak RSS MB median`);
-  for (const name of names) {
-    const [a, b] = sides.filter((s) => s.name === name) as [Side, Side];
+  const w = Math.max(14, ...sides.map((s) => s.name.length + 4));
+  console.log(`\n${"side".padEnd(w)} CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)   B/A req/s paired (range)   peak RSS MB median`);
+  for (const { title, a, b } of comparisons) {
+    console.log(title);
     for (const s of [a, b]) {
-      const paired = pairedOf(a, b);
-      const spread = `${median(paired).toFixed(3)} (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
-      const ratios = s === b ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spread}` : "".padEnd(47);
-      console.log(`${name.padEnd(w)} ${s.label.padEnd(14)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios}   ${median(s.rss).toFixed(1)}`);
+      const ratios = s === b
+        ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spreadOf(pairedOf(a.cpu, b.cpu)).padEnd(24)} ${spreadOf(pairedOf(a.rps, b.rps)).padEnd(26)}`
+        : "".padEnd(88);
+      console.log(`${`${s.label} ${s.name}`.padEnd(w)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios} ${median(s.rss).toFixed(1)}`);
     }
   }
 } catch (e) {
