@@ -1,5 +1,5 @@
-// The bench runner: starts every scenario once, then measures them in interleaved rounds with wrk.
-// Usage: bun run bench/run.ts [--quick] [--rounds N] [--only direct,bun-bare,...] [--access-log off]; see bench/README.md.
+// The bench runner: measures every scenario in interleaved rounds with wrk, each round on freshly started processes.
+// Usage: bun run bench/run.ts [--quick] [--rounds N] [--no-restart] [--only direct,...] [--access-log off]; see bench/README.md.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,8 @@ log(pin.note);
 
 const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-"));
 const set = new ProcessSet(tmp);
+/** The shared processes (upstream, CA) in `set`; each start of a scenario in a set of its own, stopped on restart. */
+const scenarioSets = new Map<ScenarioName, ProcessSet>();
 let failed = false;
 let stopping: Promise<never> | undefined;
 
@@ -43,6 +45,7 @@ function shutdown(code: number): Promise<never> {
   return (stopping ??= stopAndExit(code));
 }
 async function stopAndExit(code: number): Promise<never> {
+  await Promise.all([...scenarioSets.values()].map((s) => s.stopAll()));
   await set.stopAll();
   if (!failed) rmSync(tmp, { recursive: true, force: true });
   else log(`process logs kept in ${tmp}`);
@@ -89,15 +92,24 @@ async function main(): Promise<void> {
   if (busy > 10) log(`WARNING: the machine is ${busy.toFixed(0)}% busy before the bench starts; other load skews every number`);
   const env = await startEnv(set, tmp, pin, { accessLog: opts.accessLog });
 
+  /** Starts `name`'s processes for `round` in a directory and process set of their own, and probes them. */
+  const startScenario = async (name: ScenarioName, round: number): Promise<Target> => {
+    const dir = join(tmp, `${name}-${round}`);
+    mkdirSync(dir, { recursive: true });
+    const own = new ProcessSet(dir);
+    scenarioSets.set(name, own);
+    const t = await SETUPS[name]({ ...env, tmp: dir, set: own });
+    await probe(name, t);
+    return t;
+  };
+
   const targets = new Map<ScenarioName, Target>();
   const setupErrors: Record<string, string> = {};
   const skipped: Record<string, string> = {};
   for (const name of opts.only) {
     try {
       log(`starting ${name}`);
-      const t = await SETUPS[name](env);
-      await probe(name, t);
-      targets.set(name, t);
+      targets.set(name, await startScenario(name, 1));
     } catch (e) {
       if (e instanceof ScenarioSkipped) {
         skipped[name] = e.message;
@@ -112,8 +124,23 @@ async function main(): Promise<void> {
 
   const raw = new Map<ScenarioName, RoundResult[]>([...targets.keys()].map((n) => [n, []]));
   for (let round = 1; round <= opts.rounds; round++) {
-    for (const [name, t] of roundOrder([...targets], round)) {
-      if (round === 1 || opts.warmupEveryRound) await wrk(t, 64, opts.warmupSeconds);
+    for (const name of roundOrder([...targets.keys()], round)) {
+      let t = targets.get(name)!;
+      if (round > 1 && opts.restartEveryRound) {
+        // One scenario at a time, just before it is measured: the others' processes don't share its CPU meanwhile.
+        await scenarioSets.get(name)?.stopAll();
+        try {
+          t = await startScenario(name, round);
+          targets.set(name, t);
+        } catch (e) {
+          failed = true;
+          setupErrors[`${name} (round ${round})`] = (e as Error).message;
+          log(`${name}: restart for round ${round} FAILED, no more rounds of it\n${(e as Error).message}`);
+          targets.delete(name);
+          continue;
+        }
+      }
+      if (round === 1 || opts.restartEveryRound) await wrk(t, 64, opts.warmupSeconds);
       const r = await measure(t, round);
       raw.get(name)!.push(r);
       const errs = failedResponses(r);
@@ -146,6 +173,7 @@ async function main(): Promise<void> {
     quick: opts.quick,
     access_log: opts.accessLog,
     rounds: opts.rounds,
+    restart_every_round: opts.restartEveryRound,
     durations_s: { c1: opts.c1Seconds, c64: opts.c64Seconds, warmup: opts.warmupSeconds },
     scenarios: scenariosJson(scenarios),
     targets: Object.fromEntries(targetResults.map((t) => [t.name, { status: t.status, detail: t.detail }])),
