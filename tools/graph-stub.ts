@@ -6,18 +6,36 @@ import { resolve } from "node:path";
 import { procMemoryMb } from "./memory-stats.ts";
 
 const stubbed = process.argv.slice(2);
+const ROOT = resolve(import.meta.dir, "..");
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+// What every stubbed name is: a function that returns itself from every call and every property (`then` excepted,
+// so it is never taken for a promise), so top-level code such as `v.object({...}).entries.name` runs on.
+const STUB = "const stub = new Proxy(function () {}, { get: (_t, k) => (k === 'then' ? undefined : stub), apply: () => stub });";
+
+/** The package's export names, read in a child process so that this one never loads it. */
+function exportNames(pkg: string): string[] {
+  const code = `console.log(JSON.stringify(Object.keys(await import(${JSON.stringify(pkg)}))))`;
+  const r = Bun.spawnSync([process.execPath, "-e", code], { cwd: ROOT, stdout: "pipe", stderr: "inherit" });
+  if (r.exitCode !== 0) throw new Error(`could not list the exports of ${pkg}`);
+  return JSON.parse(r.stdout.toString()) as string[];
+}
+
 if (stubbed.length > 0) {
   // By the package's resolved entry file: a runtime plugin's onResolve is not asked for imports of node_modules
-  // packages (Bun 1.4.4), its onLoad is.
-  const entries = stubbed.map((s) => Bun.resolveSync(s, resolve(import.meta.dir, "..")));
-  const filter = new RegExp(`^(${entries.map((e) => e.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
-  // Any export name reads as a function returning {}: the graph's top-level code runs, nothing of the package loads.
-  const stub = (): object => ({});
-  const exports = new Proxy({ default: stub } as Record<string, unknown>, { get: (t, k) => (k === "then" ? undefined : typeof k === "string" && k in t ? t[k] : stub) });
+  // packages (Bun 1.4.4), its onLoad is. The stub exports the package's own names (an ES module's named imports are
+  // checked when it links), each a stub (below): the graph's top-level code runs, nothing of the package loads.
+  const stubs = stubbed.map((pkg) => {
+    // `export { stub as void }`: an export name may be a reserved word (valibot exports `void`), a binding may not.
+    const names = exportNames(pkg).filter((n) => n !== "default" && IDENTIFIER.test(n));
+    const contents = `${STUB}\nexport { ${[...names, "default"].map((n) => `stub as ${n}`).join(", ")} };`;
+    return { entry: Bun.resolveSync(pkg, ROOT), contents };
+  });
   plugin({
     name: "stub",
     setup(b) {
-      b.onLoad({ filter }, () => ({ exports, loader: "object" }));
+      for (const { entry, contents } of stubs) {
+        b.onLoad({ filter: new RegExp(`^${entry.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`) }, () => ({ contents, loader: "js" }));
+      }
     },
   });
 }
