@@ -1,5 +1,5 @@
 // What one package costs inside the sidecar's whole module graph (not alone, as memory-attribution.ts measures):
-// the graph loaded with the named packages replaced by empty modules, settled, its RSS split into anon and file pages.
+// the graph loaded with the named packages replaced by stubs, settled, its RSS split into anon and file pages.
 // Usage: bun run tools/graph-stub.ts [package ...]   (e.g. yaml pino; none: the whole graph as it is)
 import { plugin } from "bun";
 import { resolve } from "node:path";
@@ -23,7 +23,7 @@ function exportNames(pkg: string): string[] {
 if (stubbed.length > 0) {
   // By the package's resolved entry file: a runtime plugin's onResolve is not asked for imports of node_modules
   // packages (Bun 1.4.4), its onLoad is. The stub exports the package's own names (an ES module's named imports are
-  // checked when it links), each a stub (below): the graph's top-level code runs, nothing of the package loads.
+  // checked when it links), each bound to STUB: the graph's top-level code runs, nothing of the package loads.
   const stubs = stubbed.map((pkg) => {
     // `export { stub as void }`: an export name may be a reserved word (valibot exports `void`), a binding may not.
     const names = exportNames(pkg).filter((n) => n !== "default" && IDENTIFIER.test(n));
