@@ -3,7 +3,7 @@
 
 /**
  * Config texts from this size on (characters) get a collection: a 10,000-route file (1.6 MB) left 9-36 MB of RSS that
- * a collection gave back (README, "10,000 routes at idle"), and a full collection of such a heap takes ~12 ms. Below
+ * a collection gave back (docs/performance.md, "10,000 routes at idle"), and a full collection of such a heap takes ~12 ms. Below
  * it the read leaves little, and a pause per config change buys nothing.
  */
 export const LARGE_READ_CHARS = 256 * 1024;
