@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { parseMeshConfig } from "../shared/config/parse.ts";
 import { authzCheck, formatCheck } from "./authz-check.ts";
 
-const parsed = parseMeshConfig(`
+const parsed = await parseMeshConfig(`
 services: { echo: {}, web: {} }
 authorization:
   echo:
@@ -25,8 +25,8 @@ test("prints the verdict and the rule that decided it", () => {
   expect(authzCheck(config, { from: undefined, to: "echo", method: "GET", target: "/", headers: [] }).verdict.allowed).toBe(false);
 });
 
-test("a caller without an identity (no --from, or --from unauthenticated): only an \"unauthenticated\" rule admits it, on a permissive inbound", () => {
-  const p = parseMeshConfig(`
+test("a caller without an identity (no --from, or --from unauthenticated): only an \"unauthenticated\" rule admits it, on a permissive inbound", async () => {
+  const p = await parseMeshConfig(`
 services: { echo: { mtls: permissive }, api: {}, web: {} }
 authorization:
   echo:

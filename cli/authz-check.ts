@@ -18,12 +18,12 @@ export type AuthzCheckResult = { verdict: AuthzVerdict; caller: string | undefin
 /** Reads the config as a member would: the file, or the documents under the KV prefix (each validated on its own). */
 export async function loadConfig(source: { file: string } | { kvItems: Array<{ key: string; value: string }>; prefix: string }): Promise<MeshConfig> {
   if ("file" in source) {
-    const parsed = parseMeshConfig(await Bun.file(source.file).text(), source.file);
+    const parsed = await parseMeshConfig(await Bun.file(source.file).text(), source.file);
     if (!parsed.ok) throw new Error(parsed.issues.map(formatIssue).join("\n"));
     return parsed.config;
   }
-  const { config } = assembleKvDocuments(source.kvItems, source.prefix, new Map());
-  const parsed = parseMeshConfig(JSON.stringify(config), `consul:${source.prefix}`);
+  const { config } = await assembleKvDocuments(source.kvItems, source.prefix, new Map());
+  const parsed = await parseMeshConfig(JSON.stringify(config), `consul:${source.prefix}`);
   if (!parsed.ok) throw new Error(parsed.issues.map(formatIssue).join("\n"));
   return parsed.config;
 }

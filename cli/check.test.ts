@@ -32,12 +32,12 @@ test("leader: empty is FAIL", () => {
 });
 
 describe("config", () => {
-  test("empty prefix WARNs, valid PASSes, a broken document FAILs with key, path and reason", () => {
-    expect(configVerdicts([], "mesh/")[0]!.level).toBe("WARN");
+  test("empty prefix WARNs, valid PASSes, a broken document FAILs with key, path and reason", async () => {
+    expect((await configVerdicts([], "mesh/"))[0]!.level).toBe("WARN");
     const good = [{ key: "mesh/services/echo", value: "{}\n", modifyIndex: 1 }];
-    expect(configVerdicts(good, "mesh/")).toEqual([{ level: "PASS", check: "config", detail: "1 documents under mesh/ parse and validate" }]);
+    expect(await configVerdicts(good, "mesh/")).toEqual([{ level: "PASS", check: "config", detail: "1 documents under mesh/ parse and validate" }]);
     const bad = [...good, { key: "mesh/routes/broken", value: "match: { path: { regex: '(' } }\naction: { directResponse: { status: 200 } }\n", modifyIndex: 2 }];
-    const v = configVerdicts(bad, "mesh/");
+    const v = await configVerdicts(bad, "mesh/");
     expect(v.every((x) => x.level === "FAIL")).toBe(true);
     expect(v[0]!.detail).toContain("mesh/routes/broken: match.path.regex: invalid regular expression");
   });

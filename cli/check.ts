@@ -55,12 +55,12 @@ export function leaderVerdict(consul: string, leader: string): Verdict {
 }
 
 /** The config as a member assembles it from the prefix: each document on its own, then the whole. */
-export function configVerdicts(items: readonly KvItem[], prefix: string): Verdict[] {
+export async function configVerdicts(items: readonly KvItem[], prefix: string): Promise<Verdict[]> {
   const check = "config";
   if (items.length === 0) return [{ level: "WARN", check, detail: `no documents under ${prefix}: members reading it hold their last config (or start with none)` }];
-  const { config, issues } = assembleKvDocuments(items, prefix, new Map());
+  const { config, issues } = await assembleKvDocuments(items, prefix, new Map());
   const out: Verdict[] = issues.map((i) => ({ level: "FAIL", check, detail: `${formatIssue(i)} (members keep that document's last good version)` }));
-  const parsed = parseMeshConfig(JSON.stringify(config), `consul:${prefix}`);
+  const parsed = await parseMeshConfig(JSON.stringify(config), `consul:${prefix}`);
   if (!parsed.ok) for (const i of parsed.issues) out.push({ level: "FAIL", check, detail: `${formatIssue(i)} (members keep their last good config)` });
   if (out.length === 0) out.push({ level: "PASS", check, detail: `${items.length} documents under ${prefix} parse and validate` });
   return out;
@@ -184,7 +184,7 @@ export async function runChecks(o: CheckOptions): Promise<{ verdicts: Verdict[];
     const l = await o.reader.leader();
     verdicts.push(leaderVerdict(o.consul, l.leader));
     verdicts.push(skewVerdict(l.date === null ? undefined : clockSkewMs(l.date, l.sentAt, l.receivedAt)));
-    verdicts.push(...configVerdicts(await o.listKv(o.prefix), o.prefix));
+    verdicts.push(...(await configVerdicts(await o.listKv(o.prefix), o.prefix)));
     const [members, reports] = await Promise.all([o.reader.members(), o.reader.reports()]);
     const now = Date.now();
     verdicts.push(...memberVerdicts({ members, reports, now, staleMs: o.staleMs }));

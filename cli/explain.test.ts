@@ -8,7 +8,7 @@ import { explain, fastPathOf, formatExplain } from "./explain.ts";
 
 const demo = await (async () => {
   const file = join(import.meta.dir, "../deploy/examples/demo.yaml");
-  const p = parseMeshConfig(await Bun.file(file).text(), file);
+  const p = await parseMeshConfig(await Bun.file(file).text(), file);
   if (!p.ok) throw new Error("demo.yaml invalid");
   return p.config;
 })();

@@ -34,7 +34,7 @@ async function load(file: string | undefined): Promise<Map<string, string>> {
   if (file === undefined) throw new UsageError("-f FILE is required");
   const f = Bun.file(file);
   if (!(await f.exists())) throw new InvalidInput([{ source: file, path: "(root)", message: "file not found" }]);
-  const parsed = parseMeshConfig(await f.text(), file);
+  const parsed = await parseMeshConfig(await f.text(), file);
   if (!parsed.ok) throw new InvalidInput(parsed.issues);
   return splitIntoKvDocuments(parsed.config, "");
 }
@@ -219,7 +219,7 @@ async function run(argv: string[], out: Out): Promise<void> {
       const reader = consulReader(consul, process.env.CONSUL_HTTP_TOKEN);
       const [reports, members] = await Promise.all([reader.reports(), reader.members()]);
       const memberPrefix = kvPrefixOf(reports.find((r) => r.id === id)?.status?.source);
-      const p = proxyConfigOf(id, reports, members, memberPrefix === undefined ? undefined : await kv().list(memberPrefix));
+      const p = await proxyConfigOf(id, reports, members, memberPrefix === undefined ? undefined : await kv().list(memberPrefix));
       return out.print(formatProxyConfig(p), p);
     }
     case "explain":

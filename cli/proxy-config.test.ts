@@ -12,9 +12,9 @@ test("the prefix of a KV source; a file source has none", () => {
   expect(kvPrefixOf("file /etc/mesh.yaml")).toBeUndefined();
 });
 
-test("version, source, rejected documents with path and reason; routes/clusters not published", () => {
+test("version, source, rejected documents with path and reason; routes/clusters not published", async () => {
   const kv = [{ key: "mesh/routes/broken", value: "match: { path: { regex: '(' } }\naction: { directResponse: { status: 200 } }\n", modifyIndex: 20 }];
-  const p = proxyConfigOf("echo-1", [report], members, kv);
+  const p = await proxyConfigOf("echo-1", [report], members, kv);
   expect(p).toMatchObject({ id: "echo-1", version: 4, source: "consul-kv mesh/ @17", rejected: 1, health: "passing" });
   expect(p.rejectedDocuments[0]).toMatchObject({ source: "mesh/routes/broken", path: "match.path.regex" });
   const text = formatProxyConfig(p);
@@ -23,7 +23,7 @@ test("version, source, rejected documents with path and reason; routes/clusters 
   expect(text).toContain("routes: not published by the member");
 });
 
-test("a member that published nothing: an error naming the known ids", () => {
-  expect(() => proxyConfigOf("ghost", [report], members, undefined)).toThrow(NothingPublished);
-  expect(() => proxyConfigOf("ghost", [report], members, undefined)).toThrow("known members: echo-1");
+test("a member that published nothing: an error naming the known ids", async () => {
+  await expect(proxyConfigOf("ghost", [report], members, undefined)).rejects.toThrow(NothingPublished);
+  await expect(proxyConfigOf("ghost", [report], members, undefined)).rejects.toThrow("known members: echo-1");
 });

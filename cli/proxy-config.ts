@@ -28,7 +28,7 @@ export function kvPrefixOf(source: string | undefined): string | undefined {
   return /^consul-kv (\S+)/.exec(source ?? "")?.[1];
 }
 
-export function proxyConfigOf(id: string, reports: readonly Report[], members: readonly RegisteredMember[], kvItems: readonly KvItem[] | undefined): ProxyConfig {
+export async function proxyConfigOf(id: string, reports: readonly Report[], members: readonly RegisteredMember[], kvItems: readonly KvItem[] | undefined): Promise<ProxyConfig> {
   const report = reports.find((r) => r.id === id);
   if (report === undefined) {
     const known = [...new Set([...reports.map((r) => r.id), ...members.map((m) => m.id)])].sort();
@@ -37,7 +37,7 @@ export function proxyConfigOf(id: string, reports: readonly Report[], members: r
   const s: PublishedStatus = report.status ?? {};
   const member = members.find((m) => m.id === id);
   const prefix = kvPrefixOf(s.source);
-  const rejectedDocuments = prefix === undefined || kvItems === undefined ? [] : assembleKvDocuments(kvItems, prefix, new Map()).issues;
+  const rejectedDocuments = prefix === undefined || kvItems === undefined ? [] : (await assembleKvDocuments(kvItems, prefix, new Map())).issues;
   return {
     id,
     version: typeof s.config === "number" ? s.config : undefined,

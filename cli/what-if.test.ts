@@ -8,7 +8,7 @@ import { formatWhatIf, hasChanges, whatIf } from "./what-if.ts";
 
 async function load(name: string): Promise<MeshConfig> {
   const file = join(import.meta.dir, "../deploy/examples", name);
-  const p = parseMeshConfig(await Bun.file(file).text(), file);
+  const p = await parseMeshConfig(await Bun.file(file).text(), file);
   if (!p.ok) throw new Error(`${name} invalid`);
   return p.config;
 }

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const otlp = values.otlp === undefined ? [] : ["--otlp-endpoint", values.otlp];
   const consulMode = values.consul === true;
   const configPath = resolve(values.config ?? join(ROOT, "deploy/examples/demo.yaml"));
-  const parsed = parseMeshConfig(await Bun.file(configPath).text(), configPath);
+  const parsed = await parseMeshConfig(await Bun.file(configPath).text(), configPath);
   if (!parsed.ok) {
     for (const i of parsed.issues) console.error(formatIssue(i));
     process.exit(1);

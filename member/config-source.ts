@@ -91,7 +91,7 @@ export async function openConfigSource(o: { configPath: string | undefined; cons
       if (r.done) return { done: true, value: undefined };
       // Timed because it grows with the config: parsing a 10,000-route file is most of what such a member does at start.
       const began = performance.now();
-      const checked = checkConfigState(r.value);
+      const checked = await checkConfigState(r.value);
       o.log.info({ source: checked.source, valid: checked.result.ok, checkMs: Math.round(performance.now() - began) }, "config checked");
       return { done: false, value: checked };
     },

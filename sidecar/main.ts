@@ -1,7 +1,7 @@
 // `bun run sidecar`: one per service instance. Outbound listener (app -> mesh), inbound mTLS listener
 // (mesh -> app, caller identity from the peer certificate; plaintext too for `mtls: permissive`), admin listener on loopback.
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { readYaml } from "../shared/config/yaml-text.ts";
 import { parseSidecarArgs, SIDECAR_USAGE, type SidecarArgs } from "./args.ts";
 import { bunRuntime } from "../runtime/bun/ports.ts";
 import { startMtlsServer } from "../runtime/bun/inbound-server.ts";
@@ -22,12 +22,19 @@ import type { InboundMode, TcpTally } from "../runtime/ports.ts";
 /** Only `mtls: permissive` opens the inbound port to plaintext; anything else (and an undeclared service) is strict. */
 const inboundMode = (snap: Snapshot, service: string): InboundMode => (snap.services.get(service)?.mtls === "permissive" ? "permissive" : "strict");
 
-function parse(): SidecarArgs | undefined {
+/** The sidecar's own settings file (flags as YAML keys); an empty file is no settings. */
+async function readSidecarConfig(path: string): Promise<Record<string, unknown>> {
+  const read = await readYaml(readFileSync(path, "utf8"));
+  if (!read.ok) throw new Error(`${path}: ${read.messages.join("; ")}`);
+  return (read.data as Record<string, unknown> | null) ?? {};
+}
+
+async function parse(): Promise<SidecarArgs | undefined> {
   try {
     const argv = process.argv.slice(2);
     const fileFlag = argv.indexOf("--sidecar-config");
     const filePath = fileFlag >= 0 ? argv[fileFlag + 1] : process.env.MESH_SIDECAR_CONFIG;
-    const file = filePath === undefined ? {} : (parseYaml(readFileSync(filePath, "utf8")) as Record<string, unknown> | null) ?? {};
+    const file = filePath === undefined ? {} : await readSidecarConfig(filePath);
     const parsed = parseSidecarArgs(argv, process.env, file);
     if (parsed === "help" || parsed === "version") {
       console.log(parsed === "help" ? SIDECAR_USAGE : versionText());
@@ -41,7 +48,7 @@ function parse(): SidecarArgs | undefined {
 }
 
 async function main(): Promise<void> {
-  const args = parse();
+  const args = await parse();
   if (args === undefined) return;
   const runtime = bunRuntime;
   const { member, log, observe, metrics } = await startMember({ runtime, logName: `sidecar/${args.service}`, kind: "sidecar", args, service: args.service, instance: args.instance });

@@ -45,10 +45,10 @@ test("apply --dry-run writes nothing; apply writes each resource; the documents 
   const keys = (JSON.parse(applied.out) as { written: string[] }).written.sort();
   expect(keys).toEqual(["mesh/gateway/gateway", "mesh/routes/echo-split", "mesh/services/echo", "mesh/services/web", "mesh/settings"]);
 
-  const assembled = assembleKvDocuments(await kvList(), "mesh/", new Map());
+  const assembled = await assembleKvDocuments(await kvList(), "mesh/", new Map());
   expect(assembled.issues).toEqual([]);
-  const back = parseMeshConfig(JSON.stringify(assembled.config), "kv");
-  const original = parseMeshConfig(await Bun.file(demo).text(), demo);
+  const back = await parseMeshConfig(JSON.stringify(assembled.config), "kv");
+  const original = await parseMeshConfig(await Bun.file(demo).text(), demo);
   expect(back.ok && original.ok && JSON.stringify(back.config.routes) === JSON.stringify(original.config.routes)).toBe(true);
 
   const again = await meshctl("diff", "-f", demo);

@@ -139,7 +139,7 @@ async function traffic(gateway: string, webInbound: number): Promise<void> {
 beforeAll(async () => {
   try {
     const configPath = await writeConfig(dir);
-    const parsed = parseMeshConfig(readFileSync(configPath, "utf8"), configPath);
+    const parsed = await parseMeshConfig(readFileSync(configPath, "utf8"), configPath);
     if (!parsed.ok) throw new Error(`test config invalid: ${JSON.stringify(parsed.issues)}`);
     const plan = demoPlan(parsed.config);
     const demo = await group.spawn("demo", [BUN, join(ROOT, "deploy/demo.ts"), "--consul", "--config", configPath, "--log-dir", join(dir, "logs")], { readyTimeoutMs: 60_000 });

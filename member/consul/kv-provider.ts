@@ -52,30 +52,36 @@ export function watchConsulKv(opts: KvProviderOptions): KvWatch {
   const limit = opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   let marker: string | undefined;
   const client = consulClient(opts.consul, opts.token);
+  let applying = Promise.resolve();
+  const apply = async ({ entries, vanished }: Answer, index: number): Promise<void> => {
+    const state = summarizeKvState(entries.map((e) => e.key), opts.prefix, index, vanished);
+    const previous = guard.held();
+    const hold = guard.check(state);
+    if (hold?.reason !== previous?.reason) opts.onHold?.(hold, previous);
+    // Held: nothing is assembled either, so every document keeps its last good version for when they return.
+    if (hold !== undefined) return;
+    const markerText = state.confirmed ? entries.find((e) => e.key === `${opts.prefix}${CONFIRM_DOCUMENT}`)?.value ?? "" : undefined;
+    if (markerText !== undefined && markerText !== marker) opts.onConfirmed?.(markerText, state.documents);
+    marker = markerText;
+    const note = !state.confirmed ? "" : state.documents === 0 ? " (teardown)" : " (confirmed)";
+    const { config, issues } = await assembleKvDocuments(entries, opts.prefix, lastGood, { maxDocumentBytes: limit });
+    opts.onDocumentIssues(issues);
+    queue.length = 0; // only the newest state matters
+    // Each document was validated on its own above: the state goes on assembled, never as text to parse again.
+    const assembled = config as MeshConfig;
+    queue.push({ key: JSON.stringify(assembled), assembled, source: `consul-kv ${opts.prefix} @${index}${note}` });
+    wake?.();
+  };
   void watchBlocking<Answer>({
     fetchOnce: blockingRead((o) => client.kv.get({ key: opts.prefix, recurse: true, buffer: true, ...o })),
     parse: (body) => decode(body, limit),
     notFoundBody: null,
     signal: opts.signal,
     onError: opts.onError,
-    onChange: ({ entries, vanished }, index) => {
-      const state = summarizeKvState(entries.map((e) => e.key), opts.prefix, index, vanished);
-      const previous = guard.held();
-      const hold = guard.check(state);
-      if (hold?.reason !== previous?.reason) opts.onHold?.(hold, previous);
-      // Held: nothing is assembled either, so every document keeps its last good version for when they return.
-      if (hold !== undefined) return;
-      const markerText = state.confirmed ? entries.find((e) => e.key === `${opts.prefix}${CONFIRM_DOCUMENT}`)?.value ?? "" : undefined;
-      if (markerText !== undefined && markerText !== marker) opts.onConfirmed?.(markerText, state.documents);
-      marker = markerText;
-      const note = !state.confirmed ? "" : state.documents === 0 ? " (teardown)" : " (confirmed)";
-      const { config, issues } = assembleKvDocuments(entries, opts.prefix, lastGood, { maxDocumentBytes: limit });
-      opts.onDocumentIssues(issues);
-      queue.length = 0; // only the newest state matters
-      // Each document was validated on its own above: the state goes on assembled, never as text to parse again.
-      const assembled = config as MeshConfig;
-      queue.push({ key: JSON.stringify(assembled), assembled, source: `consul-kv ${opts.prefix} @${index}${note}` });
-      wake?.();
+    // One answer at a time, in the order they came: assembling reads YAML asynchronously (a document that needs the
+    // full YAML library loads it), and a later answer must never be applied before an earlier one.
+    onChange: (answer, index) => {
+      applying = applying.then(() => apply(answer, index)).catch((err) => opts.onError(err, 1));
     },
   });
   opts.signal.addEventListener("abort", () => wake?.(), { once: true });

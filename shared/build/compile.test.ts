@@ -2,7 +2,8 @@
 // throws changes nothing; within one compile, routes with equal actions share a handler and each cluster is defined once.
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "./compile.ts";
-import { parseMeshConfig } from "../config/parse.ts";
+import { checkMeshData } from "../config/parse.ts";
+import { readPlainYaml } from "../config/yaml-text.ts";
 import type { MeshConfig } from "../config/schema.ts";
 import type { Forwarder, Snapshot } from "../proxy/snapshot.ts";
 import type { RequestContext } from "../types.ts";
@@ -22,7 +23,7 @@ routes:
 const EXTRA_ROUTE = `  - { name: canary, match: { host: [canary] }, action: { destinations: [{ service: echo, subset: v1 }] } }\n`;
 
 function parse(text: string): MeshConfig {
-  const parsed = parseMeshConfig(text, "test.yaml");
+  const parsed = checkMeshData(readPlainYaml(text)?.data, "test.yaml");
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   return parsed.config;
 }

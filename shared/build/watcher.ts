@@ -42,7 +42,7 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
   let version = 0;
   let rejectedSinceApply = false;
 
-  const handle = (state: ConfigState | CheckedState): void => {
+  const handle = async (state: ConfigState | CheckedState): Promise<void> => {
     const text = "result" in state ? state.key : "text" in state ? state.text : state.key;
     const source = state.source;
     // Same state as last time (providers may repeat themselves), or back to what is already live: nothing to do.
@@ -57,7 +57,9 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
       rejectedSinceApply = true;
       opts.onReject(issues);
     };
-    const parsed = "result" in state ? state.result : checkConfigState(state).result;
+    const parsed = "result" in state ? state.result : (await checkConfigState(state)).result;
+    // stop() during the check: a stopped watcher applies nothing more.
+    if (stopped) return;
     if (!parsed.ok) return reject(parsed.issues);
     let value: T;
     try {
@@ -77,7 +79,7 @@ export function createConfigWatcher<T>(opts: ConfigWatcherOptions<T>): ConfigWat
         const r = await nextOrStop();
         wake = undefined;
         if (r === undefined || r.done || stopped) break;
-        handle(r.value);
+        await handle(r.value);
       }
     } finally {
       // Not awaited: a provider blocked in next() may only finish its return() later.

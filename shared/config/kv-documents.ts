@@ -1,7 +1,7 @@
 // Assembles the mesh config from Consul KV documents (one resource per key), each validated on its own:
 // a bad document is rejected with its key, path and reason, and its last good version keeps serving.
 import * as v from "valibot";
-import { parse as parseYaml } from "yaml";
+import { readYaml, type YamlRead } from "./yaml-text.ts";
 import { AuthzPolicy, Gateway, MeshConfig, Route, Service } from "./schema.ts";
 import { mapSchemaIssues } from "./schema-issues.ts";
 import { ROOT_PATH, type ConfigIssue } from "./issues.ts";
@@ -83,8 +83,12 @@ export function isConfigDocument(key: string, prefix: string): boolean {
  * Keeps, per key, the last version that validated; `lastGood` is updated in place. Routes are ordered by key,
  * so "ties go to the first declared" means the first key in lexical order.
  */
-export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string, lastGood: Map<string, unknown>, opts: { maxDocumentBytes?: number } = {}): KvAssembly {
+export async function assembleKvDocuments(entries: readonly KvEntry[], prefix: string, lastGood: Map<string, unknown>, opts: { maxDocumentBytes?: number } = {}): Promise<KvAssembly> {
   const limit = opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  const sizeOf = (e: KvEntry): number => e.bytes ?? new TextEncoder().encode(e.value).length;
+  // Every document's YAML is read first, so the assembly below (which updates `lastGood`) runs in one piece.
+  const reads = new Map<string, YamlRead>();
+  for (const e of entries) if (isConfigDocument(e.key, prefix) && sizeOf(e) <= limit) reads.set(e.key, await readYaml(e.value));
   const issues: ConfigIssue[] = [];
   const present = new Set<string>();
   const rank = (key: string) => ORDER[kindOf(key.slice(prefix.length))?.kind ?? "gateway"];
@@ -94,7 +98,7 @@ export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string,
   const gateways: Record<string, unknown> = {};
   for (const key of lastGood.keys()) if (key.startsWith(`${prefix}gateway/`)) gateways[key.slice(prefix.length + 8)] = {};
   for (const entry of sorted) {
-    const { key, value } = entry;
+    const { key } = entry;
     const rel = key.slice(prefix.length);
     if (rel === "" || rel.endsWith("/") || rel === CONFIRM_DOCUMENT) continue; // folder markers; the confirm marker is no config
     present.add(key);
@@ -103,18 +107,17 @@ export function assembleKvDocuments(entries: readonly KvEntry[], prefix: string,
       issues.push({ source: key, path: ROOT_PATH, message: `unknown document: expected ${prefix}settings, ${prefix}services/<name>, ${prefix}routes/<name>, ${prefix}gateway/<name> or ${prefix}authorization/<service>` });
       continue;
     }
-    const bytes = entry.bytes ?? new TextEncoder().encode(value).length;
+    const bytes = sizeOf(entry);
     if (bytes > limit) {
       issues.push({ source: key, path: ROOT_PATH, message: documentSizeMessage(bytes, limit) });
       continue; // checked before parsing: a huge document costs nothing but this line
     }
-    let doc: unknown;
-    try {
-      doc = parseYaml(value, { uniqueKeys: true });
-    } catch (e) {
-      issues.push({ source: key, path: ROOT_PATH, message: `YAML syntax error: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` });
+    const read = reads.get(key)!;
+    if (!read.ok) {
+      issues.push(...read.messages.map((message) => ({ source: key, path: ROOT_PATH, message })));
       continue;
     }
+    let doc = read.data;
     // A route's name defaults to its key, so `mesh/routes/echo-split` needs no `name:` inside.
     if (kind.kind === "routes" && typeof doc === "object" && doc !== null && !("name" in doc)) doc = { name: kind.name, ...doc };
     const result = v.safeParse(SCHEMAS[kind.kind], doc ?? {});

@@ -9,10 +9,14 @@ import { readYaml } from "./yaml-text.ts";
 
 export type ParseResult = { ok: true; config: MeshConfig } | { ok: false; issues: ConfigIssue[] };
 
-export function parseMeshConfig(text: string, source: string): ParseResult {
-  const read = readYaml(text);
+export async function parseMeshConfig(text: string, source: string): Promise<ParseResult> {
+  const read = await readYaml(text);
   if (!read.ok) return { ok: false, issues: read.messages.map((message) => ({ source, path: ROOT_PATH, message })) };
-  const data = read.data;
+  return checkMeshData(read.data, source);
+}
+
+/** Data already read from YAML or JSON to a validated MeshConfig, or every problem: schema, then semantic rules. */
+export function checkMeshData(data: unknown, source: string): ParseResult {
   // An empty document is refused rather than read as "no routes": a half-written file must not wipe the mesh.
   if (data === null || data === undefined) {
     return { ok: false, issues: [{ source, path: ROOT_PATH, message: "the document is empty" }] };

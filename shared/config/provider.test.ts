@@ -5,18 +5,18 @@ import { checkConfigState } from "./provider.ts";
 import { createConfigWatcher } from "../build/watcher.ts";
 import type { MeshConfig } from "./schema.ts";
 
-test("a text state is parsed; an assembled state is passed on as the same object", () => {
-  const t = checkConfigState({ source: "f.yaml", text: "services: { echo: {} }\n" });
+test("a text state is parsed; an assembled state is passed on as the same object", async () => {
+  const t = await checkConfigState({ source: "f.yaml", text: "services: { echo: {} }\n" });
   expect(t.result.ok).toBe(true);
   expect(t.key).toBe("services: { echo: {} }\n");
   const assembled: MeshConfig = { services: { echo: {} }, routes: [] };
-  const a = checkConfigState({ source: "consul-kv mesh/ @7", key: "k7", assembled });
+  const a = await checkConfigState({ source: "consul-kv mesh/ @7", key: "k7", assembled });
   expect(a.result.ok && a.result.config).toBe(assembled);
 });
 
-test("cross-document rules still apply to an assembled state, with its source", () => {
+test("cross-document rules still apply to an assembled state, with its source", async () => {
   const assembled = { services: {}, routes: [{ name: "r", match: { host: ["x"] }, action: { destinations: [{ service: "gone" }] } }] } as MeshConfig;
-  const a = checkConfigState({ source: "consul-kv mesh/ @9", key: "k9", assembled });
+  const a = await checkConfigState({ source: "consul-kv mesh/ @9", key: "k9", assembled });
   expect(a.result.ok).toBe(false);
   if (!a.result.ok) expect(a.result.issues[0]).toMatchObject({ source: "consul-kv mesh/ @9", path: "routes[0].action.destinations[0].service" });
 });

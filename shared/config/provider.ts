@@ -21,8 +21,8 @@ export function stateKey(s: ConfigState): string {
   return "text" in s ? s.text : s.key;
 }
 
-export function checkConfigState(s: ConfigState): CheckedState {
-  if ("text" in s) return { source: s.source, key: s.text, result: parseMeshConfig(s.text, s.source) };
+export async function checkConfigState(s: ConfigState): Promise<CheckedState> {
+  if ("text" in s) return { source: s.source, key: s.text, result: await parseMeshConfig(s.text, s.source) };
   const issues = validateMeshConfig(s.assembled).map((i) => ({ ...i, source: i.source || s.source, path: i.path || ROOT_PATH }));
   return { source: s.source, key: s.key, result: issues.length > 0 ? { ok: false, issues } : { ok: true, config: s.assembled } };
 }

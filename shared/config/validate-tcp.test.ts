@@ -16,35 +16,35 @@ function base(): Json {
   };
 }
 
-function check(mutate: (c: Json) => void): string[] {
+async function check(mutate: (c: Json) => void): Promise<string[]> {
   const c = base();
   mutate(c);
-  const r = parseMeshConfig(JSON.stringify(c), "t.yaml");
+  const r = await parseMeshConfig(JSON.stringify(c), "t.yaml");
   return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
 }
 
-test("a TCP service with callers-only authorization, a balancer and outlier detection is valid; http is the default", () => {
-  expect(check(() => {})).toEqual([]);
-  expect(check((c) => (c.services.db.policy = { loadBalancer: "least_request", outlierDetection: { consecutiveGatewayErrors: 3 } }))).toEqual([]);
-  expect(check((c) => (c.services.api.protocol = "http"))).toEqual([]);
-  const r = parseMeshConfig(JSON.stringify(base()), "t.yaml");
+test("a TCP service with callers-only authorization, a balancer and outlier detection is valid; http is the default", async () => {
+  expect(await check(() => {})).toEqual([]);
+  expect(await check((c) => (c.services.db.policy = { loadBalancer: "least_request", outlierDetection: { consecutiveGatewayErrors: 3 } }))).toEqual([]);
+  expect(await check((c) => (c.services.api.protocol = "http"))).toEqual([]);
+  const r = await parseMeshConfig(JSON.stringify(base()), "t.yaml");
   expect(r.ok && r.config.services?.api?.protocol).toBeUndefined();
 });
 
-test("protocol is http or tcp", () => {
-  expect(check((c) => (c.services.db.protocol = "udp"))).toEqual([expect.stringMatching(/^services\.db\.protocol: /)]);
+test("protocol is http or tcp", async () => {
+  expect(await check((c) => (c.services.db.protocol = "udp"))).toEqual([expect.stringMatching(/^services\.db\.protocol: /)]);
 });
 
-test("mtls: permissive and disable are refused for a TCP service", () => {
-  expect(check((c) => (c.services.db.mtls = "permissive"))).toEqual([
+test("mtls: permissive and disable are refused for a TCP service", async () => {
+  expect(await check((c) => (c.services.db.mtls = "permissive"))).toEqual([
     "services.db.mtls: a TCP service cannot be permissive: a permissive inbound tells TLS from plaintext by sniffing HTTP, and a plaintext TCP caller would have no identity (use strict)",
   ]);
-  expect(check((c) => (c.services.db.mtls = "disable"))).toEqual(["services.db.mtls: not supported for TCP services yet: they are carried over mTLS only (use strict)"]);
-  expect(check((c) => (c.services.db.mtls = "strict"))).toEqual([]);
+  expect(await check((c) => (c.services.db.mtls = "disable"))).toEqual(["services.db.mtls: not supported for TCP services yet: they are carried over mTLS only (use strict)"]);
+  expect(await check((c) => (c.services.db.mtls = "strict"))).toEqual([]);
 });
 
-test("policies that need a request are refused, one issue each", () => {
-  const out = check((c) => {
+test("policies that need a request are refused, one issue each", async () => {
+  const out = await check((c) => {
     c.services.db.policy = {
       timeout: "5s",
       retries: { attempts: 2 },
@@ -68,23 +68,23 @@ test("policies that need a request are refused, one issue each", () => {
   ]);
 });
 
-test("subsets are refused: only routes pick them", () => {
-  expect(check((c) => (c.services.db.subsets = { v1: { tags: ["v1"] } }))).toEqual([
+test("subsets are refused: only routes pick them", async () => {
+  expect(await check((c) => (c.services.db.subsets = { v1: { tags: ["v1"] } }))).toEqual([
     "services.db.subsets: subsets are picked by routes, and routes carry HTTP requests: a TCP service is reached as a whole",
   ]);
 });
 
-test("routes (mesh, gateway, mirror) that name a TCP service are refused", () => {
+test("routes (mesh, gateway, mirror) that name a TCP service are refused", async () => {
   const why = 'is a TCP service (protocol: tcp): routes carry HTTP requests; callers reach it through their sidecar\'s --tcp-upstream db=PORT listener';
-  expect(check((c) => (c.routes = [{ name: "r", action: { destinations: [{ service: "api" }, { service: "db" }] } }]))).toEqual([`routes[0].action.destinations[1].service: "db" ${why}`]);
-  expect(check((c) => (c.routes = [{ name: "r", action: { destinations: [{ service: "api" }], mirror: { service: "db" } } }]))).toEqual([`routes[0].action.mirror.service: "db" ${why}`]);
-  expect(check((c) => (c.gateway = { listeners: [{ name: "h", port: 0 }], routes: [{ name: "g", action: { destinations: [{ service: "db" }] } }] }))).toEqual([
+  expect(await check((c) => (c.routes = [{ name: "r", action: { destinations: [{ service: "api" }, { service: "db" }] } }]))).toEqual([`routes[0].action.destinations[1].service: "db" ${why}`]);
+  expect(await check((c) => (c.routes = [{ name: "r", action: { destinations: [{ service: "api" }], mirror: { service: "db" } } }]))).toEqual([`routes[0].action.mirror.service: "db" ${why}`]);
+  expect(await check((c) => (c.gateway = { listeners: [{ name: "h", port: 0 }], routes: [{ name: "g", action: { destinations: [{ service: "db" }] } }] }))).toEqual([
     `gateway.routes[0].action.destinations[0].service: "db" ${why}`,
   ]);
 });
 
-test("authorization rules of a TCP service can only name callers", () => {
-  const out = check((c) => {
+test("authorization rules of a TCP service can only name callers", async () => {
+  const out = await check((c) => {
     c.authorization.db.rules.push({ name: "by-path", action: "deny", from: ["*"], paths: [{ prefix: "/admin" }], methods: ["POST"], headers: [{ name: "x-a", present: true }] });
   });
   expect(out).toEqual([
@@ -93,12 +93,12 @@ test("authorization rules of a TCP service can only name callers", () => {
     "authorization.db.rules[1].headers: the service is protocol tcp: a connection has no headers, so its rules can only name callers (from)",
   ]);
   // The same rule on an HTTP service is fine.
-  expect(check((c) => (c.authorization.api = { rules: [{ name: "by-path", action: "deny", from: ["*"], paths: [{ prefix: "/admin" }] }] }))).toEqual([]);
+  expect(await check((c) => (c.authorization.api = { rules: [{ name: "by-path", action: "deny", from: ["*"], paths: [{ prefix: "/admin" }] }] }))).toEqual([]);
 });
 
-test("Consul KV: a TCP service document is refused on its own; a route document naming it too", () => {
+test("Consul KV: a TCP service document is refused on its own; a route document naming it too", async () => {
   const lastGood = new Map<string, unknown>();
-  const r = assembleKvDocuments([
+  const r = await assembleKvDocuments([
     { key: "mesh/services/db", value: "protocol: tcp\nmtls: permissive" },
     { key: "mesh/services/cache", value: "protocol: tcp" },
     { key: "mesh/routes/to-cache", value: "action: { destinations: [{ service: cache }] }" },

@@ -17,8 +17,8 @@ function reference(text: string): { ok: true; data: unknown } | { ok: false } {
 }
 
 /** Both readers agree on `text`; returns whether the fast path read it. */
-function same(text: string): boolean {
-  const got = readYaml(text);
+async function same(text: string): Promise<boolean> {
+  const got = await readYaml(text);
   const want = reference(text);
   expect(got.ok).toBe(want.ok);
   if (got.ok && want.ok) expect(got.data).toEqual(want.data);
@@ -81,37 +81,37 @@ const CASES: Record<string, string> = {
 
 describe("readYaml reads every text as the yaml library does", () => {
   for (const [name, text] of Object.entries(CASES)) {
-    test(name, () => expect(same(text)).toBe(PLAIN.has(name)));
+    test(name, async () => expect(await same(text)).toBe(PLAIN.has(name)));
   }
 
-  test("the shipped examples and the bench's many-routes shape, all on the fast path", () => {
+  test("the shipped examples and the bench's many-routes shape, all on the fast path", async () => {
     for (const name of ["demo.yaml", "echo-50-50.yaml", "resilience.yaml", "resilience-fault.yaml"]) {
-      expect(same(readFileSync(new URL(`../../deploy/examples/${name}`, import.meta.url), "utf8"))).toBe(true);
+      expect(await same(readFileSync(new URL(`../../deploy/examples/${name}`, import.meta.url), "utf8"))).toBe(true);
     }
     const routes = Array.from({ length: 50 }, (_, i) => `  - name: r${i}\n    match: { host: [api], path: { prefix: "/r${i}/" } }\n    action:\n      destinations:\n        - service: echo\n          weight: ${i + 1}\n`);
-    expect(same(`services:\n  echo: { instances: [{ id: a, address: 10.0.0.1, port: 8080, tags: [v1], meta: { zone: "a:b" } }] }\nroutes:\n${routes.join("")}`)).toBe(true);
+    expect(await same(`services:\n  echo: { instances: [{ id: a, address: 10.0.0.1, port: 8080, tags: [v1], meta: { zone: "a:b" } }] }\nroutes:\n${routes.join("")}`)).toBe(true);
   });
 });
 
 describe("errors", () => {
-  test("syntax errors are yaml's, with line:col", () => {
-    const r = readYaml("services:\n  echo: {\n  bad: [1, 2\n");
+  test("syntax errors are yaml's, with line:col", async () => {
+    const r = await readYaml("services:\n  echo: {\n  bad: [1, 2\n");
     expect(r.ok).toBe(false);
     if (!r.ok) for (const m of r.messages) expect(m).toMatch(/^YAML syntax error at \d+:\d+: /);
-    expect(readYaml("namespace: a\nnamespace: b\n")).toEqual({ ok: false, messages: ["YAML syntax error at 2:1: Map keys must be unique"] });
+    expect(await readYaml("namespace: a\nnamespace: b\n")).toEqual({ ok: false, messages: ["YAML syntax error at 2:1: Map keys must be unique"] });
   });
-  test("an alias bomb is refused by yaml's alias limit", () => {
-    const r = readYaml(CASES["alias bomb"]!);
+  test("an alias bomb is refused by yaml's alias limit", async () => {
+    const r = await readYaml(CASES["alias bomb"]!);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.messages[0]).toMatch(/^YAML error: .*alias/i);
   });
-  test("an empty text is null, as before (parse.ts refuses it as empty)", () => {
-    expect(readYaml("")).toEqual({ ok: true, data: null });
-    expect(readYaml("# nothing\n")).toEqual({ ok: true, data: null });
+  test("an empty text is null, as before (parse.ts refuses it as empty)", async () => {
+    expect(await readYaml("")).toEqual({ ok: true, data: null });
+    expect(await readYaml("# nothing\n")).toEqual({ ok: true, data: null });
   });
 });
 
-test("a float too large for a double: the one known difference (now a string the schema refuses in a number field)", () => {
-  expect(readYaml("a: 1e400\n")).toEqual({ ok: true, data: { a: "1e400" } });
+test("a float too large for a double: the one known difference (now a string the schema refuses in a number field)", async () => {
+  expect(await readYaml("a: 1e400\n")).toEqual({ ok: true, data: { a: "1e400" } });
   expect(reference("a: 1e400\n")).toEqual({ ok: true, data: { a: Infinity } });
 });

@@ -1,7 +1,6 @@
 // YAML (or JSON) text to plain data, or its syntax errors with line:col. Plain documents go through js-yaml, about
-// ten times faster than `yaml` (a 10,000-route config: ~0.1 s against ~1 s); anything else keeps the `yaml` path.
+// ten times faster than `yaml` (a 10,000-route config: ~0.1 s against ~1 s); anything else goes to yaml-full.ts.
 import { constructFromEvents, EVENT_ID, parseEvents } from "js-yaml";
-import { LineCounter, parseDocument } from "yaml";
 
 export type YamlRead = { ok: true; data: unknown } | { ok: false; messages: string[] };
 
@@ -34,28 +33,13 @@ export function readPlainYaml(text: string): { data: unknown } | undefined {
   }
 }
 
-/** What `yaml` makes of the text: errors with line:col, or the document as plain data (null when empty). */
-function readWithYaml(text: string): YamlRead {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      messages: doc.errors.map((e) => {
-        const { line, col } = lines.linePos(e.pos[0]);
-        return `YAML syntax error at ${line}:${col}: ${e.message}`;
-      }),
-    };
-  }
-  try {
-    return { ok: true, data: doc.toJS() };
-  } catch (e) {
-    // e.g. an alias bomb beyond yaml's maxAliasCount
-    return { ok: false, messages: [`YAML error: ${e instanceof Error ? e.message : String(e)}`] };
-  }
-}
-
-export function readYaml(text: string): YamlRead {
+/**
+ * Plain data or syntax errors. `yaml` (72 modules, ~2 MB resident) is imported only for a text the fast path leaves
+ * to it, so a member whose configs are plain documents never loads it (issue 11: parsers a mode doesn't use).
+ */
+export async function readYaml(text: string): Promise<YamlRead> {
   const plain = readPlainYaml(text);
-  return plain === undefined ? readWithYaml(text) : { ok: true, data: plain.data };
+  if (plain !== undefined) return { ok: true, data: plain.data };
+  const { readWithYaml } = await import("./yaml-full.ts");
+  return readWithYaml(text);
 }

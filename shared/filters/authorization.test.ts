@@ -45,7 +45,7 @@ describe("compileAuthorizer", () => {
     expect(a.evaluate(input(undefined)).rule).toBeUndefined();
     expect(a.evaluate(input(undefined, "GET", "/admin"))).toMatchObject({ allowed: false, rule: "no-admin" });
   });
-  test("defaults: the service's, else the mesh-wide one", () => {
+  test("defaults: the service's, else the mesh-wide one", async () => {
     expect(compileAuthorizer("echo", undefined, "allow", TD).evaluate(input(id("x"))).allowed).toBe(true);
     expect(compileAuthorizer("echo", undefined, "deny", TD).evaluate(input(id("x"))).reason).toContain("mesh-wide default deny");
     expect(compileAuthorizer("echo", { default: "allow" }, "deny", TD).evaluate(input(id("x"))).allowed).toBe(true);
@@ -63,19 +63,19 @@ describe("callers without an identity", () => {
     ],
   };
   const a = compileAuthorizer("echo", legacy, "allow", TD);
-  test("only a rule naming \"unauthenticated\" admits them", () => {
+  test("only a rule naming \"unauthenticated\" admits them", async () => {
     expect(a.evaluate(input(undefined, "GET", "/x"))).toMatchObject({ allowed: true, rule: "legacy-reads" });
     expect(a.evaluate(input(undefined, "POST", "/both"))).toMatchObject({ allowed: true, rule: "web-or-legacy" });
     expect(a.evaluate(input(id("web"), "POST", "/both"))).toMatchObject({ allowed: true, rule: "web-or-legacy" });
   });
-  test("a default allow (the service's or the mesh's) never admits them; verified callers still get it", () => {
+  test("a default allow (the service's or the mesh's) never admits them; verified callers still get it", async () => {
     const v = a.evaluate(input(undefined, "POST", "/x"));
     expect(v).toMatchObject({ allowed: false, rule: undefined });
     expect(v.reason).toContain('allows "unauthenticated" callers');
     expect(a.evaluate(input(id("batch"), "POST", "/x"))).toMatchObject({ allowed: true, rule: undefined });
     expect(compileAuthorizer("echo", undefined, "allow", TD).evaluate(input(undefined)).allowed).toBe(false);
   });
-  test("\"unauthenticated\" matches no verified caller; deny rules win over it, \"*\" in a deny rule included", () => {
+  test("\"unauthenticated\" matches no verified caller; deny rules win over it, \"*\" in a deny rule included", async () => {
     expect(a.evaluate(input(id("web"), "GET", "/x"))).toMatchObject({ allowed: true, rule: undefined });
     expect(a.evaluate(input(undefined, "GET", "/w/1"))).toMatchObject({ allowed: false, rule: "no-plain-writes" });
     expect(a.evaluate(input(id("web"), "GET", "/w/1"))).toMatchObject({ allowed: true, rule: undefined });
@@ -118,8 +118,8 @@ authorization:
   echo:
 ${authz}
 `;
-  test("unknown callers, bad SPIFFE ids, non-canonical paths and duplicate names are refused with their path", () => {
-    const r = parseMeshConfig(cfg(`    rules:
+  test("unknown callers, bad SPIFFE ids, non-canonical paths and duplicate names are refused with their path", async () => {
+    const r = await parseMeshConfig(cfg(`    rules:
       - { name: a, action: allow, from: [nobody] }
       - { name: a, action: allow, from: ["spiffe://Bad Id"] }
       - { name: b, action: deny, from: ["*"], paths: [{ prefix: "/a/../b" }] }
@@ -128,7 +128,7 @@ ${authz}
     if (r.ok) return;
     const text = r.issues.map((i) => `${i.path}: ${i.message}`).join("\n");
     expect(text).toContain("authorization.echo.rules[3].action");
-    const r2 = parseMeshConfig(cfg(`    rules:
+    const r2 = await parseMeshConfig(cfg(`    rules:
       - { name: a, action: allow, from: [nobody] }
       - { name: a, action: allow, from: ["spiffe://Bad Id"] }
       - { name: b, action: deny, from: ["*"], paths: [{ prefix: "/a/../b" }] }`), "m.yaml");
@@ -140,12 +140,12 @@ ${authz}
     expect(t2.some((l) => l.startsWith("authorization.echo.rules[1].from[0]:"))).toBe(true);
     expect(t2.some((l) => l.startsWith("authorization.echo.rules[2].paths[0]:"))).toBe(true);
   });
-  test("\"unauthenticated\" is a caller keyword, refused only where a service of that name makes it ambiguous", () => {
-    const ok = parseMeshConfig(cfg(`    rules:
+  test("\"unauthenticated\" is a caller keyword, refused only where a service of that name makes it ambiguous", async () => {
+    const ok = await parseMeshConfig(cfg(`    rules:
       - { name: a, action: allow, from: [unauthenticated, web] }
       - { name: b, action: deny, from: ["*", unauthenticated] }`), "m.yaml");
     expect(ok.ok).toBe(true);
-    const r = parseMeshConfig(`
+    const r = await parseMeshConfig(`
 services: { echo: {}, unauthenticated: {} }
 authorization:
   echo:
@@ -158,26 +158,26 @@ authorization:
     expect(r.issues.map((i) => i.path)).toEqual(["authorization.echo.rules[0].from[0]"]);
     expect(r.issues[0]!.message).toStartWith('ambiguous: "unauthenticated" means callers without an identity');
   });
-  test("a misspelt keyword is named among the accepted forms", () => {
-    const r = parseMeshConfig(cfg(`    rules:
+  test("a misspelt keyword is named among the accepted forms", async () => {
+    const r = await parseMeshConfig(cfg(`    rules:
       - { name: a, action: allow, from: ["un-authenticated!"] }`), "m.yaml");
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.issues[0]!.message).toBe('"un-authenticated!" is neither a service name, a SPIFFE id, "*" nor "unauthenticated"');
   });
-  test("services.<name>.mtls: strict, permissive or disable; anything else is refused with its path", () => {
-    const ok = parseMeshConfig("services: { echo: { mtls: permissive }, web: { mtls: strict }, db: { mtls: disable } }\n", "m.yaml");
+  test("services.<name>.mtls: strict, permissive or disable; anything else is refused with its path", async () => {
+    const ok = await parseMeshConfig("services: { echo: { mtls: permissive }, web: { mtls: strict }, db: { mtls: disable } }\n", "m.yaml");
     expect(ok.ok).toBe(true);
     if (ok.ok) expect(ok.config.services?.echo?.mtls).toBe("permissive");
     for (const bad of ["PERMISSIVE", "{ mode: permissive }"]) {
-      const r = parseMeshConfig(`services: { echo: { mtls: ${bad} } }\n`, "m.yaml");
+      const r = await parseMeshConfig(`services: { echo: { mtls: ${bad} } }\n`, "m.yaml");
       expect(r.ok).toBe(false);
       if (r.ok) continue;
       expect(r.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([expect.stringMatching(/^services\.echo\.mtls: expected "strict" \| "permissive" \| "disable", got /)]);
     }
   });
-  test("from Consul KV: a service document with mtls: permissive and a policy naming unauthenticated", () => {
-    const r = assembleKvDocuments(
+  test("from Consul KV: a service document with mtls: permissive and a policy naming unauthenticated", async () => {
+    const r = await assembleKvDocuments(
       [
         { key: "mesh/services/echo", value: "mtls: permissive" },
         { key: "mesh/services/bad", value: "mtls: lenient" },
@@ -187,14 +187,14 @@ authorization:
       new Map(),
     );
     expect(r.issues.map((i) => `${i.source}: ${i.path}`)).toEqual(["mesh/services/bad: mtls"]);
-    const parsed = parseMeshConfig(JSON.stringify(r.config), "kv");
+    const parsed = await parseMeshConfig(JSON.stringify(r.config), "kv");
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
     expect(parsed.config.services?.echo?.mtls).toBe("permissive");
     expect(compileAuthorizer("echo", parsed.config.authorization?.echo, "allow", "mesh.local").evaluate(input(undefined)).rule).toBe("legacy");
   });
-  test("a policy for an unknown service is refused", () => {
-    const r = parseMeshConfig("services: { echo: {} }\nauthorization: { ghost: { default: deny } }\n", "m.yaml");
+  test("a policy for an unknown service is refused", async () => {
+    const r = await parseMeshConfig("services: { echo: {} }\nauthorization: { ghost: { default: deny } }\n", "m.yaml");
     expect(r.ok).toBe(false);
   });
 });

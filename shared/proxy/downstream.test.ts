@@ -2,7 +2,8 @@
 // refusals that never reach a forwarder, forwarded headers, and the reuse of an already-canonical request.
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "../build/compile.ts";
-import { parseMeshConfig } from "../config/parse.ts";
+import { checkMeshData } from "../config/parse.ts";
+import { readPlainYaml } from "../config/yaml-text.ts";
 import { handleDownstream } from "./downstream.ts";
 import { upstreamRequest } from "./messages.ts";
 import { splitTarget, splitUrl } from "../http/url.ts";
@@ -23,7 +24,7 @@ gateway:
 
 function setup() {
   const sent: Request[] = [];
-  const parsed = parseMeshConfig(CONFIG, "test.yaml");
+  const parsed = checkMeshData(readPlainYaml(CONFIG)?.data, "test.yaml");
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   const snap = compileSnapshot(parsed.config, {
     version: 1,

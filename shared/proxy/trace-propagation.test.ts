@@ -2,7 +2,8 @@
 // the hop's span, events carry the hop (request and every attempt), routes override the rate, the inbound continues.
 import { describe, expect, test } from "bun:test";
 import { compileSnapshot } from "../build/compile.ts";
-import { parseMeshConfig } from "../config/parse.ts";
+import { checkMeshData } from "../config/parse.ts";
+import { readPlainYaml } from "../config/yaml-text.ts";
 import { handleDownstream } from "./downstream.ts";
 import { createInboundHandler } from "./inbound.ts";
 import { createObservation, NO_OBSERVATION, type RequestEvent } from "../telemetry/observe.ts";
@@ -29,7 +30,7 @@ gateway:
 
 function setup(sampling: number, status = () => 200) {
   const sent: Request[] = [];
-  const parsed = parseMeshConfig(CONFIG(sampling), "test.yaml");
+  const parsed = checkMeshData(readPlainYaml(CONFIG(sampling))?.data, "test.yaml");
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   const snap = compileSnapshot(parsed.config, {
     version: 1,
