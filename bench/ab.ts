@@ -3,7 +3,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
 import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { cpuMs, peakRssKb } from "./lib/procstat.ts";
@@ -11,7 +10,8 @@ import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS, type Target } from "./lib/scenarios.ts";
 import { median } from "./lib/stats.ts";
 import { runWrk } from "./lib/wrk.ts";
-import { answerHelpOrVersion, exitUsage, valueFlagsOf } from "../member/cli.ts";
+import { exitUsage } from "../member/cli.ts";
+import { parseToolArgs } from "./lib/tool-args.ts";
 
 const USAGE = `usage: bun run bench/ab.ts (--baseline DIR | --versus SCENARIO) [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3] [--env K=V ...]
   runs each scenario from DIR (another checkout, e.g. a git worktree of the commit before) and from this checkout,
@@ -30,14 +30,9 @@ example:
   bun run bench/ab.ts --versus sidecar-hop-10-routes --only sidecar-hop-10k-routes --rounds 12
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
 const OPTIONS = { baseline: { type: "string" }, versus: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, env: { type: "string", multiple: true }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
-answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
-let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
-try {
-  ({ values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }));
-  if ((values.baseline === undefined) === (values.versus === undefined)) throw new Error("one of --baseline DIR or --versus SCENARIO is required");
-} catch (err) {
-  exitUsage("ab", err, USAGE);
-}
+const values = parseToolArgs("ab", OPTIONS, USAGE, (v) => {
+  if ((v.baseline === undefined) === (v.versus === undefined)) throw new Error("one of --baseline DIR or --versus SCENARIO is required");
+});
 const names = (values.only ?? "sidecar-pair").split(",") as ScenarioName[];
 const versus = values.versus as ScenarioName | undefined;
 // Another checkout runs only our own scenarios; against a row of this one, peers and floors too (not `direct`: no

@@ -3,14 +3,13 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
+import { parseToolArgs, scenarioArg } from "./lib/tool-args.ts";
 import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS, type Target } from "./lib/scenarios.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { lastWindow, renderPerRequest, type AllocWindow } from "./lib/alloc-count.ts";
-import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cli.ts";
+import { exitUsage } from "../member/cli.ts";
 
 const USAGE = `usage: bun run bench/alloc.ts [--scenario sidecar-pair] [--requests 400] [--access-log on|off]
   the objects each proxy allocates per request, by JSC type (strings, arrays, objects, closures...); wrk's request
@@ -24,19 +23,8 @@ example:
   bun run bench/alloc.ts --scenario bun-l7-pair
 exit codes: 0 ok, 1 the run failed, 2 usage error`;
 const OPTIONS = { scenario: { type: "string" }, requests: { type: "string" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
-answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
-let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
-try {
-  ({ values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }));
-} catch (err) {
-  exitUsage("alloc", err, USAGE);
-}
-const scenario = (values.scenario ?? "sidecar-pair") as ScenarioName;
-const NOT_BUN: readonly ScenarioName[] = ["direct", "nginx", "consul-pair"];
-if (!SCENARIOS.includes(scenario) || NOT_BUN.includes(scenario)) {
-  console.error(`--scenario must be one of ${SCENARIOS.filter((s) => !NOT_BUN.includes(s)).join(", ")}`);
-  process.exit(EXIT.usage);
-}
+const values = parseToolArgs("alloc", OPTIONS, USAGE);
+const scenario = scenarioArg("alloc", values.scenario, ["direct", "nginx", "consul-pair"], USAGE);
 const CONNECTIONS = 8;
 const requests = Number(values.requests ?? 400);
 // Below the ~5.7 MB JSC lets a cycle allocate before it collects, at the ~7 KB per request a sidecar allocates.

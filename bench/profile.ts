@@ -4,8 +4,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
+import { parseToolArgs, scenarioArg } from "./lib/tool-args.ts";
 import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS } from "./lib/scenarios.ts";
@@ -13,7 +12,6 @@ import { runWrk } from "./lib/wrk.ts";
 import { jitdumpPid, jitdumpToPerfMap } from "./lib/jitdump.ts";
 import { parsePerfScript, renderSplit, splitSamples } from "./lib/perf-split.ts";
 import { parsePerfStatCsv, perfEvents, renderPerRequest } from "./lib/syscall-count.ts";
-import { answerHelpOrVersion, EXIT, exitUsage, valueFlagsOf } from "../member/cli.ts";
 
 const USAGE = `usage: bun run bench/profile.ts [--scenario sidecar-pair] [--seconds 10] [--connections 64] [--md] [--perf | --syscalls] [--access-log on|off]
   CPU-profiles the proxies of one scenario under wrk load (bun --cpu-prof); profiles go to bench/results/profiles/
@@ -27,22 +25,11 @@ example:
   bun run bench/profile.ts --scenario gateway --seconds 5 --md
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
 const OPTIONS = { scenario: { type: "string" }, seconds: { type: "string" }, connections: { type: "string" }, md: { type: "boolean" }, perf: { type: "boolean" }, syscalls: { type: "boolean" }, "access-log": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
-// Before anything is started or created: asking for help must never run a profile.
-answerHelpOrVersion(process.argv.slice(2), USAGE, valueFlagsOf(OPTIONS));
-let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>["values"];
-try {
-  ({ values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }));
-} catch (err) {
-  exitUsage("profile", err, USAGE);
-}
-const scenario = (values.scenario ?? "sidecar-pair") as ScenarioName;
+const values = parseToolArgs("profile", OPTIONS, USAGE, (v) => {
+  if (v.perf && v.syscalls) throw new Error("--perf and --syscalls are two different runs: pick one");
+});
 // direct has no proxy and the peers (nginx, consul-pair) are not Bun processes: nothing for --cpu-prof there.
-const NOT_PROFILED: readonly ScenarioName[] = values.syscalls ? ["direct"] : ["direct", "nginx", "consul-pair"];
-if (values.perf && values.syscalls) exitUsage("profile", new Error("--perf and --syscalls are two different runs: pick one"), USAGE);
-if (!SCENARIOS.includes(scenario) || NOT_PROFILED.includes(scenario)) {
-  console.error(`--scenario must be one of ${SCENARIOS.filter((s) => !NOT_PROFILED.includes(s)).join(", ")}`);
-  process.exit(EXIT.usage);
-}
+const scenario = scenarioArg("profile", values.scenario, values.syscalls ? ["direct"] : ["direct", "nginx", "consul-pair"], USAGE);
 if (!Bun.which("wrk")) {
   console.error("wrk not found: install it with 'apt-get install wrk'");
   process.exit(1);
@@ -54,8 +41,12 @@ if ((values.perf || values.syscalls) && !Bun.which("perf")) {
 const seconds = Number(values.seconds ?? 10);
 const connections = Number(values.connections ?? 64);
 
-const outDir = join(import.meta.dir, "results", "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
+const profilesDir = join(import.meta.dir, "results", "profiles");
+const outDir = join(profilesDir, new Date().toISOString().replace(/[:.]/g, "-"));
 mkdirSync(outDir, { recursive: true });
+// perf data runs to tens of MB a profile: only the newest KEEP_PROFILES runs stay (their names sort by time).
+const KEEP_PROFILES = 8;
+for (const old of readdirSync(profilesDir).sort().slice(0, -KEEP_PROFILES)) rmSync(join(profilesDir, old), { recursive: true, force: true });
 const pin = detectPinning();
 console.log(pin.note);
 const tmp = mkdtempSync(join(tmpdir(), "mesh-profile-"));
