@@ -72,11 +72,18 @@ test("the registration carries the inbound listener, tags, meta and an HTTP chec
 });
 
 test("an unhealthy app turns the check critical and takes the instance out of discovery; healthy again brings it back", async () => {
+  // Each way is the app probe (every 2 s) then Consul's check (every 2 s, 1 s timeout): ~2-4 s idle, more on a busy
+  // CI machine (one full-suite run missed 8 s). The last answer seen goes into the error, to tell which side lagged.
+  let seen = "";
+  const passing = (want: string) => async () => (seen = (await passingIds()).join()) === want;
   appHealthy = false;
-  await until(async () => (await passingIds()).join() === "upstream-b", 8000, 50);
-  appHealthy = true;
-  await until(async () => (await passingIds()).length === 2, 8000, 50);
-}, 30_000);
+  try {
+    await until(passing("upstream-b"), 15_000, 50).catch((e: Error) => Promise.reject(new Error(`${e.message}; passing: [${seen}]`)));
+  } finally {
+    appHealthy = true; // the tests after this one need a healthy app, whatever happened above
+  }
+  await until(passing("upstream-a,upstream-b"), 15_000, 50).catch((e: Error) => Promise.reject(new Error(`${e.message}; passing: [${seen}]`)));
+}, 40_000);
 
 test("the sidecar registers again after the agent forgot it", async () => {
   await fetch(`${consul.httpAddr}/v1/agent/service/deregister/upstream-b`, { method: "PUT" });
