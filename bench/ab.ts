@@ -1,15 +1,13 @@
 // A/B in the same interleaved rounds: mesh scenarios between this checkout and another (`--baseline DIR`), or one
 // scenario against another (`--versus`): whole runs drift by ±20 % here, so separate runs can't show a 5 % change.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
-import { detectPinning, probe, startEnv } from "./lib/harness.ts";
-import { cpuMs, peakRssKb } from "./lib/procstat.ts";
+import { detectPinning, startEnv } from "./lib/harness.ts";
+import { pairedOf, runPaired, side, spreadOf, type Comparison } from "./lib/paired.ts";
 import { ProcessSet } from "./lib/proc.ts";
-import { SETUPS, type Target } from "./lib/scenarios.ts";
 import { median } from "./lib/stats.ts";
-import { runWrk } from "./lib/wrk.ts";
 import { exitUsage } from "../member/cli.ts";
 import { parseToolArgs } from "./lib/tool-args.ts";
 
@@ -64,72 +62,24 @@ const pin = detectPinning();
 console.log(pin.note);
 const tmp = mkdtempSync(join(tmpdir(), "mesh-ab-"));
 const set = new ProcessSet(tmp);
-/** One process set per side and scenario (their logs are named by process). */
+/** One process set per side and start (their logs are named by process). */
 const sets: ProcessSet[] = [set];
 const stopAll = (): Promise<unknown> => Promise.all(sets.map((s) => s.stopAll()));
 let code = 0;
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
-type Side = { label: "A" | "B"; repo: string; name: ScenarioName; t: Target | undefined; set: ProcessSet | undefined; cpu: number[]; rps: number[]; rss: number[] };
-/** One comparison: B's scenario (this checkout) against A's (the baseline's same scenario, or the --versus one). */
-type Comparison = { readonly title: string; readonly a: Side; readonly b: Side };
-
-async function measure(s: Side): Promise<void> {
-  const t = s.t!;
-  const pids = [...t.proxies.values()].map((m) => m.pid);
-  const before = pids.reduce((a, p) => a + cpuMs(p), 0);
-  const r = await runWrk({ url: t.url, host: t.host, connections: 64, seconds, pin: pin.pinLoad });
-  const after = pids.reduce((a, p) => a + cpuMs(p), 0);
-  if (r.non2xx > 0 || r.socketErrors > 0 || r.requests === 0) throw new Error(`${s.label} ${s.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
-  s.cpu.push(((after - before) / r.requests) * 1000);
-  s.rps.push(r.rps);
-  // The largest proxy's peak since its start (sides restart every few rounds, so this is that start's peak so far).
-  s.rss.push(Math.max(...pids.map(peakRssKb)) / 1024);
-}
-
-/**
- * Starts every side, A then B on even starts and B then A on odd ones. Why fresh processes every few rounds: each
- * start of a side carries an offset of its own that lasts as long as its processes (A/A runs, the same code on both
- * sides, read paired medians from 0.92 to 1.06 on the pair within one start), so only many starts average it out.
- */
-async function setUp(env: Awaited<ReturnType<typeof startEnv>>, comparisons: readonly Comparison[], start: number): Promise<void> {
-  for (const [i, c] of comparisons.entries()) {
-    for (const s of start % 2 === 0 ? [c.a, c.b] : [c.b, c.a]) {
-      // A directory per side and start: configs are written by scenario name, and members watch their config file.
-      const dir = join(tmp, `${i}-${s.label}-${s.name}-${start}`);
-      mkdirSync(dir, { recursive: true });
-      s.set = new ProcessSet(dir);
-      sets.push(s.set);
-      s.t = await SETUPS[s.name]({ ...env, repo: s.repo, tmp: dir, set: s.set, proxyEnv: s.label === "B" ? envB : undefined });
-      await probe(s.name, s.t);
-      await runWrk({ url: s.t.url, host: s.t.host, connections: 64, seconds: warmup, pin: pin.pinLoad });
-    }
-  }
-}
-
-/** Each round's B over the same round's A, so drift across rounds (the VM's neighbours) cancels out. */
-const pairedOf = (a: readonly number[], b: readonly number[]): number[] => b.map((x, i) => x / a[i]!);
-const spreadOf = (r: readonly number[]): string => `${median(r).toFixed(3)} (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
-
 try {
   const env = await startEnv(set, tmp, pin);
-  const side = (label: Side["label"], repo: string, name: ScenarioName): Side => ({ label, repo, name, t: undefined, set: undefined, cpu: [], rps: [], rss: [] });
   const comparisons: Comparison[] = names.map((name) =>
     versus === undefined
-      ? { title: name, a: side("A", baseline!, name), b: side("B", env.repo, name) }
-      : { title: `${name} vs ${versus}`, a: side("A", env.repo, versus), b: side("B", env.repo, name) },
+      ? { title: name, a: side("A", baseline!, name), b: side("B", env.repo, name, envB) }
+      : { title: `${name} vs ${versus}`, a: side("A", env.repo, versus), b: side("B", env.repo, name, envB) },
   );
   const sides = comparisons.flatMap((c) => [c.a, c.b]);
-  for (let round = 1; round <= rounds; round++) {
-    if ((round - 1) % restartEvery === 0) {
-      await Promise.all(sides.map((s) => s.set?.stopAll()));
-      await setUp(env, comparisons, (round - 1) / restartEvery);
-    }
-    // Alternate which side goes first, so a drift within a round favours neither.
-    const order = round % 2 === 1 ? sides : [...sides].reverse();
-    for (const s of order) await measure(s);
-    console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label} ${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`).join(", "));
-  }
+  await runPaired(env, comparisons, {
+    rounds, seconds, restartEvery, warmup, pinLoad: pin.pinLoad, dir: tmp, track: (s) => sets.push(s), transient: set.transient,
+    onRound: (round) => console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label} ${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`).join(", ")),
+  });
   const w = Math.max(14, ...sides.map((s) => s.name.length + 4));
   console.log(`\n${"side".padEnd(w)} CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)   B/A req/s paired (range)   peak RSS MB median`);
   for (const { title, a, b } of comparisons) {

@@ -11,7 +11,8 @@ import { renderChart } from "./lib/chart.ts";
 import { failedResponses, scenariosJson, summarize, type RoundResult, type ScenarioSummary } from "./lib/report.ts";
 import { ScenarioSkipped } from "./lib/skip.ts";
 import { renderTable } from "./lib/table.ts";
-import { evaluateTargets } from "./lib/targets.ts";
+import { evaluateTargets, TARGETS } from "./lib/targets.ts";
+import { settleTargets } from "./lib/settle-run.ts";
 import { cpuModel, cpuTimes, detectPinning, foreignCpuPct, machineBusyPct, probe, startEnv } from "./lib/harness.ts";
 import { SETUPS, type Target } from "./lib/scenarios.ts";
 import { runWrk, type WrkResult } from "./lib/wrk.ts";
@@ -37,7 +38,7 @@ log(pin.note);
 const tmp = mkdtempSync(join(tmpdir(), "mesh-bench-"));
 const set = new ProcessSet(tmp);
 /** The shared processes (upstream, CA) in `set`; each start of a scenario in a set of its own, stopped on restart. */
-const scenarioSets = new Map<ScenarioName, ProcessSet>();
+const scenarioSets = new Map<string, ProcessSet>();
 let failed = false;
 let stopping: Promise<never> | undefined;
 
@@ -159,7 +160,18 @@ async function main(): Promise<void> {
   for (const [name, rounds] of raw) scenarios[name] = summarize(rounds);
   // Keep the proxies' logs when any response failed: they hold the why.
   if (Object.values(scenarios).some((x) => x.errors > 0)) failed = true;
-  const targetResults = evaluateTargets(scenarios);
+  let targetResults = evaluateTargets(scenarios);
+  if (opts.settleRounds > 0) {
+    // The last round's processes would only sit idle beside the paired rounds: stop them first.
+    await Promise.all([...scenarioSets.values()].map((x) => x.stopAll()));
+    const settled = await settleTargets(env, TARGETS, targetResults, {
+      rounds: opts.settleRounds, seconds: 3, restartEvery: 2, warmup: 3, pinLoad: pin.pinLoad, dir: join(tmp, "settle"),
+      track: (x) => scenarioSets.set(`settle-${scenarioSets.size}`, x), transient: set.transient, log,
+    });
+    targetResults = settled.results;
+    Object.assign(setupErrors, settled.errors);
+    if (Object.keys(settled.errors).length > 0) failed = true;
+  }
 
   console.log(`\n${renderTable(scenarios)}\n`);
   for (const t of targetResults) console.log(`${t.status.padEnd(4)}  ${t.name}: ${t.detail}`);
@@ -176,7 +188,8 @@ async function main(): Promise<void> {
     restart_every_round: opts.restartEveryRound,
     durations_s: { c1: opts.c1Seconds, c64: opts.c64Seconds, warmup: opts.warmupSeconds },
     scenarios: scenariosJson(scenarios),
-    targets: Object.fromEntries(targetResults.map((t) => [t.name, { status: t.status, detail: t.detail }])),
+    settle_rounds: opts.settleRounds,
+    targets: Object.fromEntries(targetResults.map((t) => [t.name, { status: t.status, detail: t.detail, ...(t.settled ? { settled: t.settled } : {}) }])),
     setup_errors: setupErrors,
     skipped,
   };

@@ -35,6 +35,15 @@ describe("parseArgs", () => {
     expect(o.rounds).toBe(5);
   });
 
+  test("--settle-rounds: 12 paired rounds by default, none with --quick unless asked, 0 turns the pass off", () => {
+    expect(parseArgs([]).settleRounds).toBe(12);
+    expect(parseArgs(["--quick"]).settleRounds).toBe(0);
+    expect(parseArgs(["--quick", "--settle-rounds", "4"]).settleRounds).toBe(4);
+    expect(parseArgs(["--settle-rounds", "0"]).settleRounds).toBe(0);
+    expect(() => parseArgs(["--settle-rounds", "-1"])).toThrow(/0 or more/);
+    expect(() => parseArgs(["--settle-rounds", "x"])).toThrow(/0 or more/);
+  });
+
   test("--access-log off is read; on is the default", () => {
     expect(parseArgs([]).accessLog).toBe(true);
     expect(parseArgs(["--quick", "--access-log", "off"]).accessLog).toBe(false);

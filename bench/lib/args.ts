@@ -23,9 +23,12 @@ export function roundOrder<T>(items: readonly T[], round: number): T[] {
   return round % 2 === 1 ? [...items] : [...items].reverse();
 }
 
-export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--no-restart] [--only SCENARIO,...] [--access-log on|off]   (npm run bench -- ...)
-  --quick           short measurements (3 s at c=64, 2 s at c=1, 1 s warmup)
+export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--settle-rounds N] [--no-restart] [--only SCENARIO,...] [--access-log on|off]   (npm run bench -- ...)
+  --quick           short measurements (3 s at c=64, 2 s at c=1, 1 s warmup), no settling pass
   --rounds N        interleaved rounds per scenario (default 3); each round starts every scenario's processes afresh
+  --settle-rounds N after the rounds, each ratio target that missed or passed within 10 % of its line is judged
+                    again on its two rows in N alternating paired rounds of 3 s, restarted every 2 (default 12;
+                    0 with --quick; 0 = no settling pass)
   --no-restart      start each scenario once and keep its processes for every round (faster, but one start's offset
                     then lasts the whole run)
   --only a,b        only these scenarios: ${SCENARIOS.join(", ")}
@@ -37,11 +40,13 @@ example:
 exit codes: 0 ok, 1 a scenario failed or wrk is missing, 2 usage error`;
 
 /** Flags that take a value (so "--only --help" is not read as asking for help). */
-export const BENCH_VALUE_FLAGS: ReadonlySet<string> = new Set(["rounds", "only", "access-log"]);
+export const BENCH_VALUE_FLAGS: ReadonlySet<string> = new Set(["rounds", "settle-rounds", "only", "access-log"]);
 
 export type BenchOptions = {
   readonly quick: boolean;
   readonly rounds: number;
+  /** Paired rounds for each target the run leaves near or below its line (settle.ts); 0: no settling pass. */
+  readonly settleRounds: number;
   readonly only: readonly ScenarioName[];
   /** Seconds per measurement; the warmup runs after every start of a scenario's processes. */
   readonly c64Seconds: number;
@@ -60,6 +65,7 @@ export type BenchOptions = {
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const quick = argv.includes("--quick");
   let rounds = 3;
+  let settleRounds = quick ? 0 : 12;
   let only: ScenarioName[] = [...SCENARIOS];
   let accessLog = true;
   let restartEveryRound = true;
@@ -68,6 +74,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (a === "--rounds") {
       rounds = Number(argv[++i]);
       if (!Number.isInteger(rounds) || rounds < 1) throw new Error("--rounds needs a positive integer");
+    } else if (a === "--settle-rounds") {
+      settleRounds = Number(argv[++i]);
+      if (!Number.isInteger(settleRounds) || settleRounds < 0) throw new Error("--settle-rounds needs a whole number, 0 or more");
     } else if (a === "--only") {
       const names = (argv[++i] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
@@ -87,6 +96,6 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
   }
   return quick
-    ? { quick, rounds, only, accessLog, restartEveryRound, c64Seconds: 3, c1Seconds: 2, warmupSeconds: 1 }
-    : { quick, rounds, only, accessLog, restartEveryRound, c64Seconds: 10, c1Seconds: 5, warmupSeconds: 2 };
+    ? { quick, rounds, settleRounds, only, accessLog, restartEveryRound, c64Seconds: 3, c1Seconds: 2, warmupSeconds: 1 }
+    : { quick, rounds, settleRounds, only, accessLog, restartEveryRound, c64Seconds: 10, c1Seconds: 5, warmupSeconds: 2 };
 }

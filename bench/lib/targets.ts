@@ -4,8 +4,21 @@ import type { ScenarioName } from "./args.ts";
 import { addedP50Us, roundRatios, sameRoundRatio, type ScenarioSummary, type Summaries } from "./report.ts";
 import { ratio } from "./stats.ts";
 
-export type TargetResult = { readonly name: string; readonly status: "PASS" | "MISS" | "SKIP"; readonly detail: string };
-export type TargetCheck = (s: Summaries) => TargetResult;
+export type TargetResult = {
+  readonly name: string;
+  readonly status: "PASS" | "MISS" | "SKIP";
+  readonly detail: string;
+  /** A ratio target's median of per-round ratios in the run (what its status was judged on). */
+  readonly ratio?: number;
+  /** Set when the settling pass judged it again in paired rounds (settle.ts); its status is then that pass's. */
+  readonly settled?: { readonly median: number; readonly min: number; readonly max: number; readonly rounds: number };
+};
+
+/** What a ratio target compares: `scenario`'s `metric` against `against`'s, at least (rps) or at most (CPU) `bound`. */
+export type RatioSpec = { readonly scenario: ScenarioName; readonly metric: "rps" | "cpu_ms_per_1k"; readonly bound: number; readonly against: ScenarioName };
+
+/** A target: its check over a run's summaries, and for a ratio target what it compares (so it can be settled). */
+export type TargetCheck = ((s: Summaries) => TargetResult) & { readonly ratio?: RatioSpec };
 
 export const RSS_LIMIT_MB = 50;
 
@@ -23,7 +36,7 @@ function errorNote(s: Summaries, names: readonly ScenarioName[]): string {
 export function ratioTarget(scenario: ScenarioName, metric: "rps" | "cpu_ms_per_1k", bound: number, against: ScenarioName): TargetCheck {
   const atLeast = metric === "rps";
   const name = `${scenario} ${metric} ${atLeast ? ">=" : "<="} ${bound.toFixed(2)}x ${against}`;
-  return (s) => {
+  const check = (s: Summaries): TargetResult => {
     const cur = s[scenario];
     const ref = s[against];
     const r = cur && ref ? sameRoundRatio(cur, ref, metric) : undefined;
@@ -33,8 +46,9 @@ export function ratioTarget(scenario: ScenarioName, metric: "rps" | "cpu_ms_per_
     const rounds = roundRatios(cur, ref, metric);
     const ofMedians = ratio(cur.c64[metric] ?? undefined, ref.c64[metric] ?? undefined);
     const spread = rounds.length > 1 ? ` (rounds ${rounds.map((x) => x.toFixed(2)).join("/")}; ratio of medians ${ofMedians?.toFixed(2) ?? "-"}x)` : "";
-    return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}${spread}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}` };
+    return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}${spread}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}`, ratio: r };
   };
+  return Object.assign(check, { ratio: { scenario, metric, bound, against } });
 }
 
 /** The c=1 p50 that `scenario` adds over `direct`, at most `bound` x what `against` adds. */

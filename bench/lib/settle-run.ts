@@ -1,0 +1,56 @@
+// The settling pass of `npm run bench`: each target the run left near or below its line measured again as its two
+// rows in alternating paired rounds (paired.ts, what bench/ab.ts --versus does), which then gives its verdict.
+import { join } from "node:path";
+import { runPaired, side, type PairedOptions } from "./paired.ts";
+import type { ScenarioEnv } from "./scenarios.ts";
+import { settledResult, settlePlans } from "./settle.ts";
+import type { TargetCheck, TargetResult } from "./targets.ts";
+
+export type SettleOptions = Omit<PairedOptions, "dir" | "onRound"> & {
+  readonly dir: string;
+  readonly log: (msg: string) => void;
+};
+
+/**
+ * `results` with every unsettled ratio target judged again, in the same order. A comparison that fails (a setup
+ * error, failed responses) keeps its targets' run verdicts with the reason appended, and is reported in `errors`.
+ */
+export async function settleTargets(
+  env: ScenarioEnv,
+  checks: readonly TargetCheck[],
+  results: readonly TargetResult[],
+  o: SettleOptions,
+): Promise<{ results: TargetResult[]; errors: Record<string, string> }> {
+  const out = [...results];
+  const errors: Record<string, string> = {};
+  const plans = settlePlans(checks, results);
+  if (plans.length === 0) o.log("settling: no target near its line");
+  for (const [i, plan] of plans.entries()) {
+    const title = `${plan.b} vs ${plan.a}`;
+    o.log(`settling ${i + 1}/${plans.length}: ${title}, ${o.rounds} paired rounds of ${o.seconds} s (${plan.targets.length} target(s))`);
+    const a = side("A", env.repo, plan.a);
+    const b = side("B", env.repo, plan.b);
+    try {
+      await runPaired(env, [{ title, a, b }], {
+        ...o,
+        dir: join(o.dir, `settle-${i}`),
+        onRound: (round) => o.log(`settling ${title} round ${round}/${o.rounds}: A ${a.cpu.at(-1)!.toFixed(1)} ms/1k ${a.rps.at(-1)!.toFixed(0)} req/s, B ${b.cpu.at(-1)!.toFixed(1)} ms/1k ${b.rps.at(-1)!.toFixed(0)} req/s`),
+      });
+    } catch (e) {
+      const why = (e as Error).message.split("\n")[0] ?? "";
+      errors[`settling ${title}`] = why;
+      o.log(`settling ${title} FAILED, its targets keep the run's verdict: ${why}`);
+      for (const spec of plan.targets) {
+        const at = checks.findIndex((c) => c.ratio === spec);
+        const r = out[at]!;
+        out[at] = { ...r, detail: `${r.detail}; settling failed: ${why}` };
+      }
+      continue;
+    }
+    for (const spec of plan.targets) {
+      const at = checks.findIndex((c) => c.ratio === spec);
+      out[at] = settledResult(spec, out[at]!, a, b);
+    }
+  }
+  return { results: out, errors };
+}

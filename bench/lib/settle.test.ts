@@ -1,0 +1,87 @@
+// Tests the settling pass's choices on synthetic run results: which targets are judged again, how targets sharing
+// two rows share one comparison, and the verdict of paired rounds (never a PASS over failed responses).
+import { describe, expect, test } from "bun:test";
+import { settledResult, settlePlans, unsettled } from "./settle.ts";
+import { evaluateTargets, ratioTarget, rssGrowthTarget, TARGETS, type RatioSpec, type TargetResult } from "./targets.ts";
+import { scenario } from "./test-rounds.ts";
+
+const rpsSpec: RatioSpec = { scenario: "tcp-pair", metric: "rps", bound: 1.2, against: "consul-pair" };
+const cpuSpec: RatioSpec = { scenario: "sidecar-hop", metric: "cpu_ms_per_1k", bound: 1.05, against: "sidecar-hop-dark" };
+const result = (status: TargetResult["status"], ratio?: number): TargetResult => ({ name: "t", status, detail: "d", ...(ratio === undefined ? {} : { ratio }) });
+
+describe("unsettled", () => {
+  test("a MISS on the ratio and a PASS within 10 % of the line are judged again; a clear PASS is not", () => {
+    expect(unsettled(rpsSpec, result("MISS", 1.04))).toBe(true);
+    expect(unsettled(rpsSpec, result("PASS", 1.3))).toBe(true); // 8 % over 1.2
+    expect(unsettled(rpsSpec, result("PASS", 1.35))).toBe(false); // 12.5 % over
+    expect(unsettled(cpuSpec, result("PASS", 1.0))).toBe(true); // 5 % under 1.05
+    expect(unsettled(cpuSpec, result("PASS", 0.9))).toBe(false); // 16.7 % under
+    expect(unsettled(cpuSpec, result("MISS", 1.37))).toBe(true);
+  });
+
+  test("a SKIP, and a MISS for failed responses (its ratio holds), are left as they are", () => {
+    expect(unsettled(rpsSpec, result("SKIP"))).toBe(false);
+    expect(unsettled(rpsSpec, result("MISS", 1.5))).toBe(false);
+    expect(unsettled(cpuSpec, result("MISS", 0.8))).toBe(false);
+  });
+});
+
+describe("settlePlans", () => {
+  test("targets on the same two rows share one comparison, in TARGETS order; non-ratio targets never settle", () => {
+    const checks = [
+      ratioTarget("sidecar-hop", "rps", 0.85, "bun-bare"),
+      ratioTarget("sidecar-hop", "cpu_ms_per_1k", 1.3, "bun-bare"),
+      rssGrowthTarget("sidecar-hop", "sidecar-hop-dark", 5),
+      ratioTarget("tcp-pair", "rps", 1.2, "consul-pair"),
+      ratioTarget("gateway", "rps", 0.9, "sidecar-pair"),
+    ];
+    const results = evaluateTargets({
+      "bun-bare": scenario(1000, 40, {}),
+      "sidecar-hop": scenario(870, 51, { sidecar: 70 }), // rps 0.87 (2 % over), CPU 1.275 (2 % under)
+      "sidecar-hop-dark": scenario(900, 50, { sidecar: 60 }), // RSS +10 MB: a MISS, but not a ratio
+      "consul-pair": scenario(1000, 30, {}),
+      "tcp-pair": scenario(1040, 25, {}), // 1.04: a MISS
+      "sidecar-pair": scenario(500, 90, {}),
+      gateway: scenario(700, 80, {}), // 1.4: clear
+    }, checks);
+    const plans = settlePlans(checks, results);
+    expect(plans.map((p) => [p.a, p.b, p.targets.map((t) => t.metric)])).toEqual([
+      ["bun-bare", "sidecar-hop", ["rps", "cpu_ms_per_1k"]],
+      ["consul-pair", "tcp-pair", ["rps"]],
+    ]);
+    expect(plans[0]!.targets[0]).toBe(checks[0]!.ratio!); // the spec itself, so the runner finds its target again
+  });
+
+  test("every ratio target of the bench can be settled: each names its two rows", () => {
+    const ratios = TARGETS.filter((t) => t.ratio !== undefined);
+    expect(ratios.length).toBeGreaterThanOrEqual(12);
+    for (const t of ratios) expect(t.ratio!.scenario).not.toBe(t.ratio!.against);
+  });
+});
+
+describe("settledResult", () => {
+  const first: TargetResult = { name: "tcp-pair rps >= 1.20x consul-pair", status: "MISS", detail: "1.04x consul-pair, target >= 1.2x", ratio: 1.04 };
+
+  test("the median of the paired rounds' B/A decides, and the run's verdict stays in the detail", () => {
+    const a = { rps: [10_000, 12_000, 8_000, 11_000, 9_000], cpu: [] };
+    const b = { rps: [13_000, 14_400, 9_200, 13_530, 11_700], cpu: [] }; // 1.30, 1.20, 1.15, 1.23, 1.30
+    const r = settledResult(rpsSpec, first, a, b);
+    expect(r.status).toBe("PASS");
+    expect(r.ratio).toBeCloseTo(1.23, 5);
+    expect(r.settled).toEqual({ median: r.ratio!, min: 1.15, max: 1.3, rounds: 5 });
+    expect(r.detail).toBe("settled 1.230x consul-pair (1.15–1.30, 5 paired rounds), target >= 1.2x; the run said MISS 1.04x consul-pair, target >= 1.2x");
+  });
+
+  test("a CPU target is at most its bound, read from the CPU figures", () => {
+    const a = { rps: [], cpu: [30, 32, 31] };
+    const r = settledResult(cpuSpec, { ...first, name: "hop cpu" }, a, { rps: [], cpu: [31.8, 33.9, 32.2] }); // 1.06, 1.059, 1.039
+    expect(r.status).toBe("MISS");
+    expect(r.settled!.rounds).toBe(3);
+  });
+
+  test("no measured round leaves the run's verdict", () => {
+    const r = settledResult(rpsSpec, first, { rps: [], cpu: [] }, { rps: [], cpu: [] });
+    expect(r).toMatchObject({ status: "MISS", ratio: 1.04, detail: "1.04x consul-pair, target >= 1.2x; settling measured no round" });
+    expect(r.settled).toBeUndefined();
+  });
+});

@@ -1,0 +1,67 @@
+// The settling pass's pure part: which ratio targets a run leaves unsettled, the paired comparisons that judge them
+// again, and the verdict those paired rounds give. The rounds themselves run in settle-run.ts.
+import type { ScenarioName } from "./args.ts";
+import { median } from "./stats.ts";
+import type { RatioSpec, TargetCheck, TargetResult } from "./targets.ts";
+
+/**
+ * How near its line (relative) a passing ratio counts as unsettled. Why 10 %: three rounds of one start per row
+ * put single rounds of the same two rows up to 30 % apart on this VM (a full run read tcp-pair's rounds at
+ * 1.04/1.21/0.78 of Consul's pair), while paired rounds of the same rows settle within a few per cent.
+ */
+export const SETTLE_BAND = 0.1;
+
+/** Whether `bound` holds for `ratio` (rps: at least; CPU: at most). */
+export const holds = (spec: RatioSpec, ratio: number): boolean => (spec.metric === "rps" ? ratio >= spec.bound : ratio <= spec.bound);
+
+/**
+ * A run's verdict that paired rounds should judge again: a MISS on the ratio, or a PASS within SETTLE_BAND of the
+ * line. Never a SKIP, and never a MISS for failed responses (its ratio holds): settling must not hide errors.
+ */
+export function unsettled(spec: RatioSpec, r: TargetResult, band = SETTLE_BAND): boolean {
+  if (r.status === "SKIP" || r.ratio === undefined) return false;
+  if (r.status === "MISS") return !holds(spec, r.ratio);
+  const margin = spec.metric === "rps" ? r.ratio / spec.bound - 1 : spec.bound / r.ratio - 1;
+  return margin < band;
+}
+
+/** One paired comparison: B = the target's scenario, A = what it is compared with; the targets it settles. */
+export type SettlePlan = { readonly a: ScenarioName; readonly b: ScenarioName; readonly targets: readonly RatioSpec[] };
+
+/** The comparisons that settle `results` (in TARGETS order), one per scenario pair however many targets share it. */
+export function settlePlans(checks: readonly TargetCheck[], results: readonly TargetResult[], band = SETTLE_BAND): SettlePlan[] {
+  const plans = new Map<string, { a: ScenarioName; b: ScenarioName; targets: RatioSpec[] }>();
+  checks.forEach((check, i) => {
+    const spec = check.ratio;
+    const r = results[i];
+    if (spec === undefined || r === undefined || !unsettled(spec, r, band)) return;
+    const key = `${spec.against} ${spec.scenario}`;
+    const plan = plans.get(key) ?? { a: spec.against, b: spec.scenario, targets: [] };
+    plan.targets.push(spec);
+    plans.set(key, plan);
+  });
+  return [...plans.values()];
+}
+
+/** Per-round figures of one side of a paired comparison (paired.ts's Side). */
+export type PairedFigures = { readonly cpu: readonly number[]; readonly rps: readonly number[] };
+
+/**
+ * The target judged on the median of the paired rounds' B/A ratios. The run's own verdict stays in the detail, so
+ * latest.json shows both and which one decided.
+ */
+export function settledResult(spec: RatioSpec, first: TargetResult, a: PairedFigures, b: PairedFigures): TargetResult {
+  const [xa, xb] = spec.metric === "rps" ? [a.rps, b.rps] : [a.cpu, b.cpu];
+  const ratios = xb.map((x, i) => x / (xa[i] as number)).filter((x) => Number.isFinite(x));
+  if (ratios.length === 0) return { ...first, detail: `${first.detail}; settling measured no round` };
+  const m = median(ratios);
+  const min = Math.min(...ratios);
+  const max = Math.max(...ratios);
+  return {
+    name: first.name,
+    status: holds(spec, m) ? "PASS" : "MISS",
+    detail: `settled ${m.toFixed(3)}x ${spec.against} (${min.toFixed(2)}–${max.toFixed(2)}, ${ratios.length} paired rounds), target ${spec.metric === "rps" ? ">=" : "<="} ${spec.bound}x; the run said ${first.status} ${first.detail}`,
+    ratio: m,
+    settled: { median: m, min, max, rounds: ratios.length },
+  };
+}
