@@ -26,9 +26,9 @@ export function roundOrder<T>(items: readonly T[], round: number): T[] {
 export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--settle-rounds N] [--no-restart] [--only SCENARIO,...] [--access-log on|off]   (npm run bench -- ...)
   --quick           short measurements (3 s at c=64, 2 s at c=1, 1 s warmup), no settling pass
   --rounds N        interleaved rounds per scenario (default 3); each round starts every scenario's processes afresh
-  --settle-rounds N after the rounds, each ratio target that missed or passed within 10 % of its line is judged
-                    again on its two rows in N alternating paired rounds of 3 s, restarted every 2 (default 12;
-                    0 with --quick; 0 = no settling pass)
+  --settle-rounds N after the rounds, each ratio target whose rounds are not all 10 % clear of its line on one
+                    side is judged again on its two rows in N alternating paired rounds of 3 s, restarted every 2
+                    (default 12; 0 with --quick; 0 = no settling pass)
   --no-restart      start each scenario once and keep its processes for every round (faster, but one start's offset
                     then lasts the whole run)
   --only a,b        only these scenarios: ${SCENARIOS.join(", ")}

@@ -5,24 +5,31 @@ import { median } from "./stats.ts";
 import type { RatioSpec, TargetCheck, TargetResult } from "./targets.ts";
 
 /**
- * How near its line (relative) a passing ratio counts as unsettled. Why 10 %: three rounds of one start per row
- * put single rounds of the same two rows up to 30 % apart on this VM (a full run read tcp-pair's rounds at
- * 1.04/1.21/0.78 of Consul's pair), while paired rounds of the same rows settle within a few per cent.
+ * How far from its line (relative, either way) every round of a run must be for the run's verdict to stand. Why
+ * 10 %: three rounds of one start per row, measured minutes apart from the row they are compared with, put single
+ * rounds of the same two rows up to 30 % apart on this VM (a full run read tcp-pair's rounds at 1.04/1.21/0.78 of
+ * Consul's pair), while paired rounds of the same rows settle within a few per cent.
  */
 export const SETTLE_BAND = 0.1;
 
 /** Whether `bound` holds for `ratio` (rps: at least; CPU: at most). */
 export const holds = (spec: RatioSpec, ratio: number): boolean => (spec.metric === "rps" ? ratio >= spec.bound : ratio <= spec.bound);
 
+/** How many times its line a ratio is, on the passing side when above 1 (rps: ratio/bound; CPU: bound/ratio). */
+const margin = (spec: RatioSpec, ratio: number): number => (spec.metric === "rps" ? ratio / spec.bound : spec.bound / ratio);
+
 /**
- * A run's verdict that paired rounds should judge again: a MISS on the ratio, or a PASS within SETTLE_BAND of the
- * line. Never a SKIP, and never a MISS for failed responses (its ratio holds): settling must not hide errors.
+ * A run's verdict that paired rounds should judge again: unless every round's ratio, and their median, lies on the
+ * same side of the line and at least SETTLE_BAND from it. The same rule for PASS and MISS, so settling can turn
+ * either. Never a SKIP, and never a MISS for failed responses (its ratio holds): settling must not hide errors.
  */
 export function unsettled(spec: RatioSpec, r: TargetResult, band = SETTLE_BAND): boolean {
   if (r.status === "SKIP" || r.ratio === undefined) return false;
-  if (r.status === "MISS") return !holds(spec, r.ratio);
-  const margin = spec.metric === "rps" ? r.ratio / spec.bound - 1 : spec.bound / r.ratio - 1;
-  return margin < band;
+  if (r.status === "MISS" && holds(spec, r.ratio)) return false;
+  const all = [r.ratio, ...(r.rounds ?? [])].map((x) => margin(spec, x));
+  const clearPass = all.every((m) => m >= 1 + band);
+  const clearMiss = all.every((m) => m <= 1 / (1 + band));
+  return !clearPass && !clearMiss;
 }
 
 /** One paired comparison: B = the target's scenario, A = what it is compared with; the targets it settles. */

@@ -10,6 +10,8 @@ export type TargetResult = {
   readonly detail: string;
   /** A ratio target's median of per-round ratios in the run (what its status was judged on). */
   readonly ratio?: number;
+  /** A ratio target's per-round ratios in the run. */
+  readonly rounds?: readonly number[];
   /** Set when the settling pass judged it again in paired rounds (settle.ts); its status is then that pass's. */
   readonly settled?: { readonly median: number; readonly min: number; readonly max: number; readonly rounds: number };
 };
@@ -46,7 +48,7 @@ export function ratioTarget(scenario: ScenarioName, metric: "rps" | "cpu_ms_per_
     const rounds = roundRatios(cur, ref, metric);
     const ofMedians = ratio(cur.c64[metric] ?? undefined, ref.c64[metric] ?? undefined);
     const spread = rounds.length > 1 ? ` (rounds ${rounds.map((x) => x.toFixed(2)).join("/")}; ratio of medians ${ofMedians?.toFixed(2) ?? "-"}x)` : "";
-    return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}${spread}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}`, ratio: r };
+    return { name, status: ok ? "PASS" : "MISS", detail: `${r.toFixed(2)}x ${against}${spread}, target ${atLeast ? ">=" : "<="} ${bound}x${errs}`, ratio: r, rounds };
   };
   return Object.assign(check, { ratio: { scenario, metric, bound, against } });
 }
