@@ -89,6 +89,12 @@ describe("settledResult", () => {
     expect(r.settled!.rounds).toBe(3);
   });
 
+  test("a median a hair under the line prints a fourth decimal instead of the line itself", () => {
+    const r = settledResult({ ...rpsSpec, bound: 0.95 }, first, { rps: [1000], cpu: [] }, { rps: [949.93], cpu: [] });
+    expect(r.status).toBe("MISS");
+    expect(r.detail).toStartWith("settled 0.9499x consul-pair (0.95–0.95, 1 paired rounds), target >= 0.95x");
+  });
+
   test("no measured round leaves the run's verdict", () => {
     const r = settledResult(rpsSpec, first, { rps: [], cpu: [] }, { rps: [], cpu: [] });
     expect(r).toMatchObject({ status: "MISS", ratio: 1.04, detail: "1.04x consul-pair, target >= 1.2x; settling measured no round" });

@@ -50,6 +50,9 @@ export function settlePlans(checks: readonly TargetCheck[], results: readonly Ta
   return [...plans.values()];
 }
 
+/** Three decimals, or four where three would print the line itself (0.94993 is a MISS of 0.95, not "0.950"). */
+const digits = (x: number, bound: number): string => (x.toFixed(3) === bound.toFixed(3) ? x.toFixed(4) : x.toFixed(3));
+
 /** Per-round figures of one side of a paired comparison (paired.ts's Side). */
 export type PairedFigures = { readonly cpu: readonly number[]; readonly rps: readonly number[] };
 
@@ -67,7 +70,7 @@ export function settledResult(spec: RatioSpec, first: TargetResult, a: PairedFig
   return {
     name: first.name,
     status: holds(spec, m) ? "PASS" : "MISS",
-    detail: `settled ${m.toFixed(3)}x ${spec.against} (${min.toFixed(2)}–${max.toFixed(2)}, ${ratios.length} paired rounds), target ${spec.metric === "rps" ? ">=" : "<="} ${spec.bound}x; the run said ${first.status} ${first.detail}`,
+    detail: `settled ${digits(m, spec.bound)}x ${spec.against} (${min.toFixed(2)}–${max.toFixed(2)}, ${ratios.length} paired rounds), target ${spec.metric === "rps" ? ">=" : "<="} ${spec.bound}x; the run said ${first.status} ${first.detail}`,
     ratio: m,
     settled: { median: m, min, max, rounds: ratios.length },
   };
