@@ -1,5 +1,5 @@
-// The bench runner: measures every scenario in interleaved rounds with wrk, each round on freshly started processes.
-// Usage: bun run bench/run.ts [--quick] [--rounds N] [--no-restart] [--only direct,...] [--access-log off]; see bench/README.md.
+// The bench runner: every scenario in interleaved rounds with wrk on fresh processes, then the targets near their
+// lines settled in paired rounds. Usage: bun run bench/run.ts [--quick] [--rounds N] [--settle-rounds N] [...]; see bench/README.md.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
