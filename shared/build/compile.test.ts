@@ -106,10 +106,11 @@ describe("compileSnapshot with a cluster registry", () => {
 
 describe("compileSnapshot shares what routes have in common", () => {
   const routes = (lines: string[]) => `${BASE}${lines.map((l) => `  - ${l}\n`).join("")}`;
-  const value = (snap: Snapshot, host: string, path = "/") =>
-    snap.meshRoutes.match({ method: "GET", host, path, headers: new Headers(), query: new URLSearchParams() })!.value;
+  const hit = (snap: Snapshot, host: string, path = "/") =>
+    snap.meshRoutes.match({ method: "GET", host, path, headers: new Headers(), query: new URLSearchParams() })!;
+  const value = (snap: Snapshot, host: string, path = "/") => hit(snap, host, path).value;
 
-  test("routes with equal actions share one handler and fast route; rate limits and rewrites keep their own", () => {
+  test("routes with equal actions share one compiled value, each keeps its name; rate limits and rewrites keep their own", () => {
     const snap = compile(routes([
       "{ name: a, match: { host: [a] }, action: { destinations: [{ service: echo }], policy: { timeout: 2s } } }",
       "{ name: b, match: { host: [b] }, action: { destinations: [{ service: echo }], policy: { timeout: 2s } } }",
@@ -120,8 +121,9 @@ describe("compileSnapshot shares what routes have in common", () => {
       "{ name: g, match: { host: [g], path: { prefix: /g } }, action: { destinations: [{ service: echo }], rewrite: { prefix: / } } }",
     ]), createClusterRegistry());
     const [a, b, c, d, e, f, g] = ["a", "b", "c", "d", "e", "f", "g"].map((h) => value(snap, h, `/${h}`));
-    expect(a!.name).toBe("a");
-    expect(b!.name).toBe("b");
+    expect(hit(snap, "a", "/a").name).toBe("a");
+    expect(hit(snap, "b", "/b").name).toBe("b");
+    expect(b).toBe(a!); // one value for both: what a 10,000-route table to one service holds once
     expect(b!.handler).toBe(a!.handler);
     expect(a!.fast).toBeDefined();
     expect(b!.fast).toBe(a!.fast);
@@ -129,6 +131,19 @@ describe("compileSnapshot shares what routes have in common", () => {
     expect(c!.fast?.destinations[0]!.timeoutMs).toBe(3000);
     expect(e!.handler).not.toBe(d!.handler); // each route's own buckets
     expect(g!.handler).not.toBe(f!.handler); // the rewrite reads the route's own prefix
+  });
+
+  test("routes with equal actions but their own trace sampling keep their own value, and share the handler", () => {
+    const snap = compile(routes([
+      "{ name: a, match: { host: [a] }, action: { destinations: [{ service: echo }] }, tracing: { sampling: 50 } }",
+      "{ name: b, match: { host: [b] }, action: { destinations: [{ service: echo }] } }",
+      "{ name: c, match: { host: [c] }, action: { destinations: [{ service: echo }] }, tracing: { sampling: 50 } }",
+    ]), createClusterRegistry());
+    const [a, b, c] = ["a", "b", "c"].map((h) => value(snap, h));
+    expect([a!.traceSampling, b!.traceSampling, c!.traceSampling]).toEqual([0.5, undefined, 0.5]);
+    expect(b).not.toBe(a!);
+    expect(c).toBe(a!);
+    expect(b!.handler).toBe(a!.handler);
   });
 
   test("a shared handler still serves each route", async () => {

@@ -78,25 +78,27 @@ export function compileSnapshot(config: MeshConfig, opts: CompileOptions): Snaps
     serviceConfigs, services, clusterFor, forwarder: opts.forwarder, trustDomain, namespace, self: opts.self?.service,
     buckets: (key, c) => plan.buckets(`${table}:${key}`, c),
   });
-  // Routes of one table with equal actions share one handler and one fast route (see shareKey): 10,000 routes to one
-  // service then hold one filter chain, not 10,000 identical ones.
-  const shared = new Map<string, Pick<CompiledRoute, "handler" | "fast">>();
+  // Routes of one table with equal actions and sampling share one compiled route (see shareKey): 10,000 routes to one
+  // service then hold one filter chain and one value, not 10,000 identical ones (the route's name is on its hit).
+  const built = new Map<string, Pick<CompiledRoute, "handler" | "fast">>();
+  const values = new Map<string, CompiledRoute>();
   const compileRoutes = (routes: readonly RouteConfig[], table: "mesh" | "gateway") => {
     const deps = depsOf(table);
     return routes.map((route) => {
       const action = shareKey(route);
       const key = action === undefined ? undefined : `${table} ${action}`;
-      let built = key === undefined ? undefined : shared.get(key);
-      if (built === undefined) {
-        built = { handler: routeHandler(route, deps), fast: fastRouteOf(route, deps) };
-        if (key !== undefined) shared.set(key, built);
+      const traceSampling = route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100;
+      const valueKey = key === undefined ? undefined : `${traceSampling} ${key}`;
+      let value = valueKey === undefined ? undefined : values.get(valueKey);
+      if (value === undefined) {
+        let chain = key === undefined ? undefined : built.get(key);
+        if (chain === undefined) {
+          chain = { handler: routeHandler(route, deps), fast: fastRouteOf(route, deps) };
+          if (key !== undefined) built.set(key, chain);
+        }
+        value = { handler: chain.handler, fast: chain.fast, traceSampling };
+        if (valueKey !== undefined) values.set(valueKey, value);
       }
-      const value: CompiledRoute = {
-        name: route.name,
-        handler: built.handler,
-        fast: built.fast,
-        traceSampling: route.tracing?.sampling === undefined ? undefined : route.tracing.sampling / 100,
-      };
       return { name: route.name, match: route.match, value };
     });
   };

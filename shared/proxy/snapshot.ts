@@ -12,8 +12,8 @@ import type { ManagedCluster } from "../upstream/cluster.ts";
 import type { ResolvedLimits } from "./hygiene.ts";
 import type { ListenerConfig, MtlsModeConfig, ProtocolConfig } from "../config/schema.ts";
 
+/** What a route does; routes with equal actions and sampling share one (compile.ts), so it carries no route name. */
 export type CompiledRoute = {
-  readonly name: string;
   readonly handler: Handler;
   /** Set when the listeners may relay this route's requests without building a Request (outbound-relay-plan.ts). */
   readonly fast?: FastRoute;

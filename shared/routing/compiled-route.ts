@@ -5,11 +5,14 @@ import type { RouteEntry, RouteHit } from "./route-table.ts";
 import { anchoredRegex, compileHeaderMatch, compileQueryMatch } from "./match-conditions.ts";
 import type { Test } from "./match-conditions.ts";
 
-export type CompiledRoute<T> = {
+/**
+ * The route is its own hit: match() hands this object out as the RouteHit, so a route costs one object here, not two
+ * (a 10,000-route table is 10,000 fewer objects for every full collection to mark). route-path.ts compares hits by
+ * identity, and there is one of these per route.
+ */
+export type CompiledRoute<T> = RouteHit<T> & {
   /** Declaration order: the last tie-breaker. */
   readonly index: number;
-  /** One object per route: route-path.ts compares hits by identity. */
-  readonly hit: RouteHit<T>;
   /** headers + query params + (methods list ? 1 : 0): more conditions rank first among routes with the same path key. */
   readonly conditions: number;
   /** Only on regex routes; exact and prefix paths are proven by the index before a route is looked at. */
@@ -31,8 +34,11 @@ export function compileRoute<T>(entry: RouteEntry<T>, index: number): CompiledRo
   const methods = m.methods !== undefined && m.methods.length > 0 ? new Set<string>(m.methods) : undefined;
   const tests = [...(m.headers ?? []).map(compileHeaderMatch), ...(m.query ?? []).map(compileQueryMatch)];
   return {
+    name: entry.name,
+    value: entry.value,
+    matchedPrefix,
+    mergeSlashes: path?.mergeSlashes === true,
     index,
-    hit: { name: entry.name, value: entry.value, matchedPrefix, mergeSlashes: path?.mergeSlashes === true },
     conditions: (m.headers?.length ?? 0) + (m.query?.length ?? 0) + (methods !== undefined ? 1 : 0),
     regex,
     methods,

@@ -111,6 +111,10 @@ function randomHead(r: Rand): RequestHead {
   return { method: r.pick(["GET", "GET", "POST", "PUT", "DELETE"]), host: r.pick(REQUEST_HOSTS), path: randomPath(r, 5), headers, query };
 }
 
+/** A hit as the reference makes it: the table's hit is its compiled route, which carries its rank fields too. */
+const hitFields = (h: RouteHit<string> | undefined): RouteHit<string> | undefined =>
+  h === undefined ? undefined : { name: h.name, value: h.value, matchedPrefix: h.matchedPrefix, mergeSlashes: h.mergeSlashes };
+
 describe("indexed route table = linear reference", () => {
   test("random route sets and requests pick the same route (300 sets x 60 requests)", () => {
     const mismatches: string[] = [];
@@ -125,7 +129,7 @@ describe("indexed route table = linear reference", () => {
         const got = table.match(h);
         const want = reference(h);
         if (want !== undefined) matched++;
-        if (JSON.stringify(got) !== JSON.stringify(want) && mismatches.length < 5) {
+        if (JSON.stringify(hitFields(got)) !== JSON.stringify(want) && mismatches.length < 5) {
           const req = { host: h.host, path: h.path, method: h.method, "x-a": h.headers.get("x-a"), "x-b": h.headers.get("x-b"), query: `${h.query}` };
           mismatches.push(`seed ${seed}: ${JSON.stringify(req)} -> ${got?.name} (want ${want?.name}) in ${JSON.stringify(entries)}`);
         }

@@ -82,13 +82,13 @@ export function buildRouteTable<T>(entries: ReadonlyArray<RouteEntry<T>>): Route
       if (tiers !== undefined) {
         for (let i = 0; i < tiers.length; i++) {
           const found = matchPathIndex(tiers[i] as PathIndex<T>, head);
-          if (found !== undefined) return found.hit;
+          if (found !== undefined) return found;
         }
         return undefined;
       }
       // Any other host: the wildcard tiers covering it, looked up by its own suffixes, then the any-host routes.
       const found = wildcards.size === 0 ? undefined : firstWildcard(wildcards, head.host, matchPathIndex<T>, head);
-      return (found ?? (any === undefined ? undefined : matchPathIndex(any, head)))?.hit;
+      return found ?? (any === undefined ? undefined : matchPathIndex(any, head));
     },
   };
 }
