@@ -8,6 +8,7 @@ import { detectPinning, startEnv } from "./lib/harness.ts";
 import { pairedOf, runPaired, side, spreadOf, type Comparison } from "./lib/paired.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { median } from "./lib/stats.ts";
+import { findWrk } from "./lib/wrk.ts";
 import { exitUsage } from "../member/cli.ts";
 import { parseToolArgs } from "./lib/tool-args.ts";
 
@@ -38,10 +39,7 @@ const versus = values.versus as ScenarioName | undefined;
 const excluded = versus === undefined ? ["direct", "bun-bare", "nginx", "consul-pair"] : ["direct"];
 const unknown = [...names, ...(versus === undefined ? [] : [versus])].filter((n) => !SCENARIOS.includes(n) || excluded.includes(n));
 if (unknown.length > 0) exitUsage("ab", new Error(`not a scenario ab.ts can run here: ${unknown.join(", ")}`), USAGE);
-if (!Bun.which("wrk")) {
-  console.error("wrk not found: install it with 'apt-get install wrk'");
-  process.exit(1);
-}
+const wrkBin = await findWrk(join(import.meta.dir, ".."));
 const rounds = Number(values.rounds ?? 8);
 const seconds = Number(values.seconds ?? 3);
 const restartEvery = Number(values["restart-every"] ?? 2);
@@ -77,7 +75,7 @@ try {
   );
   const sides = comparisons.flatMap((c) => [c.a, c.b]);
   await runPaired(env, comparisons, {
-    rounds, seconds, restartEvery, warmup, pinLoad: pin.pinLoad, dir: tmp, track: (s) => sets.push(s), transient: set.transient,
+    rounds, seconds, restartEvery, warmup, pinLoad: pin.pinLoad, wrk: wrkBin, dir: tmp, track: (s) => sets.push(s), transient: set.transient,
     onRound: (round) => console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label} ${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`).join(", ")),
   });
   const w = Math.max(14, ...sides.map((s) => s.name.length + 4));

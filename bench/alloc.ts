@@ -7,6 +7,7 @@ import { parseToolArgs, scenarioArg } from "./lib/tool-args.ts";
 import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS, type Target } from "./lib/scenarios.ts";
+import { provisionBinary } from "./lib/provision.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { lastWindow, renderPerRequest, type AllocWindow } from "./lib/alloc-count.ts";
 import { exitUsage } from "../member/cli.ts";
@@ -74,7 +75,9 @@ try {
   const target = await SETUPS[scenario](env);
   await probe(scenario, target);
   // Warm: the JIT's tiers move and remove allocations, so counts from a cold process would be another program's.
-  if (Bun.which("wrk") !== null) await runWrk({ url: target.url, host: target.host, connections: 64, seconds: 3, pin: pin.pinLoad });
+  // wrk as the bench finds it (PATH, cache, or fetched from Debian); without one, our own requests.
+  const wrk = await provisionBinary(join(import.meta.dir, ".."), "wrk").catch(() => undefined);
+  if (wrk !== undefined) await runWrk({ bin: wrk, url: target.url, host: target.host, connections: 64, seconds: 3, pin: pin.pinLoad });
   else {
     console.log("wrk not found: warming up with 20,000 requests of our own (counts can differ from a wrk-warmed run)");
     for (let i = 0; i < 10; i++) await send(target, 2000);

@@ -8,7 +8,7 @@ import { parseToolArgs, scenarioArg } from "./lib/tool-args.ts";
 import { detectPinning, probe, startEnv } from "./lib/harness.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { SETUPS } from "./lib/scenarios.ts";
-import { runWrk } from "./lib/wrk.ts";
+import { findWrk, runWrk } from "./lib/wrk.ts";
 import { jitdumpPid, jitdumpToPerfMap } from "./lib/jitdump.ts";
 import { parsePerfScript, renderSplit, splitSamples } from "./lib/perf-split.ts";
 import { parsePerfStatCsv, perfEvents, renderPerRequest } from "./lib/syscall-count.ts";
@@ -30,10 +30,7 @@ const values = parseToolArgs("profile", OPTIONS, USAGE, (v) => {
 });
 // direct has no proxy and the peers (nginx, consul-pair) are not Bun processes: nothing for --cpu-prof there.
 const scenario = scenarioArg("profile", values.scenario, values.syscalls ? ["direct"] : ["direct", "nginx", "consul-pair"], USAGE);
-if (!Bun.which("wrk")) {
-  console.error("wrk not found: install it with 'apt-get install wrk'");
-  process.exit(1);
-}
+const wrkBin = await findWrk(join(import.meta.dir, ".."));
 if ((values.perf || values.syscalls) && !Bun.which("perf")) {
   console.error("perf not found: install it with 'apt-get install linux-perf' (or run without --perf/--syscalls)");
   process.exit(1);
@@ -71,7 +68,7 @@ try {
   const env = await startEnv(set, tmp, pin, { runtimeFlags: values.perf || values.syscalls ? undefined : flags, accessLog: values["access-log"] !== "off" });
   const target = await SETUPS[scenario](env);
   await probe(scenario, target);
-  await runWrk({ url: target.url, host: target.host, connections, seconds: 2, pin: pin.pinLoad }); // JIT warmup, also in the profile
+  await runWrk({ bin: wrkBin, url: target.url, host: target.host, connections, seconds: 2, pin: pin.pinLoad }); // JIT warmup, also in the profile
   const recorders = values.perf ? [...target.proxies].map(([name, m]) => ({ name, pid: m.pid, data: join(outDir, `${name}.perf.data`) })) : [];
   // -k 1: the clock JSC stamps its jitdump records with. Call chains (-g) follow JSC's frame pointers.
   const perfs = recorders.map((x) => Bun.spawn(["perf", "record", "-k", "1", "-g", "-o", x.data, "-p", String(x.pid)], { stdout: "ignore", stderr: "ignore" }));
@@ -79,7 +76,7 @@ try {
   // gap are counted against the requests of the run (an over-count well under 1 % at 10 s).
   const counters = values.syscalls ? [...target.proxies].map(([name, m]) => ({ name, p: Bun.spawn(["perf", "stat", "-x", ",", "-e", perfEvents(), "-p", String(m.pid)], { stdout: "ignore", stderr: "pipe" }) })) : [];
   for (const p of [...perfs, ...counters.map((c) => c.p)]) set.transient.add(p.pid);
-  const r = await runWrk({ url: target.url, host: target.host, connections, seconds, pin: pin.pinLoad });
+  const r = await runWrk({ bin: wrkBin, url: target.url, host: target.host, connections, seconds, pin: pin.pinLoad });
   for (const p of [...perfs, ...counters.map((c) => c.p)]) p.kill("SIGINT");
   await Promise.all(perfs.map((p) => p.exited));
   console.log(`${scenario}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99_us.toFixed(0)} µs, ${r.non2xx + r.socketErrors} failed`);

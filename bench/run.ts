@@ -2,7 +2,7 @@
 // lines settled in paired rounds. Usage: bun run bench/run.ts [--quick] [--rounds N] [--settle-rounds N] [...]; see bench/README.md.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { BENCH_USAGE, BENCH_VALUE_FLAGS, parseArgs, roundOrder, type BenchOptions, type ScenarioName } from "./lib/args.ts";
 import { answerHelpOrVersion, exitUsage } from "../member/cli.ts";
 import { CLOCK_TICKS_PER_S, cpuMs, RssSampler } from "./lib/procstat.ts";
@@ -15,9 +15,9 @@ import { evaluateTargets, TARGETS } from "./lib/targets.ts";
 import { settleTargets } from "./lib/settle-run.ts";
 import { cpuModel, cpuTimes, detectPinning, foreignCpuPct, machineBusyPct, probe, startEnv } from "./lib/harness.ts";
 import { SETUPS, type Target } from "./lib/scenarios.ts";
-import { runWrk, type WrkResult } from "./lib/wrk.ts";
+import { findWrk, runWrk, type WrkResult } from "./lib/wrk.ts";
 
-const RESULTS = join(import.meta.dir, "results");
+const COMMITTED_RESULTS = join(import.meta.dir, "results");
 const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 answerHelpOrVersion(process.argv.slice(2), BENCH_USAGE, (f) => BENCH_VALUE_FLAGS.has(f));
@@ -27,10 +27,8 @@ try {
 } catch (e) {
   exitUsage("bench", e, BENCH_USAGE);
 }
-if (!Bun.which("wrk")) {
-  console.error("wrk not found: install it with 'apt-get install wrk'");
-  process.exit(1);
-}
+const RESULTS = opts.out === undefined ? COMMITTED_RESULTS : resolve(opts.out);
+const wrkBin = await findWrk(join(import.meta.dir, ".."));
 
 const pin = detectPinning();
 log(pin.note);
@@ -63,7 +61,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 async function wrk(t: Target, connections: number, seconds: number, cpu: readonly string[] = pin.pinLoad): Promise<WrkResult> {
   let pid = 0;
   try {
-    return await runWrk({ url: t.url, host: t.host, connections, seconds, pin: cpu, onSpawn: (p) => set.transient.add((pid = p)) });
+    return await runWrk({ bin: wrkBin, url: t.url, host: t.host, connections, seconds, pin: cpu, onSpawn: (p) => set.transient.add((pid = p)) });
   } finally {
     set.transient.delete(pid);
   }
@@ -165,7 +163,7 @@ async function main(): Promise<void> {
     // The last round's processes would only sit idle beside the paired rounds: stop them first.
     await Promise.all([...scenarioSets.values()].map((x) => x.stopAll()));
     const settled = await settleTargets(env, TARGETS, targetResults, {
-      rounds: opts.settleRounds, seconds: 3, restartEvery: 2, warmup: 3, pinLoad: pin.pinLoad, dir: join(tmp, "settle"),
+      rounds: opts.settleRounds, all: opts.settleAll, seconds: 3, restartEvery: 2, warmup: 3, pinLoad: pin.pinLoad, wrk: wrkBin, dir: join(tmp, "settle"),
       track: (x) => scenarioSets.set(`settle-${scenarioSets.size}`, x), transient: set.transient, log,
     });
     targetResults = settled.results;
@@ -189,6 +187,7 @@ async function main(): Promise<void> {
     durations_s: { c1: opts.c1Seconds, c64: opts.c64Seconds, warmup: opts.warmupSeconds },
     scenarios: scenariosJson(scenarios),
     settle_rounds: opts.settleRounds,
+    ...(opts.settleAll ? { settle_all: true } : {}),
     targets: Object.fromEntries(targetResults.map((t) => [t.name, { status: t.status, detail: t.detail, ...(t.settled ? { settled: t.settled } : {}) }])),
     setup_errors: setupErrors,
     skipped,

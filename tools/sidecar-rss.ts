@@ -11,9 +11,12 @@ import { freePort } from "../deploy/lib/ports.ts";
 import { caServeCommand, devCa, initCa } from "../deploy/lib/dev-ca.ts";
 import { hopConfig, manyRoutesHopConfig, manyRoutesPath, meshConfig, TRUST_DOMAIN, UPSTREAM_SERVICE } from "../bench/lib/mesh-config.ts";
 import { median, procMemoryMb } from "./memory-stats.ts";
+import { provisionBinary } from "../bench/lib/provision.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const PROBE = join(ROOT, "tools/memory-probe.ts");
+/** wrk as the bench finds it: on PATH, or fetched from Debian into .cache/wrk. */
+const wrkBin = provisionBinary(ROOT, "wrk");
 
 type Opts = { rounds: number; scenario: "hop" | "pair"; routes: number; idleMs: number; loadS: number; load: boolean; bunFlags: string[]; extra: string[] };
 
@@ -51,7 +54,7 @@ async function probe(group: ProcessGroup, s: Started): Promise<Record<string, un
 }
 
 async function wrk(url: string, seconds: number): Promise<number> {
-  const p = Bun.spawn(["taskset", "-c", "1", "wrk", "-t1", "-c64", `-d${seconds}s`, "-H", `Host: ${UPSTREAM_SERVICE}`, url], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["taskset", "-c", "1", await wrkBin, "-t1", "-c64", `-d${seconds}s`, "-H", `Host: ${UPSTREAM_SERVICE}`, url], { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(p.stdout).text();
   await p.exited;
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);

@@ -40,8 +40,17 @@ describe("parseArgs", () => {
     expect(parseArgs(["--quick"]).settleRounds).toBe(0);
     expect(parseArgs(["--quick", "--settle-rounds", "4"]).settleRounds).toBe(4);
     expect(parseArgs(["--settle-rounds", "0"]).settleRounds).toBe(0);
+    expect(parseArgs([]).settleAll).toBe(false);
+    expect(parseArgs(["--quick", "--settle-rounds", "2", "--settle-all"]).settleAll).toBe(true);
     expect(() => parseArgs(["--settle-rounds", "-1"])).toThrow(/0 or more/);
     expect(() => parseArgs(["--settle-rounds", "x"])).toThrow(/0 or more/);
+  });
+
+  test("--out: results go to the committed folder unless a directory is given", () => {
+    expect(parseArgs([]).out).toBeUndefined();
+    expect(parseArgs(["--quick", "--out", "/tmp/x"]).out).toBe("/tmp/x");
+    expect(() => parseArgs(["--out"])).toThrow(/--out needs a directory/);
+    expect(() => parseArgs(["--out", "--quick"])).toThrow(/--out needs a directory/);
   });
 
   test("--access-log off is read; on is the default", () => {

@@ -23,30 +23,36 @@ export function roundOrder<T>(items: readonly T[], round: number): T[] {
   return round % 2 === 1 ? [...items] : [...items].reverse();
 }
 
-export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--settle-rounds N] [--no-restart] [--only SCENARIO,...] [--access-log on|off]   (npm run bench -- ...)
+export const BENCH_USAGE = `usage: bun run bench/run.ts [--quick] [--rounds N] [--settle-rounds N] [--settle-all] [--no-restart] [--only SCENARIO,...] [--access-log on|off] [--out DIR]   (npm run bench -- ...)
   --quick           short measurements (3 s at c=64, 2 s at c=1, 1 s warmup), no settling pass
   --rounds N        interleaved rounds per scenario (default 3); each round starts every scenario's processes afresh
   --settle-rounds N after the rounds, each ratio target whose rounds are not all 10 % clear of its line on one
                     side is judged again on its two rows in N alternating paired rounds of 3 s, restarted every 2
                     (default 12; 0 with --quick; 0 = no settling pass)
+  --settle-all      settle every ratio target in paired rounds, also those clear of their line (paired numbers for all)
   --no-restart      start each scenario once and keep its processes for every round (faster, but one start's offset
                     then lasts the whole run)
   --only a,b        only these scenarios: ${SCENARIOS.join(", ")}
   --access-log off  sidecars and the gateway without access logs (default on, as in production)
+  --out DIR         write latest.json and latest.svg to DIR (default bench/results, the committed results)
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
-needs wrk; see bench/README.md
+needs wrk: on PATH, or fetched from Debian into .cache/wrk (deploy/bench/provision-wrk.sh); see bench/README.md
 example:
   npm run bench -- --quick --only direct,sidecar-hop
-exit codes: 0 ok, 1 a scenario failed or wrk is missing, 2 usage error`;
+exit codes: 0 ok, 1 a scenario or a settling comparison failed, or no wrk, 2 usage error`;
 
 /** Flags that take a value (so "--only --help" is not read as asking for help). */
-export const BENCH_VALUE_FLAGS: ReadonlySet<string> = new Set(["rounds", "settle-rounds", "only", "access-log"]);
+export const BENCH_VALUE_FLAGS: ReadonlySet<string> = new Set(["rounds", "settle-rounds", "only", "access-log", "out"]);
 
 export type BenchOptions = {
   readonly quick: boolean;
   readonly rounds: number;
   /** Paired rounds for each target the run leaves near or below its line (settle.ts); 0: no settling pass. */
   readonly settleRounds: number;
+  /** Settle every ratio target, not only those the rounds leave near or below their line. */
+  readonly settleAll: boolean;
+  /** Where latest.json and latest.svg go; undefined: bench/results. */
+  readonly out: string | undefined;
   readonly only: readonly ScenarioName[];
   /** Seconds per measurement; the warmup runs after every start of a scenario's processes. */
   readonly c64Seconds: number;
@@ -69,6 +75,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   let only: ScenarioName[] = [...SCENARIOS];
   let accessLog = true;
   let restartEveryRound = true;
+  let settleAll = false;
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--rounds") {
@@ -89,6 +97,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       const v = argv[++i];
       if (v !== "on" && v !== "off") throw new Error("--access-log needs on or off");
       accessLog = v === "on";
+    } else if (a === "--settle-all") {
+      settleAll = true;
+    } else if (a === "--out") {
+      out = argv[++i];
+      if (out === undefined || out === "" || out.startsWith("--")) throw new Error("--out needs a directory");
     } else if (a === "--no-restart") {
       restartEveryRound = false;
     } else if (a !== "--quick" && a !== undefined && a.startsWith("--")) {
@@ -96,6 +109,6 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
   }
   return quick
-    ? { quick, rounds, settleRounds, only, accessLog, restartEveryRound, c64Seconds: 3, c1Seconds: 2, warmupSeconds: 1 }
-    : { quick, rounds, settleRounds, only, accessLog, restartEveryRound, c64Seconds: 10, c1Seconds: 5, warmupSeconds: 2 };
+    ? { quick, rounds, settleRounds, settleAll, out, only, accessLog, restartEveryRound, c64Seconds: 3, c1Seconds: 2, warmupSeconds: 1 }
+    : { quick, rounds, settleRounds, settleAll, out, only, accessLog, restartEveryRound, c64Seconds: 10, c1Seconds: 5, warmupSeconds: 2 };
 }

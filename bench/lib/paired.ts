@@ -38,6 +38,8 @@ export type PairedOptions = {
   readonly warmup: number;
   /** taskset prefix for wrk. */
   readonly pinLoad: readonly string[];
+  /** The wrk binary (wrk.ts findWrk). */
+  readonly wrk: string;
   /** Where each side and start gets a directory of its own (configs are written by scenario name). */
   readonly dir: string;
   /** Every process set started, so the caller can stop them all, also on Ctrl-C. */
@@ -55,7 +57,7 @@ export function side(label: Side["label"], repo: string, name: ScenarioName, pro
 async function wrk(t: Target, seconds: number, o: PairedOptions): Promise<WrkResult> {
   let pid = 0;
   try {
-    return await runWrk({ url: t.url, host: t.host, connections: 64, seconds, pin: o.pinLoad, onSpawn: (p) => o.transient?.add((pid = p)) });
+    return await runWrk({ bin: o.wrk, url: t.url, host: t.host, connections: 64, seconds, pin: o.pinLoad, onSpawn: (p) => o.transient?.add((pid = p)) });
   } finally {
     o.transient?.delete(pid);
   }

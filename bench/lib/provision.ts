@@ -1,4 +1,4 @@
-// Finds the peer binaries (nginx, consul) through the repo's provision scripts, which print the path as the last line.
+// Finds the bench's binaries (wrk, and the peers nginx and consul) through the repo's provision scripts, which print the path as the last line.
 // A script that fails means "not on this machine": the scenario is skipped with the script's own one-line reason.
 import { join } from "node:path";
 import { ScenarioSkipped } from "./skip.ts";
@@ -7,6 +7,7 @@ import { ScenarioSkipped } from "./skip.ts";
 export const PROVISION_SCRIPTS = {
   nginx: "deploy/bench/provision-nginx.sh",
   consul: "deploy/consul/provision.sh",
+  wrk: "deploy/bench/provision-wrk.sh",
 } as const;
 
 /** The path a provision script printed last, or the reason it gave (its last stderr line) when it failed. */

@@ -8,6 +8,8 @@ import type { TargetCheck, TargetResult } from "./targets.ts";
 
 export type SettleOptions = Omit<PairedOptions, "dir" | "onRound"> & {
   readonly dir: string;
+  /** Settle every ratio target the run measured, not only the unsettled ones (--settle-all). */
+  readonly all?: boolean;
   readonly log: (msg: string) => void;
 };
 
@@ -23,7 +25,8 @@ export async function settleTargets(
 ): Promise<{ results: TargetResult[]; errors: Record<string, string> }> {
   const out = [...results];
   const errors: Record<string, string> = {};
-  const plans = settlePlans(checks, results);
+  // An infinite band leaves no round "clear" of its line: every target with a ratio (never a SKIP or an error MISS).
+  const plans = settlePlans(checks, results, o.all === true ? Number.POSITIVE_INFINITY : undefined);
   if (plans.length === 0) o.log("settling: no target near its line");
   for (const [i, plan] of plans.entries()) {
     const title = `${plan.b} vs ${plan.a}`;

@@ -62,6 +62,14 @@ describe("settlePlans", () => {
     expect(plans[0]!.targets[0]).toBe(checks[0]!.ratio!); // the spec itself, so the runner finds its target again
   });
 
+  test("an infinite band (--settle-all) settles every ratio target with a ratio, still never a SKIP", () => {
+    const checks = [ratioTarget("sidecar-pair", "rps", 0.6, "consul-pair"), ratioTarget("gateway", "rps", 0.9, "sidecar-pair"), ratioTarget("tcp-pair", "rps", 1.2, "consul-pair")];
+    const results = evaluateTargets({ "consul-pair": scenario(1000, 30, {}), "sidecar-pair": scenario(500, 90, {}), gateway: scenario(700, 80, {}) }, checks);
+    expect(results.map((r) => r.status)).toEqual(["MISS", "PASS", "SKIP"]); // both clear of their lines; no tcp-pair row
+    expect(settlePlans(checks, results).length).toBe(0);
+    expect(settlePlans(checks, results, Number.POSITIVE_INFINITY).map((p) => p.b)).toEqual(["sidecar-pair", "gateway"]);
+  });
+
   test("every ratio target of the bench can be settled: each names its two rows", () => {
     const ratios = TARGETS.filter((t) => t.ratio !== undefined);
     expect(ratios.length).toBeGreaterThanOrEqual(12);

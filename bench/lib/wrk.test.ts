@@ -1,6 +1,8 @@
 // Tests wrk output parsing against real wrk 4.1 reports, and one real wrk run against a local server.
 // The real run checks that failed responses are counted, so a fast 500 never looks like a fast proxy.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { provisionBinary } from "./provision.ts";
 import { parseWrk, runWrk } from "./wrk.ts";
 
 const OK = `Running 2s test @ http://127.0.0.1:37165/
@@ -50,8 +52,13 @@ describe("parseWrk", () => {
   });
 });
 
-describe.skipIf(!Bun.which("wrk"))("runWrk against a real server", () => {
+describe("runWrk against a real server", () => {
   let status = 200;
+  let bin = "";
+  // The wrk the bench would run: on PATH, or fetched from Debian by deploy/bench/provision-wrk.sh on a fresh machine.
+  beforeAll(async () => {
+    bin = await provisionBinary(join(import.meta.dir, "../.."), "wrk");
+  }, 120_000);
   let lastHost = "";
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -64,7 +71,7 @@ describe.skipIf(!Bun.which("wrk"))("runWrk against a real server", () => {
   afterAll(() => server.stop(true));
 
   test("measures requests and sends the Host header", async () => {
-    const r = await runWrk({ url: `http://127.0.0.1:${server.port}/`, host: "upstream", connections: 2, seconds: 1, pin: [] });
+    const r = await runWrk({ bin, url: `http://127.0.0.1:${server.port}/`, host: "upstream", connections: 2, seconds: 1, pin: [] });
     expect(r.requests).toBeGreaterThan(100);
     expect(r.non2xx).toBe(0);
     expect(lastHost).toBe("upstream");
@@ -72,7 +79,7 @@ describe.skipIf(!Bun.which("wrk"))("runWrk against a real server", () => {
 
   test("counts 5xx answers as failed responses", async () => {
     status = 503;
-    const r = await runWrk({ url: `http://127.0.0.1:${server.port}/`, connections: 1, seconds: 1, pin: [] });
+    const r = await runWrk({ bin, url: `http://127.0.0.1:${server.port}/`, connections: 1, seconds: 1, pin: [] });
     expect(r.non2xx).toBe(r.requests);
   });
 });

@@ -1,5 +1,6 @@
 // Runs wrk and parses its --latency report (req/s, percentiles, errors) into numbers.
 // Parsing is separate from running so it is unit-tested against real wrk output.
+import { provisionBinary } from "./provision.ts";
 export type WrkResult = {
   readonly requests: number;
   readonly seconds: number;
@@ -47,6 +48,8 @@ export function parseWrk(text: string): WrkResult {
 }
 
 export type WrkRun = {
+  /** The wrk to run: what `findWrk` answered (wrk on PATH, or the copy deploy/bench/provision-wrk.sh fetched). */
+  readonly bin: string;
   readonly url: string;
   readonly connections: number;
   readonly seconds: number;
@@ -58,7 +61,7 @@ export type WrkRun = {
 };
 
 export async function runWrk(run: WrkRun): Promise<WrkResult> {
-  const cmd = [...run.pin, "wrk", "-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--latency", "--timeout", "5s"];
+  const cmd = [...run.pin, run.bin, "-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--latency", "--timeout", "5s"];
   if (run.host) cmd.push("-H", `Host: ${run.host}`);
   cmd.push(run.url);
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
@@ -66,4 +69,17 @@ export async function runWrk(run: WrkRun): Promise<WrkResult> {
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`wrk exited ${code}: ${err || out}`);
   return parseWrk(out);
+}
+
+/**
+ * The wrk to run, from deploy/bench/provision-wrk.sh: $WRK_BIN, wrk on PATH, or a copy fetched from Debian into
+ * .cache/wrk (a fresh machine with only Node and npm has none). Exits 1 with the script's reason when there is none.
+ */
+export async function findWrk(repo: string): Promise<string> {
+  try {
+    return await provisionBinary(repo, "wrk");
+  } catch (e) {
+    console.error(`${(e as Error).message}; see bench/README.md`);
+    process.exit(1);
+  }
 }

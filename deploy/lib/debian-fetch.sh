@@ -1,9 +1,12 @@
 # Sourced by deploy/*/provision.sh: fetch one Debian package from the mirror apt already uses, for any suite, and
 # unpack it, without touching the system's apt sources, lists or dpkg state (nothing is installed).
 
-# debian_extract SUITE PACKAGE DIR: unpacks PACKAGE from SUITE (e.g. bullseye, bookworm) into DIR (DIR/usr/bin/...).
+# debian_extract SUITE PACKAGE DIR [PACKAGE...]: unpacks each PACKAGE from SUITE (e.g. bullseye, bookworm) into DIR
+# (DIR/usr/bin/...), with one fetch of the suite's package list for all of them. No dependency is resolved: a caller
+# names every package it needs.
 debian_extract() {
-  local suite="$1" pkg="$2" dest="$3" d uri="" deb
+  local suite="$1" dest="$3" d uri="" deb pkg
+  local pkgs=("$2" "${@:4}")
   d="$(mktemp -d)"
   mkdir -p "$d/lists/partial" "$d/etc" "$d/archives/partial"
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
@@ -16,10 +19,12 @@ debian_extract() {
   printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" "$suite" >"$d/etc/$suite.sources"
   local o=(-q "-oDir::State::Lists=$d/lists" "-oDir::Etc::SourceList=/dev/null" "-oDir::Etc::SourceParts=$d/etc"
     "-oDir::Cache::Archives=$d/archives" "-oDebug::NoLocking=1")
-  echo "fetching $pkg from Debian ($suite) at $uri ..." >&2
-  if ! apt-get "${o[@]}" update >&2 || ! (cd "$d" && apt-get "${o[@]}" download "$pkg" >&2); then rm -rf "$d"; return 1; fi
-  deb="$(ls "$d"/"${pkg}"_*.deb 2>/dev/null | head -n1)"
-  if [ -z "$deb" ]; then echo "apt-get download $pkg produced no .deb" >&2; rm -rf "$d"; return 1; fi
-  dpkg -x "$deb" "$dest"
+  echo "fetching ${pkgs[*]} from Debian ($suite) at $uri ..." >&2
+  if ! apt-get "${o[@]}" update >&2 || ! (cd "$d" && apt-get "${o[@]}" download "${pkgs[@]}" >&2); then rm -rf "$d"; return 1; fi
+  for pkg in "${pkgs[@]}"; do
+    deb="$(ls "$d"/"${pkg}"_*.deb 2>/dev/null | head -n1)"
+    if [ -z "$deb" ]; then echo "apt-get download $pkg produced no .deb" >&2; rm -rf "$d"; return 1; fi
+    dpkg -x "$deb" "$dest"
+  done
   rm -rf "$d"
 }
