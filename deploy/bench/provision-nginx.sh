@@ -4,6 +4,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib/debian-fetch.sh
+. "$repo/deploy/lib/debian-fetch.sh"
 cache_dir="$repo/.cache/nginx"
 cached="$cache_dir/usr/sbin/nginx"
 
@@ -23,7 +25,7 @@ if on_path="$(command -v nginx 2>/dev/null)" && works "$on_path"; then echo "$on
 if works /usr/sbin/nginx; then echo /usr/sbin/nginx; exit 0; fi
 if works "$cached"; then echo "$cached"; exit 0; fi
 
-if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+if ! can_fetch_from_debian; then
   log "no nginx binary found. Install nginx ('apt-get install nginx' on Debian/Ubuntu) and put it on PATH,"
   log "or set NGINX_BIN=/path/to/nginx."
   exit 1
@@ -31,16 +33,13 @@ fi
 
 mkdir -p "$cache_dir/usr/sbin"
 # One fetch at a time: a concurrent bench waits here, then finds the cached binary.
-exec 9>"$cache_dir/.lock"
-flock 9
+hold_cache_lock "$cache_dir"
 if works "$cached"; then echo "$cached"; exit 0; fi
 
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
 # Only the binary is used: the bench writes its own config and passes -p/-c/-e, so nginx-common (the
 # /etc/nginx files and the systemd unit) is not needed, and nothing is installed or started.
-# shellcheck source=../lib/debian-fetch.sh
-. "$repo/deploy/lib/debian-fetch.sh"
 debian_extract bookworm nginx "$d/x" || { log "could not fetch nginx from Debian"; exit 1; }
 if [ ! -f "$d/x/usr/sbin/nginx" ]; then log "the nginx package has no usr/sbin/nginx"; exit 1; fi
 if ! works "$d/x/usr/sbin/nginx"; then

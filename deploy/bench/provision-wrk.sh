@@ -4,6 +4,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib/debian-fetch.sh
+. "$repo/deploy/lib/debian-fetch.sh"
 cache_dir="$repo/.cache/wrk"
 # A two-line wrapper, not the binary: Debian's wrk needs libluajit and libssl3, which come from the cache, and `exec`
 # keeps the wrapper's PID as wrk's, so the bench still stops it by PID.
@@ -33,15 +35,13 @@ fi
 if [ "$fetch" = 0 ] && on_path="$(command -v wrk 2>/dev/null)" && works "$on_path"; then echo "$on_path"; exit 0; fi
 if works "$cached"; then echo "$cached"; exit 0; fi
 
-if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+if ! can_fetch_from_debian; then
   log "no wrk found. Install wrk ('apt-get install wrk' on Debian/Ubuntu) and put it on PATH, or set WRK_BIN=/path/to/wrk."
   exit 1
 fi
 
-mkdir -p "$cache_dir"
 # One fetch at a time: a concurrent bench or test waits here, then finds the cached copy.
-exec 9>"$cache_dir/.lock"
-flock 9
+hold_cache_lock "$cache_dir"
 if works "$cached"; then echo "$cached"; exit 0; fi
 
 d="$(mktemp -d)"
@@ -49,8 +49,6 @@ trap 'rm -rf "$d"' EXIT
 # wrk's Depends in bookworm are libc6, libluajit-5.1-2 and libssl3. The two libraries come along every time, whether or
 # not the system has them: one fetch, and one copy that runs the same on every machine. Nothing is installed: they sit
 # in the cache's lib/, which only the wrapper puts on LD_LIBRARY_PATH.
-# shellcheck source=../lib/debian-fetch.sh
-. "$repo/deploy/lib/debian-fetch.sh"
 debian_extract bookworm wrk "$d/x" libluajit-5.1-2 libssl3 || { log "could not fetch wrk from Debian"; exit 1; }
 if [ ! -x "$d/x/usr/bin/wrk" ]; then log "the wrk package has no usr/bin/wrk"; exit 1; fi
 mkdir -p "$d/lib"

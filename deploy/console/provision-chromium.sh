@@ -4,6 +4,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib/debian-fetch.sh
+. "$repo/deploy/lib/debian-fetch.sh"
 cache_dir="$repo/.cache/chromium"
 launcher="$cache_dir/chromium"
 
@@ -21,15 +23,13 @@ for c in chromium chromium-browser; do
 done
 if works "$launcher"; then echo "$launcher"; exit 0; fi
 
-if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+if ! can_fetch_from_debian; then
   log "no chromium found. Install it ('apt-get install chromium' on Debian) or set CHROMIUM_BIN=/path/to/chromium."
   exit 1
 fi
 
-mkdir -p "$cache_dir"
 # One fetch at a time: a concurrent test waits here, then finds the cached launcher.
-exec 9>"$cache_dir/.lock"
-flock 9
+hold_cache_lock "$cache_dir"
 if works "$launcher"; then echo "$launcher"; exit 0; fi
 
 d="$(mktemp -d)"

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib/debian-fetch.sh
+. "$repo/deploy/lib/debian-fetch.sh"
 cache_dir="$repo/.cache/consul"
 cached="$cache_dir/consul"
 
@@ -20,22 +22,18 @@ if on_path="$(command -v consul 2>/dev/null)" && works "$on_path"; then echo "$o
 
 if [ -x "$cached" ] && works "$cached"; then echo "$cached"; exit 0; fi
 
-if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+if ! can_fetch_from_debian; then
   log "no consul binary found. Install Consul 1.8+ (https://developer.hashicorp.com/consul/install)"
   log "and put it on PATH, or set CONSUL_BIN=/path/to/consul."
   exit 1
 fi
 
-mkdir -p "$cache_dir"
 # One fetch at a time: concurrent test processes wait here, then find the cached binary.
-exec 9>"$cache_dir/.lock"
-flock 9
+hold_cache_lock "$cache_dir"
 if [ -x "$cached" ] && works "$cached"; then echo "$cached"; exit 0; fi
 
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
-# shellcheck source=../lib/debian-fetch.sh
-. "$repo/deploy/lib/debian-fetch.sh"
 debian_extract bullseye consul "$d/x" || { log "could not fetch consul from Debian"; exit 1; }
 if ! works "$d/x/usr/bin/consul"; then log "extracted consul does not run"; exit 1; fi
 

@@ -1,5 +1,5 @@
-# Sourced by deploy/*/provision.sh: fetch one Debian package from the mirror apt already uses, for any suite, and
-# unpack it, without touching the system's apt sources, lists or dpkg state (nothing is installed).
+# Sourced by the deploy/**/provision*.sh scripts: fetch Debian packages from the mirror apt already uses, for any suite,
+# and unpack them, without touching the system's apt sources, lists or dpkg state (nothing is installed).
 
 # debian_extract SUITE PACKAGE DIR [PACKAGE...]: unpacks each PACKAGE from SUITE (e.g. bullseye, bookworm) into DIR
 # (DIR/usr/bin/...), with one fetch of the suite's package list for all of them. No dependency is resolved: a caller
@@ -27,4 +27,15 @@ debian_extract() {
     dpkg -x "$deb" "$dest"
   done
   rm -rf "$d"
+}
+
+# can_fetch_from_debian: whether debian_extract can work here (a Debian machine with apt-get and dpkg).
+can_fetch_from_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; }
+
+# hold_cache_lock DIR: creates DIR and holds DIR/.lock (fd 9) until the script exits. One fetch at a time: a
+# concurrent caller waits here, then finds what the first one put in the cache (each script checks again after this).
+hold_cache_lock() {
+  mkdir -p "$1"
+  exec 9>"$1/.lock"
+  flock 9
 }

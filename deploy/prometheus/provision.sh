@@ -4,6 +4,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib/debian-fetch.sh
+. "$repo/deploy/lib/debian-fetch.sh"
 cache_dir="$repo/.cache/prometheus"
 
 log() { echo "provision-prometheus: $*" >&2; }
@@ -29,23 +31,19 @@ if works "$p" && works "$t"; then found "$p" "$t"; fi
 # 3. Fetched before.
 if works "$cache_dir/prometheus" && works "$cache_dir/promtool"; then found "$cache_dir/prometheus" "$cache_dir/promtool"; fi
 
-if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+if ! can_fetch_from_debian; then
   log "no prometheus/promtool found. Install Prometheus 2.x (https://prometheus.io/download/, or 'apt-get install prometheus' on Debian/Ubuntu)"
   log "and put prometheus and promtool on PATH, or set PROMETHEUS_BIN=/path/to/prometheus PROMTOOL_BIN=/path/to/promtool."
   exit 1
 fi
 
-mkdir -p "$cache_dir"
 # One fetch at a time: concurrent test processes wait here, then find the cached binaries.
-exec 9>"$cache_dir/.lock"
-flock 9
+hold_cache_lock "$cache_dir"
 if works "$cache_dir/prometheus" && works "$cache_dir/promtool"; then found "$cache_dir/prometheus" "$cache_dir/promtool"; fi
 
 d="$(mktemp -d)"
 trap 'rm -rf "$d"' EXIT
 # Debian 12 (bookworm) ships prometheus 2.42 with promtool; its Go binaries run on other Debian releases too.
-# shellcheck source=../lib/debian-fetch.sh
-. "$repo/deploy/lib/debian-fetch.sh"
 debian_extract bookworm prometheus "$d/x" || { log "could not fetch prometheus from Debian"; exit 1; }
 for b in prometheus promtool; do
   if ! works "$d/x/usr/bin/$b"; then log "extracted $b does not run"; exit 1; fi
