@@ -15,8 +15,8 @@ import { provisionBinary } from "../bench/lib/provision.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const PROBE = join(ROOT, "tools/memory-probe.ts");
-/** wrk as the bench finds it: on PATH, or fetched from Debian into .cache/wrk. */
-const wrkBin = provisionBinary(ROOT, "wrk");
+/** wrk as the bench finds it (on PATH, or fetched from Debian into .cache/wrk), looked for on first use only. */
+let wrkBin: Promise<string> | undefined;
 
 type Opts = { rounds: number; scenario: "hop" | "pair"; routes: number; idleMs: number; loadS: number; load: boolean; bunFlags: string[]; extra: string[] };
 
@@ -54,7 +54,7 @@ async function probe(group: ProcessGroup, s: Started): Promise<Record<string, un
 }
 
 async function wrk(url: string, seconds: number): Promise<number> {
-  const p = Bun.spawn(["taskset", "-c", "1", await wrkBin, "-t1", "-c64", `-d${seconds}s`, "-H", `Host: ${UPSTREAM_SERVICE}`, url], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["taskset", "-c", "1", await (wrkBin ??= provisionBinary(ROOT, "wrk")), "-t1", "-c64", `-d${seconds}s`, "-H", `Host: ${UPSTREAM_SERVICE}`, url], { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(p.stdout).text();
   await p.exited;
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
