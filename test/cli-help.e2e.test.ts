@@ -1,7 +1,7 @@
 // Every entry point answers --help and --version as a real process, through the same command its package.json
-// script runs: exit 0, text on stdout, gone within seconds, and no listener left behind (help never starts anything).
+// script runs: exit 0, text on stdout, gone within seconds, and no process of theirs left behind (help starts nothing).
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./support/mesh.ts";
 import { COMMANDS } from "../cli/commands.ts";
@@ -36,11 +36,19 @@ const ENTRIES: Array<{ name: string; cmd: string[]; pages: string[][] }> = [
 type Run = { code: number | null; out: string; err: string; ms: number };
 const live = new Set<number>();
 const DEADLINE_MS = 8_000;
+/**
+ * Every command runs with this variable in its environment, which its children and any daemon inherit: a process
+ * still carrying it after the commands exited was started by one of them. Scoped to this file's commands, so it holds
+ * while other test files open listeners beside it (`bun test --parallel`), which a diff of the host's listening ports
+ * did not.
+ */
+const MARK_NAME = "MESH_CLI_HELP_PROBE";
+const MARK_VALUE = `${process.pid}-${crypto.randomUUID()}`;
 
 /** One process, killed by PID if it outlives the deadline (help that starts a daemon would). */
 async function run(argv: string[]): Promise<Run> {
   const began = performance.now();
-  const p = Bun.spawn(argv, { cwd: ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, NO_COLOR: "1" } });
+  const p = Bun.spawn(argv, { cwd: ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, NO_COLOR: "1", [MARK_NAME]: MARK_VALUE } });
   live.add(p.pid);
   const timer = setTimeout(() => p.kill("SIGKILL"), DEADLINE_MS);
   try {
@@ -65,26 +73,23 @@ async function pool<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promi
   return results;
 }
 
-/** Listening TCP ports on this host (/proc/net/tcp{,6}, state 0A). */
-function listeningPorts(): Set<number> {
-  const ports = new Set<number>();
-  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
+/** Processes whose environment carries the mark: what the commands started and left running. */
+function marked(): Array<{ pid: number; cmd: string }> {
+  const found: Array<{ pid: number; cmd: string }> = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
     try {
-      text = readFileSync(f, "utf8");
+      if (!readFileSync(`/proc/${e}/environ`, "utf8").split("\0").includes(`${MARK_NAME}=${MARK_VALUE}`)) continue;
+      found.push({ pid: Number(e), cmd: readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").join(" ").trim() });
     } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] === "0A") ports.add(parseInt(cols[1]!.split(":").pop()!, 16));
+      // gone meanwhile, or another user's
     }
   }
-  return ports;
+  return found;
 }
 
 afterAll(() => {
-  for (const pid of live) {
+  for (const pid of [...live, ...marked().map((p) => p.pid)]) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -94,7 +99,6 @@ afterAll(() => {
 });
 
 test("every entry point answers --help and --version with exit 0, text on stdout, and starts nothing", async () => {
-  const before = listeningPorts();
   const cases = ENTRIES.flatMap((e) => [
     ...e.pages.map((page) => ({ label: `${e.name} ${[...page, "--help"].join(" ")}`, argv: [...e.cmd, ...page, "--help"], kind: "help" as const })),
     { label: `${e.name} --version`, argv: [...e.cmd, "--version"], kind: "version" as const },
@@ -108,9 +112,8 @@ test("every entry point answers --help and --version with exit 0, text on stdout
     if (r.out.includes('"msg":"ready"')) problems.push(`${c.label}: started something (a ready line on stdout)`);
   }
   expect(problems).toEqual([]);
-  // A help that spawned a daemon or a child would leave its listener behind (the parent is gone by now).
-  const opened = [...listeningPorts()].filter((p) => !before.has(p));
-  expect(opened).toEqual([]);
+  // A help that spawned a daemon or a child would leave it behind (the parent is gone by now).
+  expect(marked()).toEqual([]);
 }, 60_000);
 
 test("usage errors exit 2 everywhere, with the message on stderr", async () => {

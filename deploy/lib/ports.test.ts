@@ -28,3 +28,26 @@ test("a block (the demo's layout of fixed offsets) lies wholly below the ephemer
   expect(server.port).toBe(base + 1300);
   server.stop(true);
 });
+
+test("under bun test --parallel, each worker's ports (and blocks) come from its own part of the range", async () => {
+  const saved = process.env.BUN_TEST_WORKER_ID;
+  const seen = new Map<string, number[]>();
+  try {
+    for (const id of ["1", "2", "3", "4", "5"]) {
+      process.env.BUN_TEST_WORKER_ID = id;
+      const ports: number[] = [];
+      for (let i = 0; i < 40; i++) ports.push(await freePort());
+      const base = await freeBlock([0, 1300]);
+      ports.push(base, base + 1300);
+      seen.set(id, ports);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.BUN_TEST_WORKER_ID;
+    else process.env.BUN_TEST_WORKER_ID = saved;
+  }
+  const span = (id: string) => [Math.min(...seen.get(id)!), Math.max(...seen.get(id)!)] as const;
+  // Workers 1–4 take four disjoint parts in order; a fifth shares the first's part (one in four).
+  for (const [a, b] of [["1", "2"], ["2", "3"], ["3", "4"]] as const) expect(span(a)[1]).toBeLessThan(span(b)[0]);
+  expect(span("5")[1]).toBeLessThan(span("2")[0]);
+  for (const ports of seen.values()) for (const p of ports) expect(p < low || p > high).toBe(true);
+});

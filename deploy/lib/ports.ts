@@ -26,11 +26,27 @@ function ephemeralRange(): [number, number] {
   return [32768, 60999];
 }
 
+/** How many parts the range is cut into for `bun test --parallel` workers (see workerSlice). */
+const WORKER_SLICES = 4;
+
+/**
+ * Under `bun test --parallel`, the part of the range this worker's tests (and what they spawn, which inherits the
+ * variable) take ports from. Two workers probing the same range raced: a demo's block, probed free, lost a port to
+ * the other worker's freePort before its sidecar bound it ("port 21121 in use"). Disjoint parts can't collide.
+ */
+function workerSlice(range: { bottom: number; top: number }): { bottom: number; top: number } {
+  const id = Number(process.env.BUN_TEST_WORKER_ID);
+  if (!Number.isInteger(id) || id < 1) return range;
+  const width = Math.floor((range.top - range.bottom + 1) / WORKER_SLICES);
+  const bottom = range.bottom + ((id - 1) % WORKER_SLICES) * width;
+  return { bottom, top: bottom + width - 1 };
+}
+
 /** Where our listeners' ports come from: under the ephemeral range, whose ports any outgoing connection may take. */
 function belowEphemeral(): { bottom: number; top: number } {
   const [low] = ephemeralRange();
   const top = Math.min(low, 65536) - 1;
-  return { bottom: Math.max(10000, Math.min(top - 2000, 20000)), top };
+  return workerSlice({ bottom: Math.max(10000, Math.min(top - 2000, 20000)), top });
 }
 
 const handedOut = new Set<number>();
