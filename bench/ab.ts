@@ -79,14 +79,14 @@ try {
     onRound: (round) => console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label} ${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`).join(", ")),
   });
   const w = Math.max(14, ...sides.map((s) => s.name.length + 4));
-  console.log(`\n${"side".padEnd(w)} CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)   B/A req/s paired (range)   peak RSS MB median`);
+  console.log(`\n${"side".padEnd(w)} CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)   B/A req/s paired (range)   RSS MB under load / since start (medians)`);
   for (const { title, a, b } of comparisons) {
     console.log(title);
     for (const s of [a, b]) {
       const ratios = s === b
         ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spreadOf(pairedOf(a.cpu, b.cpu)).padEnd(24)} ${spreadOf(pairedOf(a.rps, b.rps)).padEnd(26)}`
         : "".padEnd(88);
-      console.log(`${`${s.label} ${s.name}`.padEnd(w)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios} ${median(s.rss).toFixed(1)}`);
+      console.log(`${`${s.label} ${s.name}`.padEnd(w)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios} ${median(s.rss).toFixed(1)} / ${median(s.hwm).toFixed(1)}`);
     }
   }
 } catch (e) {

@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ScenarioName } from "./args.ts";
 import { probe } from "./harness.ts";
-import { cpuMs, peakRssKb } from "./procstat.ts";
+import { cpuMs, peakRssKb, RssSampler } from "./procstat.ts";
 import { ProcessSet } from "./proc.ts";
 import { SETUPS, type ScenarioEnv, type Target } from "./scenarios.ts";
 import { median } from "./stats.ts";
@@ -17,10 +17,16 @@ export type Side = {
   readonly name: ScenarioName;
   /** Extra environment for this side's proxy processes. */
   readonly proxyEnv?: Record<string, string> | undefined;
-  /** Per measured round: CPU-ms per 1000 requests of the proxies, req/s, the largest proxy's peak RSS in MB. */
+  /** Per measured round: CPU-ms per 1000 requests of the proxies, req/s. */
   readonly cpu: number[];
   readonly rps: number[];
+  /** Per measured round, in MB: the largest proxy's RSS peak under that round's load (sampled every 100 ms). */
   readonly rss: number[];
+  /**
+   * Per measured round, in MB: the largest proxy's peak since its start (VmHWM). Not the same as `rss`: a
+   * 10,000-route sidecar peaks while it reads its config, long before any load (104–135 MB against ~80 under load).
+   */
+  readonly hwm: number[];
   t: Target | undefined;
   set: ProcessSet | undefined;
 };
@@ -50,7 +56,7 @@ export type PairedOptions = {
 };
 
 export function side(label: Side["label"], repo: string, name: ScenarioName, proxyEnv?: Record<string, string>): Side {
-  return { label, repo, name, proxyEnv, cpu: [], rps: [], rss: [], t: undefined, set: undefined };
+  return { label, repo, name, proxyEnv, cpu: [], rps: [], rss: [], hwm: [], t: undefined, set: undefined };
 }
 
 /** c=64 load on `t` for `seconds`, its PID in `o.transient` while it runs. */
@@ -66,14 +72,18 @@ async function wrk(t: Target, seconds: number, o: PairedOptions): Promise<WrkRes
 async function measure(s: Side, o: PairedOptions): Promise<void> {
   const t = s.t!;
   const pids = [...t.proxies.values()].map((m) => m.pid);
+  const sampler = new RssSampler(new Map(pids.map((p) => [String(p), p])));
   const before = pids.reduce((a, p) => a + cpuMs(p), 0);
+  sampler.start();
   const r = await wrk(t, o.seconds, o);
   const after = pids.reduce((a, p) => a + cpuMs(p), 0);
+  const underLoad = sampler.stop().rss;
   if (r.non2xx > 0 || r.socketErrors > 0 || r.requests === 0) throw new Error(`${s.label} ${s.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
   s.cpu.push(((after - before) / r.requests) * 1000);
   s.rps.push(r.rps);
-  // The largest proxy's peak since its start (sides restart every few rounds, so this is that start's peak so far).
-  s.rss.push(Math.max(...pids.map(peakRssKb)) / 1024);
+  s.rss.push(Math.max(...Object.values(underLoad)));
+  // Sides restart every few rounds, so this is that start's peak so far.
+  s.hwm.push(Math.max(...pids.map(peakRssKb)) / 1024);
 }
 
 /**
