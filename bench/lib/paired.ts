@@ -24,7 +24,7 @@ export type Side = {
   readonly rss: number[];
   /**
    * Per measured round, in MB: the largest proxy's peak since its start (VmHWM). Not the same as `rss`: a
-   * 10,000-route sidecar peaks while it reads its config, long before any load (104–135 MB against ~80 under load).
+   * 10,000-route sidecar peaks while it reads its config, long before any load (104–135 MB against ~93 under load).
    */
   readonly hwm: number[];
   t: Target | undefined;
