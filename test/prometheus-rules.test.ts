@@ -117,10 +117,13 @@ test("the Consul relabeling, run by a real Prometheus on Consul SD labels, keeps
   });
   try {
     type Targets = { activeTargets: Array<{ labels: Record<string, string>; scrapeUrl: string }>; droppedTargets: Array<{ discoveredLabels: Record<string, string> }> };
+    // Prometheus hands discovered targets to the scrape manager on 5 s tickers, so they show up about 5 s after start
+    // (5.2 s here when idle). A loop of 50 × 100 ms sat on that edge and failed once in CI under load: wait on time.
     let t: Targets = { activeTargets: [], droppedTargets: [] };
-    for (let i = 0; i < 50 && t.activeTargets.length + t.droppedTargets.length < 5; i++) {
-      t = await prom.api<Targets>("targets");
+    const deadline = Date.now() + 20_000;
+    while (t.activeTargets.length + t.droppedTargets.length < 5 && Date.now() < deadline) {
       await Bun.sleep(100);
+      t = await prom.api<Targets>("targets");
     }
     const active = Object.fromEntries(t.activeTargets.map((a) => [a.labels.instance, { url: a.scrapeUrl, node: a.labels.consul_node, job: a.labels.job }]));
     expect(active).toEqual({
