@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     // The last round's processes would only sit idle beside the paired rounds: stop them first.
     await Promise.all([...scenarioSets.values()].map((x) => x.stopAll()));
     const settled = await settleTargets(env, TARGETS, targetResults, {
-      rounds: opts.settleRounds, all: opts.settleAll, seconds: 3, restartEvery: 2, warmup: 3, pinLoad: pin.pinLoad, wrk: wrkBin, dir: join(tmp, "settle"),
+      rounds: opts.settleRounds, all: opts.settleAll, seconds: 3, restartEvery: 2, warmup: 3, pinLoad: pin.pinLoad, pinProxy: pin.pinProxy, wrk: wrkBin, dir: join(tmp, "settle"),
       track: (x) => scenarioSets.set(`settle-${scenarioSets.size}`, x), transient: set.transient, log,
     });
     targetResults = settled.results;

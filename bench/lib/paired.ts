@@ -11,7 +11,7 @@ import { median } from "./stats.ts";
 import { runWrk, type WrkResult } from "./wrk.ts";
 
 export type Side = {
-  readonly label: "A" | "B";
+  readonly label: "A" | "B" | "base";
   /** The checkout whose code this side runs. */
   readonly repo: string;
   readonly name: ScenarioName;
@@ -27,12 +27,17 @@ export type Side = {
    * 10,000-route sidecar peaks while it reads its config, long before any load (104–135 MB against ~93 under load).
    */
   readonly hwm: number[];
+  /** Per measured round of a latency comparison (PairedOptions.c1): wrk's c=1 p50 in µs. */
+  readonly c1: number[];
   t: Target | undefined;
   set: ProcessSet | undefined;
 };
 
-/** One comparison: B's scenario against A's (the same scenario from another checkout, or another scenario). */
-export type Comparison = { readonly title: string; readonly a: Side; readonly b: Side };
+/**
+ * One comparison: B's scenario against A's (the same scenario from another checkout, or another scenario). A `base`
+ * is a third side measured in the same rounds, what latency is added over (`direct`).
+ */
+export type Comparison = { readonly title: string; readonly a: Side; readonly b: Side; readonly base?: Side };
 
 export type PairedOptions = {
   readonly rounds: number;
@@ -53,24 +58,41 @@ export type PairedOptions = {
   /** Holds wrk's PID while it runs, for the same reason (a ProcessSet's `transient`). */
   readonly transient?: Set<number> | undefined;
   readonly onRound?: ((round: number, sides: readonly Side[]) => void) | undefined;
+  /**
+   * Rounds measure c=1 latency instead of c=64 load: wrk with one connection for `seconds` on `pin` (the proxies'
+   * CPU, as the runner's c=1 runs do, so a request pays no cross-CPU wake-up), its p50 into each side's `c1`.
+   */
+  readonly c1?: { readonly pin: readonly string[] } | undefined;
 };
 
 export function side(label: Side["label"], repo: string, name: ScenarioName, proxyEnv?: Record<string, string>): Side {
-  return { label, repo, name, proxyEnv, cpu: [], rps: [], rss: [], hwm: [], t: undefined, set: undefined };
+  return { label, repo, name, proxyEnv, cpu: [], rps: [], rss: [], hwm: [], c1: [], t: undefined, set: undefined };
 }
 
-/** c=64 load on `t` for `seconds`, its PID in `o.transient` while it runs. */
-async function wrk(t: Target, seconds: number, o: PairedOptions): Promise<WrkResult> {
+/** c=64 load on `t` for `seconds` (or c=1 on `pin`), its PID in `o.transient` while it runs. */
+async function wrk(t: Target, seconds: number, o: PairedOptions, c1?: { readonly pin: readonly string[] }): Promise<WrkResult> {
   let pid = 0;
   try {
-    return await runWrk({ bin: o.wrk, url: t.url, host: t.host, connections: 64, seconds, pin: o.pinLoad, onSpawn: (p) => o.transient?.add((pid = p)) });
+    const [connections, pin] = c1 === undefined ? [64, o.pinLoad] : [1, c1.pin];
+    return await runWrk({ bin: o.wrk, url: t.url, host: t.host, connections, seconds, pin, onSpawn: (p) => o.transient?.add((pid = p)) });
   } finally {
     o.transient?.delete(pid);
   }
 }
 
+function failed(s: Side, r: WrkResult): Error | undefined {
+  return r.non2xx > 0 || r.socketErrors > 0 || r.requests === 0 ? new Error(`${s.label} ${s.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`) : undefined;
+}
+
 async function measure(s: Side, o: PairedOptions): Promise<void> {
   const t = s.t!;
+  if (o.c1 !== undefined) {
+    const r = await wrk(t, o.seconds, o, o.c1);
+    const e = failed(s, r);
+    if (e) throw e;
+    s.c1.push(r.p50_us);
+    return;
+  }
   const pids = [...t.proxies.values()].map((m) => m.pid);
   const sampler = new RssSampler(new Map(pids.map((p) => [String(p), p])));
   const before = pids.reduce((a, p) => a + cpuMs(p), 0);
@@ -78,7 +100,8 @@ async function measure(s: Side, o: PairedOptions): Promise<void> {
   const r = await wrk(t, o.seconds, o);
   const after = pids.reduce((a, p) => a + cpuMs(p), 0);
   const underLoad = sampler.stop().rss;
-  if (r.non2xx > 0 || r.socketErrors > 0 || r.requests === 0) throw new Error(`${s.label} ${s.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
+  const e = failed(s, r);
+  if (e) throw e;
   s.cpu.push(((after - before) / r.requests) * 1000);
   s.rps.push(r.rps);
   s.rss.push(Math.max(...Object.values(underLoad)));
@@ -93,7 +116,8 @@ async function measure(s: Side, o: PairedOptions): Promise<void> {
  */
 async function setUp(env: ScenarioEnv, comparisons: readonly Comparison[], start: number, o: PairedOptions): Promise<void> {
   for (const [i, c] of comparisons.entries()) {
-    for (const s of start % 2 === 0 ? [c.a, c.b] : [c.b, c.a]) {
+    const sides = [c.a, c.b, ...(c.base ? [c.base] : [])];
+    for (const s of start % 2 === 0 ? sides : sides.reverse()) {
       const dir = join(o.dir, `${i}-${s.label}-${s.name}-${start}`);
       mkdirSync(dir, { recursive: true });
       s.set = new ProcessSet(dir);
@@ -107,7 +131,7 @@ async function setUp(env: ScenarioEnv, comparisons: readonly Comparison[], start
 
 /** Runs the rounds, filling each side's figures; stops every side's processes at the end, also on failure. */
 export async function runPaired(env: ScenarioEnv, comparisons: readonly Comparison[], o: PairedOptions): Promise<void> {
-  const sides = comparisons.flatMap((c) => [c.a, c.b]);
+  const sides = comparisons.flatMap((c) => [c.a, c.b, ...(c.base ? [c.base] : [])]);
   try {
     for (let round = 1; round <= o.rounds; round++) {
       if ((round - 1) % o.restartEvery === 0) {

@@ -1,7 +1,7 @@
 // Tests summarizing rounds and comparing scenarios: medians, failed responses, ratios to the references, and the
 // latency a scenario adds over `direct`, as they land in latest.json.
 import { describe, expect, test } from "bun:test";
-import { addedP50Us, failedResponses, maxProcessRssMb, roundRatios, sameRoundRatio, scenariosJson, summarize, versus } from "./report.ts";
+import { addedP50Us, addedRatio, addedRoundRatios, failedResponses, maxProcessRssMb, roundRatios, sameRoundRatio, scenariosJson, summarize, versus, type ScenarioSummary, type Summaries } from "./report.ts";
 import { round, scenario, wrk } from "./test-rounds.ts";
 
 describe("summarize", () => {
@@ -85,6 +85,22 @@ describe("comparisons", () => {
     expect(addedP50Us(s, "sidecar-pair")).toBe(280);
     expect(addedP50Us(s, "direct")).toBe(0);
     expect(addedP50Us({ "sidecar-pair": s["sidecar-pair"] }, "sidecar-pair")).toBeNull();
+  });
+
+  test("added latency per round: what one row adds over direct over what the other adds, rounds matched by number", () => {
+    const c1 = (rounds: [number, number][]): ScenarioSummary => summarize(rounds.map(([n, p50]) => ({ ...round(n, 1000, undefined, {}), c1: wrk(5000, { p50 }) })));
+    const rows: Summaries = {
+      direct: c1([[1, 20], [2, 30], [3, 25]]),
+      "consul-pair": c1([[1, 220], [2, 130], [3, 25]]), // adds 200, 100, then nothing
+      "sidecar-pair": c1([[1, 320], [2, 280], [3, 200], [4, 300]]), // round 4 has no other row
+    };
+    expect(addedRoundRatios(rows, "sidecar-pair", "consul-pair")).toEqual([1.5, 2.5]);
+    expect(addedRoundRatios({ ...rows, direct: undefined }, "sidecar-pair", "consul-pair")).toEqual([]);
+    expect(addedRatio(220, 320, 20)).toBe(1.5);
+    expect(addedRatio(20, 320, 20)).toBeUndefined(); // A adds nothing: no ratio
+    expect(addedRatio(10, 320, 20)).toBeUndefined();
+    expect(addedRatio(undefined, 320, 20)).toBeUndefined();
+    expect(addedRatio(220, 10, 20)).toBe(-0.05); // B faster than direct: noise, kept, and it passes any bound
   });
 
   test("latest.json carries the ratios, the added latency and the largest process per scenario, raw rounds last", () => {

@@ -109,6 +109,30 @@ export function addedP50Us(s: Summaries, name: ScenarioName): number | null {
   return cur === undefined || direct === undefined || !Number.isFinite(cur) || !Number.isFinite(direct) ? null : cur - direct;
 }
 
+/**
+ * What B adds over `base` as a multiple of what A adds, from three c=1 p50s (µs) of the same round; undefined when
+ * A adds nothing measurable (the ratio would mean nothing) or a figure is missing.
+ */
+export function addedRatio(a: number | undefined, b: number | undefined, base: number | undefined): number | undefined {
+  if (a === undefined || b === undefined || base === undefined) return undefined;
+  const x = (b - base) / (a - base);
+  return a - base > 0 && Number.isFinite(x) ? x : undefined;
+}
+
+/** c=1 p50 by round number, leaving out runs without responses (they count as errors, not as 0 µs). */
+const c1ByRound = (x: ScenarioSummary | undefined): Map<number, number> => new Map((x?.raw ?? []).filter((r) => r.c1.requests > 0).map((r) => [r.round, r.c1.p50_us]));
+
+/** Per round both and `direct` ran, in round order: the c=1 p50 `name` adds over `direct` over what `against` adds. */
+export function addedRoundRatios(s: Summaries, name: ScenarioName, against: ScenarioName): number[] {
+  const [cur, ref, direct] = [c1ByRound(s[name]), c1ByRound(s[against]), c1ByRound(s.direct)];
+  const out: number[] = [];
+  for (const [round, p50] of cur) {
+    const x = addedRatio(ref.get(round), p50, direct.get(round));
+    if (x !== undefined) out.push(x);
+  }
+  return out;
+}
+
 export type RatioMetric = "rps" | "cpu_ms_per_1k";
 
 const pickOf = (metric: RatioMetric) => (r: RoundResult): number | undefined => (metric === "rps" ? r.c64.rps : r.cpu_ms_per_1k);

@@ -6,8 +6,10 @@ import type { ScenarioEnv } from "./scenarios.ts";
 import { settledResult, settlePlans } from "./settle.ts";
 import type { TargetCheck, TargetResult } from "./targets.ts";
 
-export type SettleOptions = Omit<PairedOptions, "dir" | "onRound"> & {
+export type SettleOptions = Omit<PairedOptions, "dir" | "onRound" | "c1"> & {
   readonly dir: string;
+  /** taskset prefix of the proxies' CPU, where latency rounds run wrk (PairedOptions.c1). */
+  readonly pinProxy: readonly string[];
   /** Settle every ratio target the run measured, not only the unsettled ones (--settle-all). */
   readonly all?: boolean;
   readonly log: (msg: string) => void;
@@ -29,15 +31,21 @@ export async function settleTargets(
   const plans = settlePlans(checks, results, o.all === true ? Number.POSITIVE_INFINITY : undefined);
   if (plans.length === 0) o.log("settling: no target near its line");
   for (const [i, plan] of plans.entries()) {
-    const title = `${plan.b} vs ${plan.a}`;
+    const title = `${plan.b} vs ${plan.a}${plan.base === undefined ? "" : ` over ${plan.base} at c=1`}`;
     o.log(`settling ${i + 1}/${plans.length}: ${title}, ${o.rounds} paired rounds of ${o.seconds} s (${plan.targets.length} target(s))`);
     const a = side("A", env.repo, plan.a);
     const b = side("B", env.repo, plan.b);
+    const base = plan.base === undefined ? undefined : side("base", env.repo, plan.base);
+    const line = (round: number): string =>
+      base === undefined
+        ? `A ${a.cpu.at(-1)!.toFixed(1)} ms/1k ${a.rps.at(-1)!.toFixed(0)} req/s, B ${b.cpu.at(-1)!.toFixed(1)} ms/1k ${b.rps.at(-1)!.toFixed(0)} req/s`
+        : `c1 p50 A ${a.c1[round - 1]!.toFixed(0)} µs, B ${b.c1[round - 1]!.toFixed(0)} µs, base ${base.c1[round - 1]!.toFixed(0)} µs`;
     try {
-      await runPaired(env, [{ title, a, b }], {
+      await runPaired(env, [{ title, a, b, ...(base ? { base } : {}) }], {
         ...o,
         dir: join(o.dir, `settle-${i}`),
-        onRound: (round) => o.log(`settling ${title} round ${round}/${o.rounds}: A ${a.cpu.at(-1)!.toFixed(1)} ms/1k ${a.rps.at(-1)!.toFixed(0)} req/s, B ${b.cpu.at(-1)!.toFixed(1)} ms/1k ${b.rps.at(-1)!.toFixed(0)} req/s`),
+        ...(base ? { c1: { pin: o.pinProxy } } : {}),
+        onRound: (round) => o.log(`settling ${title} round ${round}/${o.rounds}: ${line(round)}`),
       });
     } catch (e) {
       const why = (e as Error).message.split("\n")[0] ?? "";
@@ -52,7 +60,7 @@ export async function settleTargets(
     }
     for (const spec of plan.targets) {
       const at = checks.findIndex((c) => c.ratio === spec);
-      out[at] = settledResult(spec, out[at]!, a, b);
+      out[at] = settledResult(spec, out[at]!, a, b, base);
     }
   }
   return { results: out, errors };

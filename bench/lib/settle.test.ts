@@ -2,11 +2,12 @@
 // two rows share one comparison, and the verdict of paired rounds (never a PASS over failed responses).
 import { describe, expect, test } from "bun:test";
 import { settledResult, settlePlans, unsettled } from "./settle.ts";
-import { evaluateTargets, ratioTarget, rssGrowthTarget, TARGETS, type RatioSpec, type TargetResult } from "./targets.ts";
+import { addedLatencyTarget, evaluateTargets, ratioTarget, rssGrowthTarget, TARGETS, type RatioSpec, type TargetResult } from "./targets.ts";
 import { scenario } from "./test-rounds.ts";
 
 const rpsSpec: RatioSpec = { scenario: "tcp-pair", metric: "rps", bound: 1.2, against: "consul-pair" };
 const cpuSpec: RatioSpec = { scenario: "sidecar-hop", metric: "cpu_ms_per_1k", bound: 1.05, against: "sidecar-hop-dark" };
+const c1Spec: RatioSpec = { scenario: "sidecar-pair", metric: "c1_added_p50", bound: 1.5, against: "consul-pair" };
 const result = (status: TargetResult["status"], ratio?: number): TargetResult => ({ name: "t", status, detail: "d", ...(ratio === undefined ? {} : { ratio }) });
 
 describe("unsettled", () => {
@@ -18,6 +19,7 @@ describe("unsettled", () => {
     expect(unsettled(rpsSpec, withRounds("PASS", 1.4, [1.4, 1.5, 1.25]))).toBe(true); // one round 4 % over
     expect(unsettled(cpuSpec, withRounds("PASS", 1.0, [1.0, 0.9, 0.92]))).toBe(true); // 5 % under 1.05
     expect(unsettled(cpuSpec, withRounds("MISS", 1.37, [1.37, 1.54, 0.85]))).toBe(true);
+    expect(unsettled(c1Spec, withRounds("MISS", 1.54, [1.54, 1.39, 0.71]))).toBe(true); // latency: at most, like CPU
   });
 
   test("a verdict every round of which is at least 10 % clear of the line stands, PASS or MISS alike", () => {
@@ -25,6 +27,7 @@ describe("unsettled", () => {
     expect(unsettled(rpsSpec, withRounds("MISS", 0.9, [0.9, 1.0, 1.05]))).toBe(false); // 1.05 = 1.2 / 1.143
     expect(unsettled(cpuSpec, withRounds("PASS", 0.8, [0.8, 0.9, 0.85]))).toBe(false);
     expect(unsettled(cpuSpec, withRounds("MISS", 1.3, [1.3, 1.2, 1.4]))).toBe(false);
+    expect(unsettled(c1Spec, withRounds("PASS", 1.1, [1.1, 0.9, 1.3]))).toBe(false); // 1.3 = 1.5 / 1.154
     expect(unsettled(rpsSpec, result("PASS", 1.35))).toBe(false); // no rounds (older results): the median alone
   });
 
@@ -60,6 +63,20 @@ describe("settlePlans", () => {
       ["consul-pair", "tcp-pair", ["rps"]],
     ]);
     expect(plans[0]!.targets[0]).toBe(checks[0]!.ratio!); // the spec itself, so the runner finds its target again
+  });
+
+  test("an unsettled latency target gets a comparison of its own with direct as the base, beside a c=64 one on the same rows", () => {
+    const checks = [ratioTarget("sidecar-pair", "rps", 0.6, "consul-pair"), addedLatencyTarget("sidecar-pair", 1.5, "consul-pair")];
+    const results = evaluateTargets({
+      direct: scenario(60_000, undefined, {}, { c1p50: 50 }),
+      "consul-pair": scenario(1000, 30, {}, { c1p50: 190 }), // adds 140
+      "sidecar-pair": scenario(620, 90, {}, { c1p50: 255 }), // 0.62x req/s; adds 205 = 1.46x
+    }, checks);
+    expect(results.map((r) => [r.status, r.ratio])).toEqual([["PASS", 0.62], ["PASS", 205 / 140]]);
+    expect(settlePlans(checks, results)).toEqual([
+      { a: "consul-pair", b: "sidecar-pair", targets: [checks[0]!.ratio!] },
+      { a: "consul-pair", b: "sidecar-pair", base: "direct", targets: [checks[1]!.ratio!] },
+    ]);
   });
 
   test("an infinite band (--settle-all) settles every ratio target with a ratio, still never a SKIP", () => {
@@ -101,6 +118,19 @@ describe("settledResult", () => {
     const r = settledResult({ ...rpsSpec, bound: 0.95 }, first, { rps: [1000], cpu: [] }, { rps: [949.93], cpu: [] });
     expect(r.status).toBe("MISS");
     expect(r.detail).toStartWith("settled 0.9499x consul-pair (0.95–0.95, 1 paired rounds), target >= 0.95x");
+  });
+
+  test("a latency target: the median of what B adds over the base over what A adds, round by round", () => {
+    const a = { rps: [], cpu: [], c1: [190, 200, 180, 210, 60] }; // adds 140, 150, 130, 160, and 0 in the last round
+    const b = { rps: [], cpu: [], c1: [260, 240, 270, 250, 300] }; // adds 210, 190, 220, 200, 250
+    const base = { rps: [], cpu: [], c1: [50, 50, 50, 50, 60] };
+    const first: TargetResult = { name: "sidecar-pair c1 added p50 <= 1.50x consul-pair", status: "MISS", detail: "+203 µs vs consul-pair +132 µs (1.54x), target <= 1.5x", ratio: 1.54 };
+    const r = settledResult(c1Spec, first, a, b, base);
+    // Per round 1.5, 1.267, 1.692, 1.25; the round where A added nothing has no ratio.
+    expect(r.settled).toEqual({ median: (190 / 150 + 1.5) / 2, min: 1.25, max: 220 / 130, rounds: 4 });
+    expect(r.status).toBe("PASS");
+    expect(r.detail).toBe(`settled 1.383x consul-pair (1.25–1.69, 4 paired rounds; added +210 vs +140 µs (medians)), target <= 1.5x; the run said MISS ${first.detail}`);
+    expect(settledResult(c1Spec, first, a, b).detail).toEndWith("settling measured no round"); // no base, no ratio
   });
 
   test("no measured round leaves the run's verdict", () => {

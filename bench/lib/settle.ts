@@ -1,8 +1,9 @@
 // The settling pass's pure part: which ratio targets a run leaves unsettled, the paired comparisons that judge them
 // again, and the verdict those paired rounds give. The rounds themselves run in settle-run.ts.
 import type { ScenarioName } from "./args.ts";
+import { addedRatio } from "./report.ts";
 import { median } from "./stats.ts";
-import type { RatioSpec, TargetCheck, TargetResult } from "./targets.ts";
+import { ADDED_BASE, type RatioSpec, type TargetCheck, type TargetResult } from "./targets.ts";
 
 /**
  * How far from its line (relative, either way) every round of a run must be for the run's verdict to stand. Why
@@ -12,10 +13,10 @@ import type { RatioSpec, TargetCheck, TargetResult } from "./targets.ts";
  */
 export const SETTLE_BAND = 0.1;
 
-/** Whether `bound` holds for `ratio` (rps: at least; CPU: at most). */
+/** Whether `bound` holds for `ratio` (rps: at least; CPU and latency: at most). */
 export const holds = (spec: RatioSpec, ratio: number): boolean => (spec.metric === "rps" ? ratio >= spec.bound : ratio <= spec.bound);
 
-/** How many times its line a ratio is, on the passing side when above 1 (rps: ratio/bound; CPU: bound/ratio). */
+/** How many times its line a ratio is, on the passing side when above 1 (rps: ratio/bound; else bound/ratio). */
 const margin = (spec: RatioSpec, ratio: number): number => (spec.metric === "rps" ? ratio / spec.bound : spec.bound / ratio);
 
 /**
@@ -32,18 +33,22 @@ export function unsettled(spec: RatioSpec, r: TargetResult, band = SETTLE_BAND):
   return !clearPass && !clearMiss;
 }
 
-/** One paired comparison: B = the target's scenario, A = what it is compared with; the targets it settles. */
-export type SettlePlan = { readonly a: ScenarioName; readonly b: ScenarioName; readonly targets: readonly RatioSpec[] };
+/**
+ * One paired comparison: B = the target's scenario, A = what it is compared with; the targets it settles. With a
+ * `base`, its rounds measure c=1 latency on all three (what B and A add over the base) instead of c=64 load.
+ */
+export type SettlePlan = { readonly a: ScenarioName; readonly b: ScenarioName; readonly base?: ScenarioName; readonly targets: readonly RatioSpec[] };
 
-/** The comparisons that settle `results` (in TARGETS order), one per scenario pair however many targets share it. */
+/** The comparisons that settle `results` (in TARGETS order), one per scenario pair and kind of round however many targets share it. */
 export function settlePlans(checks: readonly TargetCheck[], results: readonly TargetResult[], band = SETTLE_BAND): SettlePlan[] {
-  const plans = new Map<string, { a: ScenarioName; b: ScenarioName; targets: RatioSpec[] }>();
+  const plans = new Map<string, { a: ScenarioName; b: ScenarioName; base?: ScenarioName; targets: RatioSpec[] }>();
   checks.forEach((check, i) => {
     const spec = check.ratio;
     const r = results[i];
     if (spec === undefined || r === undefined || !unsettled(spec, r, band)) return;
-    const key = `${spec.against} ${spec.scenario}`;
-    const plan = plans.get(key) ?? { a: spec.against, b: spec.scenario, targets: [] };
+    const latency = spec.metric === "c1_added_p50";
+    const key = `${spec.against} ${spec.scenario}${latency ? " c1" : ""}`;
+    const plan = plans.get(key) ?? { a: spec.against, b: spec.scenario, ...(latency ? { base: ADDED_BASE } : {}), targets: [] };
     plan.targets.push(spec);
     plans.set(key, plan);
   });
@@ -53,16 +58,33 @@ export function settlePlans(checks: readonly TargetCheck[], results: readonly Ta
 /** Three decimals, or four where three would print the line itself (0.94993 is a MISS of 0.95, not "0.950"). */
 const digits = (x: number, bound: number): string => (x.toFixed(3) === bound.toFixed(3) ? x.toFixed(4) : x.toFixed(3));
 
-/** Per-round figures of one side of a paired comparison (paired.ts's Side). */
-export type PairedFigures = { readonly cpu: readonly number[]; readonly rps: readonly number[] };
+/** Per-round figures of one side of a paired comparison (paired.ts's Side); `c1`: c=1 p50s in µs, latency rounds only. */
+export type PairedFigures = { readonly cpu: readonly number[]; readonly rps: readonly number[]; readonly c1?: readonly number[] };
+
+/** Each paired round's ratio for `spec`: B over A, or for latency what B adds over `base` over what A adds. */
+function pairedRatios(spec: RatioSpec, a: PairedFigures, b: PairedFigures, base: PairedFigures | undefined): number[] {
+  if (spec.metric === "c1_added_p50") {
+    const [xa, xb, xd] = [a.c1 ?? [], b.c1 ?? [], base?.c1 ?? []];
+    return xb.map((x, i) => addedRatio(xa[i], x, xd[i])).filter((x): x is number => x !== undefined);
+  }
+  const [xa, xb] = spec.metric === "rps" ? [a.rps, b.rps] : [a.cpu, b.cpu];
+  return xb.map((x, i) => x / (xa[i] as number)).filter((x) => Number.isFinite(x));
+}
+
+/** "; added +B vs +A µs (medians)" for a latency target, whose ratio alone hides how large either side is. */
+function addedNote(spec: RatioSpec, a: PairedFigures, b: PairedFigures, base: PairedFigures | undefined): string {
+  const [xa, xb, xd] = [a.c1 ?? [], b.c1 ?? [], base?.c1 ?? []];
+  if (spec.metric !== "c1_added_p50" || xd.length === 0) return "";
+  const added = (xs: readonly number[]): string => median(xs.map((x, i) => x - (xd[i] as number))).toFixed(0);
+  return `; added +${added(xb)} vs +${added(xa)} µs (medians)`;
+}
 
 /**
- * The target judged on the median of the paired rounds' B/A ratios. The run's own verdict stays in the detail, so
- * latest.json shows both and which one decided.
+ * The target judged on the median of the paired rounds' ratios (pairedRatios). The run's own verdict stays in the
+ * detail, so latest.json shows both and which one decided.
  */
-export function settledResult(spec: RatioSpec, first: TargetResult, a: PairedFigures, b: PairedFigures): TargetResult {
-  const [xa, xb] = spec.metric === "rps" ? [a.rps, b.rps] : [a.cpu, b.cpu];
-  const ratios = xb.map((x, i) => x / (xa[i] as number)).filter((x) => Number.isFinite(x));
+export function settledResult(spec: RatioSpec, first: TargetResult, a: PairedFigures, b: PairedFigures, base?: PairedFigures): TargetResult {
+  const ratios = pairedRatios(spec, a, b, base);
   if (ratios.length === 0) return { ...first, detail: `${first.detail}; settling measured no round` };
   const m = median(ratios);
   const min = Math.min(...ratios);
@@ -70,7 +92,7 @@ export function settledResult(spec: RatioSpec, first: TargetResult, a: PairedFig
   return {
     name: first.name,
     status: holds(spec, m) ? "PASS" : "MISS",
-    detail: `settled ${digits(m, spec.bound)}x ${spec.against} (${min.toFixed(2)}–${max.toFixed(2)}, ${ratios.length} paired rounds), target ${spec.metric === "rps" ? ">=" : "<="} ${spec.bound}x; the run said ${first.status} ${first.detail}`,
+    detail: `settled ${digits(m, spec.bound)}x ${spec.against} (${min.toFixed(2)}–${max.toFixed(2)}, ${ratios.length} paired rounds${addedNote(spec, a, b, base)}), target ${spec.metric === "rps" ? ">=" : "<="} ${spec.bound}x; the run said ${first.status} ${first.detail}`,
     ratio: m,
     settled: { median: m, min, max, rounds: ratios.length },
   };

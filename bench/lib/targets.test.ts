@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { summarize, type Summaries } from "./report.ts";
 import { addedLatencyTarget, evaluateTargets, ratioTarget, rssGrowthTarget, rssLimitTarget, RSS_LIMIT_MB, type TargetResult } from "./targets.ts";
-import { round, scenario } from "./test-rounds.ts";
+import { round, scenario, wrk } from "./test-rounds.ts";
 
 const byName = (t: TargetResult[]): Record<string, TargetResult> => Object.fromEntries(t.map((x) => [x.name, x]));
 const bare = scenario(1000, 40, { "bun-bare": 38 });
@@ -95,6 +95,32 @@ describe("failed responses", () => {
     const s: Summaries = { "consul-pair": scenario(1000, 40, { "consul-src": 60 }, { non2xx: 3 }), "sidecar-pair": scenario(900, 40, { "sidecar-a": 40 }) };
     const [t] = evaluateTargets(s, [ratioTarget("sidecar-pair", "rps", 0.6, "consul-pair")]);
     expect(t).toMatchObject({ status: "MISS", detail: "0.90x consul-pair, target >= 0.6x (3 failed responses in consul-pair)" });
+  });
+
+  test("the added-latency target is judged on the median of its per-round ratios and names what it compares, to be settled", () => {
+    const rows = (p50s: number[]) => summarize(p50s.map((p50, i) => ({ ...round(i + 1, 1000, 40, {}), c1: wrk(5000, { p50 }) })));
+    const s: Summaries = {
+      direct: rows([20, 20, 20]),
+      "consul-pair": rows([120, 220, 170]), // adds 100, 200, 150
+      "sidecar-pair": rows([170, 420, 260]), // adds 150, 400, 240: per round 1.5, 2.0, 1.6
+    };
+    const check = addedLatencyTarget("sidecar-pair", 1.5, "consul-pair");
+    const [t] = evaluateTargets(s, [check]);
+    // The medians alone (+240 vs +150 µs) would read 1.60x too; the rounds are what the settling pass looks at.
+    expect(t).toEqual({
+      name: "sidecar-pair c1 added p50 <= 1.50x consul-pair",
+      status: "MISS",
+      detail: "+240 µs vs consul-pair +150 µs (1.60x; rounds 1.50/2.00/1.60, ratio of medians 1.60x), target <= 1.5x",
+      ratio: 1.6,
+      rounds: [1.5, 2, 1.6],
+    });
+    expect(check.ratio).toEqual({ scenario: "sidecar-pair", metric: "c1_added_p50", bound: 1.5, against: "consul-pair" });
+  });
+
+  test("when the reference adds nothing in any round, the bound in µs decides and there is no ratio to settle", () => {
+    const s: Summaries = { direct: scenario(60_000, undefined, {}, { c1p50: 50 }), "consul-pair": scenario(1000, 40, {}, { c1p50: 50 }), "sidecar-pair": scenario(900, 40, {}, { c1p50: 40 }) };
+    const [t] = evaluateTargets(s, [addedLatencyTarget("sidecar-pair", 1.5, "consul-pair")]);
+    expect(t).toEqual({ name: "sidecar-pair c1 added p50 <= 1.50x consul-pair", status: "PASS", detail: "-10 µs vs consul-pair +0 µs, target <= 1.5x" });
   });
 
   test("in direct make the added-latency target a MISS", () => {
