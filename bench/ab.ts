@@ -5,14 +5,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
 import { detectPinning, startEnv } from "./lib/harness.ts";
-import { pairedOf, runPaired, side, spreadOf, type Comparison } from "./lib/paired.ts";
+import { runPaired, side, type Comparison } from "./lib/paired.ts";
+import { latencyTable, loadTable } from "./lib/paired-table.ts";
 import { ProcessSet } from "./lib/proc.ts";
-import { median } from "./lib/stats.ts";
 import { findWrk } from "./lib/wrk.ts";
 import { exitUsage } from "../member/cli.ts";
 import { parseToolArgs } from "./lib/tool-args.ts";
 
-const USAGE = `usage: bun run bench/ab.ts (--baseline DIR | --versus SCENARIO) [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3] [--env K=V ...]
+const USAGE = `usage: bun run bench/ab.ts (--baseline DIR | --versus SCENARIO) [--only sidecar-pair,gateway] [--rounds 8] [--seconds 3] [--restart-every 2] [--warmup 3] [--env K=V ...] [--c1]
   runs each scenario from DIR (another checkout, e.g. a git worktree of the commit before) and from this checkout,
   alternating A and B every round under the same wrk load (c=64), and prints CPU-ms per 1000 requests and req/s;
   --versus SCENARIO makes A that scenario of this checkout and B each --only scenario (a bench target's two rows,
@@ -21,19 +21,23 @@ const USAGE = `usage: bun run bench/ab.ts (--baseline DIR | --versus SCENARIO) [
   every --restart-every rounds (default 2) both sides' processes are started afresh, in alternating order, and
   each side is loaded for --warmup seconds (default 3) before its first measured round;
   --env K=V (repeatable) sets a variable for B's proxy processes only: with --baseline . it compares a runtime knob
-  (e.g. --env MIMALLOC_PURGE_DELAY=-1) on the same code
+  (e.g. --env MIMALLOC_PURGE_DELAY=-1) on the same code;
+  --c1 measures c=1 latency instead of c=64 load: each round runs wrk with one connection for --seconds on the
+  proxies' CPU against both sides and direct (started with them), and prints what each side adds over direct
+  and B's added latency over A's (the bench's c=1 target, settled by hand: --versus consul-pair --only sidecar-pair --c1)
   -h, --help | --version   print this help / the vm-mesh and runtime versions, exit 0
 example:
   git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/ && bun run bench/ab.ts --baseline /tmp/before
   bun run bench/ab.ts --baseline . --env MIMALLOC_PURGE_DELAY=-1
   bun run bench/ab.ts --versus sidecar-hop-10-routes --only sidecar-hop-10k-routes --rounds 12
 exit codes: 0 ok, 1 the run failed or wrk is missing, 2 usage error`;
-const OPTIONS = { baseline: { type: "string" }, versus: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, env: { type: "string", multiple: true }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
+const OPTIONS = { baseline: { type: "string" }, versus: { type: "string" }, only: { type: "string" }, rounds: { type: "string" }, seconds: { type: "string" }, "restart-every": { type: "string" }, warmup: { type: "string" }, env: { type: "string", multiple: true }, c1: { type: "boolean" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } } as const;
 const values = parseToolArgs("ab", OPTIONS, USAGE, (v) => {
   if ((v.baseline === undefined) === (v.versus === undefined)) throw new Error("one of --baseline DIR or --versus SCENARIO is required");
 });
 const names = (values.only ?? "sidecar-pair").split(",") as ScenarioName[];
 const versus = values.versus as ScenarioName | undefined;
+const c1 = values.c1 === true;
 // Another checkout runs only our own scenarios; against a row of this one, peers and floors too (not `direct`: no
 // proxy, no CPU to compare).
 const excluded = versus === undefined ? ["direct", "bun-bare", "nginx", "consul-pair"] : ["direct"];
@@ -73,22 +77,16 @@ try {
       ? { title: name, a: side("A", baseline!, name), b: side("B", env.repo, name, envB) }
       : { title: `${name} vs ${versus}`, a: side("A", env.repo, versus), b: side("B", env.repo, name, envB) },
   );
-  const sides = comparisons.flatMap((c) => [c.a, c.b]);
+  // With --c1 each comparison measures `direct` in the same rounds, the base its latency is added over.
+  if (c1) for (const [i, c] of comparisons.entries()) comparisons[i] = { ...c, base: side("base", env.repo, "direct") };
+  const sides = comparisons.flatMap((c) => [c.a, c.b, ...(c.base ? [c.base] : [])]);
+  const figure = (s: (typeof sides)[number]): string => (c1 ? `${s.c1.at(-1)!.toFixed(0)} µs` : `${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`);
   await runPaired(env, comparisons, {
     rounds, seconds, restartEvery, warmup, pinLoad: pin.pinLoad, wrk: wrkBin, dir: tmp, track: (s) => sets.push(s), transient: set.transient,
-    onRound: (round) => console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label} ${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`).join(", ")),
+    ...(c1 ? { c1: { pin: pin.pinProxy } } : {}),
+    onRound: (round) => console.log(`round ${round}/${rounds}: ` + sides.map((s) => `${s.name} ${s.label} ${figure(s)}`).join(", ")),
   });
-  const w = Math.max(14, ...sides.map((s) => s.name.length + 4));
-  console.log(`\n${"side".padEnd(w)} CPU-ms/1k median (min)   req/s median   B/A CPU   B/A req/s   B/A CPU paired (range)   B/A req/s paired (range)   RSS MB under load / since start (medians)`);
-  for (const { title, a, b } of comparisons) {
-    console.log(title);
-    for (const s of [a, b]) {
-      const ratios = s === b
-        ? `${(median(b.cpu) / median(a.cpu)).toFixed(3)}     ${(median(b.rps) / median(a.rps)).toFixed(3)}       ${spreadOf(pairedOf(a.cpu, b.cpu)).padEnd(24)} ${spreadOf(pairedOf(a.rps, b.rps)).padEnd(26)}`
-        : "".padEnd(88);
-      console.log(`${`${s.label} ${s.name}`.padEnd(w)} ${median(s.cpu).toFixed(1).padStart(8)} (${Math.min(...s.cpu).toFixed(1)})${"".padEnd(8)} ${median(s.rps).toFixed(0).padStart(8)}       ${ratios} ${median(s.rss).toFixed(1)} / ${median(s.hwm).toFixed(1)}`);
-    }
-  }
+  console.log(`\n${c1 ? latencyTable(comparisons) : loadTable(comparisons)}`);
 } catch (e) {
   console.error(e);
   code = 1;
