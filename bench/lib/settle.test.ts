@@ -107,6 +107,20 @@ describe("settledResult", () => {
     expect(r.detail).toBe("settled 1.230x consul-pair (1.15–1.30, 5 paired rounds), target >= 1.2x; the run said MISS 1.04x consul-pair, target >= 1.2x");
   });
 
+  test("from 6 rounds the detail and `settled` say where the median lies at 96 % and whether the line is inside that", () => {
+    const a = { rps: Array<number>(12).fill(10_000), cpu: [] };
+    // B/A: 0.96 1.08 1.12 1.15 1.18 1.19 1.21 1.22 1.25 1.27 1.35 1.44 (sorted): the median 1.20, the 3rd to 10th 1.12–1.27.
+    const onLine = { rps: [1.21, 0.96, 1.44, 1.12, 1.27, 1.18, 1.35, 1.08, 1.22, 1.15, 1.25, 1.19].map((x) => x * 10_000), cpu: [] };
+    const r = settledResult(rpsSpec, first, a, onLine);
+    expect(r.status).toBe("PASS"); // the median's side still decides
+    expect(r.settled).toMatchObject({ rounds: 12, interval: { lo: 1.12, hi: 1.27 }, clear: false });
+    expect(r.settled!.interval!.coverage).toBeCloseTo(0.9614, 4);
+    expect(r.detail).toStartWith("settled 1.2000x consul-pair (0.96–1.44, 12 paired rounds; the median within 1.12–1.27 at 96 %, the line inside), target >= 1.2x;");
+    const clear = settledResult(rpsSpec, first, a, { rps: onLine.rps.map((x) => x * 1.2), cpu: [] });
+    expect(clear.settled).toMatchObject({ interval: { lo: 1.344, hi: 1.524 }, clear: true });
+    expect(clear.detail).toContain("the median within 1.34–1.52 at 96 %, clear of the line)");
+  });
+
   test("a CPU target is at most its bound, read from the CPU figures", () => {
     const a = { rps: [], cpu: [30, 32, 31] };
     const r = settledResult(cpuSpec, { ...first, name: "hop cpu" }, a, { rps: [], cpu: [31.8, 33.9, 32.2] }); // 1.06, 1.059, 1.039

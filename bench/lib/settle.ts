@@ -2,7 +2,7 @@
 // again, and the verdict those paired rounds give. The rounds themselves run in settle-run.ts.
 import type { ScenarioName } from "./args.ts";
 import { addedRatio } from "./report.ts";
-import { median } from "./stats.ts";
+import { median, medianInterval } from "./stats.ts";
 import { ADDED_BASE, type RatioSpec, type TargetCheck, type TargetResult } from "./targets.ts";
 
 /**
@@ -80,8 +80,21 @@ function addedNote(spec: RatioSpec, a: PairedFigures, b: PairedFigures, base: Pa
 }
 
 /**
+ * "; the median within 1.08–1.27 at 96 %, the line inside": how well the rounds pin the median down (stats.ts
+ * medianInterval), and whether that is enough to tell it from the line. The verdict is still the median's side.
+ */
+function intervalNote(spec: RatioSpec, ratios: readonly number[]): { note: string; interval?: ReturnType<typeof medianInterval>; clear?: boolean } {
+  const interval = medianInterval(ratios);
+  if (interval === undefined) return { note: "" };
+  const clear = spec.bound < interval.lo || spec.bound > interval.hi;
+  const at = Math.floor(interval.coverage * 100);
+  return { note: `; the median within ${interval.lo.toFixed(2)}–${interval.hi.toFixed(2)} at ${at} %, ${clear ? "clear of the line" : "the line inside"}`, interval, clear };
+}
+
+/**
  * The target judged on the median of the paired rounds' ratios (pairedRatios). The run's own verdict stays in the
- * detail, so latest.json shows both and which one decided.
+ * detail, so latest.json shows both and which one decided; `clear` says whether the rounds tell the median from the
+ * line at the interval's confidence (false: the verdict is the side of the line the median fell on this time).
  */
 export function settledResult(spec: RatioSpec, first: TargetResult, a: PairedFigures, b: PairedFigures, base?: PairedFigures): TargetResult {
   const ratios = pairedRatios(spec, a, b, base);
@@ -89,11 +102,12 @@ export function settledResult(spec: RatioSpec, first: TargetResult, a: PairedFig
   const m = median(ratios);
   const min = Math.min(...ratios);
   const max = Math.max(...ratios);
+  const { note, interval, clear } = intervalNote(spec, ratios);
   return {
     name: first.name,
     status: holds(spec, m) ? "PASS" : "MISS",
-    detail: `settled ${digits(m, spec.bound)}x ${spec.against} (${min.toFixed(2)}–${max.toFixed(2)}, ${ratios.length} paired rounds${addedNote(spec, a, b, base)}), target ${spec.metric === "rps" ? ">=" : "<="} ${spec.bound}x; the run said ${first.status} ${first.detail}`,
+    detail: `settled ${digits(m, spec.bound)}x ${spec.against} (${min.toFixed(2)}–${max.toFixed(2)}, ${ratios.length} paired rounds${note}${addedNote(spec, a, b, base)}), target ${spec.metric === "rps" ? ">=" : "<="} ${spec.bound}x; the run said ${first.status} ${first.detail}`,
     ratio: m,
-    settled: { median: m, min, max, rounds: ratios.length },
+    settled: { median: m, min, max, rounds: ratios.length, ...(interval === undefined ? {} : { interval, clear: clear! }) },
   };
 }

@@ -2,7 +2,7 @@
 // A target whose scenarios did not run is SKIP; one whose scenarios had failed responses is a MISS.
 import type { ScenarioName } from "./args.ts";
 import { addedP50Us, addedRoundRatios, roundRatios, sameRoundRatio, type ScenarioSummary, type Summaries } from "./report.ts";
-import { median, ratio } from "./stats.ts";
+import { median, ratio, type MedianInterval } from "./stats.ts";
 
 export type TargetResult = {
   readonly name: string;
@@ -13,7 +13,15 @@ export type TargetResult = {
   /** A ratio target's per-round ratios in the run. */
   readonly rounds?: readonly number[];
   /** Set when the settling pass judged it again in paired rounds (settle.ts); its status is then that pass's. */
-  readonly settled?: { readonly median: number; readonly min: number; readonly max: number; readonly rounds: number };
+  readonly settled?: {
+    readonly median: number;
+    readonly min: number;
+    readonly max: number;
+    readonly rounds: number;
+    /** Where the median lies at `interval.coverage` (6 rounds or more), and whether the line is outside that. */
+    readonly interval?: MedianInterval;
+    readonly clear?: boolean;
+  };
 };
 
 /**
