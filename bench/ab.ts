@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SCENARIOS, type ScenarioName } from "./lib/args.ts";
 import { detectPinning, startEnv } from "./lib/harness.ts";
-import { runPaired, side, type Comparison } from "./lib/paired.ts";
+import { runPaired, side, sidesOf, type Comparison } from "./lib/paired.ts";
 import { latencyTable, loadTable } from "./lib/paired-table.ts";
 import { ProcessSet } from "./lib/proc.ts";
 import { findWrk } from "./lib/wrk.ts";
@@ -79,7 +79,7 @@ try {
   );
   // With --c1 each comparison measures `direct` in the same rounds, the base its latency is added over.
   if (c1) for (const [i, c] of comparisons.entries()) comparisons[i] = { ...c, base: side("base", env.repo, "direct") };
-  const sides = comparisons.flatMap((c) => [c.a, c.b, ...(c.base ? [c.base] : [])]);
+  const sides = comparisons.flatMap(sidesOf);
   const figure = (s: (typeof sides)[number]): string => (c1 ? `${s.c1.at(-1)!.toFixed(0)} µs` : `${s.cpu.at(-1)!.toFixed(1)} ms/1k ${s.rps.at(-1)!.toFixed(0)} req/s`);
   await runPaired(env, comparisons, {
     rounds, seconds, restartEvery, warmup, pinLoad: pin.pinLoad, wrk: wrkBin, dir: tmp, track: (s) => sets.push(s), transient: set.transient,

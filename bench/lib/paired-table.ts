@@ -1,11 +1,10 @@
 // The tables bench/ab.ts prints after its paired rounds: CPU and req/s under c=64 load, or (--c1) the c=1 latency
 // each side adds over `direct`, every B/A both as the ratio of the medians and as the median of per-round ratios.
-import type { Comparison, Side } from "./paired.ts";
-import { pairedOf, spreadOf } from "./paired.ts";
-import { addedRatio } from "./report.ts";
+import { pairedOf, sidesOf, spreadOf, type Comparison } from "./paired.ts";
+import { addedRatios, medianAdded, signedUs } from "./report.ts";
 import { median } from "./stats.ts";
 
-const width = (comparisons: readonly Comparison[]): number => Math.max(14, ...comparisons.flatMap((c) => [c.a, c.b, ...(c.base ? [c.base] : [])]).map((s) => s.name.length + 5));
+const width = (comparisons: readonly Comparison[]): number => Math.max(14, ...comparisons.flatMap(sidesOf).map((s) => s.name.length + 5));
 
 /** c=64 rounds: CPU-ms per 1000 requests and req/s per side, B over A, and each side's RSS. */
 export function loadTable(comparisons: readonly Comparison[]): string {
@@ -23,9 +22,6 @@ export function loadTable(comparisons: readonly Comparison[]): string {
   return lines.join("\n");
 }
 
-/** Per round, what `s` adds over the same round's base. */
-const added = (s: Side, base: Side): number[] => s.c1.map((x, i) => x - (base.c1[i] as number));
-
 /**
  * c=1 rounds (every comparison with a base): each side's p50, what it adds over the base, and what B adds over what A
  * adds. A round where A adds nothing has no ratio; "-" when no round has one.
@@ -36,10 +32,10 @@ export function latencyTable(comparisons: readonly Comparison[]): string {
   for (const { title, a, b, base } of comparisons) {
     if (base === undefined) continue;
     lines.push(title);
-    const [xa, xb] = [median(added(a, base)), median(added(b, base))];
-    const paired = b.c1.map((x, i) => addedRatio(a.c1[i], x, base.c1[i])).filter((x): x is number => x !== undefined);
+    const [xa, xb] = [medianAdded(a.c1, base.c1), medianAdded(b.c1, base.c1)];
+    const paired = addedRatios(a.c1, b.c1, base.c1);
     for (const s of [base, a, b]) {
-      const add = s === base ? "" : `${s === a ? (xa >= 0 ? "+" : "") + xa.toFixed(0) : (xb >= 0 ? "+" : "") + xb.toFixed(0)}`;
+      const add = s === base ? "" : signedUs(s === a ? xa : xb);
       const ratios = s === b ? `${(xa > 0 ? (xb / xa).toFixed(3) : "-").padEnd(23)} ${paired.length > 0 ? spreadOf(paired) : "-"}` : "";
       lines.push(`${`${s.label} ${s.name}`.padEnd(w)} ${median(s.c1).toFixed(0).padStart(8)}${"".padEnd(14)}${add.padStart(8)}${"".padEnd(12)}${ratios}`.trimEnd());
     }

@@ -65,6 +65,9 @@ export type PairedOptions = {
   readonly c1?: { readonly pin: readonly string[] } | undefined;
 };
 
+/** A comparison's sides in start order: A, B, then the base when it has one. */
+export const sidesOf = (c: Comparison): Side[] => [c.a, c.b, ...(c.base ? [c.base] : [])];
+
 export function side(label: Side["label"], repo: string, name: ScenarioName, proxyEnv?: Record<string, string>): Side {
   return { label, repo, name, proxyEnv, cpu: [], rps: [], rss: [], hwm: [], c1: [], t: undefined, set: undefined };
 }
@@ -116,7 +119,7 @@ async function measure(s: Side, o: PairedOptions): Promise<void> {
  */
 async function setUp(env: ScenarioEnv, comparisons: readonly Comparison[], start: number, o: PairedOptions): Promise<void> {
   for (const [i, c] of comparisons.entries()) {
-    const sides = [c.a, c.b, ...(c.base ? [c.base] : [])];
+    const sides = sidesOf(c);
     for (const s of start % 2 === 0 ? sides : sides.reverse()) {
       const dir = join(o.dir, `${i}-${s.label}-${s.name}-${start}`);
       mkdirSync(dir, { recursive: true });
@@ -131,7 +134,7 @@ async function setUp(env: ScenarioEnv, comparisons: readonly Comparison[], start
 
 /** Runs the rounds, filling each side's figures; stops every side's processes at the end, also on failure. */
 export async function runPaired(env: ScenarioEnv, comparisons: readonly Comparison[], o: PairedOptions): Promise<void> {
-  const sides = comparisons.flatMap((c) => [c.a, c.b, ...(c.base ? [c.base] : [])]);
+  const sides = comparisons.flatMap(sidesOf);
   try {
     for (let round = 1; round <= o.rounds; round++) {
       if ((round - 1) % o.restartEvery === 0) {

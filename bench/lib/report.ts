@@ -119,6 +119,17 @@ export function addedRatio(a: number | undefined, b: number | undefined, base: n
   return a - base > 0 && Number.isFinite(x) ? x : undefined;
 }
 
+/** Per round, what B adds over `base` over what A adds (c=1 p50s in µs, by index); rounds without a ratio left out. */
+export function addedRatios(a: readonly number[], b: readonly number[], base: readonly number[]): number[] {
+  return b.map((x, i) => addedRatio(a[i], x, base[i])).filter((x): x is number => x !== undefined);
+}
+
+/** The median over rounds of what `xs` adds over `base` (c=1 p50s in µs, by index). */
+export const medianAdded = (xs: readonly number[], base: readonly number[]): number => median(xs.map((x, i) => x - (base[i] as number)));
+
+/** "+12", "-3": latency added over `direct`, which noise can make negative on a fast row. */
+export const signedUs = (us: number): string => `${us >= 0 ? "+" : ""}${us.toFixed(0)}`;
+
 /** c=1 p50 by round number, leaving out runs without responses (they count as errors, not as 0 µs). */
 const c1ByRound = (x: ScenarioSummary | undefined): Map<number, number> => new Map((x?.raw ?? []).filter((r) => r.c1.requests > 0).map((r) => [r.round, r.c1.p50_us]));
 

@@ -1,7 +1,7 @@
 // The settling pass's pure part: which ratio targets a run leaves unsettled, the paired comparisons that judge them
 // again, and the verdict those paired rounds give. The rounds themselves run in settle-run.ts.
 import type { ScenarioName } from "./args.ts";
-import { addedRatio } from "./report.ts";
+import { addedRatios, medianAdded, signedUs } from "./report.ts";
 import { median, medianInterval } from "./stats.ts";
 import { ADDED_BASE, type RatioSpec, type TargetCheck, type TargetResult } from "./targets.ts";
 
@@ -63,10 +63,7 @@ export type PairedFigures = { readonly cpu: readonly number[]; readonly rps: rea
 
 /** Each paired round's ratio for `spec`: B over A, or for latency what B adds over `base` over what A adds. */
 function pairedRatios(spec: RatioSpec, a: PairedFigures, b: PairedFigures, base: PairedFigures | undefined): number[] {
-  if (spec.metric === "c1_added_p50") {
-    const [xa, xb, xd] = [a.c1 ?? [], b.c1 ?? [], base?.c1 ?? []];
-    return xb.map((x, i) => addedRatio(xa[i], x, xd[i])).filter((x): x is number => x !== undefined);
-  }
+  if (spec.metric === "c1_added_p50") return addedRatios(a.c1 ?? [], b.c1 ?? [], base?.c1 ?? []);
   const [xa, xb] = spec.metric === "rps" ? [a.rps, b.rps] : [a.cpu, b.cpu];
   return xb.map((x, i) => x / (xa[i] as number)).filter((x) => Number.isFinite(x));
 }
@@ -75,8 +72,7 @@ function pairedRatios(spec: RatioSpec, a: PairedFigures, b: PairedFigures, base:
 function addedNote(spec: RatioSpec, a: PairedFigures, b: PairedFigures, base: PairedFigures | undefined): string {
   const [xa, xb, xd] = [a.c1 ?? [], b.c1 ?? [], base?.c1 ?? []];
   if (spec.metric !== "c1_added_p50" || xd.length === 0) return "";
-  const added = (xs: readonly number[]): string => median(xs.map((x, i) => x - (xd[i] as number))).toFixed(0);
-  return `; added +${added(xb)} vs +${added(xa)} µs (medians)`;
+  return `; added ${signedUs(medianAdded(xb, xd))} vs ${signedUs(medianAdded(xa, xd))} µs (medians)`;
 }
 
 /**

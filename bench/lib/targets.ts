@@ -1,7 +1,7 @@
 // The bench's performance targets (issue 11) as PASS / MISS / SKIP, each one line in TARGETS.
 // A target whose scenarios did not run is SKIP; one whose scenarios had failed responses is a MISS.
 import type { ScenarioName } from "./args.ts";
-import { addedP50Us, addedRoundRatios, roundRatios, sameRoundRatio, type ScenarioSummary, type Summaries } from "./report.ts";
+import { addedP50Us, addedRoundRatios, roundRatios, signedUs, sameRoundRatio, type ScenarioSummary, type Summaries } from "./report.ts";
 import { median, ratio, type MedianInterval } from "./stats.ts";
 
 export type TargetResult = {
@@ -44,9 +44,6 @@ export type TargetCheck = ((s: Summaries) => TargetResult) & { readonly ratio?: 
 export const RSS_LIMIT_MB = 50;
 
 const skip = (name: string, needs: readonly ScenarioName[]): TargetResult => ({ name, status: "SKIP", detail: `needs ${needs.join(" and ")}` });
-
-/** "+12", "-3": latency added over `direct`, which noise can make negative on a fast row. */
-const signed = (us: number): string => `${us >= 0 ? "+" : ""}${us.toFixed(0)}`;
 
 /** " (N failed responses in X)" for each scenario with errors: its numbers cannot back a PASS. */
 function errorNote(s: Summaries, names: readonly ScenarioName[]): string {
@@ -96,7 +93,7 @@ export function addedLatencyTarget(scenario: ScenarioName, bound: number, agains
     return {
       name,
       status: ok ? "PASS" : "MISS",
-      detail: `${signed(cur)} µs vs ${against} ${signed(ref)} µs${shown}, target <= ${bound}x${errs}`,
+      detail: `${signedUs(cur)} µs vs ${against} ${signedUs(ref)} µs${shown}, target <= ${bound}x${errs}`,
       ...(r === undefined ? {} : { ratio: r, rounds }),
     };
   };
